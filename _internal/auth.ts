@@ -1,0 +1,153 @@
+/**
+ * The authkey challenge, in both directions, before any other byte is read:
+ * each side sends a random 32-byte nonce and expects HMAC-SHA256(authkey,
+ * nonce) back, as `multiprocessing.connection` does. Frames during the
+ * handshake are bounded to a few hundred bytes. Nonces and keys are never
+ * logged or put in an error message.
+ *
+ * @module
+ */
+
+import { AuthenticationError } from "./errors.ts";
+import { frameOf, type FrameReader, type FrameWriter } from "./framing.ts";
+
+const CHALLENGE = new TextEncoder().encode("#CHALLENGE#");
+const WELCOME = new TextEncoder().encode("#WELCOME#");
+const FAILURE = new TextEncoder().encode("#FAILURE#");
+const NONCE_BYTES = 32;
+const MAX_AUTH_FRAME = 256;
+
+/** Length of an authkey made by {@link newAuthkey}. */
+export const AUTHKEY_BYTES = 32;
+
+/** A fresh random authkey. */
+export function newAuthkey(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(AUTHKEY_BYTES));
+}
+
+const keyCache = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+
+function hmacKey(authkey: Uint8Array): Promise<CryptoKey> {
+  let key = keyCache.get(authkey);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      "raw",
+      authkey as Uint8Array<ArrayBuffer>,
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    keyCache.set(authkey, key);
+  }
+  return key;
+}
+
+async function digest(
+  authkey: Uint8Array,
+  message: Uint8Array,
+): Promise<Uint8Array> {
+  const sig = await crypto.subtle.sign(
+    "HMAC",
+    await hmacKey(authkey),
+    message as Uint8Array<ArrayBuffer>,
+  );
+  return new Uint8Array(sig);
+}
+
+function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
+  if (data.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    if (data[i] !== prefix[i]) return false;
+  }
+  return true;
+}
+
+/** Compares in time that does not depend on where the bytes differ. */
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+async function readAuthFrame(reader: FrameReader): Promise<Uint8Array> {
+  const frame = await reader.next(MAX_AUTH_FRAME);
+  if (frame === null) {
+    throw new AuthenticationError(
+      "Connection closed during the authkey challenge",
+    );
+  }
+  return frame.slice();
+}
+
+/** Sends a challenge and checks the peer's answer. */
+async function challenge(
+  reader: FrameReader,
+  writer: FrameWriter,
+  authkey: Uint8Array,
+): Promise<void> {
+  const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+  const message = new Uint8Array(CHALLENGE.length + NONCE_BYTES);
+  message.set(CHALLENGE);
+  message.set(nonce, CHALLENGE.length);
+  await writer.write(frameOf(message));
+  const answer = await readAuthFrame(reader);
+  const expected = await digest(authkey, nonce);
+  if (!equalBytes(answer, expected)) {
+    await writer.write(frameOf(FAILURE)).catch(() => {});
+    throw new AuthenticationError(
+      "Digest received was wrong: the peer holds another authkey",
+    );
+  }
+  await writer.write(frameOf(WELCOME));
+}
+
+/** Answers the peer's challenge. */
+async function answer(
+  reader: FrameReader,
+  writer: FrameWriter,
+  authkey: Uint8Array,
+): Promise<void> {
+  const message = await readAuthFrame(reader);
+  if (
+    !startsWith(message, CHALLENGE) ||
+    message.length !== CHALLENGE.length + NONCE_BYTES
+  ) {
+    throw new AuthenticationError(
+      "Protocol error: expected an authkey challenge",
+    );
+  }
+  await writer.write(
+    frameOf(await digest(authkey, message.subarray(CHALLENGE.length))),
+  );
+  const verdict = await readAuthFrame(reader);
+  if (!equalBytes(verdict, WELCOME)) {
+    throw new AuthenticationError(
+      "Digest sent was rejected: the peer holds another authkey",
+    );
+  }
+}
+
+/**
+ * The accepting side: challenges first, then answers. Rejects with
+ * {@link AuthenticationError} on any failure; the caller closes the
+ * connection.
+ */
+export async function serverHandshake(
+  reader: FrameReader,
+  writer: FrameWriter,
+  authkey: Uint8Array,
+): Promise<void> {
+  await challenge(reader, writer, authkey);
+  await answer(reader, writer, authkey);
+}
+
+/** The connecting side: answers first, then challenges. */
+export async function clientHandshake(
+  reader: FrameReader,
+  writer: FrameWriter,
+  authkey: Uint8Array,
+): Promise<void> {
+  await answer(reader, writer, authkey);
+  await challenge(reader, writer, authkey);
+}

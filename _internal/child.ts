@@ -1,0 +1,316 @@
+/**
+ * The child entry. Every child starts here, never in the user's main
+ * module, and imports its target's module as an ordinary module: code under
+ * `if (import.meta.main)` does not run in a child, as code under Python's
+ * `if __name__ == "__main__":` does not.
+ *
+ * Three ways in:
+ * - a `deno run` subprocess: this is the entry module; `Deno.args[0]` is the
+ *   ticket, the authkey arrives on stdin, and EOF on stdin means the parent
+ *   is gone;
+ * - a Web Worker: this is the worker's entry; the task arrives by message;
+ * - a compiled binary started with the marker: the binary runs the user's
+ *   main module, which imports the library, which imports this module; here
+ *   the main thread holds the main module's body (a top-level await that
+ *   never settles) and runs the child in a worker entered through this
+ *   module, where the main module is an ordinary import.
+ *
+ * @module
+ */
+
+import {
+  type Channel,
+  CLOSED,
+  type MessagePortLike,
+  PortChannel,
+  SocketChannel,
+} from "./channel.ts";
+import { type ChildHandle, inWorker, state } from "./state.ts";
+import { connectAuthed, parseAddress } from "./transport.ts";
+import { errorToData } from "./wire.ts";
+import type { TaskSpec } from "./spawn.ts";
+
+/** URL of the module every child starts in. */
+export const CHILD_ENTRY_URL: string = import.meta.url;
+
+/** First argument of a compiled binary started as a child. */
+export const CHILD_MARKER = "--deno-multiprocessing-child";
+
+/** Brand on the Process class, found by walking a subclass's prototype chain. */
+export const PROCESS_BRAND: unique symbol = Symbol.for(
+  "@mp/multiprocessing.Process",
+) as never;
+
+/** Key of the option that makes a Process object stand for the current process. */
+export const CURRENT_SPEC: unique symbol = Symbol.for(
+  "@mp/multiprocessing.currentSpec",
+) as never;
+
+/** FNV-1a over a function's source: identifies a target without importing it. */
+export function fingerprint(fn: { toString(): string }): string {
+  const src = fn.toString();
+  let h = 0x811c9dc5;
+  for (let i = 0; i < src.length; i++) {
+    h ^= src.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, "0") + src.length.toString(16);
+}
+
+/** Thrown by the patched `Deno.exit` in a worker child, to unwind the target. */
+class WorkerExit extends Error {
+  constructor(readonly code: number) {
+    super(`Deno.exit(${code})`);
+  }
+}
+
+type Exit = (code: number) => Promise<never> | never;
+
+/** Ticket on a subprocess child's command line: the hub address and a one-time id. */
+export interface Ticket {
+  /** The parent hub's address, as `addressToString` writes it. */
+  address: string;
+  /** The id the parent waits for. */
+  ticket: string;
+}
+
+/** Encodes a ticket for a command line. */
+export function encodeTicket(t: Ticket): string {
+  return btoa(JSON.stringify(t));
+}
+
+function decodeTicket(s: string | undefined): Ticket {
+  try {
+    return JSON.parse(atob(s ?? ""));
+  } catch {
+    console.error(
+      "deno-multiprocessing: this module is the child entry; it is started by the library",
+    );
+    Deno.exit(2);
+  }
+}
+
+/**
+ * Reads the authkey line from stdin, then watches stdin for EOF: the parent
+ * never writes again, so EOF means it is gone, however it died.
+ */
+async function authkeyFromStdin(onParentGone: () => void): Promise<Uint8Array> {
+  const buf = new Uint8Array(256);
+  let have = 0;
+  while (true) {
+    const n = await Deno.stdin.read(buf.subarray(have));
+    if (n === null) onParentGone();
+    have += n ?? 0;
+    const nl = buf.subarray(0, have).indexOf(10);
+    if (nl >= 0) {
+      const hex = new TextDecoder().decode(buf.subarray(0, nl));
+      (async () => {
+        const sink = new Uint8Array(64);
+        while (
+          (await Deno.stdin.read(sink)) !== null
+        ) { /* the parent writes nothing more */ }
+        onParentGone();
+      })();
+      return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+    }
+    if (have === buf.length) throw new Error("Malformed authkey on stdin");
+  }
+}
+
+async function connectWithTicket(
+  t: Ticket,
+  authkey: Uint8Array,
+): Promise<Channel> {
+  const channel = new SocketChannel(
+    await connectAuthed(parseAddress(t.address), authkey),
+  );
+  await channel.send({ op: "hello", ticket: t.ticket });
+  return channel;
+}
+
+async function receiveTask(channel: Channel): Promise<TaskSpec> {
+  const msg = await channel.recv();
+  if (msg === CLOSED || (msg as { op?: string }).op !== "task") {
+    throw new Error("The parent closed the connection before sending a task");
+  }
+  return (msg as { spec: TaskSpec }).spec;
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyFn = (...args: any[]) => unknown;
+
+/** Finds the target among the module's exports by name and source fingerprint. */
+function findTarget(mod: Record<string, unknown>, spec: TaskSpec): AnyFn {
+  const fp = fingerprint;
+  const fns = Object.entries(mod).filter(([, v]) =>
+    typeof v === "function"
+  ) as [string, AnyFn][];
+  const byName =
+    fns.find(([, f]) =>
+      f.name === spec.exportName && fp(f) === spec.fingerprint
+    ) ??
+      fns.find(([, f]) => fp(f) === spec.fingerprint);
+  if (byName) return byName[1];
+  const what = spec.kind === "class" ? "Process subclass" : "target";
+  const sameName = fns.find(([k, f]) =>
+    k === spec.exportName || f.name === spec.exportName
+  );
+  if (sameName) {
+    throw new TypeError(
+      `Cannot start process: the ${what} '${spec.exportName}' differs from the export '${
+        sameName[0]
+      }' of ${spec.module}: pass the exported function itself, not a closure or a copy of it`,
+    );
+  }
+  throw new TypeError(
+    `Cannot start process: the ${what} '${spec.exportName}' is not exported from ${spec.module}: ` +
+      `export it from that module, or pass the module that exports it as the 'module' option ` +
+      `(module: import.meta.url); closures and local functions cannot be targets`,
+  );
+}
+
+/** Joins non-daemonic children and terminates daemonic ones, as Python's exit does. */
+async function reapChildren(children: Set<ChildHandle>): Promise<void> {
+  for (const c of [...children]) if (c.daemon && c.isAlive()) c.terminate();
+  for (const c of [...children]) if (!c.daemon) await c.join().catch(() => {});
+}
+
+/** Runs a task in this (child) isolate; never returns. */
+async function runChild(
+  channel: Channel,
+  spec: TaskSpec,
+  authkey: Uint8Array,
+  exit: Exit,
+): Promise<never> {
+  const s = state();
+  Object.assign(s, {
+    name: spec.name,
+    identity: spec.identity,
+    daemon: spec.daemon,
+    parent: spec.parent,
+    isChild: true,
+    mainModule: spec.mainModule,
+    runtimeArgs: spec.runtimeArgs,
+    transport: spec.transport,
+    startMethod: spec.startMethod,
+    authkey,
+    ident: s.isWorker
+      ? `${Deno.pid}/${spec.identity.join(":")}`
+      : String(Deno.pid),
+  });
+  let target: AnyFn = () => {};
+  s.bootstrapping = true;
+  try {
+    if (spec.kind !== "none") {
+      target = findTarget(await import(spec.module), spec);
+    }
+  } catch (err) {
+    await channel.send({ op: "failed", error: errorToData(err) }).catch(
+      () => {},
+    );
+    return await exit(1);
+  } finally {
+    s.bootstrapping = false;
+  }
+  await channel.send({ op: "started" });
+  let code = 0;
+  try {
+    if (spec.kind === "class") {
+      let base: AnyFn | null = target;
+      while (base && !(PROCESS_BRAND in base)) {
+        base = Object.getPrototypeOf(base);
+      }
+      const self = Reflect.construct(
+        base ?? target,
+        [{ [CURRENT_SPEC]: spec }],
+        target,
+      );
+      Object.assign(self, spec.fields);
+      s.current = self;
+      await self.run();
+    } else {
+      await target(...spec.args);
+    }
+  } catch (err) {
+    if (err instanceof WorkerExit) return await exit(err.code);
+    console.error(
+      `Process ${spec.name}:\n${
+        err instanceof Error ? err.stack : String(err)
+      }`,
+    );
+    code = 1;
+  }
+  await reapChildren(s.children);
+  return await exit(code);
+}
+
+/** A `deno run` child: ticket in the arguments, authkey on stdin. */
+async function subprocessMain(): Promise<never> {
+  const ticket = decodeTicket(Deno.args[0]);
+  const authkey = await authkeyFromStdin(() => Deno.exit(1));
+  const channel = await connectWithTicket(ticket, authkey);
+  return runChild(
+    channel,
+    await receiveTask(channel),
+    authkey,
+    (code) => Deno.exit(code),
+  );
+}
+
+/** A worker child, of the worker method or inside a compiled binary. */
+async function workerMain(): Promise<never> {
+  const port = new PortChannel(self as unknown as MessagePortLike);
+  const first = await port.recv() as Record<string, unknown>;
+  const exit = async (code: number): Promise<never> => {
+    await port.send({ op: "exit", code });
+    self.close();
+    // The parent terminates this worker on that message; nothing more runs.
+    return await new Promise<never>(() => {});
+  };
+  const patchable = Deno as unknown as { exit: (code?: number) => never };
+  patchable.exit = (code = 0) => {
+    port.send({ op: "exit", code });
+    throw new WorkerExit(code);
+  };
+  if (first.op === "standalone") {
+    const authkey = first.authkey as Uint8Array;
+    const channel = await connectWithTicket(first.ticket as Ticket, authkey);
+    return runChild(channel, await receiveTask(channel), authkey, exit);
+  }
+  const spec = first.spec as TaskSpec;
+  return runChild(port, spec, spec.authkey!, exit);
+}
+
+/**
+ * The main thread of a compiled binary started as a child: holds the main
+ * module's body forever and runs the child in a worker.
+ */
+async function hostStandalone(): Promise<never> {
+  const ticket = decodeTicket(Deno.args[1]);
+  const authkey = await authkeyFromStdin(() => Deno.exit(1));
+  const worker = new Worker(CHILD_ENTRY_URL, {
+    type: "module",
+    name: "deno-multiprocessing-child",
+  });
+  const port = new PortChannel(worker as unknown as MessagePortLike);
+  worker.addEventListener("error", (e) => {
+    e.preventDefault();
+    console.error(`Process: ${e.message}`);
+    Deno.exit(1);
+  });
+  await port.send({ op: "standalone", ticket, authkey });
+  while (true) {
+    const msg = await port.recv() as { op?: string; code?: number };
+    if (msg?.op === "exit") Deno.exit(msg.code ?? 0);
+  }
+}
+
+if (import.meta.main) {
+  // No top-level await here: the target's module imports the library, which
+  // imports this module; awaiting in its evaluation would deadlock that import.
+  inWorker() ? workerMain() : subprocessMain();
+} else if (!inWorker() && Deno.args[0] === CHILD_MARKER) {
+  // Here the wait is the point: it holds the main module's body, while the
+  // worker imports the main module in its own module map.
+  await hostStandalone();
+}

@@ -1,0 +1,80 @@
+/**
+ * Error classes shared by every layer. They live here, below everything, so
+ * that the transport and the wire format can raise them; `context.ts`
+ * re-exports them as public API.
+ *
+ * @module
+ */
+
+/**
+ * Base class of the errors this library raises for its own reasons, as
+ * Python's `multiprocessing.ProcessError` is.
+ *
+ * @example Catch any library error
+ * ```ts
+ * import { ProcessError } from "./errors.ts";
+ * import { assert } from "@std/assert";
+ *
+ * const err = new ProcessError("Cannot start process: it was already started");
+ * assert(err instanceof Error);
+ * ```
+ */
+export class ProcessError extends Error {
+  /**
+   * Creates an error with a message and an optional cause.
+   *
+   * @param message What went wrong.
+   * @param options The standard error options (`cause`).
+   */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Raised when the HMAC challenge between two endpoints fails: the other side
+ * holds a different authkey, or is not speaking this protocol.
+ *
+ * @example
+ * ```ts
+ * import { AuthenticationError, ProcessError } from "./errors.ts";
+ * import { assert } from "@std/assert";
+ *
+ * assert(new AuthenticationError("digest received was wrong") instanceof ProcessError);
+ * ```
+ */
+export class AuthenticationError extends ProcessError {}
+
+/**
+ * An error that was thrown in another process or worker and crossed as data.
+ * `remoteName` is the class name it had there; `stack` is the remote stack.
+ * Built-in error classes (TypeError, RangeError, …) are rebuilt as themselves
+ * instead.
+ *
+ * @example
+ * ```ts
+ * import { RemoteError } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const err = new RemoteError("ValueError", "bad value");
+ * assertEquals(err.remoteName, "ValueError");
+ * assertEquals(err.message, "bad value");
+ * ```
+ */
+export class RemoteError extends ProcessError {
+  /** The name of the error's class where it was thrown. */
+  readonly remoteName: string;
+
+  /**
+   * Creates a remote error.
+   *
+   * @param remoteName The class name the error had where it was thrown.
+   * @param message Its message.
+   * @param options The standard error options (`cause`).
+   */
+  constructor(remoteName: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.remoteName = remoteName;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The hub: this process's lazily opened listener. Children connect back to it
+ * to fetch their task; objects this process hosts (queues, locks…) are
+ * served from it. It is open only while something needs it (a child still
+ * starting, a hosted object) and closes itself, removing its socket
+ * directory, when the last user lets go.
+ *
+ * Every connection is authenticated before anything else is read; a peer
+ * that fails, stalls or sends garbage loses its own connection only.
+ *
+ * @module
+ */
+
+import { type Channel, CLOSED, SocketChannel } from "./channel.ts";
+import {
+  acceptAuthed,
+  type Address,
+  type BoundListener,
+  listen,
+} from "./transport.ts";
+import { state } from "./state.ts";
+
+/** Handles the first message of a connection, then owns the channel. */
+export type Handler = (
+  channel: Channel,
+  first: Record<string, unknown>,
+) => void;
+
+interface HubState {
+  bound: BoundListener | undefined;
+  opening: Promise<BoundListener> | undefined;
+  users: number;
+  handlers: Map<string, Handler>;
+}
+
+const KEY = Symbol.for("@mp/multiprocessing.hub");
+
+function hub(): HubState {
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  return g[KEY] ??= {
+    bound: undefined,
+    opening: undefined,
+    users: 0,
+    handlers: new Map(),
+  } satisfies HubState;
+}
+
+/** Registers the handler for connections whose first message has `op`. */
+export function onHubMessage(op: string, handler: Handler): void {
+  hub().handlers.set(op, handler);
+}
+
+/**
+ * Holds the hub open and resolves its address; call the returned release
+ * function when done. The hub closes when its last user releases it.
+ */
+export async function acquireHub(): Promise<
+  { address: Address; release: () => void }
+> {
+  const h = hub();
+  h.users++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    if (--h.users === 0) closeHub();
+  };
+  try {
+    if (!h.bound) {
+      h.opening ??= openHub(h);
+      await h.opening;
+    }
+    return { address: h.bound!.address, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+/** The hub's address if it is open. */
+export function hubAddress(): Address | undefined {
+  return hub().bound?.address;
+}
+
+async function openHub(h: HubState): Promise<BoundListener> {
+  try {
+    const bound = await listen(state().transport);
+    bound.listener.unref();
+    h.bound = bound;
+    acceptLoop(bound);
+    return bound;
+  } finally {
+    h.opening = undefined;
+  }
+}
+
+function closeHub(): void {
+  const h = hub();
+  const bound = h.bound;
+  h.bound = undefined;
+  bound?.close();
+}
+
+async function acceptLoop(bound: BoundListener): Promise<void> {
+  try {
+    for await (const conn of bound.listener) serve(conn);
+  } catch {
+    // The listener was closed.
+  }
+}
+
+async function serve(conn: Deno.Conn): Promise<void> {
+  let channel: SocketChannel;
+  try {
+    channel = new SocketChannel(await acceptAuthed(conn, state().authkey));
+  } catch {
+    return; // Wrong key, garbage or a stall: that connection is closed.
+  }
+  const first = await channel.recv();
+  const op = first !== CLOSED && typeof first === "object" && first !== null
+    ? (first as Record<string, unknown>).op
+    : undefined;
+  const handler = typeof op === "string" ? hub().handlers.get(op) : undefined;
+  if (!handler) {
+    channel.close();
+    return;
+  }
+  handler(channel, first as Record<string, unknown>);
+}

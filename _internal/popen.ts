@@ -1,0 +1,107 @@
+/**
+ * The backend interface: one running child, however it was started. The
+ * subprocess and worker implementations sit beside this file; everything
+ * above is written once against {@link Popen}.
+ *
+ * @module
+ */
+
+import { type Channel, CLOSED } from "./channel.ts";
+import { ProcessError } from "./errors.ts";
+import type { Permissions, TaskSpec } from "./spawn.ts";
+import { type ErrorData, errorFromData } from "./wire.ts";
+
+/** One started child. */
+export interface Popen {
+  /** The OS process id it runs in (the parent's, for a worker). */
+  readonly pid: number;
+  /** Unique among processes and workers. */
+  readonly ident: string;
+  /** Its exit code once it has exited, else null. */
+  readonly exitCode: number | null;
+  /** Resolves with the exit code once it has exited and its pipes are drained. */
+  readonly exited: Promise<number>;
+  /** SIGTERM, or a worker's termination (exit code -15). */
+  terminate(): void;
+  /** SIGKILL, or a worker's termination (exit code -9). */
+  kill(): void;
+}
+
+/** What a backend needs to start a child. */
+export interface LaunchOptions {
+  /** What the child runs. */
+  spec: TaskSpec;
+  /** Its permissions (subprocess; a worker takes Deno's worker permissions). */
+  permissions: Permissions;
+  /** Extra `deno run` flags. */
+  runtimeArgs: string[];
+}
+
+/** How long a child may take to connect back and import its target's module. */
+export const START_TIMEOUT_MS = 60_000;
+
+/** Exit code of a process killed by a signal: minus the signal's number, as Python reports. */
+export function signalExitCode(signal: Deno.Signal): number {
+  return -(SIGNALS[signal] ?? 0) || -1;
+}
+
+const LINUX: Partial<Record<Deno.Signal, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
+
+const SIGNALS: Partial<Record<Deno.Signal, number>> = Deno.build.os === "linux"
+  ? LINUX
+  : { ...LINUX, SIGBUS: 10, SIGUSR1: 30, SIGSEGV: 11, SIGUSR2: 31 };
+
+/**
+ * The start handshake, the same for every backend: send the task, then wait
+ * for the child to say it imported the target and is running it.
+ */
+export async function sendTask(
+  channel: Channel,
+  spec: TaskSpec,
+  describeExit: () => string | Promise<string>,
+): Promise<void> {
+  await channel.send({ op: "task", spec });
+  const reply = await channel.recv();
+  if (reply === CLOSED) {
+    throw new ProcessError(
+      `Cannot start process '${spec.name}': ${await describeExit()}`,
+    );
+  }
+  const msg = reply as { op: string; error?: ErrorData };
+  if (msg.op === "failed") throw errorFromData(msg.error!);
+  if (msg.op !== "started") {
+    throw new ProcessError(
+      `Cannot start process '${spec.name}': unexpected reply '${msg.op}'`,
+    );
+  }
+}
+
+/** Rejects after `ms` unless settled; the timer never keeps the process alive. */
+export function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  message: () => string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ProcessError(message())), ms);
+    Deno.unrefTimer(timer);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,139 @@
+/**
+ * The worker backend: a Web Worker entered through the child entry, talking
+ * over its message port. Exit codes follow Python's: the child reports its
+ * own (0, 1, or `n` from `Deno.exit(n)`, which is patched in a worker child
+ * because Deno would end the worker silently), an uncaught error in the
+ * worker is 1, and terminate/kill are -15/-9.
+ *
+ * @module
+ */
+
+import { CHILD_ENTRY_URL } from "./child.ts";
+import { CLOSED, type MessagePortLike, PortChannel } from "./channel.ts";
+import { ProcessError } from "./errors.ts";
+import {
+  type LaunchOptions,
+  type Popen,
+  sendTask,
+  START_TIMEOUT_MS,
+  withTimeout,
+} from "./popen.ts";
+import type { Permissions } from "./spawn.ts";
+import { state } from "./state.ts";
+
+class WorkerPopen implements Popen {
+  readonly pid: number = Deno.pid;
+  readonly ident: string;
+  exitCode: number | null = null;
+  readonly exited: Promise<number>;
+  readonly port: PortChannel;
+  #worker: Worker;
+  #resolve!: (code: number) => void;
+  #lastError = "";
+
+  constructor(worker: Worker, name: string, identity: number[]) {
+    this.#worker = worker;
+    this.ident = `${Deno.pid}/${identity.join(":")}`;
+    this.port = new PortChannel(worker as unknown as MessagePortLike);
+    this.exited = new Promise((resolve) => (this.#resolve = resolve));
+    worker.addEventListener("error", (e) => {
+      // Unhandled, a worker's error would take the parent down with it.
+      e.preventDefault();
+      this.#lastError = e.message;
+      console.error(
+        `Process ${name}: ${e.message}${
+          e.filename ? `\n    at ${e.filename}:${e.lineno}:${e.colno}` : ""
+        }`,
+      );
+      this.#finish(1);
+    });
+    worker.addEventListener("messageerror", () => this.#finish(1));
+  }
+
+  /** Reads the messages a running child sends: only its exit code, for now. */
+  async watch(): Promise<void> {
+    while (this.exitCode === null) {
+      const msg = await this.port.recv();
+      if (msg === CLOSED) return;
+      const m = msg as { op?: string; code?: number };
+      if (m.op === "exit") this.#finish(m.code ?? 0);
+    }
+  }
+
+  #finish(code: number): void {
+    if (this.exitCode !== null) return;
+    this.exitCode = code;
+    this.#worker.terminate();
+    this.port.end();
+    this.#resolve(code);
+  }
+
+  describeExit(): string {
+    return `the worker exited with code ${
+      this.exitCode ?? "(none)"
+    } before it started its target` +
+      (this.#lastError ? `: ${this.#lastError}` : "");
+  }
+
+  terminate(): void {
+    this.#finish(-15);
+  }
+
+  kill(): void {
+    this.#finish(-9);
+  }
+}
+
+function workerPermissions(p: Permissions): Deno.PermissionOptions {
+  if (p === "inherit" || p === "none") return p;
+  const out: Record<string, unknown> = {};
+  for (const [kind, v] of Object.entries(p)) {
+    out[kind] = Array.isArray(v) ? v.map(String) : v;
+  }
+  return out as Deno.PermissionOptions;
+}
+
+/** Starts a worker child; resolves once it runs its target. */
+export async function launchWorker(opts: LaunchOptions): Promise<Popen> {
+  const { spec } = opts;
+  const options: WorkerOptions & {
+    deno?: { permissions: Deno.PermissionOptions };
+  } = {
+    type: "module",
+    name: spec.name,
+  };
+  if (opts.permissions !== "inherit") {
+    options.deno = { permissions: workerPermissions(opts.permissions) };
+  }
+  let worker: Worker;
+  try {
+    worker = new Worker(CHILD_ENTRY_URL, options);
+  } catch (err) {
+    throw new ProcessError(
+      `Cannot start process '${spec.name}': ${(err as Error).message}` +
+        (options.deno
+          ? " (worker permissions need the --unstable-worker-options flag)"
+          : ""),
+      { cause: err },
+    );
+  }
+  const popen = new WorkerPopen(worker, spec.name, spec.identity);
+  try {
+    const started = sendTask(
+      popen.port,
+      { ...spec, authkey: state().authkey },
+      () => popen.describeExit(),
+    );
+    await withTimeout(
+      started,
+      START_TIMEOUT_MS,
+      () =>
+        `Cannot start process '${spec.name}': the worker did not start its target within ${START_TIMEOUT_MS} ms`,
+    );
+  } catch (err) {
+    popen.kill();
+    throw err;
+  }
+  popen.watch();
+  return popen;
+}

@@ -1,0 +1,162 @@
+/**
+ * Local sockets: a Unix domain socket in a fresh private directory (0700,
+ * socket 0600), or TCP on loopback where Unix sockets are not available
+ * (Windows) or where asked for. One listener path per hub, so several hubs
+ * in one process (`deno test --parallel`) never collide.
+ *
+ * @module
+ */
+
+import { clientHandshake, serverHandshake } from "./auth.ts";
+import { AuthenticationError } from "./errors.ts";
+import { FrameReader, FrameWriter } from "./framing.ts";
+
+/** Where a listener can be reached. */
+export type Address =
+  | { transport: "unix"; path: string }
+  | { transport: "tcp"; hostname: string; port: number };
+
+/** Which transport a new listener uses. */
+export type TransportKind = "unix" | "tcp";
+
+/** The transport used when none is asked for. */
+export function defaultTransport(): TransportKind {
+  return Deno.build.os === "windows" ? "tcp" : "unix";
+}
+
+/** How long a peer may take over the authkey challenge. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** A listener and what it takes to remove it. */
+export interface BoundListener {
+  /** The listener. */
+  listener: Deno.Listener;
+  /** Where it listens. */
+  address: Address;
+  /** Closes the listener and removes its socket file and directory. */
+  close(): void;
+}
+
+/** Opens a listener of the given kind. */
+export async function listen(
+  kind: TransportKind,
+  hostname = "127.0.0.1",
+): Promise<BoundListener> {
+  if (kind === "tcp") {
+    const listener = Deno.listen({ hostname, port: 0, transport: "tcp" });
+    const { port } = listener.addr as Deno.NetAddr;
+    return {
+      listener,
+      address: { transport: "tcp", hostname, port },
+      close: () => closeQuietly(listener),
+    };
+  }
+  // makeTempDir creates the directory with mode 0700.
+  const dir = await Deno.makeTempDir({ prefix: "denomp-" });
+  const path = `${dir}/s`;
+  const listener = Deno.listen({ transport: "unix", path });
+  await Deno.chmod(path, 0o600);
+  return {
+    listener,
+    address: { transport: "unix", path },
+    close() {
+      closeQuietly(listener);
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch { /* already gone */ }
+    },
+  };
+}
+
+function closeQuietly(c: { close(): void }): void {
+  try {
+    c.close();
+  } catch { /* already closed */ }
+}
+
+/** Opens a connection to an address. */
+export function connectTo(address: Address): Promise<Deno.Conn> {
+  return address.transport === "unix"
+    ? Deno.connect({ transport: "unix", path: address.path })
+    : Deno.connect({
+      transport: "tcp",
+      hostname: address.hostname,
+      port: address.port,
+    });
+}
+
+/** An authenticated connection, framed both ways. */
+export interface AuthedConn {
+  /** The underlying connection. */
+  conn: Deno.Conn;
+  /** Reads frames. */
+  reader: FrameReader;
+  /** Writes frames. */
+  writer: FrameWriter;
+}
+
+/** Runs a handshake under a deadline; closes the connection on failure. */
+async function handshake(
+  conn: Deno.Conn,
+  side: typeof serverHandshake,
+  authkey: Uint8Array,
+): Promise<AuthedConn> {
+  const reader = new FrameReader(conn);
+  const writer = new FrameWriter(conn);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new AuthenticationError("Authkey challenge timed out")),
+      HANDSHAKE_TIMEOUT_MS,
+    );
+    Deno.unrefTimer(timer!);
+  });
+  try {
+    await Promise.race([side(reader, writer, authkey), deadline]);
+    return { conn, reader, writer };
+  } catch (err) {
+    closeQuietly(conn);
+    throw err instanceof AuthenticationError ? err : new AuthenticationError(
+      "Authkey challenge failed: the connection broke",
+      { cause: err },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Connects to an address and proves the authkey (both ways). */
+export async function connectAuthed(
+  address: Address,
+  authkey: Uint8Array,
+): Promise<AuthedConn> {
+  const conn = await connectTo(address);
+  return await handshake(conn, clientHandshake, authkey);
+}
+
+/** Authenticates an accepted connection. */
+export function acceptAuthed(
+  conn: Deno.Conn,
+  authkey: Uint8Array,
+): Promise<AuthedConn> {
+  return handshake(conn, serverHandshake, authkey);
+}
+
+/** Encodes an address for a command line or a message. */
+export function addressToString(a: Address): string {
+  return a.transport === "unix"
+    ? `unix:${a.path}`
+    : `tcp:${a.hostname}:${a.port}`;
+}
+
+/** Parses {@link addressToString}'s output. */
+export function parseAddress(s: string): Address {
+  if (s.startsWith("unix:")) return { transport: "unix", path: s.slice(5) };
+  const m = /^tcp:(.+):(\d+)$/.exec(s);
+  if (!m) {
+    throw new TypeError(
+      `Cannot parse address: expected unix:PATH or tcp:HOST:PORT, received '${s}'`,
+    );
+  }
+  return { transport: "tcp", hostname: m[1], port: Number(m[2]) };
+}

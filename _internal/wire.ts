@@ -1,0 +1,265 @@
+/**
+ * Wire format: how a value becomes bytes and back, with structured-clone
+ * semantics.
+ *
+ * Measured here (bench/wire.ts): JSON encode+parse of a small object costs
+ * about 2 µs, `node:v8` serialize+deserialize about 30 µs and `structuredClone`
+ * about 50 µs, and importing `node:v8` adds about 15 ms to a child's start.
+ * So a payload is JSON whenever JSON round-trips the value exactly (plain
+ * objects, arrays, finite numbers, strings, booleans, null), and `node:v8`'s
+ * structured-clone serializer, loaded only the first time it is needed,
+ * carries everything else (Map, Set, Date, BigInt, typed arrays, cycles,
+ * undefined, NaN, -0, errors, …).
+ *
+ * @module
+ */
+
+import { RemoteError } from "./errors.ts";
+
+/** First byte of a payload: which encoding follows. */
+const TAG_JSON = 0x4a; // "J"
+const TAG_V8 = 0x56; // "V"
+
+/** Objects deeper than this go to the v8 serializer (which handles cycles). */
+const MAX_JSON_DEPTH = 64;
+
+type V8 = {
+  serialize(value: unknown): Uint8Array;
+  deserialize(bytes: Uint8Array): unknown;
+};
+
+let v8: V8 | undefined;
+let v8Loading: Promise<V8> | undefined;
+
+/** Loads `node:v8` once; its import costs a child ~15 ms, so only on demand. */
+export function loadV8(): Promise<V8> {
+  v8Loading ??= import("node:v8").then((m) => (v8 = m as V8));
+  return v8Loading;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function isJsonExact(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case "object": {
+      if (value === null) return true;
+      if (depth > MAX_JSON_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          // A hole reads as undefined, which JSON would turn into null.
+          if (!isJsonExact(value[i], depth + 1)) return false;
+        }
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      if ("toJSON" in value) return false;
+      for (const key in value) {
+        if (!isJsonExact((value as Record<string, unknown>)[key], depth + 1)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Turns a DataCloneError of the v8 serializer (a plain `Error` there) into the
+ * `DOMException` named `DataCloneError` that `structuredClone` throws.
+ */
+function cloneError(err: unknown): unknown {
+  if (
+    err instanceof Error &&
+    /could not be cloned|Unserializable/.test(err.message)
+  ) {
+    return new DOMException(err.message, "DataCloneError");
+  }
+  return err;
+}
+
+/**
+ * Encodes a value into a payload, `reserve` zero bytes first (room for a
+ * frame header, so a frame needs no second copy).
+ *
+ * @throws {DOMException} `DataCloneError` when the value cannot be cloned.
+ */
+export async function encode(value: unknown, reserve = 0): Promise<Uint8Array> {
+  if (isJsonExact(value, 0)) return encodeJson(value, reserve);
+  const { serialize } = v8 ?? await loadV8();
+  let body: Uint8Array;
+  try {
+    body = serialize(value);
+  } catch (err) {
+    throw cloneError(err);
+  }
+  const out = new Uint8Array(reserve + 1 + body.length);
+  out[reserve] = TAG_V8;
+  out.set(body, reserve + 1);
+  return out;
+}
+
+/**
+ * Encodes synchronously when possible: returns `undefined` when the value
+ * needs the v8 serializer and it is not loaded yet (call {@link encode}).
+ */
+export function encodeSync(
+  value: unknown,
+  reserve = 0,
+): Uint8Array | undefined {
+  if (isJsonExact(value, 0)) return encodeJson(value, reserve);
+  if (!v8) return undefined;
+  let body: Uint8Array;
+  try {
+    body = v8.serialize(value);
+  } catch (err) {
+    throw cloneError(err);
+  }
+  const out = new Uint8Array(reserve + 1 + body.length);
+  out[reserve] = TAG_V8;
+  out.set(body, reserve + 1);
+  return out;
+}
+
+function encodeJson(value: unknown, reserve: number): Uint8Array {
+  const text = JSON.stringify(value);
+  // UTF-8 needs at most 3 bytes per UTF-16 unit.
+  const out = new Uint8Array(reserve + 1 + text.length * 3);
+  out[reserve] = TAG_JSON;
+  const { written } = encoder.encodeInto(text, out.subarray(reserve + 1));
+  return out.subarray(0, reserve + 1 + written);
+}
+
+/** Whether decoding this payload needs the v8 serializer loaded first. */
+export function needsV8(payload: Uint8Array): boolean {
+  return payload[0] === TAG_V8 && v8 === undefined;
+}
+
+/**
+ * Decodes a payload made by {@link encode}. Call {@link loadV8} first when
+ * {@link needsV8} says so.
+ *
+ * @throws {TypeError} On an unknown tag or malformed body.
+ */
+export function decode(payload: Uint8Array): unknown {
+  const tag = payload[0];
+  if (tag === TAG_JSON) return JSON.parse(decoder.decode(payload.subarray(1)));
+  if (tag === TAG_V8) {
+    if (!v8) {
+      throw new TypeError("Cannot decode payload: node:v8 is not loaded");
+    }
+    // deserialize may keep a view of its input: give it its own copy.
+    return v8.deserialize(payload.slice(1));
+  }
+  throw new TypeError(`Cannot decode payload: unknown tag ${tag}`);
+}
+
+/** Decodes a payload, loading the v8 serializer first when it is needed. */
+export async function decodeAsync(payload: Uint8Array): Promise<unknown> {
+  if (needsV8(payload)) await loadV8();
+  return decode(payload);
+}
+
+/** An error, as data: what crosses a process boundary for a thrown value. */
+export interface ErrorData {
+  /** The error's class name (`name` property). */
+  name: string;
+  /** Its message. */
+  message: string;
+  /** The stack where it was thrown. */
+  stack?: string;
+  /** Its cause, itself as data where it was an error. */
+  cause?: unknown;
+  /** Own enumerable fields (`code`, …) that could be cloned. */
+  fields?: Record<string, unknown>;
+  /** True when the thrown value was not an Error (a string, a number…). */
+  notError?: boolean;
+}
+
+const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+/** Describes a thrown value as cloneable data. */
+export function errorToData(err: unknown, depth = 0): ErrorData {
+  if (!(err instanceof Error)) {
+    let message: string;
+    try {
+      message = String(err);
+    } catch {
+      message = Object.prototype.toString.call(err);
+    }
+    return { name: "Error", message, notError: true };
+  }
+  const data: ErrorData = {
+    name: err instanceof DOMException ? err.name : (err.name || "Error"),
+    message: err.message,
+    stack: err.stack,
+  };
+  if (err instanceof DOMException) data.fields = { domException: true };
+  if ("cause" in err && err.cause !== undefined && depth < 8) {
+    data.cause = err.cause instanceof Error
+      ? { __error: errorToData(err.cause, depth + 1) }
+      : safeClone(err.cause);
+  }
+  for (const key of Object.keys(err)) {
+    if (
+      key === "cause" || key === "name" || key === "message" || key === "stack"
+    ) continue;
+    const value = safeClone((err as unknown as Record<string, unknown>)[key]);
+    if (value !== undefined) (data.fields ??= {})[key] = value;
+  }
+  return data;
+}
+
+function safeClone(value: unknown): unknown {
+  try {
+    return structuredClone(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Rebuilds an error from its data: built-in classes as themselves, anything
+ * else as a {@link RemoteError}; the remote stack is kept.
+ */
+export function errorFromData(data: ErrorData): Error {
+  let cause: unknown = data.cause;
+  if (cause && typeof cause === "object" && "__error" in cause) {
+    cause = errorFromData((cause as { __error: ErrorData }).__error);
+  }
+  const options = cause === undefined ? undefined : { cause };
+  let err: Error;
+  const { domException, ...fields } = data.fields ?? {};
+  if (domException) {
+    err = new DOMException(data.message, data.name);
+  } else if (!data.notError && Object.hasOwn(BUILTIN_ERRORS, data.name)) {
+    err = new BUILTIN_ERRORS[data.name](data.message, options);
+  } else {
+    err = new RemoteError(data.name, data.message, options);
+  }
+  if (data.stack) {
+    Object.defineProperty(err, "stack", {
+      value: data.stack,
+      writable: true,
+      configurable: true,
+    });
+  }
+  Object.assign(err, fields);
+  return err;
+}

@@ -1,0 +1,33 @@
+/**
+ * Python's `multiprocessing`, rebuilt for Deno: run functions in other OS
+ * processes (`startMethod: "subprocess"`) or in Web Workers
+ * (`startMethod: "worker"`) with one API.
+ *
+ * Targets are functions exported from a module; children import that module
+ * as an ordinary module, so guard the code that starts processes with
+ * `if (import.meta.main)`, as Python programs guard theirs with
+ * `if __name__ == "__main__":`.
+ *
+ * @example Start a child, wait for it, read its exit code
+ * ```ts
+ * import { Process } from "./mod.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * // A program exports its targets from its main module; here they come
+ * // from a module of the test suite.
+ * const module = new URL("./tests/fixtures/targets.ts", import.meta.url).href;
+ * const { exitWith } = await import(module);
+ *
+ * for (const startMethod of ["subprocess", "worker"] as const) {
+ *   await using p = new Process({ target: exitWith, args: [7], module, startMethod });
+ *   await p.start();
+ *   await p.join();
+ *   assertEquals(p.exitCode, 7);
+ * }
+ * ```
+ *
+ * @module
+ */
+
+export * from "./process.ts";
+export * from "./context.ts";

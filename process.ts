@@ -1,0 +1,622 @@
+/**
+ * `Process`: run a function in another OS process or in a worker, with the
+ * API of Python's `multiprocessing.Process`.
+ *
+ * Targets are functions exported from a module (the main module unless
+ * `module` says otherwise). A child imports that module as an ordinary
+ * module, so code under `if (import.meta.main)` runs only in the parent, as
+ * code under Python's `if __name__ == "__main__":` does.
+ *
+ * @example Start, join and read the exit code
+ * ```ts
+ * import { Process } from "./process.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * // In a program this would be an exported function of the main module.
+ * const module = new URL("./tests/fixtures/targets.ts", import.meta.url).href;
+ * const { exitWith } = await import(module);
+ *
+ * const p = new Process({ target: exitWith, args: [3], module });
+ * await p.start();
+ * await p.join();
+ * assertEquals(p.exitCode, 3);
+ * ```
+ *
+ * @module
+ */
+
+import "./_internal/child.ts";
+import { CURRENT_SPEC, PROCESS_BRAND } from "./_internal/child.ts";
+import { ProcessError } from "./_internal/errors.ts";
+import type { Popen } from "./_internal/popen.ts";
+import { launchSubprocess } from "./_internal/popen_subprocess.ts";
+import { launchWorker } from "./_internal/popen_worker.ts";
+import {
+  fingerprint,
+  type Permissions,
+  type TaskSpec,
+} from "./_internal/spawn.ts";
+import {
+  type ChildHandle,
+  type StartMethod,
+  state,
+} from "./_internal/state.ts";
+
+export type { Permissions, PermissionsObject } from "./_internal/spawn.ts";
+export type { StartMethod } from "./_internal/state.ts";
+
+/** A function a child can run: exported from a module, arguments cloneable. */
+// deno-lint-ignore no-explicit-any
+export type Target = (...args: any[]) => unknown;
+
+/** Options of {@link Process}. */
+export interface ProcessOptions {
+  /**
+   * The function the child runs. It must be exported from `module`.
+   * Without one, the child runs {@link Process.run} (override it in an
+   * exported subclass) or does nothing.
+   */
+  target?: Target;
+  /**
+   * Arguments for the target, cloned with structured-clone semantics.
+   * @default {[]}
+   */
+  args?: unknown[];
+  /**
+   * The process name.
+   * @default {"Process-N"} (`Process-N:M` in a child), after the class name
+   */
+  name?: string;
+  /**
+   * Whether the child is daemonic: terminated, not waited for, when this
+   * process exits; a daemonic process may not start children.
+   * @default {the current process's flag (false in the main process)}
+   */
+  daemon?: boolean;
+  /**
+   * How the child starts: an OS process running `deno run`, or a Web Worker.
+   * @default {getStartMethod() ?? "subprocess"}
+   */
+  startMethod?: StartMethod;
+  /**
+   * Permissions of the child: `"inherit"` (what this process holds
+   * globally), `"none"`, or per kind. The child always gets what it needs to
+   * reach its parent's socket and read the modules it imports. For a worker
+   * child, Deno needs `--unstable-worker-options` to narrow them.
+   * @default {"inherit"}
+   */
+  permissions?: Permissions;
+  /**
+   * URL of the module that exports the target (or the Process subclass).
+   * @default {the main module}
+   */
+  module?: string | URL;
+  /**
+   * Extra `deno run` flags for a subprocess child that this process cannot
+   * detect: `--import-map=…`, `--config=…`, `--unstable-*`, `--v8-flags=…`,
+   * `--cached-only`. The `deno.json` found from the main module is passed on
+   * automatically.
+   * @default {getRuntimeArgs()}
+   */
+  runtimeArgs?: string[];
+}
+
+const STATES = ["initial", "starting", "started", "closed"] as const;
+type Lifecycle = (typeof STATES)[number];
+type Role = "child" | "current" | "parent";
+
+const BOOTSTRAP_ERROR =
+  "An attempt has been made to start a new process before the current " +
+  "process has finished its bootstrapping phase. This probably means that the module a child " +
+  "imports starts processes at its top level. Guard that code with the proper idiom in the " +
+  "main module: if (import.meta.main) { ... }";
+
+/**
+ * A child process (or worker) running a target function, as Python's
+ * `multiprocessing.Process`. Every method that crosses to the child is
+ * async; `terminate`, `kill` and `isAlive` act at once.
+ *
+ * Exit codes follow Python: 0 when the target returns, 1 when it throws (its
+ * stack is printed on the child's stderr), `n` for `Deno.exit(n)`, `-15`
+ * after {@link Process.terminate} and `-9` after {@link Process.kill}, for
+ * both start methods.
+ *
+ * @example A worker child
+ * ```ts
+ * import { Process } from "./process.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const module = new URL("./tests/fixtures/targets.ts", import.meta.url).href;
+ * const { noop } = await import(module);
+ * await using p = new Process({ target: noop, module, startMethod: "worker" });
+ * await p.start();
+ * await p.join();
+ * assertEquals(p.exitCode, 0);
+ * ```
+ */
+export class Process {
+  /** Marks the class so a child finds the base of an exported subclass. */
+  static readonly [PROCESS_BRAND]: boolean = true;
+
+  #target: Target | undefined;
+  #args: unknown[];
+  #name: string;
+  #daemon: boolean;
+  #identity: number[];
+  #startMethod: StartMethod | undefined;
+  #permissions: Permissions;
+  #module: string | undefined;
+  #runtimeArgs: string[] | undefined;
+  #lifecycle: Lifecycle = "initial";
+  #role: Role = "child";
+  #popen: Popen | undefined;
+  #starting: Promise<void> | undefined;
+  #pid: number | undefined;
+  #ident: string | undefined;
+
+  /**
+   * Creates a process object; nothing starts until {@link Process.start}.
+   *
+   * @param options What to run and how.
+   * @throws {TypeError} When an option has the wrong type.
+   * @throws {RangeError} When `startMethod` is not a start method.
+   */
+  constructor(options: ProcessOptions = {}) {
+    const special = (options as Record<symbol, unknown>)[CURRENT_SPEC] as
+      | (Partial<TaskSpec> & { role?: Role; pid?: number; ident?: string })
+      | undefined;
+    const s = state();
+    if (special) {
+      this.#role = special.role ?? "current";
+      this.#name = special.name ?? s.name;
+      this.#identity = special.identity ?? s.identity;
+      this.#daemon = special.daemon ?? s.daemon;
+      this.#args = [];
+      this.#permissions = "inherit";
+      this.#pid = special.pid ?? Deno.pid;
+      this.#ident = special.ident ?? s.ident;
+      this.#lifecycle = "started";
+      if (this.#role === "current") s.current = this;
+      return;
+    }
+    validateOptions(options);
+    this.#target = options.target;
+    this.#args = options.args ?? [];
+    this.#identity = [...s.identity, ++s.childCounter];
+    this.#name = options.name ??
+      `${new.target.name}-${this.#identity.join(":")}`;
+    this.#daemon = options.daemon ?? s.daemon;
+    this.#startMethod = options.startMethod;
+    this.#permissions = options.permissions ?? "inherit";
+    this.#module = options.module === undefined
+      ? undefined
+      : String(options.module);
+    this.#runtimeArgs = options.runtimeArgs;
+  }
+
+  /** The process name. */
+  get name(): string {
+    return this.#name;
+  }
+
+  set name(value: string) {
+    if (typeof value !== "string") {
+      throw new TypeError(
+        `Cannot set name: expected a string, received ${typeof value}`,
+      );
+    }
+    this.#name = value;
+  }
+
+  /** Whether the process is daemonic; settable only before it starts. */
+  get daemon(): boolean {
+    return this.#daemon;
+  }
+
+  set daemon(value: boolean) {
+    if (this.#lifecycle !== "initial") {
+      throw new ProcessError(
+        `Cannot set daemon of process '${this.#name}': it has already started`,
+      );
+    }
+    this.#daemon = Boolean(value);
+  }
+
+  /** OS process id once started (for a worker child, the process it runs in), else undefined. */
+  get pid(): number | undefined {
+    return this.#popen?.pid ?? this.#pid;
+  }
+
+  /** Unique id of the process or worker once started, else undefined. */
+  get ident(): string | undefined {
+    return this.#popen?.ident ?? this.#ident;
+  }
+
+  /** Exit code once the child has exited, else null (also before start). */
+  get exitCode(): number | null {
+    return this.#popen?.exitCode ?? null;
+  }
+
+  /**
+   * Resolves with the exit code when the child exits: what Python's
+   * sentinel handle is for, usable with `Promise.race`.
+   *
+   * @throws {ProcessError} When the process has not started.
+   */
+  get sentinel(): Promise<number> {
+    this.#check("read the sentinel of");
+    if (!this.#popen) {
+      throw new ProcessError(
+        `Cannot read the sentinel of process '${this.#name}': it has not started`,
+      );
+    }
+    return this.#popen.exited;
+  }
+
+  /**
+   * What the child runs. The default calls the `target` with `args`;
+   * override it in a subclass exported from a module to run that instead
+   * (the subclass's own enumerable fields are cloned to the child).
+   */
+  run(): unknown {
+    return this.#target?.(...this.#args);
+  }
+
+  /**
+   * Starts the child and resolves once it runs its target.
+   *
+   * @throws {TypeError} When the target is not an exported function of its module.
+   * @throws {DOMException} `DataCloneError` when an argument cannot be cloned.
+   * @throws {ProcessError} When started twice, closed, during a child's
+   * bootstrapping phase, in a daemonic process, or when the child dies first.
+   */
+  start(): Promise<void> {
+    try {
+      this.#check("start");
+      if (this.#role !== "child") {
+        throw new ProcessError(
+          `Cannot start process '${this.#name}': it is a running process, not a new one`,
+        );
+      }
+      if (this.#lifecycle !== "initial") {
+        throw new ProcessError(
+          `Cannot start process '${this.#name}': a process can only be started once`,
+        );
+      }
+      const s = state();
+      if (s.bootstrapping) throw new ProcessError(BOOTSTRAP_ERROR);
+      if (s.daemon) {
+        throw new ProcessError(
+          `Cannot start process '${this.#name}': daemonic processes are not allowed to have children`,
+        );
+      }
+      this.#lifecycle = "starting";
+      this.#starting = this.#launch(this.#spec());
+      return this.#starting;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #spec(): TaskSpec {
+    const s = state();
+    const isClass = Object.getPrototypeOf(this) !== Process.prototype &&
+      this.run !== Process.prototype.run;
+    const target: Target | undefined = isClass
+      ? this.constructor as Target
+      : this.#target;
+    const module = this.#module ?? s.mainModule;
+    if (target && !target.name) {
+      throw new TypeError(
+        `Cannot start process '${this.#name}': the target is an anonymous function; ` +
+          `a target must be a named function exported from a module`,
+      );
+    }
+    if (target && !module) {
+      throw new TypeError(
+        `Cannot start process '${this.#name}': no main module is known; pass 'module'`,
+      );
+    }
+    return {
+      module: module ?? "",
+      exportName: target?.name ?? "",
+      fingerprint: target ? fingerprint(target) : "",
+      kind: isClass ? "class" : target ? "function" : "none",
+      args: isClass ? [] : this.#args,
+      fields: isClass ? { ...this } as Record<string, unknown> : {},
+      name: this.#name,
+      identity: this.#identity,
+      daemon: this.#daemon,
+      parent: { name: s.name, pid: Deno.pid, ident: s.ident },
+      runtimeArgs: this.#runtimeArgs ?? s.runtimeArgs,
+      transport: s.transport,
+      // Absent rather than undefined: undefined would take the spec off the
+      // JSON fast path, and the child would load node:v8 (~15 ms) to read it.
+      ...(s.mainModule === undefined ? {} : { mainModule: s.mainModule }),
+      ...(s.startMethod === undefined ? {} : { startMethod: s.startMethod }),
+    };
+  }
+
+  async #launch(spec: TaskSpec): Promise<void> {
+    const method = this.#startMethod ?? state().startMethod ?? "subprocess";
+    const opts = {
+      spec,
+      permissions: this.#permissions,
+      runtimeArgs: this.#runtimeArgs ?? state().runtimeArgs,
+    };
+    try {
+      this.#popen = method === "worker"
+        ? await launchWorker(opts)
+        : await launchSubprocess(opts, this.#daemon);
+    } catch (err) {
+      this.#lifecycle = "initial";
+      throw err;
+    }
+    this.#lifecycle = "started";
+    const children: Set<ChildHandle> = state().children;
+    children.add(this);
+    this.#popen.exited.then(() => children.delete(this));
+  }
+
+  /**
+   * Waits until the child exits, or until `timeout` ms have passed; like
+   * Python's `join`, it resolves either way: check {@link Process.exitCode}.
+   *
+   * @param timeout Milliseconds to wait at most; `0` checks and returns at once.
+   * @throws {ProcessError} When the process was never started, or is the current one.
+   * @throws {RangeError} When `timeout` is negative or not a number.
+   */
+  async join(timeout?: number): Promise<void> {
+    this.#check("join");
+    if (
+      timeout !== undefined && !(typeof timeout === "number" && timeout >= 0)
+    ) {
+      throw new RangeError(
+        `Cannot join process '${this.#name}': 'timeout' must be a non-negative number, received ${timeout}`,
+      );
+    }
+    if (this.#role !== "child") {
+      throw new ProcessError(
+        `Cannot join process '${this.#name}': a process cannot join itself or its parent`,
+      );
+    }
+    if (this.#lifecycle === "initial") {
+      throw new ProcessError(
+        `Cannot join process '${this.#name}': it was never started`,
+      );
+    }
+    if (this.#starting) await this.#starting;
+    const exited = this.#popen!.exited;
+    if (timeout === undefined) {
+      await exited;
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      exited,
+      new Promise((r) => (timer = setTimeout(r, timeout))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Whether the child is running (for the current process: always true). */
+  isAlive(): boolean {
+    if (this.#role !== "child") return true;
+    return this.#popen !== undefined && this.#popen.exitCode === null;
+  }
+
+  /**
+   * Asks the child to stop: SIGTERM for a subprocess, termination for a
+   * worker. The exit code becomes -15.
+   *
+   * @throws {ProcessError} When the process has not started or is closed.
+   */
+  terminate(): void {
+    this.#started("terminate").terminate();
+  }
+
+  /**
+   * Stops the child at once: SIGKILL for a subprocess, termination for a
+   * worker. The exit code becomes -9.
+   *
+   * @throws {ProcessError} When the process has not started or is closed.
+   */
+  kill(): void {
+    this.#started("kill").kill();
+  }
+
+  /**
+   * Releases the process object; afterwards most methods throw. Idempotent.
+   *
+   * @throws {ProcessError} While the child is still running.
+   */
+  close(): void {
+    if (this.#lifecycle === "closed") return;
+    if (
+      this.#lifecycle === "starting" ||
+      (this.#popen && this.#popen.exitCode === null)
+    ) {
+      throw new ProcessError(
+        `Cannot close process '${this.#name}' while it is still running: call join() or terminate() first`,
+      );
+    }
+    this.#lifecycle = "closed";
+  }
+
+  /** Terminates the child if it still runs, waits for it to exit, then closes. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#lifecycle === "closed" || this.#role !== "child") return;
+    if (this.#starting) await this.#starting.catch(() => {});
+    if (this.#popen) {
+      if (this.#popen.exitCode === null) this.#popen.terminate();
+      await this.#popen.exited;
+    }
+    this.#lifecycle = "closed";
+  }
+
+  #check(action: string): void {
+    if (this.#lifecycle === "closed") {
+      throw new ProcessError(
+        `Cannot ${action} process '${this.#name}': the process object is closed`,
+      );
+    }
+  }
+
+  #started(action: string): Popen {
+    this.#check(action);
+    if (this.#role !== "child") {
+      throw new ProcessError(
+        `Cannot ${action} process '${this.#name}': it is not a child of this process`,
+      );
+    }
+    if (!this.#popen) {
+      throw new ProcessError(
+        `Cannot ${action} process '${this.#name}': it has not started`,
+      );
+    }
+    return this.#popen;
+  }
+}
+
+function validateOptions(o: ProcessOptions): void {
+  if (typeof o !== "object" || o === null) {
+    throw new TypeError(
+      `Cannot create process: options must be an object, received ${
+        o === null ? "null" : typeof o
+      }`,
+    );
+  }
+  if (o.target !== undefined && typeof o.target !== "function") {
+    throw new TypeError(
+      `Cannot create process: 'target' must be a function, received ${typeof o
+        .target}`,
+    );
+  }
+  if (o.args !== undefined && !Array.isArray(o.args)) {
+    throw new TypeError(
+      `Cannot create process: 'args' must be an array, received ${typeof o
+        .args}`,
+    );
+  }
+  if (o.name !== undefined && typeof o.name !== "string") {
+    throw new TypeError(
+      `Cannot create process: 'name' must be a string, received ${typeof o
+        .name}`,
+    );
+  }
+  if (o.daemon !== undefined && typeof o.daemon !== "boolean") {
+    throw new TypeError(
+      `Cannot create process: 'daemon' must be a boolean, received ${typeof o
+        .daemon}`,
+    );
+  }
+  if (
+    o.startMethod !== undefined && o.startMethod !== "subprocess" &&
+    o.startMethod !== "worker"
+  ) {
+    throw new RangeError(
+      `Cannot create process: 'startMethod' must be "subprocess" or "worker", received '${o.startMethod}'`,
+    );
+  }
+  if (
+    o.module !== undefined && typeof o.module !== "string" &&
+    !(o.module instanceof URL)
+  ) {
+    throw new TypeError(
+      `Cannot create process: 'module' must be a URL or string, received ${typeof o
+        .module}`,
+    );
+  }
+  if (
+    o.runtimeArgs !== undefined &&
+    (!Array.isArray(o.runtimeArgs) ||
+      o.runtimeArgs.some((a) => typeof a !== "string"))
+  ) {
+    throw new TypeError(
+      "Cannot create process: 'runtimeArgs' must be an array of strings",
+    );
+  }
+}
+
+/**
+ * The `Process` object standing for the current process: `MainProcess` at
+ * the root, the child's own object (`Process-1`, …) in a child.
+ *
+ * @example
+ * ```ts
+ * import { currentProcess } from "./process.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(currentProcess().name, "MainProcess");
+ * ```
+ */
+export function currentProcess(): Process {
+  const s = state();
+  return (s.current as Process | undefined) ??
+    new Process({ [CURRENT_SPEC]: { role: "current" } } as ProcessOptions);
+}
+
+/**
+ * The parent of the current process, or null at the root: its `name`,
+ * `pid` and `ident`. Its `isAlive()` is true while this child runs (a
+ * subprocess child exits when its parent dies).
+ *
+ * @example
+ * ```ts
+ * import { parentProcess } from "./process.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(parentProcess(), null); // at the root
+ * ```
+ */
+export function parentProcess(): Process | null {
+  const parent = state().parent;
+  if (!parent) return null;
+  return new Process({
+    [CURRENT_SPEC]: {
+      role: "parent",
+      name: parent.name,
+      pid: parent.pid,
+      ident: parent.ident,
+      identity: [],
+    },
+  } as ProcessOptions);
+}
+
+/**
+ * The children of this process that are still running.
+ *
+ * @example
+ * ```ts
+ * import { activeChildren } from "./process.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(activeChildren().length, 0);
+ * ```
+ */
+export function activeChildren(): Process[] {
+  return [...state().children].filter((c) => c.isAlive()) as Process[];
+}
+
+/**
+ * The number of logical CPUs, as Python's `cpu_count()`.
+ *
+ * @example
+ * ```ts
+ * import { cpuCount } from "./process.ts";
+ * import { assert } from "@std/assert";
+ *
+ * assert(cpuCount() >= 1);
+ * ```
+ */
+export function cpuCount(): number {
+  return navigator.hardwareConcurrency || 1;
+}
+
+// Daemonic children end with this process; non-daemonic ones keep it alive
+// until they exit, which is how they are joined.
+globalThis.addEventListener("unload", () => {
+  for (const child of state().children) {
+    if (child.daemon && child.isAlive()) child.terminate();
+  }
+});
