@@ -386,17 +386,20 @@ export class Process {
       );
     }
     if (this.#starting) await this.#starting;
-    const exited = this.#popen!.exited;
-    if (timeout === undefined) {
-      await exited;
-      return;
-    }
+    const popen = this.#popen!;
+    if (popen.exitCode !== null) return;
+    // A daemonic child does not keep this process alive, except while joined.
+    if (this.#daemon) popen.setRef(true);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      exited,
-      new Promise((r) => (timer = setTimeout(r, timeout))),
-    ]);
-    clearTimeout(timer);
+    try {
+      await (timeout === undefined ? popen.exited : Promise.race([
+        popen.exited,
+        new Promise((r) => (timer = setTimeout(r, timeout))),
+      ]));
+    } finally {
+      clearTimeout(timer);
+      if (this.#daemon && popen.exitCode === null) popen.setRef(false);
+    }
   }
 
   /** Whether the child is running (for the current process: always true). */

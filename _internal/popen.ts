@@ -25,6 +25,11 @@ export interface Popen {
   terminate(): void;
   /** SIGKILL, or a worker's termination (exit code -9). */
   kill(): void;
+  /**
+   * Whether waiting on this child keeps the process alive. A daemonic
+   * subprocess is unref'd, and ref'd only while someone joins it.
+   */
+  setRef(ref: boolean): void;
 }
 
 /** What a backend needs to start a child. */

@@ -89,8 +89,9 @@ class SubprocessPopen implements Popen {
       (tail ? `; its stderr ended with:\n${tail}` : "");
   }
 
-  unref(): void {
-    this.#child.unref();
+  setRef(ref: boolean): void {
+    if (ref) this.#child.ref();
+    else this.#child.unref();
   }
 
   #signal(signal: Deno.Signal): void {
@@ -162,7 +163,6 @@ export async function launchSubprocess(
       stderr: "piped",
     }).spawn();
     popen = new SubprocessPopen(child);
-    if (daemon) popen.unref();
     await popen.sendAuthkey(state().authkey);
     const p = popen;
     const exitedEarly = p.exited.then(() => {
@@ -185,6 +185,8 @@ export async function launchSubprocess(
     } finally {
       channel.close();
     }
+    // Only now: while it starts, its exit is what keeps this process waiting.
+    if (daemon) popen.setRef(false);
     return popen;
   } catch (err) {
     expected.cancel();

@@ -75,6 +75,10 @@ class WorkerPopen implements Popen {
       (this.#lastError ? `: ${this.#lastError}` : "");
   }
 
+  setRef(): void {
+    // A Web Worker cannot be unref'd: it keeps its parent alive until it exits.
+  }
+
   terminate(): void {
     this.#finish(-15);
   }

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { RemoteError } from "./errors.ts";
+import { AuthenticationError, ProcessError, RemoteError } from "./errors.ts";
 
 /** First byte of a payload: which encoding follows. */
 const TAG_JSON = 0x4a; // "J"
@@ -184,7 +184,13 @@ export interface ErrorData {
   notError?: boolean;
 }
 
-const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
+/** Classes rebuilt as themselves: the built-ins and this library's own. */
+const KNOWN_ERRORS: Record<
+  string,
+  new (message?: string, options?: ErrorOptions) => Error
+> = {
+  ProcessError,
+  AuthenticationError,
   Error,
   TypeError,
   RangeError,
@@ -248,8 +254,8 @@ export function errorFromData(data: ErrorData): Error {
   const { domException, ...fields } = data.fields ?? {};
   if (domException) {
     err = new DOMException(data.message, data.name);
-  } else if (!data.notError && Object.hasOwn(BUILTIN_ERRORS, data.name)) {
-    err = new BUILTIN_ERRORS[data.name](data.message, options);
+  } else if (!data.notError && Object.hasOwn(KNOWN_ERRORS, data.name)) {
+    err = new KNOWN_ERRORS[data.name](data.message, options);
   } else {
     err = new RemoteError(data.name, data.message, options);
   }

@@ -1,0 +1,91 @@
+// Shared test helpers: run a behaviour test once per start method, find the
+// fixtures, and make children resolve modules the way this test run does.
+import { setRuntimeArgs } from "../context.ts";
+import type { StartMethod } from "../process.ts";
+
+/** The start methods every behaviour test runs under. */
+export const START_METHODS: readonly StartMethod[] = ["subprocess", "worker"];
+
+/** URL of the targets fixture module. */
+export const TARGETS: string =
+  new URL("./fixtures/targets.ts", import.meta.url).href;
+
+/** Path of a fixture file. */
+export function fixturePath(name: string): string {
+  return new URL(`./fixtures/${name}`, import.meta.url).pathname;
+}
+
+// Offline, the suite runs under --import-map=.ci/std/import_map.json; a
+// `deno run` child does not inherit that flag, so pass it on (DESIGN §3.8).
+const assertUrl = import.meta.resolve("@std/assert");
+if (assertUrl.startsWith("file:") && assertUrl.includes("/.ci/std/")) {
+  setRuntimeArgs([
+    `--import-map=${
+      new URL("../.ci/std/import_map.json", import.meta.url).pathname
+    }`,
+  ]);
+}
+
+/** Registers `fn` once per start method, named `name [method]`. */
+export function testBoth(
+  name: string,
+  fn: (method: StartMethod) => Promise<void>,
+  options: { ignore?: boolean } = {},
+): void {
+  for (const method of START_METHODS) {
+    Deno.test({
+      name: `${name} [${method}]`,
+      ignore: options.ignore,
+      fn: () => fn(method),
+    });
+  }
+}
+
+/** A fresh temp directory, removed on dispose. */
+export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "mp-test-" });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true });
+    },
+  };
+}
+
+/** Runs `deno run -A <script> ...args` and returns its output. */
+export async function denoRun(
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ...runtimeArgsForScripts(), ...args],
+    stdin: "null",
+    env: options.env,
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+function runtimeArgsForScripts(): string[] {
+  return assertUrl.includes("/.ci/std/")
+    ? [
+      `--import-map=${
+        new URL("../.ci/std/import_map.json", import.meta.url).pathname
+      }`,
+    ]
+    : [];
+}
+
+/** Whether a pid is a live process (not a zombie). */
+export function pidAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,147 @@
+// The spawn protocol, tested through whole programs run with `deno run`:
+// top-level await, the import.meta.main guard, parent death, daemons at exit,
+// a simulated compiled binary, stderr, and runtime flags.
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertStringIncludes,
+} from "@std/assert";
+import { delay } from "@std/async";
+import {
+  denoRun,
+  fixturePath,
+  pidAlive,
+  START_METHODS,
+  tempDir,
+  testBoth,
+} from "./_helpers.ts";
+
+Deno.test("a program that starts processes from top-level await works", async () => {
+  const { code, stdout, stderr } = await denoRun([
+    fixturePath("tla_main.ts"),
+    ...START_METHODS,
+  ]);
+  assertEquals(code, 0, stderr);
+  assertMatch(
+    stdout,
+    /hello subprocess from Process-1\nexit 0\nhello worker from Process-2\nexit 0\n/,
+  );
+});
+
+testBoth(
+  "unguarded top-level start in the main module is refused in the child, without a loop",
+  async (method) => {
+    const t0 = performance.now();
+    const { code, stdout, stderr } = await denoRun([
+      fixturePath("unguarded_main.ts"),
+      method,
+    ]);
+    assertEquals(code, 0, stderr);
+    assertStringIncludes(
+      stdout,
+      "start failed: ProcessError: An attempt has been made to start a new process",
+    );
+    assertStringIncludes(stdout, "bootstrapping phase");
+    assertStringIncludes(stdout, "if (import.meta.main)");
+    assert(!stdout.includes("work ran"), "the target never ran");
+    assert(performance.now() - t0 < 30_000);
+  },
+);
+
+testBoth(
+  "a throwing target prints its stack on the child's stderr and exits 1",
+  async (method) => {
+    const { code, stdout, stderr } = await denoRun([
+      fixturePath("stderr_parent.ts"),
+      method,
+    ]);
+    assertEquals(code, 0);
+    assertEquals(stdout.trim(), "exit 1");
+    assertStringIncludes(stderr, "Process Process-1:");
+    assertStringIncludes(stderr, "TypeError: boom from the child");
+    assertMatch(stderr, /at fail \(file:.*targets\.ts:\d+:\d+\)/);
+  },
+);
+
+/** Runs orphan_parent.ts, kills it with SIGKILL, returns the child's pid. */
+async function killParentOfChild(
+  method: string,
+  daemon: string,
+): Promise<number> {
+  const parent = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", fixturePath("orphan_parent.ts"), method, daemon],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  const pid = Number(/child (\d+)/.exec(text)?.[1]);
+  parent.kill("SIGKILL");
+  await parent.status;
+  await reader.cancel();
+  return pid;
+}
+
+for (const daemon of ["daemon", "non-daemon"]) {
+  Deno.test(`a subprocess child (${daemon}) exits within 2 s when its parent is killed with SIGKILL`, async () => {
+    const pid = await killParentOfChild("subprocess", daemon);
+    assert(pid > 0);
+    const deadline = performance.now() + 2000;
+    while (pidAlive(pid) && performance.now() < deadline) await delay(25);
+    assert(!pidAlive(pid), `child ${pid} outlived its parent`);
+  });
+}
+
+Deno.test("a worker child dies with its parent's process", async () => {
+  const pid = await killParentOfChild("worker", "non-daemon");
+  assert(
+    !pidAlive(pid),
+    "the worker ran in the parent's process, which is gone",
+  );
+});
+
+Deno.test("at exit a daemonic child is terminated and a non-daemonic one joined", async () => {
+  await using dir = await tempDir();
+  const { code, stdout, stderr } = await denoRun([
+    fixturePath("exit_parent.ts"),
+    dir.path,
+  ]);
+  assertEquals(code, 0, stderr);
+  assertEquals(await Deno.readTextFile(`${dir.path}/joined`), "done");
+  const pid = Number(/daemon (\d+)/.exec(stdout)?.[1]);
+  const deadline = performance.now() + 2000;
+  while (pidAlive(pid) && performance.now() < deadline) await delay(25);
+  assert(!pidAlive(pid), "the daemonic child was terminated");
+});
+
+Deno.test("a compiled-binary launch (marker arguments, main module as entry) runs a target from the main module", async () => {
+  const { code, stdout, stderr } = await denoRun([
+    fixturePath("standalone_main.ts"),
+  ]);
+  assertEquals(code, 0, stderr);
+  assertStringIncludes(stdout, "compiled child Process-1 got 5 main=false");
+  assertStringIncludes(stdout, "exit 5");
+});
+
+Deno.test("runtimeArgs pass an import map the parent was given on to its children", async () => {
+  const map = `--import-map=${fixturePath("import_map.json")}`;
+  const script = fixturePath("mapped_main.ts");
+  const withArgs = await denoRun([map, script, "with-args"]);
+  assertEquals(withArgs.code, 0, withArgs.stderr);
+  assertStringIncludes(
+    withArgs.stdout,
+    "child: resolved through the import map",
+  );
+  assertStringIncludes(withArgs.stdout, "exit 0");
+  const without = await denoRun([map, script]);
+  assertStringIncludes(
+    without.stdout,
+    `start failed: Import "mp-mapped-fixture" not a dependency`,
+  );
+});
