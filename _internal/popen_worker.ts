@@ -18,7 +18,12 @@ import {
   START_TIMEOUT_MS,
   withTimeout,
 } from "./popen.ts";
-import type { Permissions } from "./spawn.ts";
+import {
+  findConfig,
+  moduleReadPaths,
+  PERMISSION_KINDS,
+  type Permissions,
+} from "./spawn.ts";
 import { state } from "./state.ts";
 
 class WorkerPopen implements Popen {
@@ -88,13 +93,57 @@ class WorkerPopen implements Popen {
   }
 }
 
-function workerPermissions(p: Permissions): Deno.PermissionOptions {
-  if (p === "inherit" || p === "none") return p;
+/**
+ * Deno's worker permissions for a narrowed child, plus read access to the
+ * modules it must import (the target's module is a dynamic import).
+ */
+function workerPermissions(
+  p: Exclude<Permissions, "inherit">,
+  module: string,
+): Deno.PermissionOptions {
   const out: Record<string, unknown> = {};
-  for (const [kind, v] of Object.entries(p)) {
-    out[kind] = Array.isArray(v) ? v.map(String) : v;
+  for (const kind of PERMISSION_KINDS) {
+    const v = p === "none" ? false : p[kind] ?? false;
+    out[kind] = Array.isArray(v)
+      ? v.map((x) => x instanceof URL ? x.pathname : x)
+      : v;
+  }
+  if (out.read !== true && out.read !== "inherit") {
+    out.read = [
+      ...(Array.isArray(out.read) ? out.read : []),
+      ...moduleReadPaths(module),
+    ];
   }
   return out as Deno.PermissionOptions;
+}
+
+/**
+ * Whether Deno will accept worker permissions. Without the unstable flag,
+ * Deno prints a message and exits the whole process instead of throwing,
+ * so look first: the command line (Linux) and the config's "unstable" list.
+ * Undefined when neither can be read.
+ */
+function workerOptionsEnabled(): boolean | undefined {
+  let known = false;
+  try {
+    const cmdline = Deno.readTextFileSync("/proc/self/cmdline").split("\0");
+    if (
+      cmdline.some((a) =>
+        a === "--unstable-worker-options" || a === "--unstable"
+      )
+    ) return true;
+    known = true;
+  } catch { /* not Linux, or no permission */ }
+  const config = findConfig(state().mainModule);
+  if (config) {
+    try {
+      const unstable = JSON.parse(Deno.readTextFileSync(config)).unstable;
+      if (Array.isArray(unstable) && unstable.includes("worker-options")) {
+        return true;
+      }
+    } catch { /* jsonc or unreadable: unknown */ }
+  }
+  return known ? false : undefined;
 }
 
 /** Starts a worker child; resolves once it runs its target. */
@@ -107,7 +156,15 @@ export async function launchWorker(opts: LaunchOptions): Promise<Popen> {
     name: spec.name,
   };
   if (opts.permissions !== "inherit") {
-    options.deno = { permissions: workerPermissions(opts.permissions) };
+    if (workerOptionsEnabled() === false) {
+      throw new ProcessError(
+        `Cannot start process '${spec.name}': narrowing a worker child's permissions needs ` +
+          `Deno's --unstable-worker-options flag (or "unstable": ["worker-options"] in deno.json)`,
+      );
+    }
+    options.deno = {
+      permissions: workerPermissions(opts.permissions, spec.module),
+    };
   }
   let worker: Worker;
   try {

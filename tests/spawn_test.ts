@@ -145,3 +145,25 @@ Deno.test("runtimeArgs pass an import map the parent was given on to its childre
     `start failed: Import "mp-mapped-fixture" not a dependency`,
   );
 });
+
+testBoth(
+  "permissions sandbox a child: none, a read grant, inherit",
+  async (method) => {
+    await using dir = await tempDir();
+    const secret = `${dir.path}/secret.txt`;
+    await Deno.writeTextFile(secret, "s");
+    const { code, stdout, stderr } = await denoRun([
+      "--unstable-worker-options",
+      fixturePath("permissions_main.ts"),
+      method,
+      secret,
+    ]);
+    assertEquals(code, 0, stderr);
+    assertEquals(stdout.trim().split("\n"), [
+      `"none" exit 1`,
+      `{"read":["${dir.path}"]} exit 0`,
+      `"inherit" exit 0`,
+    ]);
+    assertStringIncludes(stderr, "NotCapable");
+  },
+);
