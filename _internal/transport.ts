@@ -95,24 +95,36 @@ export interface AuthedConn {
   writer: FrameWriter;
 }
 
-/** Runs a handshake under a deadline; closes the connection on failure. */
+/**
+ * Runs a handshake, under a deadline when one is given; closes the
+ * connection on failure. The deadline is the accepting side's defence
+ * against a peer that stalls. A starting child connects without one: the
+ * first `setTimeout` of a Deno process costs it about 15 ms, and its parent
+ * already bounds the whole start.
+ */
 async function handshake(
   conn: Deno.Conn,
   side: typeof serverHandshake,
   authkey: Uint8Array,
+  deadlineMs: number | undefined,
 ): Promise<AuthedConn> {
   const reader = new FrameReader(conn);
   const writer = new FrameWriter(conn);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new AuthenticationError("Authkey challenge timed out")),
-      HANDSHAKE_TIMEOUT_MS,
+  const steps = [side(reader, writer, authkey)];
+  if (deadlineMs !== undefined) {
+    steps.push(
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new AuthenticationError("Authkey challenge timed out")),
+          deadlineMs,
+        );
+        Deno.unrefTimer(timer!);
+      }),
     );
-    Deno.unrefTimer(timer!);
-  });
+  }
   try {
-    await Promise.race([side(reader, writer, authkey), deadline]);
+    await Promise.race(steps);
     return { conn, reader, writer };
   } catch (err) {
     closeQuietly(conn);
@@ -121,25 +133,29 @@ async function handshake(
       { cause: err },
     );
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
 
-/** Connects to an address and proves the authkey (both ways). */
+/**
+ * Connects to an address and proves the authkey (both ways), within
+ * `deadlineMs` when given.
+ */
 export async function connectAuthed(
   address: Address,
   authkey: Uint8Array,
+  deadlineMs?: number,
 ): Promise<AuthedConn> {
   const conn = await connectTo(address);
-  return await handshake(conn, clientHandshake, authkey);
+  return await handshake(conn, clientHandshake, authkey, deadlineMs);
 }
 
-/** Authenticates an accepted connection. */
+/** Authenticates an accepted connection within {@link HANDSHAKE_TIMEOUT_MS}. */
 export function acceptAuthed(
   conn: Deno.Conn,
   authkey: Uint8Array,
 ): Promise<AuthedConn> {
-  return handshake(conn, serverHandshake, authkey);
+  return handshake(conn, serverHandshake, authkey, HANDSHAKE_TIMEOUT_MS);
 }
 
 /** Encodes an address for a command line or a message. */
