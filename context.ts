@@ -21,11 +21,7 @@
 import { Process, type ProcessOptions, type StartMethod } from "./process.ts";
 import { state } from "./_internal/state.ts";
 
-export {
-  AuthenticationError,
-  ProcessError,
-  RemoteError,
-} from "./_internal/errors.ts";
+export { AuthenticationError, ProcessError, RemoteError } from "./_internal/errors.ts";
 export type { StartMethod } from "./process.ts";
 
 const METHODS: readonly StartMethod[] = ["subprocess", "worker"];
@@ -113,9 +109,7 @@ export function setStartMethod(
       `Cannot set the start method: it is already '${s.startMethod}'; pass { force: true }`,
     );
   }
-  s.startMethod = method === undefined
-    ? undefined
-    : checkMethod(method, "set the start method");
+  s.startMethod = method === undefined ? undefined : checkMethod(method, "set the start method");
 }
 
 /**

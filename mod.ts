@@ -31,3 +31,4 @@
 
 export * from "./process.ts";
 export * from "./context.ts";
+export * from "./queue.ts";

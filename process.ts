@@ -28,19 +28,12 @@
 import "./_internal/child.ts";
 import { CURRENT_SPEC, PROCESS_BRAND } from "./_internal/child.ts";
 import { ProcessError } from "./_internal/errors.ts";
+import { packHandles } from "./_internal/handles.ts";
 import type { Popen } from "./_internal/popen.ts";
 import { launchSubprocess } from "./_internal/popen_subprocess.ts";
 import { launchWorker } from "./_internal/popen_worker.ts";
-import {
-  fingerprint,
-  type Permissions,
-  type TaskSpec,
-} from "./_internal/spawn.ts";
-import {
-  type ChildHandle,
-  type StartMethod,
-  state,
-} from "./_internal/state.ts";
+import { fingerprint, type Permissions, type TaskSpec } from "./_internal/spawn.ts";
+import { type ChildHandle, type StartMethod, state } from "./_internal/state.ts";
 
 export type { Permissions, PermissionsObject } from "./_internal/spawn.ts";
 export type { StartMethod } from "./_internal/state.ts";
@@ -105,8 +98,7 @@ const STATES = ["initial", "starting", "started", "closed"] as const;
 type Lifecycle = (typeof STATES)[number];
 type Role = "child" | "current" | "parent";
 
-const BOOTSTRAP_ERROR =
-  "An attempt has been made to start a new process before the current " +
+const BOOTSTRAP_ERROR = "An attempt has been made to start a new process before the current " +
   "process has finished its bootstrapping phase. This probably means that the module a child " +
   "imports starts processes at its top level. Guard that code with the proper idiom in the " +
   "main module: if (import.meta.main) { ... }";
@@ -188,9 +180,7 @@ export class Process {
     this.#daemon = options.daemon ?? s.daemon;
     this.#startMethod = options.startMethod;
     this.#permissions = options.permissions ?? "inherit";
-    this.#module = options.module === undefined
-      ? undefined
-      : String(options.module);
+    this.#module = options.module === undefined ? undefined : String(options.module);
     this.#runtimeArgs = options.runtimeArgs;
   }
 
@@ -302,9 +292,7 @@ export class Process {
     const s = state();
     const isClass = Object.getPrototypeOf(this) !== Process.prototype &&
       this.run !== Process.prototype.run;
-    const target: Target | undefined = isClass
-      ? this.constructor as Target
-      : this.#target;
+    const target: Target | undefined = isClass ? this.constructor as Target : this.#target;
     const module = this.#module ?? s.mainModule;
     if (target && !target.name) {
       throw new TypeError(
@@ -338,6 +326,9 @@ export class Process {
   }
 
   async #launch(spec: TaskSpec): Promise<void> {
+    // Queues, pipe ends and locks travel as descriptors, revived in the child.
+    spec.args = await packHandles(spec.args);
+    spec.fields = await packHandles(spec.fields);
     const method = this.#startMethod ?? state().startMethod ?? "subprocess";
     const opts = {
       spec,

@@ -18,6 +18,14 @@ export const CLOSED: unique symbol = Symbol("closed");
 export interface Channel {
   /** Sends a value; rejects with `DataCloneError` if it cannot be cloned. */
   send(msg: unknown, transfer?: Transferable[]): Promise<void>;
+  /**
+   * Encodes and queues a value without waiting for it to be written:
+   * resolves once it is queued, rejects if it cannot be cloned. Write
+   * errors surface on the next send.
+   */
+  post(msg: unknown): Promise<void>;
+  /** Resolves once everything queued has been written. */
+  drain(): Promise<void>;
   /** The next value, or {@link CLOSED} once the peer has gone. */
   recv(): Promise<unknown>;
   /** Closes this end. */
@@ -87,9 +95,33 @@ export class SocketChannel implements Channel {
   }
 
   async send(msg: unknown): Promise<void> {
+    await this.#authed.writer.write(await this.#frame(msg));
+  }
+
+  post(msg: unknown): Promise<void> {
+    try {
+      const frame = encodeSync(msg, HEADER);
+      if (frame) {
+        writeHeader(frame, frame.length - HEADER);
+        this.#authed.writer.write(frame).catch(() => {});
+        return Promise.resolve();
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#frame(msg).then((frame) => {
+      this.#authed.writer.write(frame).catch(() => {});
+    });
+  }
+
+  drain(): Promise<void> {
+    return this.#authed.writer.idle();
+  }
+
+  async #frame(msg: unknown): Promise<Uint8Array> {
     const frame = encodeSync(msg, HEADER) ?? await encode(msg, HEADER);
     writeHeader(frame, frame.length - HEADER);
-    await this.#authed.writer.write(frame);
+    return frame;
   }
 
   recv(): Promise<unknown> {
@@ -138,6 +170,14 @@ export class PortChannel implements Channel {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  post(msg: unknown): Promise<void> {
+    return this.send(msg);
+  }
+
+  drain(): Promise<void> {
+    return Promise.resolve();
   }
 
   recv(): Promise<unknown> {

@@ -25,9 +25,10 @@ import {
   PortChannel,
   SocketChannel,
 } from "./channel.ts";
-import { type ChildHandle, inWorker, state } from "./state.ts";
+import { inWorker, type RuntimeState, state } from "./state.ts";
 import { connectAuthed, parseAddress } from "./transport.ts";
 import { errorToData } from "./wire.ts";
+import { reviveHandles } from "./handles.ts";
 import type { TaskSpec } from "./spawn.ts";
 
 /** URL of the module every child starts in. */
@@ -142,19 +143,12 @@ type AnyFn = (...args: any[]) => unknown;
 /** Finds the target among the module's exports by name and source fingerprint. */
 function findTarget(mod: Record<string, unknown>, spec: TaskSpec): AnyFn {
   const fp = fingerprint;
-  const fns = Object.entries(mod).filter(([, v]) =>
-    typeof v === "function"
-  ) as [string, AnyFn][];
-  const byName =
-    fns.find(([, f]) =>
-      f.name === spec.exportName && fp(f) === spec.fingerprint
-    ) ??
-      fns.find(([, f]) => fp(f) === spec.fingerprint);
+  const fns = Object.entries(mod).filter(([, v]) => typeof v === "function") as [string, AnyFn][];
+  const byName = fns.find(([, f]) => f.name === spec.exportName && fp(f) === spec.fingerprint) ??
+    fns.find(([, f]) => fp(f) === spec.fingerprint);
   if (byName) return byName[1];
   const what = spec.kind === "class" ? "Process subclass" : "target";
-  const sameName = fns.find(([k, f]) =>
-    k === spec.exportName || f.name === spec.exportName
-  );
+  const sameName = fns.find(([k, f]) => k === spec.exportName || f.name === spec.exportName);
   if (sameName) {
     throw new TypeError(
       `Cannot start process: the ${what} '${spec.exportName}' differs from the export '${
@@ -169,10 +163,14 @@ function findTarget(mod: Record<string, unknown>, spec: TaskSpec): AnyFn {
   );
 }
 
-/** Joins non-daemonic children and terminates daemonic ones, as Python's exit does. */
-async function reapChildren(children: Set<ChildHandle>): Promise<void> {
-  for (const c of [...children]) if (c.daemon && c.isAlive()) c.terminate();
-  for (const c of [...children]) if (!c.daemon) await c.join().catch(() => {});
+/**
+ * What Python does at a child's exit: join non-daemonic children, terminate
+ * daemonic ones, flush buffered queue data.
+ */
+async function beforeExit(s: RuntimeState): Promise<void> {
+  for (const c of [...s.children]) if (c.daemon && c.isAlive()) c.terminate();
+  for (const c of [...s.children]) if (!c.daemon) await c.join().catch(() => {});
+  for (const hook of [...s.exitHooks]) await Promise.resolve(hook()).catch(() => {});
 }
 
 /** Runs a task in this (child) isolate; never returns. */
@@ -194,9 +192,7 @@ async function runChild(
     transport: spec.transport,
     startMethod: spec.startMethod,
     authkey,
-    ident: s.isWorker
-      ? `${Deno.pid}/${spec.identity.join(":")}`
-      : String(Deno.pid),
+    ident: s.isWorker ? `${Deno.pid}/${spec.identity.join(":")}` : String(Deno.pid),
   });
   let target: AnyFn = () => {};
   s.bootstrapping = true;
@@ -204,6 +200,8 @@ async function runChild(
     if (spec.kind !== "none") {
       target = findTarget(await import(spec.module), spec);
     }
+    spec.args = await reviveHandles(spec.args);
+    spec.fields = await reviveHandles(spec.fields);
   } catch (err) {
     await channel.send({ op: "failed", error: errorToData(err) }).catch(
       () => {},
@@ -234,13 +232,11 @@ async function runChild(
   } catch (err) {
     if (err instanceof WorkerExit) return await exit(err.code);
     console.error(
-      `Process ${spec.name}:\n${
-        err instanceof Error ? err.stack : String(err)
-      }`,
+      `Process ${spec.name}:\n${err instanceof Error ? err.stack : String(err)}`,
     );
     code = 1;
   }
-  await reapChildren(s.children);
+  await beforeExit(s);
   return await exit(code);
 }
 

@@ -78,3 +78,70 @@ export class RemoteError extends ProcessError {
     this.remoteName = remoteName;
   }
 }
+
+/**
+ * A non-blocking or timed `get` found the queue empty (Python's
+ * `queue.Empty`).
+ *
+ * @example
+ * ```ts
+ * import { QueueEmptyError } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(new QueueEmptyError().name, "QueueEmptyError");
+ * ```
+ */
+export class QueueEmptyError extends ProcessError {
+  /** Creates the error. */
+  constructor(message = "Cannot get from queue: it is empty") {
+    super(message);
+  }
+}
+
+/**
+ * A non-blocking or timed `put` found the queue full (Python's
+ * `queue.Full`).
+ *
+ * @example
+ * ```ts
+ * import { QueueFullError } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(new QueueFullError().name, "QueueFullError");
+ * ```
+ */
+export class QueueFullError extends ProcessError {
+  /** Creates the error. */
+  constructor(message = "Cannot put to queue: it is full") {
+    super(message);
+  }
+}
+
+/**
+ * The queue is closed: a `put` after `close()` rejects with it (carrying the
+ * item that was not put), and a `get` once it is closed and drained.
+ *
+ * @example
+ * ```ts
+ * import { QueueClosedError } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const err = new QueueClosedError("Cannot put to queue: it is closed", 42);
+ * assertEquals(err.item, 42);
+ * ```
+ */
+export class QueueClosedError extends ProcessError {
+  /** The item that was not put, for a rejected `put`. */
+  item?: unknown;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What was refused.
+   * @param item The item that was not put.
+   */
+  constructor(message = "Cannot use queue: it is closed", item?: unknown) {
+    super(message);
+    if (item !== undefined) this.item = item;
+  }
+}

@@ -57,8 +57,7 @@ export class FrameReader {
       const avail = this.#end - this.#start;
       if (avail >= HEADER) {
         const b = this.#buf, s = this.#start;
-        const len =
-          ((b[s] << 24) | (b[s + 1] << 16) | (b[s + 2] << 8) | b[s + 3]) >>> 0;
+        const len = ((b[s] << 24) | (b[s + 1] << 16) | (b[s + 2] << 8) | b[s + 3]) >>> 0;
         if (len > max) {
           throw new FrameError(
             `Frame of ${len} bytes exceeds the limit of ${max}`,
@@ -145,6 +144,15 @@ export class FrameWriter {
     return this.#flushing;
   }
 
+  /** Resolves once every queued frame is written (or the writer failed). */
+  idle(): Promise<void> {
+    return (this.#flushing ?? Promise.resolve()).catch(() => {});
+  }
+
+  /**
+   * Queues a frame; write errors make later writes reject (the read side
+   * sees the connection drop).
+   */
   async #flush(): Promise<void> {
     // Let the current turn queue more frames before the first write.
     await Promise.resolve();

@@ -12,12 +12,7 @@
  */
 
 import { type Channel, CLOSED, SocketChannel } from "./channel.ts";
-import {
-  acceptAuthed,
-  type Address,
-  type BoundListener,
-  listen,
-} from "./transport.ts";
+import { acceptAuthed, type Address, type BoundListener, listen } from "./transport.ts";
 import { state } from "./state.ts";
 
 /** Handles the first message of a connection, then owns the channel. */

@@ -23,12 +23,7 @@ import {
   START_TIMEOUT_MS,
   withTimeout,
 } from "./popen.ts";
-import {
-  expectChild,
-  moduleReadPaths,
-  permissionFlags,
-  resolutionFlags,
-} from "./spawn.ts";
+import { expectChild, moduleReadPaths, permissionFlags, resolutionFlags } from "./spawn.ts";
 import { state } from "./state.ts";
 import { type Address, addressToString } from "./transport.ts";
 import { encode } from "./wire.ts";
@@ -51,9 +46,7 @@ class SubprocessPopen implements Popen {
     this.#stdin = child.stdin.getWriter();
     const drained = this.#forwardStderr(child.stderr);
     this.exited = Promise.all([child.status, drained]).then(([status]) => {
-      this.exitCode = status.signal
-        ? signalExitCode(status.signal)
-        : status.code;
+      this.exitCode = status.signal ? signalExitCode(status.signal) : status.code;
       this.#stdin.close().catch(() => {});
       return this.exitCode;
     });
@@ -81,9 +74,7 @@ class SubprocessPopen implements Popen {
 
   /** Why the child is gone, for an error message. */
   describeExit(): string {
-    const code = this.exitCode === null
-      ? "is still running"
-      : `exited with code ${this.exitCode}`;
+    const code = this.exitCode === null ? "is still running" : `exited with code ${this.exitCode}`;
     const tail = this.#tail.trim();
     return `the child (pid ${this.pid}) ${code} before it started its target` +
       (tail ? `; its stderr ended with:\n${tail}` : "");

@@ -18,12 +18,7 @@ import {
   START_TIMEOUT_MS,
   withTimeout,
 } from "./popen.ts";
-import {
-  findConfig,
-  moduleReadPaths,
-  PERMISSION_KINDS,
-  type Permissions,
-} from "./spawn.ts";
+import { findConfig, moduleReadPaths, PERMISSION_KINDS, type Permissions } from "./spawn.ts";
 import { state } from "./state.ts";
 
 class WorkerPopen implements Popen {
@@ -74,9 +69,7 @@ class WorkerPopen implements Popen {
   }
 
   describeExit(): string {
-    return `the worker exited with code ${
-      this.exitCode ?? "(none)"
-    } before it started its target` +
+    return `the worker exited with code ${this.exitCode ?? "(none)"} before it started its target` +
       (this.#lastError ? `: ${this.#lastError}` : "");
   }
 
@@ -104,9 +97,7 @@ function workerPermissions(
   const out: Record<string, unknown> = {};
   for (const kind of PERMISSION_KINDS) {
     const v = p === "none" ? false : p[kind] ?? false;
-    out[kind] = Array.isArray(v)
-      ? v.map((x) => x instanceof URL ? x.pathname : x)
-      : v;
+    out[kind] = Array.isArray(v) ? v.map((x) => x instanceof URL ? x.pathname : x) : v;
   }
   if (out.read !== true && out.read !== "inherit") {
     out.read = [
@@ -128,9 +119,7 @@ function workerOptionsEnabled(): boolean | undefined {
   try {
     const cmdline = Deno.readTextFileSync("/proc/self/cmdline").split("\0");
     if (
-      cmdline.some((a) =>
-        a === "--unstable-worker-options" || a === "--unstable"
-      )
+      cmdline.some((a) => a === "--unstable-worker-options" || a === "--unstable")
     ) return true;
     known = true;
   } catch { /* not Linux, or no permission */ }
@@ -172,9 +161,7 @@ export async function launchWorker(opts: LaunchOptions): Promise<Popen> {
   } catch (err) {
     throw new ProcessError(
       `Cannot start process '${spec.name}': ${(err as Error).message}` +
-        (options.deno
-          ? " (worker permissions need the --unstable-worker-options flag)"
-          : ""),
+        (options.deno ? " (worker permissions need the --unstable-worker-options flag)" : ""),
       { cause: err },
     );
   }

@@ -162,9 +162,7 @@ function globallyGranted(kind: (typeof PERMISSION_KINDS)[number]): boolean {
 }
 
 function pathOf(p: string | URL): string {
-  return p instanceof URL || p.startsWith("file:")
-    ? decodeURIComponent(new URL(p).pathname)
-    : p;
+  return p instanceof URL || p.startsWith("file:") ? decodeURIComponent(new URL(p).pathname) : p;
 }
 
 /**

@@ -76,6 +76,11 @@ export interface RuntimeState {
    * binary (`Deno.build.standalone`) uses `[Deno.execPath()]`.
    */
   standaloneLauncher: string[] | undefined;
+  /**
+   * Run (and awaited) by a child before it exits: flush what handles have
+   * buffered, as Python's queue feeder threads are joined at exit.
+   */
+  exitHooks: Set<() => Promise<void> | void>;
 }
 
 const KEY = Symbol.for("@mp/multiprocessing.state");
@@ -120,6 +125,7 @@ export function state(): RuntimeState {
       isWorker: inWorker(),
       current: undefined,
       standaloneLauncher: undefined,
+      exitHooks: new Set(),
     };
     Object.defineProperty(g, KEY, { value: s, enumerable: false });
   }

@@ -160,9 +160,7 @@ export function acceptAuthed(
 
 /** Encodes an address for a command line or a message. */
 export function addressToString(a: Address): string {
-  return a.transport === "unix"
-    ? `unix:${a.path}`
-    : `tcp:${a.hostname}:${a.port}`;
+  return a.transport === "unix" ? `unix:${a.path}` : `tcp:${a.hostname}:${a.port}`;
 }
 
 /** Parses {@link addressToString}'s output. */

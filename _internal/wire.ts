@@ -14,7 +14,14 @@
  * @module
  */
 
-import { AuthenticationError, ProcessError, RemoteError } from "./errors.ts";
+import {
+  AuthenticationError,
+  ProcessError,
+  QueueClosedError,
+  QueueEmptyError,
+  QueueFullError,
+  RemoteError,
+} from "./errors.ts";
 
 /** First byte of a payload: which encoding follows. */
 const TAG_JSON = 0x4a; // "J"
@@ -70,6 +77,14 @@ function isJsonExact(value: unknown, depth: number): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * Whether a value certainly encodes (on the JSON path): a cheap check that
+ * lets a sender accept a value now and encode it later in a batch.
+ */
+export function surelyCloneable(value: unknown): boolean {
+  return isJsonExact(value, 0);
 }
 
 /**
@@ -191,6 +206,9 @@ const KNOWN_ERRORS: Record<
 > = {
   ProcessError,
   AuthenticationError,
+  QueueEmptyError,
+  QueueFullError,
+  QueueClosedError,
   Error,
   TypeError,
   RangeError,
@@ -255,7 +273,11 @@ export function errorFromData(data: ErrorData): Error {
   if (domException) {
     err = new DOMException(data.message, data.name);
   } else if (!data.notError && Object.hasOwn(KNOWN_ERRORS, data.name)) {
-    err = new KNOWN_ERRORS[data.name](data.message, options);
+    // Constructors differ past the message: set the cause apart.
+    err = new KNOWN_ERRORS[data.name](data.message);
+    if (options) {
+      Object.defineProperty(err, "cause", { value: cause, writable: true, configurable: true });
+    }
   } else {
     err = new RemoteError(data.name, data.message, options);
   }

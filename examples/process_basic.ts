@@ -47,9 +47,7 @@ if (import.meta.main) {
     await p.start();
     await p.join();
     console.log(
-      `  ${p.name} exited with ${p.exitCode} after ${
-        (performance.now() - t0).toFixed(0)
-      } ms`,
+      `  ${p.name} exited with ${p.exitCode} after ${(performance.now() - t0).toFixed(0)} ms`,
     );
 
     const e = new Process({ target: exitWith, args: [3], startMethod });

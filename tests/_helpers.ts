@@ -7,8 +7,7 @@ import type { StartMethod } from "../process.ts";
 export const START_METHODS: readonly StartMethod[] = ["subprocess", "worker"];
 
 /** URL of the targets fixture module. */
-export const TARGETS: string =
-  new URL("./fixtures/targets.ts", import.meta.url).href;
+export const TARGETS: string = new URL("./fixtures/targets.ts", import.meta.url).href;
 
 /** Path of a fixture file. */
 export function fixturePath(name: string): string {
@@ -20,9 +19,7 @@ export function fixturePath(name: string): string {
 const assertUrl = import.meta.resolve("@std/assert");
 if (assertUrl.startsWith("file:") && assertUrl.includes("/.ci/std/")) {
   setRuntimeArgs([
-    `--import-map=${
-      new URL("../.ci/std/import_map.json", import.meta.url).pathname
-    }`,
+    `--import-map=${new URL("../.ci/std/import_map.json", import.meta.url).pathname}`,
   ]);
 }
 
@@ -73,9 +70,7 @@ export async function denoRun(
 function runtimeArgsForScripts(): string[] {
   return assertUrl.includes("/.ci/std/")
     ? [
-      `--import-map=${
-        new URL("../.ci/std/import_map.json", import.meta.url).pathname
-      }`,
+      `--import-map=${new URL("../.ci/std/import_map.json", import.meta.url).pathname}`,
     ]
     : [];
 }

@@ -3,12 +3,7 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import { acquireHub } from "../_internal/hub.ts";
 import { state } from "../_internal/state.ts";
-import {
-  type Address,
-  connectAuthed,
-  connectTo,
-  listen,
-} from "../_internal/transport.ts";
+import { type Address, connectAuthed, connectTo, listen } from "../_internal/transport.ts";
 import { AuthenticationError, Process } from "../mod.ts";
 import { noop } from "./fixtures/targets.ts";
 import { TARGETS as module } from "./_helpers.ts";

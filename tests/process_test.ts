@@ -16,15 +16,7 @@ import {
   Process,
   ProcessError,
 } from "../mod.ts";
-import {
-  exitWith,
-  fail,
-  noop,
-  report,
-  sleep,
-  tree,
-  Writer,
-} from "./fixtures/targets.ts";
+import { exitWith, fail, noop, report, sleep, tree, Writer } from "./fixtures/targets.ts";
 import { TARGETS as module, tempDir, testBoth } from "./_helpers.ts";
 
 testBoth(

@@ -1,21 +1,9 @@
 // The spawn protocol, tested through whole programs run with `deno run`:
 // top-level await, the import.meta.main guard, parent death, daemons at exit,
 // a simulated compiled binary, stderr, and runtime flags.
-import {
-  assert,
-  assertEquals,
-  assertMatch,
-  assertStringIncludes,
-} from "@std/assert";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { delay } from "@std/async";
-import {
-  denoRun,
-  fixturePath,
-  pidAlive,
-  START_METHODS,
-  tempDir,
-  testBoth,
-} from "./_helpers.ts";
+import { denoRun, fixturePath, pidAlive, START_METHODS, tempDir, testBoth } from "./_helpers.ts";
 
 Deno.test("a program that starts processes from top-level await works", async () => {
   const { code, stdout, stderr } = await denoRun([

@@ -1,17 +1,7 @@
 // The wire format: structured-clone round trips on both encodings, errors as
 // data, and frames that are bounded and never merge.
-import {
-  assertEquals,
-  assertInstanceOf,
-  assertRejects,
-  assertStrictEquals,
-} from "@std/assert";
-import {
-  decodeAsync,
-  encode,
-  errorFromData,
-  errorToData,
-} from "../_internal/wire.ts";
+import { assertEquals, assertInstanceOf, assertRejects, assertStrictEquals } from "@std/assert";
+import { decodeAsync, encode, errorFromData, errorToData } from "../_internal/wire.ts";
 import { FrameError, frameOf, FrameReader } from "../_internal/framing.ts";
 import { ProcessError, RemoteError } from "../mod.ts";
 

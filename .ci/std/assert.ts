@@ -59,9 +59,7 @@ function diffLines(a: string[], b: string[]): string[] {
   );
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
-      lcs[i][j] = a[i] === b[j]
-        ? lcs[i + 1][j + 1] + 1
-        : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+      lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
     }
   }
   const out: string[] = [];
@@ -94,8 +92,7 @@ function diffMessage(actual: unknown, expected: unknown): string {
 const isPrimitive = (x: unknown): boolean =>
   x === null || (typeof x !== "object" && typeof x !== "function");
 
-const sameValueZero = (a: unknown, b: unknown): boolean =>
-  a === b || Object.is(a, b);
+const sameValueZero = (a: unknown, b: unknown): boolean => a === b || Object.is(a, b);
 
 const TypedArray = Object.getPrototypeOf(Uint8Array) as abstract new () => {
   length: number;
@@ -277,9 +274,7 @@ export function assertEquals<T>(actual: T, expected: T, msg?: string): void {
 export function assertNotEquals<T>(actual: T, expected: T, msg?: string): void {
   if (!equal(actual, expected)) return;
   throw new AssertionError(
-    `Expected actual: ${format(actual)} not to be: ${format(expected)}${
-      suffix(msg)
-    }`,
+    `Expected actual: ${format(actual)} not to be: ${format(expected)}${suffix(msg)}`,
   );
 }
 
@@ -300,15 +295,11 @@ export function assertStrictEquals<T>(
   if (a === format(expected)) {
     const indented = a.split("\n").map((l) => `    ${l}`).join("\n");
     throw new AssertionError(
-      `Values have the same structure but are not reference-equal${
-        suffix(msg)
-      }\n\n${indented}\n`,
+      `Values have the same structure but are not reference-equal${suffix(msg)}\n\n${indented}\n`,
     );
   }
   throw new AssertionError(
-    `Values are not strictly equal${suffix(msg)}\n${
-      diffMessage(actual, expected)
-    }`,
+    `Values are not strictly equal${suffix(msg)}\n${diffMessage(actual, expected)}`,
   );
 }
 
@@ -326,9 +317,7 @@ export function assertNotStrictEquals<T>(
 ): void {
   if (!Object.is(actual, expected)) return;
   throw new AssertionError(
-    `Expected "actual" to not be strictly equal to: ${format(actual)}${
-      suffix(msg)
-    }\n`,
+    `Expected "actual" to not be strictly equal to: ${format(actual)}${suffix(msg)}\n`,
   );
 }
 
@@ -398,9 +387,7 @@ export function assertNotInstanceOf<A, T>(
 ): asserts actual is Exclude<A, T> {
   assertFalse(
     actual instanceof unexpectedType,
-    `Expected object to not be an instance of "${typeof unexpectedType}"${
-      suffix(msg)
-    }`,
+    `Expected object to not be an instance of "${typeof unexpectedType}"${suffix(msg)}`,
   );
 }
 
@@ -473,9 +460,7 @@ export function assertArrayIncludes<T>(
 ): void {
   const haystack = Array.from(actual);
   const missing = Array.from(expected).filter((item) =>
-    isPrimitive(item)
-      ? !haystack.includes(item)
-      : !haystack.some((v) => equal(item, v))
+    isPrimitive(item) ? !haystack.includes(item) : !haystack.some((v) => equal(item, v))
   );
   if (missing.length === 0) return;
   throw new AssertionError(
@@ -674,13 +659,9 @@ export function assertIsError<E extends Error = Error>(
     ? text.includes(stripAnsi(msgMatches))
     : msgMatches.test(text);
   if (ok) return;
-  const want = typeof msgMatches === "string"
-    ? JSON.stringify(msgMatches)
-    : msgMatches.toString();
+  const want = typeof msgMatches === "string" ? JSON.stringify(msgMatches) : msgMatches.toString();
   throw new AssertionError(
-    `Expected error message to include ${want}, but got ${
-      JSON.stringify(error?.message)
-    }${sfx}`,
+    `Expected error message to include ${want}, but got ${JSON.stringify(error?.message)}${sfx}`,
   );
 }
 

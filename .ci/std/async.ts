@@ -71,9 +71,7 @@ export function abortable<T>(
   p: Promise<T> | AsyncIterable<T>,
   signal: AbortSignal,
 ): Promise<T> | AsyncGenerator<T> {
-  return p instanceof Promise
-    ? abortablePromise(p, signal)
-    : abortableIterable(p, signal);
+  return p instanceof Promise ? abortablePromise(p, signal) : abortableIterable(p, signal);
 }
 
 function abortablePromise<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -81,9 +79,7 @@ function abortablePromise<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   const onAbort = () => reject(signal.reason);
   if (signal.aborted) onAbort();
   signal.addEventListener("abort", onAbort, { once: true });
-  return Promise.race([promise, p]).finally(() =>
-    signal.removeEventListener("abort", onAbort)
-  );
+  return Promise.race([promise, p]).finally(() => signal.removeEventListener("abort", onAbort));
 }
 
 async function* abortableIterable<T>(
@@ -274,8 +270,7 @@ export async function retry<T>(
   }
 }
 
-const MAPPING_FAILED =
-  "Cannot complete the mapping as an error was thrown from an item";
+const MAPPING_FAILED = "Cannot complete the mapping as an error was thrown from an item";
 
 /**
  * Maps `array` through `iteratorFn` with at most `poolLimit` calls running at
@@ -317,9 +312,7 @@ export function pooledMap<T, R>(
       await Promise.all(running);
     } catch {
       const settled = await Promise.allSettled(running);
-      const errors = settled.flatMap((r) =>
-        r.status === "rejected" ? [r.reason] : []
-      );
+      const errors = settled.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
       failure = new AggregateError(errors, MAPPING_FAILED);
     }
     finished = true;

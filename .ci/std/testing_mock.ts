@@ -3,12 +3,7 @@
 // when jsr.io cannot be reached. Names, signatures, error classes and
 // messages follow @std/testing 1.x.
 
-import {
-  assertEquals,
-  AssertionError,
-  assertIsError,
-  assertRejects,
-} from "./assert.ts";
+import { assertEquals, AssertionError, assertIsError, assertRejects } from "./assert.ts";
 
 /** An error related to spying on a function or instance method. */
 export class MockError extends Error {
@@ -111,8 +106,8 @@ export type SpyLike<
 > = Spy<Self, Args, Return> | ConstructorSpy<Self, Args>;
 
 /** The parameter types of method `Prop` of `Self`. */
-export type GetParametersFromProp<Self, Prop extends keyof Self> =
-  Self[Prop] extends (...args: infer Args) => unknown ? Args : unknown[];
+export type GetParametersFromProp<Self, Prop extends keyof Self> = Self[Prop] extends
+  (...args: infer Args) => unknown ? Args : unknown[];
 
 /** The return type of method `Prop` of `Self`. */
 export type GetReturnFromProp<Self, Prop extends keyof Self> =

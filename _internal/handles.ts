@@ -1,0 +1,123 @@
+/**
+ * Handles that travel: a queue, a pipe end or a lock passed as an argument
+ * is replaced by a small descriptor (kind, host address, object id) before
+ * it is cloned, and revived as a handle on the other side, which then talks
+ * to the object's host. Structured clone alone would drop the class and its
+ * private fields.
+ *
+ * @module
+ */
+
+import type { Address } from "./transport.ts";
+
+/** Method a travelling handle implements: its descriptor. */
+export const TO_DESCRIPTOR: unique symbol = Symbol.for("@mp/multiprocessing.toDescriptor") as never;
+
+/** Marker key of a descriptor inside cloned data. */
+const MARK = "__mpHandle";
+
+/** What a handle becomes on the wire. */
+export interface Descriptor {
+  /** The handle class (`"queue"`, `"connection"`…). */
+  kind: string;
+  /** URL of the module that defines the class, imported on arrival if needed. */
+  module: string;
+  /** The host's address. */
+  address: Address;
+  /** The object's id in its host. */
+  id: string;
+  /** Anything else the class needs (maxsize…). */
+  extra?: Record<string, unknown>;
+}
+
+/** Something that can travel. */
+export interface Travelling {
+  /** Opens the hub if needed and describes this handle. */
+  [TO_DESCRIPTOR](): Promise<Descriptor>;
+}
+
+type Reviver = (d: Descriptor) => unknown;
+
+const REVIVERS = Symbol.for("@mp/multiprocessing.revivers");
+
+function revivers(): Map<string, Reviver> {
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  return g[REVIVERS] ??= new Map<string, Reviver>();
+}
+
+/** Registers how to rebuild handles of a kind. */
+export function registerReviver(kind: string, reviver: Reviver): void {
+  revivers().set(kind, reviver);
+}
+
+const MAX_DEPTH = 8;
+
+function isTravelling(v: unknown): v is Travelling {
+  return typeof v === "object" && v !== null && TO_DESCRIPTOR in v;
+}
+
+function isPlain(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Replaces handles inside `value` (in arrays, plain objects and Map values,
+ * a few levels deep) by descriptors. Returns the value itself when it holds
+ * none, so the common case copies nothing.
+ */
+export async function packHandles<T>(value: T, depth = 0): Promise<T> {
+  if (isTravelling(value)) return { [MARK]: await value[TO_DESCRIPTOR]() } as T;
+  if (depth >= MAX_DEPTH) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const packed = await packHandles(value[i], depth + 1);
+      if (packed !== value[i]) (out ??= value.slice())[i] = packed;
+    }
+    return (out ?? value) as T;
+  }
+  if (value instanceof Map) {
+    let out: Map<unknown, unknown> | undefined;
+    for (const [k, v] of value) {
+      const packed = await packHandles(v, depth + 1);
+      if (packed !== v) (out ??= new Map(value)).set(k, packed);
+    }
+    return (out ?? value) as T;
+  }
+  if (isPlain(value)) {
+    let out: Record<string, unknown> | undefined;
+    for (const key of Object.keys(value)) {
+      const packed = await packHandles(value[key], depth + 1);
+      if (packed !== value[key]) (out ??= { ...value })[key] = packed;
+    }
+    return (out ?? value) as T;
+  }
+  return value;
+}
+
+/** Rebuilds handles from the descriptors {@link packHandles} left. */
+export async function reviveHandles<T>(value: T, depth = 0): Promise<T> {
+  if (depth >= MAX_DEPTH || typeof value !== "object" || value === null) return value;
+  if (isPlain(value) && MARK in value) {
+    const d = value[MARK] as Descriptor;
+    let reviver = revivers().get(d.kind);
+    if (!reviver) {
+      await import(d.module);
+      reviver = revivers().get(d.kind);
+    }
+    if (!reviver) throw new TypeError(`Cannot revive a handle of kind '${d.kind}'`);
+    return reviver(d) as T;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = await reviveHandles(value[i], depth + 1);
+  } else if (value instanceof Map) {
+    for (const [k, v] of value) value.set(k, await reviveHandles(v, depth + 1));
+  } else if (isPlain(value)) {
+    const obj: Record<string, unknown> = value;
+    for (const key of Object.keys(obj)) obj[key] = await reviveHandles(obj[key], depth + 1);
+  }
+  return value;
+}

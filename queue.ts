@@ -1,0 +1,447 @@
+/**
+ * `Queue`, `JoinableQueue` and `SimpleQueue`: Python's process queues.
+ *
+ * A queue is hosted by the process that created it; the queue object is a
+ * handle to it, and it can be passed as an argument to a child of either
+ * start method (and on to grandchildren, or to a pool task): it stays one
+ * queue, multi-producer and multi-consumer, FIFO per producer.
+ *
+ * Differences from Python, in JavaScript's idiom: every method that may
+ * cross a process is async; timeouts are milliseconds; `close()` closes the
+ * queue for every process (puts reject with {@link QueueClosedError}, gets
+ * drain what is left and then reject), which is what ends `for await`.
+ *
+ * @example A producer child and a consumer parent
+ * ```ts
+ * import { Process, Queue } from "./mod.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const module = new URL("./tests/fixtures/queue_targets.ts", import.meta.url).href;
+ * const { produce } = await import(module);
+ *
+ * await using q = new Queue<number>();
+ * await using p = new Process({ target: produce, args: [q, 3], module });
+ * await p.start();
+ * const got = [await q.get(), await q.get(), await q.get()];
+ * await p.join();
+ * assertEquals(got, [0, 1, 2]);
+ * ```
+ *
+ * @module
+ */
+
+import { QueueClosedError } from "./_internal/errors.ts";
+import { type Descriptor, registerReviver, TO_DESCRIPTOR } from "./_internal/handles.ts";
+import { LocalRef, type ObjectRef, refFor } from "./_internal/objects.ts";
+import { QueueCore } from "./_internal/queue_core.ts";
+import { state } from "./_internal/state.ts";
+import { surelyCloneable } from "./_internal/wire.ts";
+
+export { QueueClosedError, QueueEmptyError, QueueFullError } from "./_internal/errors.ts";
+
+/** Options of {@link Queue.put}. */
+export interface PutOptions {
+  /**
+   * Wait for room in a full queue; `false` rejects at once with
+   * {@link QueueFullError}.
+   * @default {true}
+   */
+  block?: boolean;
+  /** Milliseconds to wait for room before rejecting with {@link QueueFullError}. */
+  timeout?: number;
+  /** Aborts the wait: rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Queue.get}. */
+export interface GetOptions {
+  /**
+   * Wait for an item in an empty queue; `false` rejects at once with
+   * {@link QueueEmptyError}.
+   * @default {true}
+   */
+  block?: boolean;
+  /** Milliseconds to wait for an item before rejecting with {@link QueueEmptyError}. */
+  timeout?: number;
+  /** Aborts the wait: rejects with the signal's reason; no item is lost. */
+  signal?: AbortSignal;
+}
+
+type Flavor = "queue" | "joinable" | "simple";
+
+// Deno provides Node's setImmediate as a global; its types are Node's.
+declare function setImmediate(fn: () => void): unknown;
+
+/** Largest batch a remote consumer asks for at once. */
+const MAX_WINDOW = 256;
+
+function waitFor(what: string, o: { block?: boolean; timeout?: number }): number | null {
+  if (o.block === false) return 0;
+  if (o.timeout === undefined) return null;
+  if (typeof o.timeout !== "number" || !(o.timeout >= 0)) {
+    throw new RangeError(
+      `Cannot ${what}: 'timeout' must be a non-negative number, received ${o.timeout}`,
+    );
+  }
+  return o.timeout;
+}
+
+/**
+ * A multi-producer, multi-consumer FIFO shared between processes, as
+ * Python's `multiprocessing.Queue`.
+ *
+ * @typeParam T The items' type; items cross by structured clone.
+ *
+ * @example Bounded queue semantics
+ * ```ts
+ * import { Queue, QueueFullError } from "./queue.ts";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ *
+ * await using q = new Queue<string>(1);
+ * await q.put("a");
+ * assertEquals(await q.full(), true);
+ * await assertRejects(() => q.put("b", { timeout: 10 }), QueueFullError);
+ * assertEquals(await q.get(), "a");
+ * ```
+ */
+export class Queue<T = unknown> implements AsyncIterable<T> {
+  #ref: ObjectRef;
+  #local: LocalRef | undefined;
+  #maxsize: number;
+  #flavor: Flavor;
+  #closedSeen = false;
+  #listening = false;
+  // Remote consumers: items fetched ahead, leased until handed out.
+  #buffer: T[] = [];
+  #window = 1;
+  #acks = 0;
+  #prefetching: Promise<void> | undefined;
+  // Remote producers on unbounded queues: puts batched per turn.
+  #batch: { item: T; resolve(): void; reject(e: unknown): void }[] = [];
+  #joinCancelled = false;
+  #exitHook = () => this.#joinCancelled ? undefined : this.joinThread();
+
+  /**
+   * Creates a queue hosted by this process.
+   *
+   * @param maxsize Most items it holds; `0` (default) for no limit.
+   * @throws {RangeError} When `maxsize` is not a non-negative integer.
+   */
+  constructor(maxsize = 0) {
+    const from = (maxsize as unknown as { [REVIVE]?: Descriptor })?.[REVIVE];
+    if (!from && (!Number.isInteger(maxsize) || maxsize < 0)) {
+      throw new RangeError(
+        `Cannot create queue: 'maxsize' must be a non-negative integer, received ${maxsize}`,
+      );
+    }
+    this.#flavor = new.target === JoinableQueue
+      ? "joinable"
+      : new.target === SimpleQueue
+      ? "simple"
+      : "queue";
+    if (from) {
+      this.#maxsize = from.extra?.maxsize as number;
+      this.#ref = refFor(from.address, from.id);
+      if (this.#ref.local) this.#local = this.#ref as LocalRef;
+      return;
+    }
+    this.#maxsize = maxsize;
+    const core = new QueueCore(maxsize);
+    this.#local = new LocalRef(core);
+    this.#ref = this.#local;
+    core.id = this.#ref.id;
+  }
+
+  /** @internal Describes this handle for another process. */
+  async [TO_DESCRIPTOR](): Promise<Descriptor> {
+    return {
+      kind: "queue",
+      module: import.meta.url,
+      address: await this.#ref.address(),
+      id: this.#ref.id,
+      extra: { maxsize: this.#maxsize, flavor: this.#flavor },
+    };
+  }
+
+  /** The `maxsize` the queue was created with (0: unbounded). */
+  get maxsize(): number {
+    return this.#maxsize;
+  }
+
+  #listen(): void {
+    if (this.#listening || this.#local) return;
+    this.#listening = true;
+    this.#ref.onPush((event) => {
+      if (event === "closed") this.#closedSeen = true;
+    });
+  }
+
+  /**
+   * Puts an item, waiting for room in a full bounded queue unless told not
+   * to. On an unbounded queue a remote producer does not wait for the host:
+   * items are sent in batches (call {@link Queue.joinThread} to wait until
+   * they are delivered; a child does so before it exits).
+   *
+   * @param item The item; it must be structured-cloneable.
+   * @param options `block`, `timeout` (ms) and `signal`.
+   * @throws {QueueFullError} When full and not waiting, or after `timeout`.
+   * @throws {QueueClosedError} When the queue is closed (it carries `item`).
+   * @throws {DOMException} `DataCloneError` when the item cannot be cloned.
+   */
+  put(item: T, options: PutOptions = {}): Promise<void> {
+    try {
+      const timeout = waitFor("put to queue", options);
+      if (this.#closedSeen) throw new QueueClosedError("Cannot put to queue: it is closed", item);
+      if (this.#local) return this.#local.call("put", [item, timeout], options) as Promise<void>;
+      this.#listen();
+      if (this.#maxsize > 0) {
+        return this.#ref.call("put", [item, timeout], options) as Promise<void>;
+      }
+      // A macrotask, not a microtask: a loop that puts what it got from a
+      // buffered get sends one batch per turn, not one frame per item.
+      if (this.#batch.length === 0) {
+        setImmediate(() => this.#flushPuts());
+        state().exitHooks.add(this.#exitHook);
+      }
+      // An item that surely encodes is accepted now, as Python's feeder
+      // thread accepts it; anything else waits for its batch's encoding.
+      if (surelyCloneable(item)) {
+        this.#batch.push({ item, resolve() {}, reject() {} });
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve, reject) => this.#batch.push({ item, resolve, reject }));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #flushPuts(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    this.#ref.post("putMany", [batch.map((b) => b.item)]).then(
+      () => batch.forEach((b) => b.resolve()),
+      // One item could not be cloned: send the others one by one.
+      () => batch.forEach((b) => this.#ref.post("putMany", [[b.item]]).then(b.resolve, b.reject)),
+    );
+  }
+
+  /**
+   * Removes and returns the oldest item, waiting for one unless told not to.
+   *
+   * @param options `block`, `timeout` (ms) and `signal`.
+   * @throws {QueueEmptyError} When empty and not waiting, or after `timeout`.
+   * @throws {QueueClosedError} When the queue is closed and empty.
+   */
+  async get(options: GetOptions = {}): Promise<T> {
+    const timeout = waitFor("get from queue", options);
+    if (this.#local) {
+      const items = await this.#local.call("get", [timeout, 1], options) as T[];
+      return items[0];
+    }
+    this.#listen();
+    while (true) {
+      if (this.#buffer.length > 0) {
+        const item = this.#handOut();
+        this.#prefetchIfLow();
+        return item;
+      }
+      if (this.#prefetching) {
+        await this.#prefetching;
+        continue;
+      }
+      this.#take(
+        await this.#ref.call("get", [timeout, this.#window, this.#takeAcks()], {
+          signal: options.signal,
+          // Fetched after the caller gave up: give them back, in order.
+          onOrphan: (v) => this.#ref.send("nack", [v]),
+        }) as T[],
+      );
+    }
+  }
+
+  #take(items: T[]): void {
+    if (items.length === this.#window) this.#window = Math.min(this.#window * 2, MAX_WINDOW);
+    this.#buffer.push(...items);
+  }
+
+  /**
+   * A streaming consumer asks for the next batch while it works through
+   * this one, so it never waits a round trip. The request does not wait on
+   * the host: an empty queue answers at once, and items that arrive later
+   * go to whichever consumer asks first.
+   */
+  #prefetchIfLow(): void {
+    if (this.#prefetching || this.#window < 4 || this.#buffer.length > this.#window / 2) return;
+    this.#prefetching = (this.#ref.call("get", [0, this.#window, this.#takeAcks()]) as Promise<
+      T[]
+    >).then(
+      (items) => this.#take(items),
+      () => {}, // Empty or closed: the next blocking get says so.
+    ).finally(() => (this.#prefetching = undefined));
+  }
+
+  /**
+   * Hands out a fetched item. Its lease is acknowledged with the next
+   * request to the host (or at exit): a consumer waiting in `get` holds no
+   * unacknowledged item, so if it is killed there, nothing handed to it is
+   * given to another; items it had fetched but not handed out go back.
+   */
+  #handOut(): T {
+    this.#acks++;
+    return this.#buffer.shift()!;
+  }
+
+  /** The acknowledgements to send with the next request. */
+  #takeAcks(): number {
+    const n = this.#acks;
+    this.#acks = 0;
+    return n;
+  }
+
+  /** `put(item, { block: false })`. */
+  putNowait(item: T): Promise<void> {
+    return this.put(item, { block: false });
+  }
+
+  /** `get({ block: false })`. */
+  getNowait(): Promise<T> {
+    return this.get({ block: false });
+  }
+
+  /** The number of items in the queue (approximate while others use it, as in Python). */
+  async qsize(): Promise<number> {
+    return await this.#ref.call("qsize", []) as number + this.#buffer.length;
+  }
+
+  /** Whether the queue is empty. */
+  async empty(): Promise<boolean> {
+    return (await this.qsize()) === 0;
+  }
+
+  /** Whether a bounded queue is full. */
+  async full(): Promise<boolean> {
+    return await this.#ref.call("full", []) as boolean;
+  }
+
+  /**
+   * Closes the queue for every process: puts reject with
+   * {@link QueueClosedError}, gets drain the remaining items then reject,
+   * and `for await` loops end. Idempotent.
+   */
+  close(): void {
+    this.#closedSeen = true;
+    if (this.#batch.length > 0) this.#flushPuts();
+    this.#ref.send("close", []);
+  }
+
+  /** Resolves once this handle's buffered puts have reached the queue. */
+  async joinThread(): Promise<void> {
+    if (this.#batch.length > 0) this.#flushPuts();
+    if (!this.#local) await this.#ref.call("ack", [this.#takeAcks()]);
+    state().exitHooks.delete(this.#exitHook);
+  }
+
+  /** Lets this process exit without waiting for its buffered puts (they may be lost). */
+  cancelJoinThread(): void {
+    this.#joinCancelled = true;
+  }
+
+  /** Yields items until the queue is closed and drained. */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    while (true) {
+      try {
+        yield await this.get();
+      } catch (err) {
+        if (err instanceof QueueClosedError) return;
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * In the creating process: closes the queue and stops hosting it. Elsewhere:
+   * waits for buffered puts ({@link Queue.joinThread}).
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#local) {
+      this.#local.call("close", []);
+      this.#local.release();
+    } else {
+      await this.joinThread().catch(() => {});
+    }
+  }
+
+  /** The reference to the hosted queue, for subclasses. */
+  protected get ref(): ObjectRef {
+    return this.#ref;
+  }
+}
+
+const REVIVE = Symbol("revive");
+
+/**
+ * A {@link Queue} that counts unfinished items: consumers call
+ * {@link JoinableQueue.taskDone} for each item they got, and
+ * {@link JoinableQueue.join} waits until every item put has been done.
+ *
+ * @example
+ * ```ts
+ * import { JoinableQueue } from "./queue.ts";
+ * import { assertRejects } from "@std/assert";
+ *
+ * await using q = new JoinableQueue<number>();
+ * await q.put(1);
+ * await q.get();
+ * await q.taskDone();
+ * await q.join();
+ * await assertRejects(() => q.taskDone(), RangeError);
+ * ```
+ */
+export class JoinableQueue<T = unknown> extends Queue<T> {
+  /**
+   * Marks one item got from the queue as processed.
+   *
+   * @throws {RangeError} When called more times than items were put.
+   */
+  async taskDone(): Promise<void> {
+    await this.ref.call("taskDone", []);
+  }
+
+  /** Resolves once every item put has been marked done. */
+  async join(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.ref.call("join", [], options);
+  }
+}
+
+/**
+ * Python's `SimpleQueue`: an unbounded queue with `put`, `get`, `empty` and
+ * `close`.
+ *
+ * @example
+ * ```ts
+ * import { SimpleQueue } from "./queue.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using q = new SimpleQueue<string>();
+ * await q.put("x");
+ * assertEquals(await q.get(), "x");
+ * assertEquals(await q.empty(), true);
+ * ```
+ */
+export class SimpleQueue<T = unknown> extends Queue<T> {
+  /** Creates an unbounded simple queue. */
+  constructor() {
+    super(arguments[0] ?? 0);
+  }
+}
+
+registerReviver("queue", (d) => {
+  const Cls = d.extra?.flavor === "joinable"
+    ? JoinableQueue
+    : d.extra?.flavor === "simple"
+    ? SimpleQueue
+    : Queue;
+  // The revive token stands where maxsize would: the constructor spots it.
+  return new Cls({ [REVIVE]: d } as unknown as number);
+});
