@@ -69,9 +69,6 @@ export interface GetOptions {
 
 type Flavor = "queue" | "joinable" | "simple";
 
-// Deno provides Node's setImmediate as a global; its types are Node's.
-declare function setImmediate(fn: () => void): unknown;
-
 /** Largest batch a remote consumer asks for at once. */
 const MAX_WINDOW = 256;
 
@@ -116,10 +113,6 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   #window = 1;
   #acks = 0;
   #prefetching: Promise<void> | undefined;
-  // Remote producers on unbounded queues: puts batched per turn.
-  #batch: { item: T; resolve(): void; reject(e: unknown): void }[] = [];
-  #joinCancelled = false;
-  #exitHook = () => this.#joinCancelled ? undefined : this.joinThread();
 
   /**
    * Creates a queue hosted by this process.
@@ -197,33 +190,17 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       if (this.#maxsize > 0) {
         return this.#ref.call("put", [item, timeout], options) as Promise<void>;
       }
-      // A macrotask, not a microtask: a loop that puts what it got from a
-      // buffered get sends one batch per turn, not one frame per item.
-      if (this.#batch.length === 0) {
-        setImmediate(() => this.#flushPuts());
-        state().exitHooks.add(this.#exitHook);
-      }
       // An item that surely encodes is accepted now, as Python's feeder
-      // thread accepts it; anything else waits for its batch's encoding.
+      // thread accepts it, and sent with the others put this turn: a loop
+      // relaying items from a buffered get sends one frame per turn.
       if (surelyCloneable(item)) {
-        this.#batch.push({ item, resolve() {}, reject() {} });
+        this.#ref.defer("putMany", item);
         return Promise.resolve();
       }
-      return new Promise<void>((resolve, reject) => this.#batch.push({ item, resolve, reject }));
+      return this.#ref.post("putMany", [[item]]);
     } catch (err) {
       return Promise.reject(err);
     }
-  }
-
-  #flushPuts(): void {
-    const batch = this.#batch;
-    if (batch.length === 0) return;
-    this.#batch = [];
-    this.#ref.post("putMany", [batch.map((b) => b.item)]).then(
-      () => batch.forEach((b) => b.resolve()),
-      // One item could not be cloned: send the others one by one.
-      () => batch.forEach((b) => this.#ref.post("putMany", [[b.item]]).then(b.resolve, b.reject)),
-    );
   }
 
   /**
@@ -288,14 +265,19 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * given to another; items it had fetched but not handed out go back.
    */
   #handOut(): T {
-    this.#acks++;
+    // A child that exits acknowledges first; else its items would be
+    // given again when its connection closes.
+    if (this.#acks++ === 0) state().exitHooks.add(this.#ackAtExit);
     return this.#buffer.shift()!;
   }
+
+  #ackAtExit = () => this.joinThread();
 
   /** The acknowledgements to send with the next request. */
   #takeAcks(): number {
     const n = this.#acks;
     this.#acks = 0;
+    state().exitHooks.delete(this.#ackAtExit);
     return n;
   }
 
@@ -331,20 +313,24 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    */
   close(): void {
     this.#closedSeen = true;
-    if (this.#batch.length > 0) this.#flushPuts();
     this.#ref.send("close", []);
   }
 
-  /** Resolves once this handle's buffered puts have reached the queue. */
+  /**
+   * Resolves once this process's buffered puts (and acknowledgements) have
+   * reached the queue. A child does this for every queue before it exits.
+   */
   async joinThread(): Promise<void> {
-    if (this.#batch.length > 0) this.#flushPuts();
     if (!this.#local) await this.#ref.call("ack", [this.#takeAcks()]);
-    state().exitHooks.delete(this.#exitHook);
   }
 
-  /** Lets this process exit without waiting for its buffered puts (they may be lost). */
+  /**
+   * Python's `cancel_join_thread`: this process will not wait, when it
+   * exits, for its buffered puts to the queue's host to be written (they
+   * may be lost), for every queue of that host.
+   */
   cancelJoinThread(): void {
-    this.#joinCancelled = true;
+    this.#ref.noWaitAtExit();
   }
 
   /** Yields items until the queue is closed and drained. */

@@ -170,7 +170,16 @@ function findTarget(mod: Record<string, unknown>, spec: TaskSpec): AnyFn {
 async function beforeExit(s: RuntimeState): Promise<void> {
   for (const c of [...s.children]) if (c.daemon && c.isAlive()) c.terminate();
   for (const c of [...s.children]) if (!c.daemon) await c.join().catch(() => {});
-  for (const hook of [...s.exitHooks]) await Promise.resolve(hook()).catch(() => {});
+  // A hook may add hooks (a connection that was opening registers its flush).
+  const done = new Set<unknown>();
+  for (let pass = 0; pass < 10; pass++) {
+    const hooks = [...s.exitHooks].filter((h) => !done.has(h));
+    if (hooks.length === 0) break;
+    for (const hook of hooks) {
+      done.add(hook);
+      await Promise.resolve(hook()).catch(() => {});
+    }
+  }
 }
 
 /** Runs a task in this (child) isolate; never returns. */

@@ -24,6 +24,9 @@ import { type Channel, CLOSED, SocketChannel } from "./channel.ts";
 import { ProcessError } from "./errors.ts";
 import { acquireHub, onHubMessage } from "./hub.ts";
 import { state } from "./state.ts";
+
+// Deno provides Node's setImmediate as a global; its types are Node's.
+declare function setImmediate(fn: () => void): unknown;
 import { type Address, addressToString, connectAuthed } from "./transport.ts";
 import { type ErrorData, errorFromData, errorToData } from "./wire.ts";
 
@@ -75,6 +78,13 @@ export interface ObjectRef {
    * from one process run in the order they were posted.
    */
   post(method: string, args: unknown[]): Promise<void>;
+  /**
+   * Calls `method([...items])` later with this and the items of the calls
+   * deferred after it (see `Client.defer`); `item` must surely encode.
+   */
+  defer(method: string, item: unknown): void;
+  /** At this process's exit, do not wait for calls to this host to be written. */
+  noWaitAtExit(): void;
   /** Receives pushes for this object (pipes). */
   onPush(listener: (event: string, args: unknown[]) => void): void;
   /** Whether this reference is in the host. */
@@ -175,6 +185,12 @@ export class LocalRef implements ObjectRef {
     return Promise.resolve();
   }
 
+  defer(method: string, item: unknown): void {
+    this.send(method, [[item]]);
+  }
+
+  noWaitAtExit(): void {}
+
   onPush(listener: (event: string, args: unknown[]) => void): void {
     this.#listeners.push(listener);
   }
@@ -229,6 +245,16 @@ export class RemoteRef implements ObjectRef {
     return Client.for(this.#address).then((c) => c.post(this.id, method, args));
   }
 
+  defer(method: string, item: unknown): void {
+    const client = registry().clients.get(addressToString(this.#address));
+    if (client) return client.defer(this.id, method, item);
+    Client.for(this.#address).then((c) => c.defer(this.id, method, item), () => {});
+  }
+
+  noWaitAtExit(): void {
+    Client.for(this.#address).then((c) => (c.waitAtExit = false), () => {});
+  }
+
   onPush(listener: (event: string, args: unknown[]) => void): void {
     Client.for(this.#address).then(
       (c) => c.listen(this.id, listener),
@@ -248,6 +274,13 @@ class Client {
   #listeners = new Map<string, ((event: string, args: unknown[]) => void)[]>();
   #closed: Error | undefined;
   #outbox: { msg: CallMessage; resolve(): void; reject(e: unknown): void }[] = [];
+  #deferred: { o: string; m: string; items: unknown[] }[] = [];
+  /** Whether a child waits, before it exits, for what it sent here. */
+  waitAtExit = true;
+  #exitHook = () => {
+    const drained = this.drain();
+    return this.waitAtExit ? drained : undefined;
+  };
   #conn: Deno.Conn;
   #key: string;
 
@@ -276,7 +309,7 @@ class Client {
         try {
           const authed = await connectAuthed(address, state().authkey, 10_000);
           const channel = new SocketChannel(authed);
-          await channel.send({ op: "attach" });
+          await channel.send({ op: "attach", ident: state().ident });
           const client = new Client(key, channel, authed.conn);
           registry().clients.set(key, client);
           return client;
@@ -290,6 +323,10 @@ class Client {
         }
       })();
       Client.#opening.set(key, p);
+      // A child exiting while this opens waits for it, then for its flush.
+      const hook = () => p!.then(() => {}, () => {});
+      state().exitHooks.add(hook);
+      p.finally(() => state().exitHooks.delete(hook)).catch(() => {});
     }
     return p;
   }
@@ -360,13 +397,11 @@ class Client {
         },
       });
       if (this.#pending.size === 1) this.#conn.ref();
-      this.#channel.send({ r, o: objectId, m: method, a: args }).catch(
-        (err) => {
-          this.#pending.delete(r);
-          signal?.removeEventListener("abort", onAbort);
-          reject(err);
-        },
-      );
+      this.#enqueue({ r, o: objectId, m: method, a: args }).catch((err) => {
+        this.#pending.delete(r);
+        signal?.removeEventListener("abort", onAbort);
+        reject(err);
+      });
     });
   }
 
@@ -376,19 +411,47 @@ class Client {
   }
 
   /**
+   * Queues `item` as an argument of a deferred call: consecutive deferred
+   * calls of one method on one object become one call with every item, sent
+   * at the end of this macrotask (or before any other message, which keeps
+   * this process's calls in order). The item must surely encode.
+   */
+  defer(objectId: string, method: string, item: unknown): void {
+    const last = this.#deferred.at(-1);
+    if (last && last.o === objectId && last.m === method) {
+      last.items.push(item);
+      return;
+    }
+    if (this.#deferred.length === 0) {
+      setImmediate(() => this.#flush());
+      state().exitHooks.add(this.#exitHook);
+    }
+    this.#deferred.push({ o: objectId, m: method, items: [item] });
+  }
+
+  /**
    * Queues a message; the messages of one turn go out as one frame (one
    * encode on this side, one decode and dispatch on the host's).
    */
   #enqueue(msg: CallMessage): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
+      if (this.#outbox.length === 0 && this.#deferred.length === 0) {
+        queueMicrotask(() => this.#flush());
+      }
       this.#outbox.push({ msg, resolve, reject });
     });
   }
 
   #flush(): void {
-    const out = this.#outbox;
+    const deferred = this.#deferred.map((d) => ({
+      msg: { o: d.o, m: d.m, a: [d.items] },
+      resolve() {},
+      reject() {},
+    }));
+    this.#deferred = [];
+    const out = [...deferred, ...this.#outbox];
     this.#outbox = [];
+    if (out.length === 0) return;
     const msg = out.length === 1 ? out[0].msg : { b: out.map((o) => o.msg) };
     this.#channel.post(msg).then(
       () => out.forEach((o) => o.resolve()),
@@ -397,7 +460,9 @@ class Client {
     );
   }
 
+  /** Resolves once every queued and deferred message is written. */
   drain(): Promise<void> {
+    this.#flush();
     return this.#channel.drain();
   }
 
@@ -434,7 +499,37 @@ export function closeClient(address: Address): void {
 }
 
 // The host side: a connection that says "attach" is served until it closes.
-onHubMessage("attach", (channel) => serveConnection(channel));
+onHubMessage("attach", (channel, first) => serveConnection(channel, String(first.ident ?? "")));
+
+const SERVED = Symbol.for("@mp/multiprocessing.served");
+
+interface Served {
+  ident: string;
+  /** Aborts the connection's calls and detaches its objects; idempotent. */
+  teardown(): void;
+}
+
+function served(): Map<Channel, Served> {
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  return g[SERVED] ??= new Map<Channel, Served>();
+}
+
+/**
+ * Closes the connections of a process or worker that is gone, and of its
+ * descendants (idents extend their parent's). A terminated worker's socket
+ * can outlive it for a while; this detaches it at once, so what it held
+ * (leased queue items, locks) goes back now.
+ */
+export function dropPeers(ident: string): void {
+  for (const [channel, s] of served()) {
+    if (s.ident === ident || s.ident.startsWith(`${ident}:`)) {
+      // Synchronously: an item put right after the kill must not go to it.
+      s.teardown();
+      channel.close();
+    }
+  }
+}
 
 interface CallMessage {
   r?: number;
@@ -445,8 +540,17 @@ interface CallMessage {
   b?: CallMessage[];
 }
 
-async function serveConnection(channel: Channel): Promise<void> {
+async function serveConnection(channel: Channel, ident: string): Promise<void> {
   const r = registry();
+  let tornDown = false;
+  const teardown = () => {
+    if (tornDown) return;
+    tornDown = true;
+    served().delete(channel);
+    const gone = new DOMException("The caller's connection closed", "AbortError");
+    for (const ctl of calls.values()) ctl.abort(gone);
+    for (const obj of touched) obj.detach?.(peer);
+  };
   const peer: Peer = {
     id: r.nextPeer++,
     push(objectId, event, args) {
@@ -497,14 +601,13 @@ async function serveConnection(channel: Channel): Promise<void> {
       reply(id, err, true);
     }
   };
-  while (true) {
+  served().set(channel, { ident, teardown });
+  while (!tornDown) {
     const msg = await channel.recv();
     if (msg === CLOSED) break;
     dispatch(msg as CallMessage);
   }
-  const gone = new DOMException("The caller's connection closed", "AbortError");
-  for (const ctl of calls.values()) ctl.abort(gone);
-  for (const obj of touched) obj.detach?.(peer);
+  teardown();
 }
 
 const NEVER_CONTROLLER = new AbortController();

@@ -11,6 +11,7 @@
 import { CHILD_ENTRY_URL } from "./child.ts";
 import { CLOSED, type MessagePortLike, PortChannel } from "./channel.ts";
 import { ProcessError } from "./errors.ts";
+import { dropPeers } from "./objects.ts";
 import {
   type LaunchOptions,
   type Popen,
@@ -64,6 +65,7 @@ class WorkerPopen implements Popen {
     if (this.exitCode !== null) return;
     this.exitCode = code;
     this.#worker.terminate();
+    dropPeers(this.ident);
     this.port.end();
     this.#resolve(code);
   }

@@ -1,0 +1,47 @@
+// One start-to-exit of each start-up variant, shared by the side-by-side
+// script (process_start.ts) and the `deno bench` file.
+
+// process.ts rather than mod.ts: what a parent imports plays no part in a
+// child's start, and the bench then loads only what it measures.
+import { Process, type StartMethod } from "../process.ts";
+import { empty } from "./_targets.ts";
+
+const TARGETS = new URL("./_targets.ts", import.meta.url).href;
+const EMPTY = new URL("./_empty.ts", import.meta.url).href;
+const FLOOR_WORKER = new URL("./_floor_worker.ts", import.meta.url).href;
+
+/** The subprocess floor: `deno run` of an empty file, spawned and waited for. */
+export async function rawCommand(): Promise<void> {
+  const args = ["run", EMPTY];
+  const { code } = await new Deno.Command(Deno.execPath(), { args })
+    .spawn().status;
+  if (code !== 0) throw new Error(`deno run ${EMPTY} exited with ${code}`);
+}
+
+/** The worker floor: a module worker that posts once, then is terminated. */
+export async function rawWorker(): Promise<void> {
+  const worker = new Worker(FLOOR_WORKER, { type: "module" });
+  await new Promise<void>((resolve, reject) => {
+    worker.onmessage = () => {
+      worker.terminate();
+      resolve();
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      worker.terminate();
+      reject(new Error(`The floor worker failed: ${e.message}`));
+    };
+  });
+}
+
+/** `Process` start and join of an empty target. */
+export async function processStartJoin(
+  startMethod: StartMethod,
+): Promise<void> {
+  const p = new Process({ target: empty, module: TARGETS, startMethod });
+  await p.start();
+  await p.join();
+  if (p.exitCode !== 0) {
+    throw new Error(`Process [${startMethod}] exited with ${p.exitCode}`);
+  }
+}
