@@ -32,3 +32,5 @@
 export * from "./process.ts";
 export * from "./context.ts";
 export * from "./queue.ts";
+export { Client, Connection, EOFError, Listener, Pipe, wait } from "./connection.ts";
+export type { ListenerAddress, ListenerOptions, Waitable } from "./connection.ts";

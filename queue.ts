@@ -83,6 +83,9 @@ function waitFor(what: string, o: { block?: boolean; timeout?: number }): number
   return o.timeout;
 }
 
+// Set once by Queue's static block: JoinableQueue reaches the reference.
+let refOf: (q: Queue) => ObjectRef;
+
 /**
  * A multi-producer, multi-consumer FIFO shared between processes, as
  * Python's `multiprocessing.Queue`.
@@ -358,9 +361,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     }
   }
 
-  /** The reference to the hosted queue, for subclasses. */
-  protected get ref(): ObjectRef {
-    return this.#ref;
+  static {
+    // Subclasses here reach the reference; nothing outside the module does.
+    refOf = (q) => q.#ref;
   }
 }
 
@@ -391,12 +394,12 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    * @throws {RangeError} When called more times than items were put.
    */
   async taskDone(): Promise<void> {
-    await this.ref.call("taskDone", []);
+    await refOf(this).call("taskDone", []);
   }
 
   /** Resolves once every item put has been marked done. */
   async join(options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.ref.call("join", [], options);
+    await refOf(this).call("join", [], options);
   }
 }
 

@@ -29,6 +29,7 @@ import { inWorker, type RuntimeState, state } from "./state.ts";
 import { connectAuthed, parseAddress } from "./transport.ts";
 import { errorToData } from "./wire.ts";
 import { reviveHandles } from "./handles.ts";
+import { closeClients } from "./objects.ts";
 import type { TaskSpec } from "./spawn.ts";
 
 /** URL of the module every child starts in. */
@@ -180,6 +181,8 @@ async function beforeExit(s: RuntimeState): Promise<void> {
       await Promise.resolve(hook()).catch(() => {});
     }
   }
+  // Everything is written: hang up, so the hosts read to the end and close.
+  closeClients();
 }
 
 /** Runs a task in this (child) isolate; never returns. */

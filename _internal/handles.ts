@@ -109,7 +109,7 @@ export async function reviveHandles<T>(value: T, depth = 0): Promise<T> {
       reviver = revivers().get(d.kind);
     }
     if (!reviver) throw new TypeError(`Cannot revive a handle of kind '${d.kind}'`);
-    return reviver(d) as T;
+    return await reviver(d) as T;
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = await reviveHandles(value[i], depth + 1);

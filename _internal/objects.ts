@@ -25,10 +25,11 @@ import { ProcessError } from "./errors.ts";
 import { acquireHub, onHubMessage } from "./hub.ts";
 import { state } from "./state.ts";
 
+import { type Address, addressToString, connectAuthed } from "./transport.ts";
+import { BytesMessage, type ErrorData, errorFromData, errorToData } from "./wire.ts";
+
 // Deno provides Node's setImmediate as a global; its types are Node's.
 declare function setImmediate(fn: () => void): unknown;
-import { type Address, addressToString, connectAuthed } from "./transport.ts";
-import { type ErrorData, errorFromData, errorToData } from "./wire.ts";
 
 /** Who is calling: the host itself, or one connection. */
 export interface Peer {
@@ -36,6 +37,8 @@ export interface Peer {
   readonly id: number;
   /** Sends an event to this peer's references to `objectId` (no-op locally). */
   push(objectId: string, event: string, args: unknown[]): void;
+  /** Like {@link Peer.push}, with raw bytes as the event's last argument. */
+  pushBytes(objectId: string, event: string, args: unknown[], bytes: Uint8Array): void;
 }
 
 /** An object served to other processes. */
@@ -85,6 +88,8 @@ export interface ObjectRef {
   defer(method: string, item: unknown): void;
   /** At this process's exit, do not wait for calls to this host to be written. */
   noWaitAtExit(): void;
+  /** Posts a call whose last argument is raw bytes, sent without the structured-clone serializer. */
+  postBytes(method: string, args: unknown[], bytes: Uint8Array): Promise<void>;
   /** Receives pushes for this object (pipes). */
   onPush(listener: (event: string, args: unknown[]) => void): void;
   /** Whether this reference is in the host. */
@@ -111,7 +116,7 @@ function registry(): Registry {
   } satisfies Registry;
 }
 
-const LOCAL_PEER: Peer = { id: 0, push() {} };
+const LOCAL_PEER: Peer = { id: 0, push() {}, pushBytes() {} };
 
 /** A reference to an object hosted here. */
 export class LocalRef implements ObjectRef {
@@ -191,6 +196,10 @@ export class LocalRef implements ObjectRef {
 
   noWaitAtExit(): void {}
 
+  postBytes(method: string, args: unknown[], bytes: Uint8Array): Promise<void> {
+    return this.post(method, [...args, bytes]);
+  }
+
   onPush(listener: (event: string, args: unknown[]) => void): void {
     this.#listeners.push(listener);
   }
@@ -215,6 +224,8 @@ export class RemoteRef implements ObjectRef {
   readonly id: string;
   readonly local = false;
   #address: Address;
+  #client: Client | undefined;
+  #waiting: ((c: Client | Error) => void)[] | undefined;
 
   /** References object `id` at `address`. */
   constructor(address: Address, id: string) {
@@ -226,13 +237,46 @@ export class RemoteRef implements ObjectRef {
     return Promise.resolve(this.#address);
   }
 
-  async call(
-    method: string,
-    args: unknown[],
-    opts?: CallOptions,
-  ): Promise<unknown> {
-    const client = await Client.for(this.#address);
-    return await client.call(this.id, method, args, opts);
+  /**
+   * Runs `fn` with the connection to the host, at once when it is open,
+   * else once it is: in the order of the calls either way, so a send is
+   * never overtaken by a close made after it.
+   */
+  #with<T>(fn: (c: Client) => T | Promise<T>): Promise<T> {
+    const client = this.#client ?? registry().clients.get(addressToString(this.#address));
+    if (client && !this.#waiting) {
+      this.#client = client;
+      try {
+        return Promise.resolve(fn(client));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      if (!this.#waiting) {
+        this.#waiting = [];
+        Client.for(this.#address).then((c) => this.#drain(c), (e) => this.#drain(e));
+      }
+      this.#waiting.push((c) => {
+        if (c instanceof Error) return reject(c);
+        try {
+          resolve(fn(c));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  }
+
+  #drain(c: Client | Error): void {
+    const waiting = this.#waiting ?? [];
+    this.#waiting = undefined;
+    if (!(c instanceof Error)) this.#client = c;
+    for (const w of waiting) w(c);
+  }
+
+  call(method: string, args: unknown[], opts?: CallOptions): Promise<unknown> {
+    return this.#with((c) => c.call(this.id, method, args, opts));
   }
 
   send(method: string, args: unknown[]): void {
@@ -240,26 +284,23 @@ export class RemoteRef implements ObjectRef {
   }
 
   post(method: string, args: unknown[]): Promise<void> {
-    const client = registry().clients.get(addressToString(this.#address));
-    if (client) return client.post(this.id, method, args);
-    return Client.for(this.#address).then((c) => c.post(this.id, method, args));
+    return this.#with((c) => c.post(this.id, method, args));
   }
 
   defer(method: string, item: unknown): void {
-    const client = registry().clients.get(addressToString(this.#address));
-    if (client) return client.defer(this.id, method, item);
-    Client.for(this.#address).then((c) => c.defer(this.id, method, item), () => {});
+    this.#with((c) => c.defer(this.id, method, item)).catch(() => {});
   }
 
   noWaitAtExit(): void {
-    Client.for(this.#address).then((c) => (c.waitAtExit = false), () => {});
+    this.#with((c) => (c.waitAtExit = false)).catch(() => {});
+  }
+
+  postBytes(method: string, args: unknown[], bytes: Uint8Array): Promise<void> {
+    return this.#with((c) => c.postBytes(this.id, method, args, bytes));
   }
 
   onPush(listener: (event: string, args: unknown[]) => void): void {
-    Client.for(this.#address).then(
-      (c) => c.listen(this.id, listener),
-      () => {},
-    );
+    this.#with((c) => c.listen(this.id, listener)).catch(() => {});
   }
 }
 
@@ -273,7 +314,7 @@ class Client {
   >();
   #listeners = new Map<string, ((event: string, args: unknown[]) => void)[]>();
   #closed: Error | undefined;
-  #outbox: { msg: CallMessage; resolve(): void; reject(e: unknown): void }[] = [];
+  #outbox: { msg: CallMessage | BytesMessage; resolve(): void; reject(e: unknown): void }[] = [];
   #deferred: { o: string; m: string; items: unknown[] }[] = [];
   /** Whether a child waits, before it exits, for what it sent here. */
   waitAtExit = true;
@@ -335,6 +376,11 @@ class Client {
     while (true) {
       const msg = await this.#channel.recv();
       if (msg === CLOSED) break;
+      if (msg instanceof BytesMessage) {
+        const h = msg.header as { p: string; ev: string; a?: unknown[] };
+        for (const l of this.#listeners.get(h.p) ?? []) l(h.ev, [...(h.a ?? []), msg.bytes]);
+        continue;
+      }
       const m = msg as {
         r?: number;
         v?: unknown;
@@ -433,10 +479,11 @@ class Client {
    * Queues a message; the messages of one turn go out as one frame (one
    * encode on this side, one decode and dispatch on the host's).
    */
-  #enqueue(msg: CallMessage): Promise<void> {
+  #enqueue(msg: CallMessage | BytesMessage): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.#outbox.length === 0 && this.#deferred.length === 0) {
         queueMicrotask(() => this.#flush());
+        state().exitHooks.add(this.#exitHook);
       }
       this.#outbox.push({ msg, resolve, reject });
     });
@@ -451,13 +498,36 @@ class Client {
     this.#deferred = [];
     const out = [...deferred, ...this.#outbox];
     this.#outbox = [];
-    if (out.length === 0) return;
-    const msg = out.length === 1 ? out[0].msg : { b: out.map((o) => o.msg) };
+    // Bytes messages are frames of their own; the rest of a run shares one.
+    let run: typeof out = [];
+    for (const o of out) {
+      if (o.msg instanceof BytesMessage) {
+        this.#post(run);
+        run = [];
+        this.#channel.post(o.msg).then(o.resolve, o.reject);
+      } else {
+        run.push(o);
+      }
+    }
+    this.#post(run);
+  }
+
+  #post(
+    run: { msg: CallMessage | BytesMessage; resolve(): void; reject(e: unknown): void }[],
+  ): void {
+    if (run.length === 0) return;
+    const msg = run.length === 1 ? run[0].msg : { b: run.map((o) => o.msg as CallMessage) };
     this.#channel.post(msg).then(
-      () => out.forEach((o) => o.resolve()),
+      () => run.forEach((o) => o.resolve()),
       // Something in the batch cannot be cloned: send each alone.
-      () => out.forEach((o) => this.#channel.post(o.msg).then(o.resolve, o.reject)),
+      () => run.forEach((o) => this.#channel.post(o.msg).then(o.resolve, o.reject)),
     );
+  }
+
+  /** Posts a call whose last argument is raw bytes (see {@link BytesMessage}). */
+  postBytes(objectId: string, method: string, args: unknown[], bytes: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    return this.#enqueue(new BytesMessage({ o: objectId, m: method, a: args }, bytes));
   }
 
   /** Resolves once every queued and deferred message is written. */
@@ -523,12 +593,55 @@ function served(): Map<Channel, Served> {
  */
 export function dropPeers(ident: string): void {
   for (const [channel, s] of served()) {
-    if (s.ident === ident || s.ident.startsWith(`${ident}:`)) {
+    if (isSelfOrDescendant(s.ident, ident)) {
       // Synchronously: an item put right after the kill must not go to it.
       s.teardown();
       channel.close();
     }
   }
+}
+
+function isSelfOrDescendant(id: string, ident: string): boolean {
+  return id === ident || id.startsWith(`${ident}:`) || id.startsWith(`${ident}/`);
+}
+
+const CLOSED_WAITERS = Symbol.for("@mp/multiprocessing.closedWaiters");
+
+function closedWaiters(): Set<() => void> {
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  return g[CLOSED_WAITERS] ??= new Set<() => void>();
+}
+
+/**
+ * Resolves once the connections of an exited child (and its descendants)
+ * have been read to their end and closed, so that what it sent is not lost
+ * and nothing of it outlives its join; after `ms`, they are dropped.
+ */
+export function peersClosed(ident: string, ms: number): Promise<void> {
+  const open = () => [...served().values()].some((s) => isSelfOrDescendant(s.ident, ident));
+  if (!open()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const check = () => {
+      if (open()) return;
+      done();
+    };
+    const timer = setTimeout(() => {
+      dropPeers(ident);
+      done();
+    }, ms);
+    const done = () => {
+      clearTimeout(timer);
+      closedWaiters().delete(check);
+      resolve();
+    };
+    closedWaiters().add(check);
+  });
+}
+
+/** Closes every connection this process opened to hosts (a child, at exit). */
+export function closeClients(): void {
+  for (const c of [...registry().clients.values()]) c.close();
 }
 
 interface CallMessage {
@@ -547,6 +660,7 @@ async function serveConnection(channel: Channel, ident: string): Promise<void> {
     if (tornDown) return;
     tornDown = true;
     served().delete(channel);
+    for (const check of [...closedWaiters()]) check();
     const gone = new DOMException("The caller's connection closed", "AbortError");
     for (const ctl of calls.values()) ctl.abort(gone);
     for (const obj of touched) obj.detach?.(peer);
@@ -554,7 +668,10 @@ async function serveConnection(channel: Channel, ident: string): Promise<void> {
   const peer: Peer = {
     id: r.nextPeer++,
     push(objectId, event, args) {
-      channel.send({ p: objectId, ev: event, a: args }).catch(() => {});
+      channel.post({ p: objectId, ev: event, a: args }).catch(() => {});
+    },
+    pushBytes(objectId, event, args, bytes) {
+      channel.post(new BytesMessage({ p: objectId, ev: event, a: args }, bytes)).catch(() => {});
     },
   };
   const calls = new Map<number, AbortController>();
@@ -565,7 +682,14 @@ async function serveConnection(channel: Channel, ident: string): Promise<void> {
     // A result that cannot be cloned fails that call only.
     channel.post(msg).catch((err) => channel.post({ r: id, e: errorToData(err) }).catch(() => {}));
   };
-  const dispatch = (m: CallMessage) => {
+  const dispatch = (msg: CallMessage | BytesMessage) => {
+    let m: CallMessage;
+    if (msg instanceof BytesMessage) {
+      m = msg.header as CallMessage;
+      m.a = [...(m.a ?? []), msg.bytes];
+    } else {
+      m = msg;
+    }
     if (m.b) return m.b.forEach(dispatch);
     if (m.c !== undefined) {
       // The call still replies (its value, or the abort): the caller treats
@@ -605,7 +729,7 @@ async function serveConnection(channel: Channel, ident: string): Promise<void> {
   while (!tornDown) {
     const msg = await channel.recv();
     if (msg === CLOSED) break;
-    dispatch(msg as CallMessage);
+    dispatch(msg as CallMessage | BytesMessage);
   }
   teardown();
 }

@@ -42,6 +42,9 @@ export interface LaunchOptions {
   runtimeArgs: string[];
 }
 
+/** How long an exited child's connections may take to be read to their end. */
+export const PEERS_CLOSE_MS = 2000;
+
 /** How long a child may take to connect back and import its target's module. */
 export const START_TIMEOUT_MS = 60_000;
 

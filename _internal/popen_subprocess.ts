@@ -15,8 +15,10 @@ import type { Channel } from "./channel.ts";
 import { CHILD_ENTRY_URL, CHILD_MARKER, encodeTicket } from "./child.ts";
 import { ProcessError } from "./errors.ts";
 import { acquireHub } from "./hub.ts";
+import { peersClosed } from "./objects.ts";
 import {
   type LaunchOptions,
+  PEERS_CLOSE_MS,
   type Popen,
   sendTask,
   signalExitCode,
@@ -45,10 +47,13 @@ class SubprocessPopen implements Popen {
     this.ident = String(child.pid);
     this.#stdin = child.stdin.getWriter();
     const drained = this.#forwardStderr(child.stderr);
-    this.exited = Promise.all([child.status, drained]).then(([status]) => {
-      this.exitCode = status.signal ? signalExitCode(status.signal) : status.code;
+    this.exited = Promise.all([child.status, drained]).then(async ([status]) => {
+      const code = status.signal ? signalExitCode(status.signal) : status.code;
+      this.exitCode = code;
       this.#stdin.close().catch(() => {});
-      return this.exitCode;
+      // What it sent before it died is read before join() returns.
+      await peersClosed(this.ident, PEERS_CLOSE_MS);
+      return code;
     });
   }
 

@@ -11,9 +11,10 @@
 import { CHILD_ENTRY_URL } from "./child.ts";
 import { CLOSED, type MessagePortLike, PortChannel } from "./channel.ts";
 import { ProcessError } from "./errors.ts";
-import { dropPeers } from "./objects.ts";
+import { dropPeers, peersClosed } from "./objects.ts";
 import {
   type LaunchOptions,
+  PEERS_CLOSE_MS,
   type Popen,
   sendTask,
   START_TIMEOUT_MS,
@@ -29,7 +30,7 @@ class WorkerPopen implements Popen {
   readonly exited: Promise<number>;
   readonly port: PortChannel;
   #worker: Worker;
-  #resolve!: (code: number) => void;
+  #resolve!: (code: number | Promise<number>) => void;
   #lastError = "";
 
   constructor(worker: Worker, name: string, identity: number[]) {
@@ -65,9 +66,11 @@ class WorkerPopen implements Popen {
     if (this.exitCode !== null) return;
     this.exitCode = code;
     this.#worker.terminate();
-    dropPeers(this.ident);
+    // Killed: its sockets can outlive it a while; let go of them now. After
+    // a normal exit they close on their own, once what it sent is read.
+    if (code === -9 || code === -15) dropPeers(this.ident);
     this.port.end();
-    this.#resolve(code);
+    this.#resolve(peersClosed(this.ident, PEERS_CLOSE_MS).then(() => code));
   }
 
   describeExit(): string {

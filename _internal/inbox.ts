@@ -1,0 +1,96 @@
+/**
+ * A connection's inbox: messages waiting to be received, in order, then
+ * end-of-file. `poll` looks without taking, so it never sees a partial
+ * message: a message is in the inbox whole or not at all.
+ *
+ * @module
+ */
+
+/** One received message: a value from `send`, or bytes from `sendBytes`. */
+export type Message = { value: unknown; bytes?: undefined } | {
+  bytes: Uint8Array;
+  value?: undefined;
+};
+
+/** Returned once the inbox is drained and its sender is gone. */
+export const EOF: unique symbol = Symbol("eof");
+
+/** Messages in order, then EOF. */
+export class MessageInbox {
+  #items: Message[] = [];
+  #head = 0;
+  #ended = false;
+  #waiters: (() => void)[] = [];
+
+  /** Adds a message. */
+  push(m: Message): void {
+    if (this.#ended) return;
+    this.#items.push(m);
+    this.#wake();
+  }
+
+  /** No more messages will come. */
+  end(): void {
+    this.#ended = true;
+    this.#wake();
+  }
+
+  /** Whether it has ended (drained or not). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  #wake(): void {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  /** The next message without taking it, EOF, or undefined when none is there yet. */
+  peek(): Message | typeof EOF | undefined {
+    if (this.#head < this.#items.length) return this.#items[this.#head];
+    return this.#ended ? EOF : undefined;
+  }
+
+  /** Takes the message {@link MessageInbox.peek} returned. */
+  take(): void {
+    this.#items[this.#head++] = undefined as unknown as Message;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /**
+   * Resolves true once a message (or EOF) is there, false after `timeout`
+   * ms (null: wait as long as it takes).
+   */
+  ready(timeout: number | null, signal?: AbortSignal): Promise<boolean> {
+    if (this.peek() !== undefined) return Promise.resolve(true);
+    if (timeout === 0) return Promise.resolve(false);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => {
+        cleanup();
+        reject(signal!.reason);
+      };
+      const waiter = () => {
+        cleanup();
+        resolve(true);
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+      };
+      if (timeout !== null) {
+        timer = setTimeout(() => {
+          cleanup();
+          resolve(false);
+        }, timeout);
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * A pipe, hosted by the process that created it: two ends, each with the
+ * messages sent to it. An end is read where it is: in the host, from its
+ * inbox here; elsewhere, the process holding it attaches and the host
+ * pushes it every message as it arrives, so receiving and polling there
+ * need no round trip.
+ *
+ * When the process holding an end dies, that end is closed: the other side
+ * sees end-of-file instead of waiting for ever (where Python's `recv` would
+ * hang while the parent still holds a copy of the dead child's end).
+ *
+ * @module
+ */
+
+import { EOF, type Message, MessageInbox } from "./inbox.ts";
+import type { Hosted, Peer } from "./objects.ts";
+
+interface End {
+  inbox: MessageInbox;
+  reader: Peer | undefined;
+  closed: boolean;
+}
+
+/** Two ends; what is sent on one is received on the other. */
+export class PipeCore implements Hosted {
+  /** The id the object server knows this pipe by. */
+  id = "";
+  /** Called once both ends are closed: the host stops serving the pipe. */
+  onClosed: (() => void) | undefined;
+  #ends: [End, End] = [
+    { inbox: new MessageInbox(), reader: undefined, closed: false },
+    { inbox: new MessageInbox(), reader: undefined, closed: false },
+  ];
+
+  /** The inbox of an end read in this process. */
+  inbox(end: 0 | 1): MessageInbox {
+    return this.#ends[end].inbox;
+  }
+
+  call(method: string, args: unknown[], peer: Peer): unknown {
+    const end = args[0] as 0 | 1;
+    switch (method) {
+      case "send":
+        return this.deliver((1 - end) as 0 | 1, { value: args[1] });
+      case "sendBytes":
+        return this.deliver((1 - end) as 0 | 1, { bytes: args[1] as Uint8Array });
+      case "attach":
+        return this.#attach(end, peer);
+      case "close":
+        return this.close(end);
+    }
+    throw new TypeError(`Pipe has no method '${method}'`);
+  }
+
+  /** Hands a message to an end: its reader's process, or its inbox here. */
+  deliver(to: 0 | 1, m: Message): void {
+    const end = this.#ends[to];
+    if (end.closed) return;
+    if (end.reader) push(end.reader, this.id, to, m);
+    else end.inbox.push(m);
+  }
+
+  #attach(e: 0 | 1, peer: Peer): void {
+    const end = this.#ends[e];
+    end.reader = peer;
+    // What arrived before the reader did goes to it first, in order.
+    for (let m = end.inbox.peek(); m !== undefined && m !== EOF; m = end.inbox.peek()) {
+      end.inbox.take();
+      push(peer, this.id, e, m);
+    }
+    if (end.inbox.ended) peer.push(this.id, "eof", [e]);
+  }
+
+  /** Closes an end: the other end reads what is left, then end-of-file. */
+  close(e: 0 | 1): void {
+    const end = this.#ends[e];
+    if (end.closed) return;
+    end.closed = true;
+    end.inbox.end();
+    const other = this.#ends[1 - e];
+    other.inbox.end();
+    if (other.reader) other.reader.push(this.id, "eof", [1 - e]);
+    if (other.closed) this.onClosed?.();
+  }
+
+  /** The process holding an end is gone: that end is closed. */
+  detach(peer: Peer): void {
+    for (const e of [0, 1] as const) {
+      if (this.#ends[e].reader === peer) {
+        this.#ends[e].reader = undefined;
+        this.close(e);
+      }
+    }
+  }
+}
+
+function push(peer: Peer, id: string, end: 0 | 1, m: Message): void {
+  if (m.bytes) peer.pushBytes(id, "bytes", [end], m.bytes);
+  else peer.push(id, "msg", [end, m.value]);
+}

@@ -1,0 +1,264 @@
+import {
+  assert,
+  assertEquals,
+  assertFalse,
+  assertInstanceOf,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
+import {
+  AuthenticationError,
+  Client,
+  EOFError,
+  Listener,
+  Pipe,
+  Process,
+  ProcessError,
+  wait,
+} from "../mod.ts";
+import { echo, sink, source } from "./fixtures/pipe_targets.ts";
+import { denoRun, fixturePath, testBoth } from "./_helpers.ts";
+
+const module = new URL("./fixtures/pipe_targets.ts", import.meta.url).href;
+
+const CLONE_KINDS: unknown[] = [
+  { a: [1, "two", null, true] },
+  new Map<unknown, unknown>([[1, new Set(["x"])]]),
+  new Date(123),
+  -0,
+  NaN,
+  2n ** 70n,
+  new Float32Array([1.5, 2.5]),
+  /ab+c/i,
+  undefined,
+  "ünïcødé 😀",
+];
+
+testBoth(
+  "Pipe: values of every structured-clone kind round-trip through a child",
+  async (startMethod) => {
+    const [here, there] = Pipe();
+    await using p = new Process({ target: echo, args: [there], module, startMethod });
+    await p.start();
+    for (const v of CLONE_KINDS) {
+      await here.send(v);
+      assertEquals(await here.recv(), v);
+    }
+    const err = new TypeError("as data");
+    await here.send(err);
+    const back = await here.recv();
+    assertInstanceOf(back, TypeError);
+    here.close();
+    await p.join();
+    assertEquals(p.exitCode, 0);
+  },
+);
+
+testBoth(
+  "Pipe: messages never merge or split, and bytes keep their boundaries",
+  async (startMethod) => {
+    const [here, there] = Pipe();
+    await using p = new Process({ target: echo, args: [there], module, startMethod });
+    await p.start();
+    for (let i = 0; i < 500; i++) await here.send(i);
+    for (let i = 0; i < 50; i++) await here.sendBytes(new Uint8Array(i).fill(i));
+    for (let i = 0; i < 500; i++) assertEquals(await here.recv(), i);
+    for (let i = 0; i < 50; i++) assertEquals(await here.recvBytes(), new Uint8Array(i).fill(i));
+    here.close();
+    await p.join();
+  },
+);
+
+testBoth("Pipe: a 64 MiB buffer crosses to a child and back whole", async (startMethod) => {
+  const [here, there] = Pipe();
+  await using p = new Process({ target: echo, args: [there], module, startMethod });
+  await p.start();
+  const big = new Uint8Array(64 << 20);
+  for (let i = 0; i < big.length; i += 4096) big[i] = i >> 12;
+  await here.sendBytes(big);
+  const back = await here.recvBytes();
+  assertEquals(back.length, big.length);
+  for (let i = 0; i < big.length; i += 4096) assert(back[i] === big[i], `byte ${i}`);
+  here.close();
+  await p.join();
+});
+
+testBoth("Pipe: poll sees only whole messages; EOF after the child closes", async (startMethod) => {
+  const [here, there] = Pipe();
+  await using p = new Process({ target: source, args: [there, 4, 8 << 20], module, startMethod });
+  assertFalse(await here.poll());
+  await p.start();
+  for (let i = 0; i < 4; i++) {
+    assert(await here.poll(null));
+    // A message that poll reported is there whole: no waiting, full size.
+    assertEquals((await here.recvBytes()).length, 8 << 20);
+  }
+  await assertRejects(() => here.recv(), EOFError, "the other end is closed");
+  await p.join();
+  here.close();
+});
+
+testBoth("Pipe: a child that dies holding its end gives EOF, not a hang", async (startMethod) => {
+  const [here, there] = Pipe();
+  await using p = new Process({ target: sink, args: [there, 1_000_000], module, startMethod });
+  await p.start();
+  await here.sendBytes(new Uint8Array(10));
+  p.kill();
+  await p.join();
+  await assertRejects(() => here.recv(), EOFError);
+  here.close();
+});
+
+testBoth("Pipe: sendBytes by offset and size to a child", async (startMethod) => {
+  const [here, there] = Pipe();
+  await using p = new Process({ target: sink, args: [there, 2], module, startMethod });
+  await p.start();
+  const buf = new Uint8Array(100);
+  await here.sendBytes(buf, 10, 20);
+  await here.sendBytes(buf.buffer, 90);
+  assertEquals(await here.recv(), 30);
+  here.close();
+  await p.join();
+});
+
+Deno.test("Connection.sendBytes rejects bad offsets and sizes", async () => {
+  const [a, b] = Pipe();
+  const buf = new Uint8Array(8);
+  await assertRejects(() => a.sendBytes(buf, -1), RangeError, "offset -1 is outside");
+  await assertRejects(() => a.sendBytes(buf, 9), RangeError);
+  await assertRejects(() => a.sendBytes(buf, 4, 5), RangeError, "exceeds the buffer of 8 bytes");
+  await a.sendBytes(buf, 8, 0);
+  assertEquals(await b.recvBytes(), new Uint8Array(0));
+  a.close();
+  b.close();
+});
+
+Deno.test("Connection: recvBytes limits, recvBytesInto, and bytes vs values", async () => {
+  const [a, b] = Pipe();
+  await a.sendBytes(new Uint8Array([1, 2, 3, 4]));
+  await assertRejects(() => b.recvBytes(3), RangeError, "more than maxlength 3");
+  const into = new Uint8Array(6);
+  assertEquals(await b.recvBytesInto(into, 2), 4);
+  assertEquals(into, new Uint8Array([0, 0, 1, 2, 3, 4]));
+  await a.send({ x: 1 });
+  await assertRejects(() => b.recvBytes(), TypeError, "sent with send()");
+  assertEquals(await b.recv(), { x: 1 }, "the message was left unread");
+  await assertRejects(() => a.send(() => 1), DOMException);
+  a.close();
+  b.close();
+});
+
+Deno.test("Connection: wrong-direction and closed use errors", async () => {
+  const [reader, writer] = Pipe(false);
+  assertEquals([reader.readable, reader.writable, writer.readable, writer.writable], [
+    true,
+    false,
+    false,
+    true,
+  ]);
+  await assertRejects(() => reader.send(1), ProcessError, "read-only");
+  await assertRejects(() => writer.recv(), ProcessError, "write-only");
+  await assertRejects(() => writer.poll(), ProcessError, "write-only");
+  writer.close();
+  writer.close();
+  assert(writer.closed);
+  await assertRejects(() => writer.send(1), ProcessError, "the connection is closed");
+  await assertRejects(() => reader.recv(), EOFError);
+  reader.close();
+});
+
+Deno.test("wait() returns the ready connections and exited processes", async () => {
+  const [a, b] = Pipe();
+  const [c, d] = Pipe();
+  assertEquals(await wait([a, c], 20), []);
+  await d.send("ready");
+  assertEquals(await wait([a, c]), [c]);
+  const done = Promise.resolve();
+  assertEquals(await wait([a, done]), [done]);
+  for (const x of [a, b, c, d]) x.close();
+});
+
+Deno.test("Listener and Client: authenticated connection, values and bytes both ways", async () => {
+  await using listener = await Listener.listen({ authkey: "key" });
+  const accepting = listener.accept();
+  await using client = await Client(listener.address, { authkey: "key" });
+  await using server = await accepting;
+  await client.send(new Map([[1, 2]]));
+  assertEquals(await server.recv(), new Map([[1, 2]]));
+  await server.sendBytes(new Uint8Array([9, 8]));
+  assertEquals(await client.recvBytes(), new Uint8Array([9, 8]));
+  client.close();
+  await assertRejects(() => server.recv(), EOFError);
+});
+
+Deno.test("Listener and Client: a wrong key fails with AuthenticationError on both sides", async () => {
+  await using listener = await Listener.listen({ authkey: "right" });
+  await assertRejects(() => Client(listener.address, { authkey: "wrong" }), AuthenticationError);
+  await assertRejects(() => listener.accept(), AuthenticationError);
+});
+
+Deno.test("Listener: a client that stalls or sends garbage does not stop others", async () => {
+  await using listener = await Listener.listen({ authkey: "k" });
+  const stalled = await Deno.connect({
+    transport: "unix",
+    path: (listener.address as { path: string }).path,
+  });
+  const garbage = await Deno.connect({
+    transport: "unix",
+    path: (listener.address as { path: string }).path,
+  });
+  await garbage.write(new Uint8Array([0, 0, 0, 2, 0xde, 0xad]));
+  await using good = await Client(listener.address, { authkey: "k" });
+  // The garbage client fails first; the good one is served regardless.
+  const results: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    try {
+      const conn = await listener.accept();
+      results.push("accepted");
+      conn.close();
+    } catch (err) {
+      results.push((err as Error).name);
+    }
+  }
+  assertEquals(results.sort(), ["AuthenticationError", "accepted"]);
+  stalled.close();
+  garbage.close();
+  good.close();
+});
+
+Deno.test("Listener and Client between two separate deno run processes", async () => {
+  const server = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", fixturePath("listener_main.ts"), "server", "s3cret"],
+    stdout: "piped",
+  }).spawn();
+  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) out += (await lines.read()).value ?? "";
+  const port = /port (\d+)/.exec(out)![1];
+  const good = await denoRun([fixturePath("listener_main.ts"), "client", port, "s3cret"]);
+  assertEquals(good.stdout.trim(), "echo hello");
+  const bad = await denoRun([fixturePath("listener_main.ts"), "client", port, "wrong"]);
+  assertEquals(bad.stdout.trim(), "client failed: AuthenticationError");
+  for (let i = 0; i < 2; i++) {
+    const again = await denoRun([fixturePath("listener_main.ts"), "client", port, "s3cret"]);
+    assertEquals(again.stdout.trim(), "echo hello");
+  }
+  while (true) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    out += value;
+  }
+  assertStringIncludes(out, "accept failed: AuthenticationError");
+  assertStringIncludes(out, "served 3");
+  assertEquals((await server.status).code, 0);
+});
+
+Deno.test("a Listener/Client connection cannot be passed to a child", async () => {
+  await using listener = await Listener.listen();
+  const accepting = listener.accept();
+  await using client = await Client(listener.address);
+  await using server = await accepting;
+  const p = new Process({ target: echo, args: [client], module });
+  await assertRejects(() => p.start(), TypeError, "use Pipe()");
+  server.close();
+});
