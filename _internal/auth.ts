@@ -9,6 +9,7 @@
  */
 
 import { AuthenticationError } from "./errors.ts";
+import { hmacSha256 } from "./sha256.ts";
 import { frameOf, type FrameReader, type FrameWriter } from "./framing.ts";
 
 const CHALLENGE = new TextEncoder().encode("#CHALLENGE#");
@@ -25,33 +26,8 @@ export function newAuthkey(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(AUTHKEY_BYTES));
 }
 
-const keyCache = new WeakMap<Uint8Array, Promise<CryptoKey>>();
-
-function hmacKey(authkey: Uint8Array): Promise<CryptoKey> {
-  let key = keyCache.get(authkey);
-  if (!key) {
-    key = crypto.subtle.importKey(
-      "raw",
-      authkey as Uint8Array<ArrayBuffer>,
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign"],
-    );
-    keyCache.set(authkey, key);
-  }
-  return key;
-}
-
-async function digest(
-  authkey: Uint8Array,
-  message: Uint8Array,
-): Promise<Uint8Array> {
-  const sig = await crypto.subtle.sign(
-    "HMAC",
-    await hmacKey(authkey),
-    message as Uint8Array<ArrayBuffer>,
-  );
-  return new Uint8Array(sig);
+function digest(authkey: Uint8Array, message: Uint8Array): Uint8Array {
+  return hmacSha256(authkey, message);
 }
 
 function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
@@ -92,7 +68,7 @@ async function challenge(
   message.set(nonce, CHALLENGE.length);
   await writer.write(frameOf(message));
   const answer = await readAuthFrame(reader);
-  const expected = await digest(authkey, nonce);
+  const expected = digest(authkey, nonce);
   if (!equalBytes(answer, expected)) {
     await writer.write(frameOf(FAILURE)).catch(() => {});
     throw new AuthenticationError(
@@ -118,7 +94,7 @@ async function answer(
     );
   }
   await writer.write(
-    frameOf(await digest(authkey, message.subarray(CHALLENGE.length))),
+    frameOf(digest(authkey, message.subarray(CHALLENGE.length))),
   );
   const verdict = await readAuthFrame(reader);
   if (!equalBytes(verdict, WELCOME)) {

@@ -27,6 +27,7 @@ import {
 } from "./channel.ts";
 import { inWorker, type RuntimeState, state } from "./state.ts";
 import { connectAuthed, parseAddress } from "./transport.ts";
+import { AUTHKEY_BYTES } from "./auth.ts";
 import { errorToData } from "./wire.ts";
 import { reviveHandles } from "./handles.ts";
 import { closeClients } from "./objects.ts";
@@ -78,12 +79,14 @@ export interface Ticket {
 
 /** Encodes a ticket for a command line. */
 export function encodeTicket(t: Ticket): string {
-  return btoa(JSON.stringify(t));
+  // Plain JSON: no shell is involved, and a fresh process's first atob()
+  // costs it ~4 ms.
+  return JSON.stringify(t);
 }
 
 function decodeTicket(s: string | undefined): Ticket {
   try {
-    return JSON.parse(atob(s ?? ""));
+    return JSON.parse(s ?? "");
   } catch {
     console.error(
       "deno-multiprocessing: this module is the child entry; it is started by the library",
@@ -93,30 +96,22 @@ function decodeTicket(s: string | undefined): Ticket {
 }
 
 /**
- * Reads the authkey line from stdin, then watches stdin for EOF: the parent
+ * Reads the authkey (its raw bytes) from stdin, then watches stdin for EOF: the parent
  * never writes again, so EOF means it is gone, however it died.
  */
 async function authkeyFromStdin(onParentGone: () => void): Promise<Uint8Array> {
-  const buf = new Uint8Array(256);
-  let have = 0;
-  while (true) {
-    const n = await Deno.stdin.read(buf.subarray(have));
+  const key = new Uint8Array(AUTHKEY_BYTES);
+  for (let have = 0; have < key.length;) {
+    const n = await Deno.stdin.read(key.subarray(have));
     if (n === null) onParentGone();
     have += n ?? 0;
-    const nl = buf.subarray(0, have).indexOf(10);
-    if (nl >= 0) {
-      const hex = new TextDecoder().decode(buf.subarray(0, nl));
-      (async () => {
-        const sink = new Uint8Array(64);
-        while (
-          (await Deno.stdin.read(sink)) !== null
-        ) { /* the parent writes nothing more */ }
-        onParentGone();
-      })();
-      return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
-    }
-    if (have === buf.length) throw new Error("Malformed authkey on stdin");
   }
+  (async () => {
+    const sink = new Uint8Array(64);
+    while ((await Deno.stdin.read(sink)) !== null) { /* the parent writes nothing more */ }
+    onParentGone();
+  })();
+  return key;
 }
 
 async function connectWithTicket(

@@ -59,9 +59,7 @@ class SubprocessPopen implements Popen {
 
   /** Sends the authkey, the only bytes the parent ever writes to stdin. */
   async sendAuthkey(authkey: Uint8Array): Promise<void> {
-    const hex = Array.from(authkey, (b) => b.toString(16).padStart(2, "0"))
-      .join("");
-    await this.#stdin.write(new TextEncoder().encode(hex + "\n"));
+    await this.#stdin.write(authkey.slice());
   }
 
   async #forwardStderr(stream: ReadableStream<Uint8Array>): Promise<void> {

@@ -120,6 +120,15 @@ export function expectChild(): {
 /** Finds the deno.json Deno would find for a module: walk up from its folder. */
 export function findConfig(moduleUrl: string | undefined): string | undefined {
   if (!moduleUrl?.startsWith("file:")) return undefined;
+  // Asked at every start; the answer does not change while a program runs.
+  const cache = state().configCache;
+  if (cache.has(moduleUrl)) return cache.get(moduleUrl);
+  const found = searchConfig(moduleUrl);
+  cache.set(moduleUrl, found);
+  return found;
+}
+
+function searchConfig(moduleUrl: string): string | undefined {
   let dir = new URL(".", moduleUrl);
   while (true) {
     for (const name of ["deno.json", "deno.jsonc"]) {

@@ -81,6 +81,8 @@ export interface RuntimeState {
    * buffered, as Python's queue feeder threads are joined at exit.
    */
   exitHooks: Set<() => Promise<void> | void>;
+  /** The deno.json found for each module URL (see `findConfig`). */
+  configCache: Map<string, string | undefined>;
 }
 
 const KEY = Symbol.for("@mp/multiprocessing.state");
@@ -126,6 +128,7 @@ export function state(): RuntimeState {
       current: undefined,
       standaloneLauncher: undefined,
       exitHooks: new Set(),
+      configCache: new Map(),
     };
     Object.defineProperty(g, KEY, { value: s, enumerable: false });
   }

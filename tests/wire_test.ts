@@ -120,3 +120,21 @@ Deno.test("a frame over the bound is refused before anything is allocated", asyn
     "Connection closed mid-frame",
   );
 });
+
+Deno.test("the authkey challenge's HMAC-SHA256 matches WebCrypto's", async () => {
+  const { hmacSha256, sha256 } = await import("../_internal/sha256.ts");
+  const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  assertEquals(
+    hex(sha256(new TextEncoder().encode("abc"))),
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  );
+  for (const [keyLen, msgLen] of [[32, 32], [1, 0], [64, 55], [65, 56], [100, 1000]]) {
+    const key = crypto.getRandomValues(new Uint8Array(keyLen));
+    const msg = crypto.getRandomValues(new Uint8Array(msgLen));
+    const ck = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+    ]);
+    const expected = new Uint8Array(await crypto.subtle.sign("HMAC", ck, msg));
+    assertEquals(hmacSha256(key, msg), expected, `key ${keyLen} bytes, message ${msgLen} bytes`);
+  }
+});
