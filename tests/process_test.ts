@@ -62,7 +62,7 @@ testBoth(
   async (startMethod) => {
     await using p = new Process({
       target: sleep,
-      args: [400],
+      args: [1500],
       module,
       startMethod,
     });
@@ -74,10 +74,10 @@ testBoth(
     assert(p.isAlive());
     assertEquals(p.exitCode, null);
     assert(activeChildren().includes(p));
-    const t0 = performance.now();
+    // join(0) and a short join return while the child still runs.
     await p.join(0);
-    assert(performance.now() - t0 < 200, "join(0) returns at once");
     assert(p.isAlive());
+    assertEquals(p.exitCode, null);
     await p.join(50);
     assert(p.isAlive());
     await p.join();
