@@ -114,7 +114,6 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   // Remote consumers: items fetched ahead, leased until handed out.
   #buffer: T[] = [];
   #window = 1;
-  #acks = 0;
   #prefetching: Promise<void> | undefined;
 
   /**
@@ -231,7 +230,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
         continue;
       }
       this.#take(
-        await this.#ref.call("get", [timeout, this.#window, this.#takeAcks()], {
+        await this.#ref.call("get", [timeout, this.#window], {
           signal: options.signal,
           // Fetched after the caller gave up: give them back, in order.
           onOrphan: (v) => this.#ref.send("nack", [v]),
@@ -253,7 +252,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    */
   #prefetchIfLow(): void {
     if (this.#prefetching || this.#window < 4 || this.#buffer.length > this.#window / 2) return;
-    this.#prefetching = (this.#ref.call("get", [0, this.#window, this.#takeAcks()]) as Promise<
+    this.#prefetching = (this.#ref.call("get", [0, this.#window]) as Promise<
       T[]
     >).then(
       (items) => this.#take(items),
@@ -262,26 +261,14 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   }
 
   /**
-   * Hands out a fetched item. Its lease is acknowledged with the next
-   * request to the host (or at exit): a consumer waiting in `get` holds no
-   * unacknowledged item, so if it is killed there, nothing handed to it is
-   * given to another; items it had fetched but not handed out go back.
+   * Hands out a fetched item. Its lease is acknowledged with this turn's
+   * other deferred calls: if this process is killed, items it had fetched
+   * but not handed out go back to the queue, and (but in the turn of its
+   * death) no item handed out here is given again.
    */
   #handOut(): T {
-    // A child that exits acknowledges first; else its items would be
-    // given again when its connection closes.
-    if (this.#acks++ === 0) state().exitHooks.add(this.#ackAtExit);
+    this.#ref.defer("ackMany", 1);
     return this.#buffer.shift()!;
-  }
-
-  #ackAtExit = () => this.joinThread();
-
-  /** The acknowledgements to send with the next request. */
-  #takeAcks(): number {
-    const n = this.#acks;
-    this.#acks = 0;
-    state().exitHooks.delete(this.#ackAtExit);
-    return n;
   }
 
   /** `put(item, { block: false })`. */
@@ -321,10 +308,10 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
 
   /**
    * Resolves once this process's buffered puts (and acknowledgements) have
-   * reached the queue. A child does this for every queue before it exits.
+   * reached the queue. A child flushes them before it exits in any case.
    */
   async joinThread(): Promise<void> {
-    if (!this.#local) await this.#ref.call("ack", [this.#takeAcks()]);
+    if (!this.#local) await this.#ref.call("sync", []);
   }
 
   /**

@@ -64,10 +64,11 @@ export class QueueCore implements Hosted {
       case "putMany":
         return this.putMany(args[0] as unknown[]);
       case "get":
-        if (args[2]) this.ack(peer, args[2] as number);
         return this.get(args[0] as number | null, args[1] as number, peer, signal);
       case "ack":
         return this.ack(peer, args[0] as number);
+      case "ackMany":
+        return this.ack(peer, (args[0] as number[]).length);
       case "nack":
         return this.nack(peer, args[0] as unknown[]);
       case "qsize":
@@ -175,12 +176,18 @@ export class QueueCore implements Hosted {
 
   #unget(items: unknown[]): void {
     if (items.length === 0) return;
-    this.#unfinished -= items.length; // #accept counts them again
-    const rest = this.#items.slice(this.#head);
-    this.#items = [];
-    this.#head = 0;
-    for (const item of items) this.#accept(item);
-    this.#items.push(...rest);
+    // Waiting getters take the first ones; the rest go back to the front.
+    // (concat, not push(...spread): a backlog can exceed the argument limit.)
+    let i = 0;
+    for (; i < items.length && this.#getters.length > 0; i++) {
+      const getter = this.#getters.shift()!;
+      this.#lease(getter.peer, [items[i]]);
+      getter.resolve([items[i]]);
+    }
+    if (i < items.length) {
+      this.#items = items.slice(i).concat(this.#items.slice(this.#head));
+      this.#head = 0;
+    }
   }
 
   #admitPutters(): void {

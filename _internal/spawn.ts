@@ -23,21 +23,21 @@ export { CHILD_ENTRY_URL, CHILD_MARKER, fingerprint } from "./child.ts";
  */
 export interface PermissionsObject {
   /** File system read access. */
-  read?: boolean | "inherit" | (string | URL)[];
+  read?: boolean | "inherit" | readonly (string | URL)[];
   /** File system write access. */
-  write?: boolean | "inherit" | (string | URL)[];
+  write?: boolean | "inherit" | readonly (string | URL)[];
   /** Network access (hosts, `unix:` paths). */
-  net?: boolean | "inherit" | string[];
+  net?: boolean | "inherit" | readonly string[];
   /** Environment variables. */
-  env?: boolean | "inherit" | string[];
+  env?: boolean | "inherit" | readonly string[];
   /** System information. */
-  sys?: boolean | "inherit" | string[];
+  sys?: boolean | "inherit" | readonly string[];
   /** Running subprocesses. */
-  run?: boolean | "inherit" | (string | URL)[];
+  run?: boolean | "inherit" | readonly (string | URL)[];
   /** Foreign functions. */
-  ffi?: boolean | "inherit" | (string | URL)[];
+  ffi?: boolean | "inherit" | readonly (string | URL)[];
   /** Importing remote modules. */
-  import?: boolean | "inherit" | string[];
+  import?: boolean | "inherit" | readonly string[];
 }
 
 /** Permissions for a child: everything the parent holds, none, or per kind. */

@@ -315,3 +315,27 @@ testBoth("an unserializable item put by a child rejects that put only", async (s
   await p.join();
   assertEquals(p.exitCode, 0);
 });
+
+testBoth(
+  "a consumer killed with items fetched ahead gives them back, even from a large backlog",
+  async (startMethod) => {
+    const { takeSomeAndWait } = await import("./fixtures/queue_targets.ts");
+    await using q = new Queue<number>();
+    await using ready = new Queue<string>();
+    const n = 200_000;
+    for (let i = 0; i < n; i++) await q.put(i);
+    await using p = new Process({
+      target: takeSomeAndWait,
+      args: [q, ready, 20],
+      module,
+      startMethod,
+    });
+    await p.start();
+    assertEquals(await ready.get(), "took 20");
+    p.kill();
+    await p.join();
+    // The 20 handed out are gone; what it had fetched ahead is back, in order.
+    assertEquals(await q.qsize(), n - 20);
+    assertEquals(await q.get(), 20);
+  },
+);
