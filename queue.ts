@@ -187,7 +187,11 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     try {
       const timeout = waitFor("put to queue", options);
       if (this.#closedSeen) throw new QueueClosedError("Cannot put to queue: it is closed", item);
-      if (this.#local) return this.#local.call("put", [item, timeout], options) as Promise<void>;
+      if (this.#local) {
+        // Same rule here as anywhere: what cannot cross a process cannot be put.
+        if (!surelyCloneable(item)) structuredClone(item);
+        return this.#local.call("put", [item, timeout], options) as Promise<void>;
+      }
       this.#listen();
       if (this.#maxsize > 0) {
         return this.#ref.call("put", [item, timeout], options) as Promise<void>;

@@ -137,8 +137,12 @@ Deno.test("SimpleQueue: put, get, empty, close", async () => {
 
 Deno.test("an unserializable item rejects that put and the queue keeps working", async () => {
   await using q = new Queue<unknown>();
-  await q.put(() => 1); // local puts keep the value as is, like a local queue.Queue
-  assertEquals(typeof await q.get(), "function");
+  const err = await assertRejects(() => q.put({ fn: () => 1 }));
+  assertInstanceOf(err, DOMException);
+  assertEquals(err.name, "DataCloneError");
+  await q.put("next");
+  assertEquals(await q.get(), "next");
+  assertEquals(await q.qsize(), 0);
 });
 
 testBoth(
