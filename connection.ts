@@ -295,7 +295,7 @@ function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
       core.deliver((1 - end) as 0 | 1, { bytes: bytes.slice() });
       return Promise.resolve();
     },
-    close: () => core.close(end),
+    close: () => core.closeLocal(end),
     describe: async () => ({
       kind: "pipe",
       module: import.meta.url,

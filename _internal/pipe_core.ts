@@ -47,6 +47,8 @@ export class PipeCore implements Hosted {
       case "attach":
         return this.#attach(end, peer);
       case "close":
+        // The process that took this end is done with it.
+        if (this.#ends[end].reader === peer) this.#ends[end].reader = undefined;
         return this.close(end);
     }
     throw new TypeError(`Pipe has no method '${method}'`);
@@ -69,6 +71,15 @@ export class PipeCore implements Hosted {
       push(peer, this.id, e, m);
     }
     if (end.inbox.ended) peer.push(this.id, "eof", [e]);
+  }
+
+  /**
+   * The host's own handle of an end is closed. If another process holds the
+   * end, it stays open for that process: Python programs close their copy of
+   * the child's end right after starting the child.
+   */
+  closeLocal(e: 0 | 1): void {
+    if (!this.#ends[e].reader) this.close(e);
   }
 
   /** Closes an end: the other end reads what is left, then end-of-file. */

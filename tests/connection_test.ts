@@ -262,3 +262,18 @@ Deno.test("a Listener/Client connection cannot be passed to a child", async () =
   await assertRejects(() => p.start(), TypeError, "use Pipe()");
   server.close();
 });
+
+testBoth(
+  "Pipe: closing the parent's copy of the child's end (Python's idiom) leaves the child's open",
+  async (startMethod) => {
+    const [here, there] = Pipe();
+    await using p = new Process({ target: echo, args: [there], module, startMethod });
+    await p.start();
+    there.close();
+    await here.send("still connected");
+    assertEquals(await here.recv(), "still connected");
+    here.close();
+    await p.join();
+    assertEquals(p.exitCode, 0);
+  },
+);
