@@ -291,9 +291,8 @@ function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
       core.deliver((1 - end) as 0 | 1, { value: structuredClone(value) });
       return Promise.resolve();
     },
-    sendBytes: (bytes) => {
-      core.deliver((1 - end) as 0 | 1, { bytes: bytes.slice() });
-      return Promise.resolve();
+    sendBytes: async (bytes) => {
+      await core.deliver((1 - end) as 0 | 1, { bytes });
     },
     close: () => core.closeLocal(end),
     describe: async () => ({
@@ -391,7 +390,8 @@ function socketEnd(channel: SocketChannel): Endpoint {
     inbox,
     ready: Promise.resolve(),
     send: (value) => channel.post(value),
-    sendBytes: (bytes) => channel.post(new BytesMessage(null, bytes)),
+    // Written from the caller's buffer: resolved only once it is written.
+    sendBytes: (bytes) => channel.send(new BytesMessage(null, bytes)),
     close: () => channel.close(),
   };
 }

@@ -9,7 +9,15 @@
 
 import type { AuthedConn } from "./transport.ts";
 import { HEADER, writeHeader } from "./framing.ts";
-import { decode, encode, encodeSync, loadV8, needsV8 } from "./wire.ts";
+import {
+  BytesMessage,
+  decode,
+  encode,
+  encodeBytesParts,
+  encodeSync,
+  loadV8,
+  needsV8,
+} from "./wire.ts";
 
 /** Returned by {@link Channel.recv} once the peer is gone. */
 export const CLOSED: unique symbol = Symbol("closed");
@@ -83,7 +91,7 @@ export class SocketChannel implements Channel {
           await loadV8();
           this.#inbox.push(decode(copy));
         } else {
-          this.#inbox.push(decode(frame));
+          this.#inbox.push(decode(frame, reader.owned));
         }
       }
     } catch (err) {
@@ -95,6 +103,13 @@ export class SocketChannel implements Channel {
   }
 
   async send(msg: unknown): Promise<void> {
+    if (msg instanceof BytesMessage) {
+      // No copy of the bytes: they are written from the caller's buffer,
+      // which the caller leaves alone until this resolves.
+      const [prefix, body] = encodeBytesParts(msg, HEADER);
+      writeHeader(prefix, prefix.length - HEADER + body.length);
+      return await this.#authed.writer.write(prefix, body);
+    }
     await this.#authed.writer.write(await this.#frame(msg));
   }
 

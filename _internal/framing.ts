@@ -65,8 +65,10 @@ export class FrameReader {
         }
         if (avail >= HEADER + len) {
           this.#start += HEADER + len;
+          this.owned = false;
           return b.subarray(s + HEADER, s + HEADER + len);
         }
+        if (len >= LARGE_FRAME) return await this.#readLarge(len);
         this.#reserve(HEADER + len);
       } else {
         this.#reserve(HEADER);
@@ -80,6 +82,27 @@ export class FrameReader {
       }
       this.#end += n;
     }
+  }
+
+  /**
+   * Whether the last frame returned is a buffer of its own (a large frame,
+   * read straight into it), which the caller may keep without copying.
+   */
+  owned = false;
+
+  /** Reads a large frame into a buffer of its own: one copy, not two. */
+  async #readLarge(len: number): Promise<Uint8Array> {
+    const out = new Uint8Array(len);
+    let have = this.#end - this.#start - HEADER;
+    out.set(this.#buf.subarray(this.#start + HEADER, this.#end));
+    this.#start = this.#end = 0;
+    while (have < len) {
+      const n = await this.#reader.read(out.subarray(have));
+      if (n === null) throw new FrameError("Connection closed mid-frame");
+      have += n;
+    }
+    this.owned = true;
+    return out;
   }
 
   /** Makes room for `need` bytes from #start, compacting or growing. */
@@ -99,6 +122,12 @@ export class FrameReader {
     this.#end = avail;
   }
 }
+
+/** Frames from this size up are read into a buffer of their own. */
+const LARGE_FRAME = 256 * 1024;
+
+/** Frames queued together up to this many bytes are written as one. */
+const COALESCE = 64 * 1024;
 
 /** Writes `len` as the 4-byte prefix at the start of `frame`. */
 export function writeHeader(frame: Uint8Array, len: number): void {
@@ -136,10 +165,15 @@ export class FrameWriter {
    * Queues a complete frame (header included) and resolves once it is
    * written.
    */
-  write(frame: Uint8Array): Promise<void> {
+  write(frame: Uint8Array, body?: Uint8Array): Promise<void> {
     if (this.#error !== undefined) return Promise.reject(this.#error);
     this.#queue.push(frame);
     this.#queued += frame.length;
+    if (body) {
+      // A large body is its own entry, written as it is (see #flush).
+      this.#queue.push(body);
+      this.#queued += body.length;
+    }
     this.#flushing ??= this.#flush();
     return this.#flushing;
   }
@@ -158,19 +192,23 @@ export class FrameWriter {
     await Promise.resolve();
     try {
       while (this.#queue.length > 0) {
-        let chunk: Uint8Array;
-        if (this.#queue.length === 1) {
-          chunk = this.#queue[0];
-        } else {
-          chunk = new Uint8Array(this.#queued);
+        // Small frames go out together; a large one is written from its own
+        // buffer rather than copied into a bigger one.
+        let n = 0, bytes = 0;
+        while (n < this.#queue.length && (n === 0 || bytes + this.#queue[n].length <= COALESCE)) {
+          bytes += this.#queue[n++].length;
+        }
+        const batch = this.#queue.splice(0, n);
+        this.#queued -= bytes;
+        let chunk = batch[0];
+        if (n > 1) {
+          chunk = new Uint8Array(bytes);
           let at = 0;
-          for (const f of this.#queue) {
+          for (const f of batch) {
             chunk.set(f, at);
             at += f.length;
           }
         }
-        this.#queue = [];
-        this.#queued = 0;
         await writeAll(this.#writer, chunk);
       }
     } catch (err) {

@@ -37,8 +37,11 @@ export interface Peer {
   readonly id: number;
   /** Sends an event to this peer's references to `objectId` (no-op locally). */
   push(objectId: string, event: string, args: unknown[]): void;
-  /** Like {@link Peer.push}, with raw bytes as the event's last argument. */
-  pushBytes(objectId: string, event: string, args: unknown[], bytes: Uint8Array): void;
+  /**
+   * Like {@link Peer.push}, with raw bytes as the event's last argument;
+   * resolves once they are written (a sender can wait on a slow reader).
+   */
+  pushBytes(objectId: string, event: string, args: unknown[], bytes: Uint8Array): Promise<void>;
 }
 
 /** An object served to other processes. */
@@ -116,7 +119,7 @@ function registry(): Registry {
   } satisfies Registry;
 }
 
-const LOCAL_PEER: Peer = { id: 0, push() {}, pushBytes() {} };
+const LOCAL_PEER: Peer = { id: 0, push() {}, pushBytes: () => Promise.resolve() };
 
 /** A reference to an object hosted here. */
 export class LocalRef implements ObjectRef {
@@ -504,7 +507,9 @@ class Client {
       if (o.msg instanceof BytesMessage) {
         this.#post(run);
         run = [];
-        this.#channel.post(o.msg).then(o.resolve, o.reject);
+        // Resolved once written: a sender of large buffers waits for a slow
+        // reader instead of queueing without bound.
+        this.#channel.send(o.msg).then(o.resolve, o.reject);
       } else {
         run.push(o);
       }
@@ -671,7 +676,9 @@ async function serveConnection(channel: Channel, ident: string): Promise<void> {
       channel.post({ p: objectId, ev: event, a: args }).catch(() => {});
     },
     pushBytes(objectId, event, args, bytes) {
-      channel.post(new BytesMessage({ p: objectId, ev: event, a: args }, bytes)).catch(() => {});
+      return channel.send(new BytesMessage({ p: objectId, ev: event, a: args }, bytes)).catch(
+        () => {},
+      );
     },
   };
   const calls = new Map<number, AbortController>();

@@ -43,7 +43,8 @@ export class PipeCore implements Hosted {
       case "send":
         return this.deliver((1 - end) as 0 | 1, { value: args[1] });
       case "sendBytes":
-        return this.deliver((1 - end) as 0 | 1, { bytes: args[1] as Uint8Array });
+        // Not awaited: the bytes arrived in their own frame and are not reused.
+        return void this.deliver((1 - end) as 0 | 1, { bytes: args[1] as Uint8Array }, true);
       case "attach":
         return this.#attach(end, peer);
       case "close":
@@ -54,12 +55,16 @@ export class PipeCore implements Hosted {
     throw new TypeError(`Pipe has no method '${method}'`);
   }
 
-  /** Hands a message to an end: its reader's process, or its inbox here. */
-  deliver(to: 0 | 1, m: Message): void {
+  /**
+   * Hands a message to an end: to its reader's process (resolving once
+   * bytes are written there), or to its inbox here (as a copy of the bytes:
+   * the sender may reuse its buffer).
+   */
+  deliver(to: 0 | 1, m: Message, owned = false): Promise<void> | void {
     const end = this.#ends[to];
     if (end.closed) return;
-    if (end.reader) push(end.reader, this.id, to, m);
-    else end.inbox.push(m);
+    if (end.reader) return push(end.reader, this.id, to, m);
+    end.inbox.push(m.bytes && !owned ? { bytes: m.bytes.slice() } : m);
   }
 
   #attach(e: 0 | 1, peer: Peer): void {
@@ -105,7 +110,7 @@ export class PipeCore implements Hosted {
   }
 }
 
-function push(peer: Peer, id: string, end: 0 | 1, m: Message): void {
-  if (m.bytes) peer.pushBytes(id, "bytes", [end], m.bytes);
-  else peer.push(id, "msg", [end, m.value]);
+function push(peer: Peer, id: string, end: 0 | 1, m: Message): Promise<void> | void {
+  if (m.bytes) return peer.pushBytes(id, "bytes", [end], m.bytes);
+  peer.push(id, "msg", [end, m.value]);
 }

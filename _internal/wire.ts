@@ -158,6 +158,19 @@ export function encodeSync(
   return out;
 }
 
+/**
+ * A bytes message as two parts, the prefix (reserve, tag, header) and the
+ * bytes themselves, so that they can be written without a copy.
+ */
+export function encodeBytesParts(m: BytesMessage, reserve: number): [Uint8Array, Uint8Array] {
+  const header = encoder.encode(JSON.stringify(m.header));
+  const prefix = new Uint8Array(reserve + 5 + header.length);
+  prefix[reserve] = TAG_BYTES;
+  new DataView(prefix.buffer).setUint32(reserve + 1, header.length);
+  prefix.set(header, reserve + 5);
+  return [prefix, m.bytes];
+}
+
 function encodeBytes(m: BytesMessage, reserve: number): Uint8Array {
   const header = encoder.encode(JSON.stringify(m.header));
   const out = new Uint8Array(reserve + 5 + header.length + m.bytes.length);
@@ -188,14 +201,14 @@ export function needsV8(payload: Uint8Array): boolean {
  *
  * @throws {TypeError} On an unknown tag or malformed body.
  */
-export function decode(payload: Uint8Array): unknown {
+export function decode(payload: Uint8Array, owned = false): unknown {
   const tag = payload[0];
   if (tag === TAG_JSON) return JSON.parse(decoder.decode(payload.subarray(1)));
   if (tag === TAG_BYTES) {
     const len = new DataView(payload.buffer, payload.byteOffset).getUint32(1);
     const header = JSON.parse(decoder.decode(payload.subarray(5, 5 + len)));
-    // The payload is a view of the reader's buffer: the bytes get their own.
-    return new BytesMessage(header, payload.slice(5 + len));
+    // A payload in the reader's buffer is copied out; one of its own is kept.
+    return new BytesMessage(header, owned ? payload.subarray(5 + len) : payload.slice(5 + len));
   }
   if (tag === TAG_V8) {
     if (!v8) {
