@@ -120,29 +120,15 @@ function cloneError(err: unknown): unknown {
  * @throws {DOMException} `DataCloneError` when the value cannot be cloned.
  */
 export async function encode(value: unknown, reserve = 0): Promise<Uint8Array> {
-  if (value instanceof BytesMessage) return encodeBytes(value, reserve);
-  if (isJsonExact(value, 0)) return encodeJson(value, reserve);
-  const { serialize } = v8 ?? await loadV8();
-  let body: Uint8Array;
-  try {
-    body = serialize(value);
-  } catch (err) {
-    throw cloneError(err);
-  }
-  const out = new Uint8Array(reserve + 1 + body.length);
-  out[reserve] = TAG_V8;
-  out.set(body, reserve + 1);
-  return out;
+  if (!(value instanceof BytesMessage) && !isJsonExact(value, 0)) await loadV8();
+  return encodeSync(value, reserve)!;
 }
 
 /**
  * Encodes synchronously when possible: returns `undefined` when the value
  * needs the v8 serializer and it is not loaded yet (call {@link encode}).
  */
-export function encodeSync(
-  value: unknown,
-  reserve = 0,
-): Uint8Array | undefined {
+export function encodeSync(value: unknown, reserve = 0): Uint8Array | undefined {
   if (value instanceof BytesMessage) return encodeBytes(value, reserve);
   if (isJsonExact(value, 0)) return encodeJson(value, reserve);
   if (!v8) return undefined;
