@@ -1,0 +1,201 @@
+// One sample of the pipe bandwidth (parent -> child, then an ack), for the
+// side-by-side script (pipe_bandwidth.ts). Children import this module for
+// their target, so it starts nothing at its top level.
+
+import { type Connection, EOFError, Pipe } from "../connection.ts";
+import { Process, type StartMethod } from "../process.ts";
+
+/** What the child acks: the bytes it received, and a checksum of the sampled ones. */
+export interface Ack {
+  bytes: number;
+  checksum: number;
+}
+
+/** The byte at offset `j` of every message (bytes 0-3 then hold its index). */
+export function patternByte(j: number): number {
+  return (j ^ (j >>> 8) ^ (j >>> 16)) & 0xff;
+}
+
+/** The offsets checked in message `k` of `size` bytes: the index, then spread out. */
+export function sampleOffsets(k: number, size: number): number[] {
+  return [0, 1, 2, 3, 4, size >>> 2, size >>> 1, size - 1, 4 + ((k * 4099) % (size - 4))];
+}
+
+/** Folds the sampled bytes of message `k` into a running checksum (as the Python peer). */
+export function foldChecksum(sum: number, k: number, msg: Uint8Array): number {
+  for (const j of sampleOffsets(k, msg.length)) sum = (Math.imul(sum, 31) + msg[j] + 1) >>> 0;
+  return sum;
+}
+
+/** Byte `j` of message `k` as sent. */
+function expectedByte(k: number, j: number): number {
+  return j < 4 ? (k >>> (8 * j)) & 0xff : patternByte(j);
+}
+
+/**
+ * The child: echoes the ping, receives `count` messages of `size` bytes,
+ * checks each (length, order, sampled bytes), then acks. A wrong message
+ * throws: the child exits with 1 and its end closes, so the parent sees EOF.
+ */
+export async function sink(conn: Connection, count: number, size: number): Promise<void> {
+  await conn.sendBytes(await conn.recvBytes());
+  let bytes = 0;
+  let checksum = 0;
+  for (let k = 0; k < count; k++) {
+    const msg = await conn.recvBytes();
+    if (msg.length !== size) {
+      throw new Error(`Pipe corrupted message ${k}: ${msg.length} bytes, expected ${size}`);
+    }
+    for (const j of sampleOffsets(k, size)) {
+      if (msg[j] !== expectedByte(k, j)) {
+        throw new Error(
+          `Pipe corrupted message ${k} at byte ${j}: ${msg[j]}, expected ${expectedByte(k, j)}`,
+        );
+      }
+    }
+    bytes += msg.length;
+    checksum = foldChecksum(checksum, k, msg);
+  }
+  await conn.send({ bytes, checksum } satisfies Ack);
+}
+
+/** Milliseconds a sample may take before it counts as hung: 2 MiB/s at worst. */
+export function watchdogMs(bytes: number): number {
+  return 30_000 + Math.ceil(bytes / 2 ** 21) * 1000;
+}
+
+/** Where a sample is, for the watchdog's message. */
+interface Progress {
+  phase: "start" | "ping" | "send" | "ack" | "join";
+  sent: number;
+}
+
+/** The module a child imports for {@link sink}: this one. */
+const MODULE = import.meta.url;
+const PING = new Uint8Array([112, 105, 110, 103]);
+
+/**
+ * One sample: starts a {@link sink} child on a fresh Pipe, sends `count`
+ * messages of `size` bytes, waits for the ack and checks it. Rejects loudly
+ * on a wrong ack, a failed child or a hang (after {@link watchdogMs}).
+ *
+ * @returns Milliseconds from the first send to the ack.
+ */
+export async function pipeSample(
+  startMethod: StartMethod,
+  count: number,
+  size: number,
+): Promise<number> {
+  try {
+    return await sample(startMethod, count, size);
+  } catch (err) {
+    // A failure while disposing (after a hang, say) would otherwise hide
+    // the first error behind "An error was suppressed during disposal".
+    if (!(err instanceof SuppressedError)) throw err;
+    const [first, ...then] = failures(err);
+    throw new Error(`${first}\nthen, while disposing: ${then.join("\nand ")}`, { cause: err });
+  }
+}
+
+/** The errors inside a SuppressedError, first one first, each with its stack. */
+function failures(err: unknown): string[] {
+  if (err instanceof SuppressedError) return [...failures(err.suppressed), ...failures(err.error)];
+  return [err instanceof Error ? err.stack ?? String(err) : String(err)];
+}
+
+async function sample(startMethod: StartMethod, count: number, size: number): Promise<number> {
+  const buf = new Uint8Array(size);
+  for (let j = 0; j < size; j++) buf[j] = patternByte(j);
+  const [a, b] = Pipe();
+  // Disposed in reverse order, also after a hang: the child is terminated,
+  // then both ends are closed (which ends a recv still waiting). The
+  // parent keeps the child's end open until then: the pipe is hosted here,
+  // and closing that end here would close it for the child too.
+  await using here = a;
+  await using there = b;
+  await using p = new Process({
+    target: sink,
+    args: [there, count, size],
+    module: MODULE,
+    startMethod,
+  });
+  const progress: Progress = { phase: "start", sent: 0 };
+  const work = transfer(here, p, buf, count, progress);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = watchdogMs(count * size);
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new Error(
+          `Pipe [${startMethod}] hung: no result after ${limit} ms, ` +
+            `in phase '${progress.phase}', ${progress.sent}/${count} messages sent`,
+        ),
+      );
+    }, limit);
+  });
+  try {
+    return await Promise.race([work, hung]);
+  } finally {
+    clearTimeout(timer);
+    // After a hang, only the watchdog's error is reported.
+    work.catch(() => {});
+  }
+}
+
+async function transfer(
+  here: Connection,
+  p: Process,
+  buf: Uint8Array,
+  count: number,
+  progress: Progress,
+): Promise<number> {
+  await p.start();
+  progress.phase = "ping";
+  await here.sendBytes(PING);
+  const pong = await here.recvBytes();
+  if (pong.join() !== PING.join()) throw new Error(`The ping came back as ${pong}`);
+
+  progress.phase = "send";
+  const t0 = performance.now();
+  for (let k = 0; k < count; k++) {
+    new DataView(buf.buffer).setUint32(0, k, true);
+    // Reusing the buffer once sendBytes resolves, as Python's send_bytes
+    // allows once it returns: a pipe that still read it later would fail
+    // the child's checks.
+    await here.sendBytes(buf);
+    progress.sent++;
+  }
+  progress.phase = "ack";
+  let ack: Ack;
+  try {
+    ack = await here.recv() as Ack;
+  } catch (err) {
+    if (!(err instanceof EOFError)) throw err;
+    await p.join(5000);
+    throw new Error(
+      `Pipe [${p.name}]: no ack, the child exited with ${p.exitCode} (its error is above)`,
+      { cause: err },
+    );
+  }
+  const elapsed = performance.now() - t0;
+
+  progress.phase = "join";
+  await p.join();
+  if (p.exitCode !== 0) throw new Error(`The sink child exited with ${p.exitCode}`);
+  checkAck(ack, buf, count);
+  return elapsed;
+}
+
+function checkAck(ack: Ack, buf: Uint8Array, count: number): void {
+  let checksum = 0;
+  for (let k = 0; k < count; k++) {
+    new DataView(buf.buffer).setUint32(0, k, true);
+    checksum = foldChecksum(checksum, k, buf);
+  }
+  const bytes = count * buf.length;
+  if (ack?.bytes !== bytes || ack.checksum !== checksum) {
+    throw new Error(
+      `The child acked ${JSON.stringify(ack)}, expected ${JSON.stringify({ bytes, checksum })}`,
+    );
+  }
+}
