@@ -75,6 +75,8 @@ export interface Ticket {
   address: string;
   /** The id the parent waits for. */
   ticket: string;
+  /** The task without its arguments: enough to start importing early. */
+  boot?: TaskSpec;
 }
 
 /** Encodes a ticket for a command line. */
@@ -181,12 +183,12 @@ async function beforeExit(s: RuntimeState): Promise<void> {
 }
 
 /** Runs a task in this (child) isolate; never returns. */
-async function runChild(
-  channel: Channel,
-  spec: TaskSpec,
-  authkey: Uint8Array,
-  exit: Exit,
-): Promise<never> {
+/**
+ * Becomes the child `spec` describes and starts importing its target's
+ * module. A subprocess child does this from its ticket, while it connects
+ * back and fetches its arguments: the import overlaps the handshake.
+ */
+function bootstrap(spec: TaskSpec, authkey: Uint8Array): Promise<AnyFn> {
   const s = state();
   Object.assign(s, {
     name: spec.name,
@@ -201,21 +203,30 @@ async function runChild(
     authkey,
     ident: s.isWorker ? `${Deno.pid}/${spec.identity.join(":")}` : String(Deno.pid),
   });
-  let target: AnyFn = () => {};
+  if (spec.kind === "none") return Promise.resolve(() => {});
   s.bootstrapping = true;
+  const imported = import(spec.module).then((mod) => findTarget(mod, spec));
+  imported.catch(() => {}).finally(() => (s.bootstrapping = false));
+  return imported;
+}
+
+/** Runs a task in this (child) isolate; never returns. */
+async function runChild(
+  channel: Channel,
+  spec: TaskSpec,
+  authkey: Uint8Array,
+  exit: Exit,
+  importing: Promise<AnyFn> = bootstrap(spec, authkey),
+): Promise<never> {
+  const s = state();
+  let target: AnyFn;
   try {
-    if (spec.kind !== "none") {
-      target = findTarget(await import(spec.module), spec);
-    }
+    target = await importing;
     spec.args = await reviveHandles(spec.args);
     spec.fields = await reviveHandles(spec.fields);
   } catch (err) {
-    await channel.send({ op: "failed", error: errorToData(err) }).catch(
-      () => {},
-    );
+    await channel.send({ op: "failed", error: errorToData(err) }).catch(() => {});
     return await exit(1);
-  } finally {
-    s.bootstrapping = false;
   }
   await channel.send({ op: "started" });
   let code = 0;
@@ -251,12 +262,14 @@ async function runChild(
 async function subprocessMain(): Promise<never> {
   const ticket = decodeTicket(Deno.args[0]);
   const authkey = await authkeyFromStdin(() => Deno.exit(1));
+  const importing = ticket.boot ? bootstrap(ticket.boot, authkey) : undefined;
   const channel = await connectWithTicket(ticket, authkey);
   return runChild(
     channel,
     await receiveTask(channel),
     authkey,
     (code) => Deno.exit(code),
+    importing,
   );
 }
 

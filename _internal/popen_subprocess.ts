@@ -123,7 +123,10 @@ function commandFor(
   ticket: string,
   opts: LaunchOptions,
 ): [string, string[]] {
-  const arg = encodeTicket({ address: addressToString(address), ticket });
+  // Arguments stay off the command line; the rest lets the child start
+  // importing its target while it connects back.
+  const boot = { ...opts.spec, args: [], fields: {} };
+  const arg = encodeTicket({ address: addressToString(address), ticket, boot });
   const launcher = state().standaloneLauncher ??
     (Deno.build.standalone ? [Deno.execPath()] : undefined);
   if (launcher) return [launcher[0], [...launcher.slice(1), CHILD_MARKER, arg]];
