@@ -57,73 +57,77 @@ async function readAuthFrame(reader: FrameReader): Promise<Uint8Array> {
 }
 
 /** Sends a challenge and checks the peer's answer. */
-async function challenge(
-  reader: FrameReader,
-  writer: FrameWriter,
-  authkey: Uint8Array,
-): Promise<void> {
-  const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+function challengeFrame(nonce: Uint8Array): Uint8Array {
   const message = new Uint8Array(CHALLENGE.length + NONCE_BYTES);
   message.set(CHALLENGE);
   message.set(nonce, CHALLENGE.length);
-  await writer.write(frameOf(message));
-  const answer = await readAuthFrame(reader);
-  const expected = digest(authkey, nonce);
-  if (!equalBytes(answer, expected)) {
-    await writer.write(frameOf(FAILURE)).catch(() => {});
-    throw new AuthenticationError(
-      "Digest received was wrong: the peer holds another authkey",
-    );
-  }
-  await writer.write(frameOf(WELCOME));
+  return frameOf(message);
 }
 
-/** Answers the peer's challenge. */
+/** Checks the peer's digest of `nonce`; tells it the verdict. */
+async function verify(
+  reader: FrameReader,
+  writer: FrameWriter,
+  authkey: Uint8Array,
+  nonce: Uint8Array,
+): Promise<void> {
+  const answer = await readAuthFrame(reader);
+  if (!equalBytes(answer, digest(authkey, nonce))) {
+    await writer.write(frameOf(FAILURE)).catch(() => {});
+    throw new AuthenticationError("Digest received was wrong: the peer holds another authkey");
+  }
+  // Not awaited: the verdict goes out with whatever is written next.
+  writer.write(frameOf(WELCOME)).catch(() => {});
+}
+
+/** Reads the peer's challenge and writes the digest (not awaited). */
 async function answer(
   reader: FrameReader,
   writer: FrameWriter,
   authkey: Uint8Array,
 ): Promise<void> {
   const message = await readAuthFrame(reader);
-  if (
-    !startsWith(message, CHALLENGE) ||
-    message.length !== CHALLENGE.length + NONCE_BYTES
-  ) {
-    throw new AuthenticationError(
-      "Protocol error: expected an authkey challenge",
-    );
+  if (!startsWith(message, CHALLENGE) || message.length !== CHALLENGE.length + NONCE_BYTES) {
+    throw new AuthenticationError("Protocol error: expected an authkey challenge");
   }
-  await writer.write(
-    frameOf(digest(authkey, message.subarray(CHALLENGE.length))),
-  );
-  const verdict = await readAuthFrame(reader);
-  if (!equalBytes(verdict, WELCOME)) {
-    throw new AuthenticationError(
-      "Digest sent was rejected: the peer holds another authkey",
-    );
+  writer.write(frameOf(digest(authkey, message.subarray(CHALLENGE.length)))).catch(() => {});
+}
+
+async function welcomed(reader: FrameReader): Promise<void> {
+  if (!equalBytes(await readAuthFrame(reader), WELCOME)) {
+    throw new AuthenticationError("Digest sent was rejected: the peer holds another authkey");
   }
 }
 
 /**
- * The accepting side: challenges first, then answers. Rejects with
- * {@link AuthenticationError} on any failure; the caller closes the
- * connection.
+ * The accepting side: challenges, checks the answer, then answers the
+ * client's challenge. Rejects with {@link AuthenticationError} on any
+ * failure; the caller closes the connection.
  */
 export async function serverHandshake(
   reader: FrameReader,
   writer: FrameWriter,
   authkey: Uint8Array,
 ): Promise<void> {
-  await challenge(reader, writer, authkey);
+  const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+  writer.write(challengeFrame(nonce)).catch(() => {});
+  await verify(reader, writer, authkey, nonce);
   await answer(reader, writer, authkey);
+  await welcomed(reader);
 }
 
-/** The connecting side: answers first, then challenges. */
+/**
+ * The connecting side. Its own challenge goes out with its answer, so both
+ * directions take one round trip and a half, not three.
+ */
 export async function clientHandshake(
   reader: FrameReader,
   writer: FrameWriter,
   authkey: Uint8Array,
 ): Promise<void> {
   await answer(reader, writer, authkey);
-  await challenge(reader, writer, authkey);
+  const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+  writer.write(challengeFrame(nonce)).catch(() => {});
+  await welcomed(reader);
+  await verify(reader, writer, authkey, nonce);
 }
