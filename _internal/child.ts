@@ -30,7 +30,6 @@ import { connectAuthed, parseAddress } from "./transport.ts";
 import { AUTHKEY_BYTES } from "./auth.ts";
 import { errorToData } from "./wire.ts";
 import { reviveHandles } from "./handles.ts";
-import { closeClients } from "./objects.ts";
 import type { TaskSpec } from "./spawn.ts";
 
 /** URL of the module every child starts in. */
@@ -179,7 +178,8 @@ async function beforeExit(s: RuntimeState): Promise<void> {
     }
   }
   // Everything is written: hang up, so the hosts read to the end and close.
-  closeClients();
+  // (Through the registry: the child entry does not load the object server.)
+  s.closeClients?.();
 }
 
 /** Runs a task in this (child) isolate; never returns. */

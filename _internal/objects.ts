@@ -649,6 +649,8 @@ export function closeClients(): void {
   for (const c of [...registry().clients.values()]) c.close();
 }
 
+state().closeClients = closeClients;
+
 interface CallMessage {
   r?: number;
   o?: string;
