@@ -396,6 +396,17 @@ function socketEnd(channel: SocketChannel): Endpoint {
   };
 }
 
+function bindAddress(where: ListenerAddress): BoundListener {
+  const a = toAddress(where);
+  const listener = a.transport === "unix"
+    ? Deno.listen({ transport: "unix", path: a.path })
+    : Deno.listen({ transport: "tcp", hostname: a.hostname, port: a.port });
+  const address: Address = a.transport === "unix"
+    ? a
+    : { transport: "tcp", hostname: a.hostname, port: (listener.addr as Deno.NetAddr).port };
+  return { listener, address, close: () => listener.close() };
+}
+
 /** Where a {@link Listener} listens: a Unix socket path, or a TCP host and port. */
 export type ListenerAddress = { path: string } | { hostname?: string; port: number };
 
@@ -438,7 +449,7 @@ export interface ListenerOptions {
  * import { Client, Listener } from "./connection.ts";
  * import { assertEquals } from "@std/assert";
  *
- * await using listener = await Listener.listen({ authkey: "secret" });
+ * await using listener = new Listener({ authkey: "secret" });
  * const accepting = listener.accept();
  * await using client = await Client(listener.address, { authkey: "secret" });
  * await using server = await accepting;
@@ -452,34 +463,16 @@ export class Listener {
   #results: MessageInbox = new MessageInbox();
   #closed = false;
 
-  private constructor(bound: BoundListener, authkey: Uint8Array) {
-    this.#bound = bound;
-    this.#authkey = authkey;
-    this.#acceptLoop();
-  }
-
   /**
    * Starts listening.
    *
    * @param options Address and authkey.
-   * @returns The listener.
+   * @throws {Deno.errors.AddrInUse} When the address is taken.
    */
-  static async listen(options: ListenerOptions = {}): Promise<Listener> {
-    const authkey = keyOf(options.authkey);
-    if (!options.address) return new Listener(await listen(state().transport), authkey);
-    const a = toAddress(options.address);
-    const listener = a.transport === "unix"
-      ? Deno.listen({ transport: "unix", path: a.path })
-      : Deno.listen({ transport: "tcp", hostname: a.hostname, port: a.port });
-    const addr = listener.addr;
-    const address: Address = addr.transport === "unix"
-      ? { transport: "unix", path: (addr as Deno.UnixAddr).path }
-      : {
-        transport: "tcp",
-        hostname: a.transport === "tcp" ? a.hostname : "",
-        port: (addr as Deno.NetAddr).port,
-      };
-    return new Listener({ listener, address, close: () => listener.close() }, authkey);
+  constructor(options: ListenerOptions = {}) {
+    this.#authkey = keyOf(options.authkey);
+    this.#bound = options.address ? bindAddress(options.address) : listen(state().transport);
+    this.#acceptLoop();
   }
 
   /** Where clients connect. */
@@ -549,7 +542,7 @@ export class Listener {
  * import { AuthenticationError, Client, Listener } from "./connection.ts";
  * import { assertRejects } from "@std/assert";
  *
- * await using listener = await Listener.listen({ authkey: "right" });
+ * await using listener = new Listener({ authkey: "right" });
  * await assertRejects(() => Client(listener.address, { authkey: "wrong" }), AuthenticationError);
  * await assertRejects(() => listener.accept(), AuthenticationError);
  * ```

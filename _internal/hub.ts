@@ -23,7 +23,6 @@ export type Handler = (
 
 interface HubState {
   bound: BoundListener | undefined;
-  opening: Promise<BoundListener> | undefined;
   users: number;
   handlers: Map<string, Handler>;
 }
@@ -35,7 +34,6 @@ function hub(): HubState {
   const g = globalThis as any;
   return g[KEY] ??= {
     bound: undefined,
-    opening: undefined,
     users: 0,
     handlers: new Map(),
   } satisfies HubState;
@@ -50,10 +48,13 @@ export function onHubMessage(op: string, handler: Handler): void {
  * Holds the hub open and resolves its address; call the returned release
  * function when done. The hub closes when its last user releases it.
  */
-export async function acquireHub(): Promise<
-  { address: Address; release: () => void }
-> {
+export function acquireHub(): Promise<{ address: Address; release: () => void }> {
   const h = hub();
+  try {
+    if (!h.bound) h.bound = openHub();
+  } catch (err) {
+    return Promise.reject(err);
+  }
   h.users++;
   let released = false;
   const release = () => {
@@ -61,16 +62,7 @@ export async function acquireHub(): Promise<
     released = true;
     if (--h.users === 0) closeHub();
   };
-  try {
-    if (!h.bound) {
-      h.opening ??= openHub(h);
-      await h.opening;
-    }
-    return { address: h.bound!.address, release };
-  } catch (err) {
-    release();
-    throw err;
-  }
+  return Promise.resolve({ address: h.bound.address, release });
 }
 
 /** The hub's address if it is open. */
@@ -78,16 +70,11 @@ export function hubAddress(): Address | undefined {
   return hub().bound?.address;
 }
 
-async function openHub(h: HubState): Promise<BoundListener> {
-  try {
-    const bound = await listen(state().transport);
-    bound.listener.unref();
-    h.bound = bound;
-    acceptLoop(bound);
-    return bound;
-  } finally {
-    h.opening = undefined;
-  }
+function openHub(): BoundListener {
+  const bound = listen(state().transport);
+  bound.listener.unref();
+  acceptLoop(bound);
+  return bound;
 }
 
 function closeHub(): void {

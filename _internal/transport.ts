@@ -38,10 +38,7 @@ export interface BoundListener {
 }
 
 /** Opens a listener of the given kind. */
-export async function listen(
-  kind: TransportKind,
-  hostname = "127.0.0.1",
-): Promise<BoundListener> {
+export function listen(kind: TransportKind, hostname = "127.0.0.1"): BoundListener {
   if (kind === "tcp") {
     const listener = Deno.listen({ hostname, port: 0, transport: "tcp" });
     const { port } = listener.addr as Deno.NetAddr;
@@ -51,11 +48,12 @@ export async function listen(
       close: () => closeQuietly(listener),
     };
   }
-  // makeTempDir creates the directory with mode 0700.
-  const dir = await Deno.makeTempDir({ prefix: "denomp-" });
+  // makeTempDir creates the directory with mode 0700. (Synchronous: a
+  // Listener is made by a constructor, as Python's is.)
+  const dir = Deno.makeTempDirSync({ prefix: "denomp-" });
   const path = `${dir}/s`;
   const listener = Deno.listen({ transport: "unix", path });
-  await Deno.chmod(path, 0o600);
+  Deno.chmodSync(path, 0o600);
   return {
     listener,
     address: { transport: "unix", path },

@@ -179,7 +179,7 @@ Deno.test("wait() returns the ready connections and exited processes", async () 
 });
 
 Deno.test("Listener and Client: authenticated connection, values and bytes both ways", async () => {
-  await using listener = await Listener.listen({ authkey: "key" });
+  await using listener = new Listener({ authkey: "key" });
   const accepting = listener.accept();
   await using client = await Client(listener.address, { authkey: "key" });
   await using server = await accepting;
@@ -192,13 +192,13 @@ Deno.test("Listener and Client: authenticated connection, values and bytes both 
 });
 
 Deno.test("Listener and Client: a wrong key fails with AuthenticationError on both sides", async () => {
-  await using listener = await Listener.listen({ authkey: "right" });
+  await using listener = new Listener({ authkey: "right" });
   await assertRejects(() => Client(listener.address, { authkey: "wrong" }), AuthenticationError);
   await assertRejects(() => listener.accept(), AuthenticationError);
 });
 
 Deno.test("Listener: a client that stalls or sends garbage does not stop others", async () => {
-  await using listener = await Listener.listen({ authkey: "k" });
+  await using listener = new Listener({ authkey: "k" });
   const stalled = await Deno.connect({
     transport: "unix",
     path: (listener.address as { path: string }).path,
@@ -254,7 +254,7 @@ Deno.test("Listener and Client between two separate deno run processes", async (
 });
 
 Deno.test("a Listener/Client connection cannot be passed to a child", async () => {
-  await using listener = await Listener.listen();
+  await using listener = new Listener();
   const accepting = listener.accept();
   await using client = await Client(listener.address);
   await using server = await accepting;
