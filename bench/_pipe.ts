@@ -4,6 +4,7 @@
 
 import { type Connection, EOFError, Pipe } from "../connection.ts";
 import { Process, type StartMethod } from "../process.ts";
+import { unsuppressed, watchdog } from "./_report.ts";
 
 /** What the child acks: the bytes it received, and a checksum of the sampled ones. */
 export interface Ack {
@@ -81,26 +82,12 @@ const PING = new Uint8Array([112, 105, 110, 103]);
  *
  * @returns Milliseconds from the first send to the ack.
  */
-export async function pipeSample(
+export function pipeSample(
   startMethod: StartMethod,
   count: number,
   size: number,
 ): Promise<number> {
-  try {
-    return await sample(startMethod, count, size);
-  } catch (err) {
-    // A failure while disposing (after a hang, say) would otherwise hide
-    // the first error behind "An error was suppressed during disposal".
-    if (!(err instanceof SuppressedError)) throw err;
-    const [first, ...then] = failures(err);
-    throw new Error(`${first}\nthen, while disposing: ${then.join("\nand ")}`, { cause: err });
-  }
-}
-
-/** The errors inside a SuppressedError, first one first, each with its stack. */
-function failures(err: unknown): string[] {
-  if (err instanceof SuppressedError) return [...failures(err.suppressed), ...failures(err.error)];
-  return [err instanceof Error ? err.stack ?? String(err) : String(err)];
+  return unsuppressed(() => sample(startMethod, count, size));
 }
 
 async function sample(startMethod: StartMethod, count: number, size: number): Promise<number> {
@@ -121,25 +108,14 @@ async function sample(startMethod: StartMethod, count: number, size: number): Pr
   });
   const progress: Progress = { phase: "start", sent: 0 };
   const work = transfer(here, p, buf, count, progress);
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const limit = watchdogMs(count * size);
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new Error(
-          `Pipe [${startMethod}] hung: no result after ${limit} ms, ` +
-            `in phase '${progress.phase}', ${progress.sent}/${count} messages sent`,
-        ),
-      );
-    }, limit);
-  });
-  try {
-    return await Promise.race([work, hung]);
-  } finally {
-    clearTimeout(timer);
-    // After a hang, only the watchdog's error is reported.
-    work.catch(() => {});
-  }
+  return await watchdog(
+    work,
+    limit,
+    () =>
+      `Pipe [${startMethod}] hung: no result after ${limit} ms, ` +
+      `in phase '${progress.phase}', ${progress.sent}/${count} messages sent`,
+  );
 }
 
 async function transfer(

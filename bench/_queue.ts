@@ -5,6 +5,7 @@
 
 import { Process, type StartMethod } from "../process.ts";
 import { Queue } from "../queue.ts";
+import { unsuppressed, watchdog } from "./_report.ts";
 
 /** One queue item: small, as a task or a result message would be. */
 export interface Item {
@@ -91,26 +92,12 @@ export function watchdogMs(items: number): number {
  * @param clock Told when the timed part starts and ends (`deno bench`).
  * @returns Milliseconds from the first put to the last get.
  */
-export async function queueRoundTrip(
+export function queueRoundTrip(
   startMethod: StartMethod,
   items: number,
   clock?: Clock,
 ): Promise<number> {
-  try {
-    return await sample(startMethod, items, clock);
-  } catch (err) {
-    // A failure while disposing (after a hang, say) would otherwise hide
-    // the first error behind "An error was suppressed during disposal".
-    if (!(err instanceof SuppressedError)) throw err;
-    const [first, ...then] = failures(err);
-    throw new Error(`${first}\nthen, while disposing: ${then.join("\nand ")}`, { cause: err });
-  }
-}
-
-/** The errors inside a SuppressedError, first one first, each with its stack. */
-function failures(err: unknown): string[] {
-  if (err instanceof SuppressedError) return [...failures(err.suppressed), ...failures(err.error)];
-  return [err instanceof Error ? err.stack ?? String(err) : String(err)];
+  return unsuppressed(() => sample(startMethod, items, clock));
 }
 
 async function sample(startMethod: StartMethod, items: number, clock?: Clock): Promise<number> {
@@ -126,23 +113,9 @@ async function sample(startMethod: StartMethod, items: number, clock?: Clock): P
   });
   const progress: Progress = { phase: "start", put: 0, got: 0 };
   const work = transfer(a, b, p, items, progress, clock);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const { phase, put, got } = progress;
-      reject(
-        new Error(
-          `Queue [${startMethod}] hung: no result after ${watchdogMs(items)} ms, ` +
-            `in phase '${phase}', ${put}/${items} put, ${got}/${items} got`,
-        ),
-      );
-    }, watchdogMs(items));
+  return await watchdog(work, watchdogMs(items), () => {
+    const { phase, put, got } = progress;
+    return `Queue [${startMethod}] hung: no result after ${watchdogMs(items)} ms, ` +
+      `in phase '${phase}', ${put}/${items} put, ${got}/${items} got`;
   });
-  try {
-    return await Promise.race([work, hung]);
-  } finally {
-    clearTimeout(timer);
-    // After a hang, only the watchdog's error is reported.
-    work.catch(() => {});
-  }
 }

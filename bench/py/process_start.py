@@ -17,7 +17,7 @@ def empty():
 
 
 def quantile(samples, q):
-    """Linear interpolation between closest ranks, as bench/process_start.ts."""
+    """Linear interpolation between closest ranks, as bench/_report.ts."""
     s = sorted(samples)
     pos = (len(s) - 1) * q
     lo = int(pos)
