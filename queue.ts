@@ -34,7 +34,6 @@ import { QueueClosedError } from "./_internal/errors.ts";
 import { type Descriptor, registerReviver, TO_DESCRIPTOR } from "./_internal/handles.ts";
 import { LocalRef, type ObjectRef, refFor } from "./_internal/objects.ts";
 import { QueueCore } from "./_internal/queue_core.ts";
-import { state } from "./_internal/state.ts";
 import { surelyCloneable } from "./_internal/wire.ts";
 
 export { QueueClosedError, QueueEmptyError, QueueFullError } from "./_internal/errors.ts";
