@@ -35,7 +35,7 @@ import { LocalRef, type ObjectRef, refFor } from "./_internal/objects.ts";
 import { PipeCore } from "./_internal/pipe_core.ts";
 import { CLOSED, SocketChannel } from "./_internal/channel.ts";
 import { state } from "./_internal/state.ts";
-import { BytesMessage } from "./_internal/wire.ts";
+import { BytesMessage, surelyCloneable } from "./_internal/wire.ts";
 import {
   acceptAuthed,
   type Address,
@@ -66,7 +66,7 @@ export class EOFError extends ProcessError {}
 interface Endpoint {
   inbox: MessageInbox;
   ready: Promise<unknown>;
-  send(value: unknown): Promise<void>;
+  send(value: unknown, transfer?: Transferable[]): Promise<void>;
   sendBytes(bytes: Uint8Array): Promise<void>;
   close(): void;
   describe?(): Promise<Descriptor>;
@@ -132,12 +132,16 @@ export class Connection {
    * Sends a value (structured clone: Map, Set, Date, BigInt, typed arrays,
    * cycles, errors…).
    *
+   * @param value What to send.
+   * @param options `transfer`: buffers to move rather than copy when the
+   * reader is this process or one of its worker children (they are detached
+   * here); elsewhere they are copied.
    * @throws {DOMException} `DataCloneError` when it cannot be cloned.
    * @throws {ProcessError} When closed, or read-only.
    */
-  async send(value: unknown): Promise<void> {
+  async send(value: unknown, options: { transfer?: Transferable[] } = {}): Promise<void> {
     this.#check("send", true);
-    await this.#endpoint.send(value);
+    await this.#endpoint.send(value, options.transfer);
   }
 
   /**
@@ -286,9 +290,10 @@ function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
   return {
     inbox: core.inbox(end),
     ready: Promise.resolve(),
-    send: (value) => {
-      // Both ends may be here: the reader must get a copy, as elsewhere.
-      core.deliver((1 - end) as 0 | 1, { value: structuredClone(value) });
+    send: (value, transfer) => {
+      // What could not cross a process fails here, wherever the reader is.
+      if (!surelyCloneable(value)) structuredClone(value);
+      core.deliver((1 - end) as 0 | 1, { value }, false, transfer);
       return Promise.resolve();
     },
     sendBytes: async (bytes) => {

@@ -277,6 +277,16 @@ async function subprocessMain(): Promise<never> {
 async function workerMain(): Promise<never> {
   const port = new PortChannel(self as unknown as MessagePortLike);
   const first = await port.recv() as Record<string, unknown>;
+  // Later messages are pushes from hosts in the parent (pipe data).
+  (async () => {
+    while (true) {
+      const m = await port.recv() as { op?: string } | typeof CLOSED;
+      if (m === CLOSED) return;
+      if (m.op === "push") {
+        state().portPush?.(m as Parameters<NonNullable<RuntimeState["portPush"]>>[0]);
+      }
+    }
+  })();
   const exit = async (code: number): Promise<never> => {
     await port.send({ op: "exit", code });
     self.close();

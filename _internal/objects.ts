@@ -20,9 +20,9 @@
  * @module
  */
 
-import { type Channel, CLOSED, SocketChannel } from "./channel.ts";
+import { type Channel, CLOSED, type MessagePortLike, SocketChannel } from "./channel.ts";
 import { ProcessError } from "./errors.ts";
-import { acquireHub, onHubMessage } from "./hub.ts";
+import { acquireHub, hubAddress, onHubMessage } from "./hub.ts";
 import { state } from "./state.ts";
 
 import { type Address, addressToString, connectAuthed } from "./transport.ts";
@@ -35,8 +35,12 @@ declare function setImmediate(fn: () => void): unknown;
 export interface Peer {
   /** Unique per connection; 0 for calls made in the host. */
   readonly id: number;
-  /** Sends an event to this peer's references to `objectId` (no-op locally). */
-  push(objectId: string, event: string, args: unknown[]): void;
+  /**
+   * Sends an event to this peer's references to `objectId` (no-op locally).
+   * `transfer` moves those buffers instead of copying them where the peer
+   * is a worker of this process; elsewhere they are copied.
+   */
+  push(objectId: string, event: string, args: unknown[], transfer?: Transferable[]): void;
   /**
    * Like {@link Peer.push}, with raw bytes as the event's last argument;
    * resolves once they are written (a sender can wait on a slow reader).
@@ -545,6 +549,11 @@ class Client {
     this.#channel.close();
   }
 
+  /** Delivers a push to this object's listeners (from the socket or a worker's port). */
+  pushed(objectId: string, event: string, args: unknown[]): void {
+    for (const l of this.#listeners.get(objectId) ?? []) l(event, args);
+  }
+
   listen(
     objectId: string,
     listener: (event: string, args: unknown[]) => void,
@@ -575,6 +584,46 @@ export function closeClient(address: Address): void {
 
 // The host side: a connection that says "attach" is served until it closes.
 onHubMessage("attach", (channel, first) => serveConnection(channel, String(first.ident ?? "")));
+
+const LOCAL_WORKERS = Symbol.for("@mp/multiprocessing.localWorkers");
+
+/** Ports of this process's running worker children, by ident. */
+function localWorkers(): Map<string, MessagePortLike> {
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  return g[LOCAL_WORKERS] ??= new Map<string, MessagePortLike>();
+}
+
+/**
+ * Registers a worker child's port: pushes to it (pipe data) then go by
+ * `postMessage`, one structured-clone copy or a transfer, instead of
+ * through the socket. Returns the unregister function.
+ */
+export function registerLocalWorker(ident: string, port: MessagePortLike): () => void {
+  localWorkers().set(ident, port);
+  return () => localWorkers().delete(ident);
+}
+
+/** A peer that is a worker of this process: pushes go over its port, in order. */
+function portPeer(id: number, port: MessagePortLike): Peer {
+  const host = addressToString(hubAddress()!);
+  const push = (p: string, ev: string, a: unknown[], transfer?: Transferable[]) => {
+    try {
+      port.postMessage({ op: "push", host, p, ev, a }, transfer ?? []);
+    } catch { /* the worker is gone */ }
+  };
+  return {
+    id,
+    push,
+    pushBytes(p, ev, a, bytes) {
+      push(p, ev, [...a, bytes]);
+      return Promise.resolve();
+    },
+  };
+}
+
+// In a worker child, pushes from the parent arrive on its port.
+state().portPush = (m) => registry().clients.get(m.host)?.pushed(m.p, m.ev, m.a);
 
 const SERVED = Symbol.for("@mp/multiprocessing.served");
 
@@ -672,7 +721,8 @@ async function serveConnection(channel: Channel, ident: string): Promise<void> {
     for (const ctl of calls.values()) ctl.abort(gone);
     for (const obj of touched) obj.detach?.(peer);
   };
-  const peer: Peer = {
+  const port = localWorkers().get(ident);
+  const peer: Peer = port ? portPeer(r.nextPeer++, port) : {
     id: r.nextPeer++,
     push(objectId, event, args) {
       channel.post({ p: objectId, ev: event, a: args }).catch(() => {});

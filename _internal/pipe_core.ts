@@ -41,7 +41,7 @@ export class PipeCore implements Hosted {
     const end = args[0] as 0 | 1;
     switch (method) {
       case "send":
-        return this.deliver((1 - end) as 0 | 1, { value: args[1] });
+        return void this.deliver((1 - end) as 0 | 1, { value: args[1] }, true);
       case "sendBytes":
         // Not awaited: the bytes arrived in their own frame and are not reused.
         return void this.deliver((1 - end) as 0 | 1, { bytes: args[1] as Uint8Array }, true);
@@ -60,11 +60,18 @@ export class PipeCore implements Hosted {
    * bytes are written there), or to its inbox here (as a copy of the bytes:
    * the sender may reuse its buffer).
    */
-  deliver(to: 0 | 1, m: Message, owned = false): Promise<void> | void {
+  deliver(
+    to: 0 | 1,
+    m: Message,
+    owned = false,
+    transfer?: Transferable[],
+  ): Promise<void> | void {
     const end = this.#ends[to];
     if (end.closed) return;
-    if (end.reader) return push(end.reader, this.id, to, m);
-    end.inbox.push(m.bytes && !owned ? { bytes: m.bytes.slice() } : m);
+    if (end.reader) return push(end.reader, this.id, to, m, transfer);
+    if (m.bytes) end.inbox.push(owned ? m : { bytes: m.bytes.slice() });
+    // Both ends may be here: the reader gets a copy, or the moved buffers.
+    else end.inbox.push({ value: owned ? m.value : structuredClone(m.value, { transfer }) });
   }
 
   #attach(e: 0 | 1, peer: Peer): void {
@@ -110,7 +117,13 @@ export class PipeCore implements Hosted {
   }
 }
 
-function push(peer: Peer, id: string, end: 0 | 1, m: Message): Promise<void> | void {
+function push(
+  peer: Peer,
+  id: string,
+  end: 0 | 1,
+  m: Message,
+  transfer?: Transferable[],
+): Promise<void> | void {
   if (m.bytes) return peer.pushBytes(id, "bytes", [end], m.bytes);
-  peer.push(id, "msg", [end, m.value]);
+  peer.push(id, "msg", [end, m.value], transfer);
 }

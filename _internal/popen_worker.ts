@@ -11,7 +11,7 @@
 import { CHILD_ENTRY_URL } from "./child.ts";
 import { CLOSED, type MessagePortLike, PortChannel } from "./channel.ts";
 import { ProcessError } from "./errors.ts";
-import { dropPeers, peersClosed } from "./objects.ts";
+import { dropPeers, peersClosed, registerLocalWorker } from "./objects.ts";
 import {
   type LaunchOptions,
   PEERS_CLOSE_MS,
@@ -32,11 +32,13 @@ class WorkerPopen implements Popen {
   #worker: Worker;
   #resolve!: (code: number | Promise<number>) => void;
   #lastError = "";
+  #unregister: () => void;
 
   constructor(worker: Worker, name: string, identity: number[]) {
     this.#worker = worker;
     this.ident = `${Deno.pid}/${identity.join(":")}`;
     this.port = new PortChannel(worker as unknown as MessagePortLike);
+    this.#unregister = registerLocalWorker(this.ident, worker as unknown as MessagePortLike);
     this.exited = new Promise((resolve) => (this.#resolve = resolve));
     worker.addEventListener("error", (e) => {
       // Unhandled, a worker's error would take the parent down with it.
@@ -65,6 +67,7 @@ class WorkerPopen implements Popen {
   #finish(code: number): void {
     if (this.exitCode !== null) return;
     this.exitCode = code;
+    this.#unregister();
     this.#worker.terminate();
     // Killed: its sockets can outlive it a while; let go of them now. After
     // a normal exit they close on their own, once what it sent is read.

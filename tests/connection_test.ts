@@ -277,3 +277,34 @@ testBoth(
     assertEquals(p.exitCode, 0);
   },
 );
+
+testBoth(
+  "Pipe: send with transfer moves a buffer to a worker child, copies it to a subprocess",
+  async (startMethod) => {
+    const [here, there] = Pipe();
+    await using p = new Process({ target: echo, args: [there], module, startMethod });
+    await p.start();
+    const buf = new Uint8Array(1 << 20).fill(3);
+    await here.send(buf, { transfer: [buf.buffer] });
+    assertEquals(
+      buf.byteLength,
+      startMethod === "worker" ? 0 : 1 << 20,
+      "detached only when moved",
+    );
+    const back = await here.recv() as Uint8Array;
+    assertEquals(back.length, 1 << 20);
+    assertEquals(back[12345], 3);
+    here.close();
+    await p.join();
+  },
+);
+
+Deno.test("Pipe: send with transfer between two ends in this process moves the buffer", async () => {
+  const [a, b] = Pipe();
+  const buf = new Float64Array([1.5, 2.5]);
+  await a.send({ data: buf }, { transfer: [buf.buffer] });
+  assertEquals(buf.length, 0);
+  assertEquals(await b.recv(), { data: new Float64Array([1.5, 2.5]) });
+  a.close();
+  b.close();
+});
