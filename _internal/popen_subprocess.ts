@@ -15,7 +15,7 @@ import type { Channel } from "./channel.ts";
 import { CHILD_ENTRY_URL, CHILD_MARKER, encodeTicket } from "./child.ts";
 import { ProcessError } from "./errors.ts";
 import { acquireHub } from "./hub.ts";
-import { peersClosed } from "./objects.ts";
+import { peersClosed } from "./object_server.ts";
 import {
   type LaunchOptions,
   PEERS_CLOSE_MS,

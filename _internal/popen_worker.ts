@@ -11,7 +11,7 @@
 import { CHILD_ENTRY_URL } from "./child.ts";
 import { CLOSED, type MessagePortLike, PortChannel } from "./channel.ts";
 import { ProcessError } from "./errors.ts";
-import { dropPeers, peersClosed, registerLocalWorker } from "./objects.ts";
+import { dropPeers, peersClosed, registerLocalWorker } from "./object_server.ts";
 import {
   type LaunchOptions,
   PEERS_CLOSE_MS,
