@@ -31,11 +31,18 @@
 import { ProcessError } from "./_internal/errors.ts";
 import { type Descriptor, registerReviver, TO_DESCRIPTOR } from "./_internal/handles.ts";
 import { EOF, type Message, MessageInbox } from "./_internal/inbox.ts";
-import { LocalRef, type ObjectRef, refFor } from "./_internal/objects.ts";
+import { LocalRef, refFor } from "./_internal/objects.ts";
 import { PipeCore } from "./_internal/pipe_core.ts";
-import { CLOSED, SocketChannel } from "./_internal/channel.ts";
+import {
+  type Endpoint,
+  hostedPipe,
+  hostPipe,
+  localEnd,
+  remoteEnd,
+  socketEnd,
+} from "./_internal/endpoints.ts";
+import { SocketChannel } from "./_internal/channel.ts";
 import { state } from "./_internal/state.ts";
-import { BytesMessage, surelyCloneable } from "./_internal/wire.ts";
 import {
   acceptAuthed,
   type Address,
@@ -61,16 +68,6 @@ export { AuthenticationError } from "./_internal/errors.ts";
  * ```
  */
 export class EOFError extends ProcessError {}
-
-/** The transport of a connection: where it sends, and the inbox it reads. */
-interface Endpoint {
-  inbox: MessageInbox;
-  ready: Promise<unknown>;
-  send(value: unknown, transfer?: Transferable[]): Promise<void>;
-  sendBytes(bytes: Uint8Array): Promise<void>;
-  close(): void;
-  describe?(): Promise<Descriptor>;
-}
 
 const REVIVE = Symbol("revive");
 
@@ -285,51 +282,6 @@ function connectionOf(endpoint: Endpoint, readable: boolean, writable: boolean):
   return new Connection({ [REVIVE]: [endpoint, readable, writable] });
 }
 
-/** An end of a pipe hosted in this process. */
-function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
-  return {
-    inbox: core.inbox(end),
-    ready: Promise.resolve(),
-    send: (value, transfer) => {
-      // What could not cross a process fails here, wherever the reader is.
-      if (!surelyCloneable(value)) structuredClone(value);
-      core.deliver((1 - end) as 0 | 1, { value }, false, transfer);
-      return Promise.resolve();
-    },
-    sendBytes: async (bytes) => {
-      await core.deliver((1 - end) as 0 | 1, { bytes });
-    },
-    close: () => core.closeLocal(end),
-    describe: async () => ({
-      kind: "pipe",
-      module: import.meta.url,
-      address: await ref.address(),
-      id: ref.id,
-      extra: { end },
-    }),
-  };
-}
-
-/** An end of a pipe hosted by another process: the host pushes it what arrives. */
-function remoteEnd(ref: ObjectRef, end: 0 | 1, d: Descriptor): Endpoint {
-  const inbox = new MessageInbox();
-  ref.onPush((event, args) => {
-    if (event === "disconnect") return inbox.end();
-    if (args[0] !== end) return;
-    if (event === "msg") inbox.push({ value: args[1] });
-    else if (event === "bytes") inbox.push({ bytes: args[1] as Uint8Array });
-    else if (event === "eof") inbox.end();
-  });
-  return {
-    inbox,
-    ready: ref.call("attach", [end]),
-    send: (value) => ref.post("send", [end, value]),
-    sendBytes: (bytes) => ref.postBytes("sendBytes", [end], bytes),
-    close: () => ref.send("close", [end]),
-    describe: () => Promise.resolve(d),
-  };
-}
-
 registerReviver("pipe", async (d) => {
   const ref = refFor(d.address, d.id);
   const end = d.extra!.end as 0 | 1;
@@ -341,12 +293,6 @@ registerReviver("pipe", async (d) => {
   await endpoint.ready;
   return connectionOf(endpoint, d.extra!.readable as boolean, d.extra!.writable as boolean);
 });
-
-const PIPES = new WeakMap<LocalRef, PipeCore>();
-
-function hostedPipe(ref: LocalRef): PipeCore {
-  return PIPES.get(ref)!;
-}
 
 /**
  * Creates a pipe: two connected {@link Connection}s, hosted by this process.
@@ -372,33 +318,11 @@ export function Pipe(duplex = true): [Connection, Connection] {
   const ref = new LocalRef(core);
   core.id = ref.id;
   core.onClosed = () => ref.release();
-  PIPES.set(ref, core);
+  hostPipe(ref, core);
   return [
     connectionOf(localEnd(ref, core, 0), true, duplex),
     connectionOf(localEnd(ref, core, 1), duplex, true),
   ];
-}
-
-/** A connection over its own authenticated socket (Listener/Client). */
-function socketEnd(channel: SocketChannel): Endpoint {
-  const inbox = new MessageInbox();
-  (async () => {
-    while (true) {
-      const msg = await channel.recv();
-      if (msg === CLOSED) break;
-      if (msg instanceof BytesMessage) inbox.push({ bytes: msg.bytes });
-      else inbox.push({ value: msg });
-    }
-    inbox.end();
-  })();
-  return {
-    inbox,
-    ready: Promise.resolve(),
-    send: (value) => channel.post(value),
-    // Written from the caller's buffer: resolved only once it is written.
-    sendBytes: (bytes) => channel.send(new BytesMessage(null, bytes)),
-    close: () => channel.close(),
-  };
 }
 
 function bindAddress(where: ListenerAddress): BoundListener {
