@@ -28,6 +28,7 @@
 import "./_internal/child.ts";
 import { CURRENT_SPEC, PROCESS_BRAND } from "./_internal/child.ts";
 import { ProcessError } from "./_internal/errors.ts";
+import { validateOptions } from "./_internal/process_options.ts";
 import { packHandles } from "./_internal/handles.ts";
 import type { Popen } from "./_internal/popen.ts";
 import { launchSubprocess } from "./_internal/popen_subprocess.ts";
@@ -469,66 +470,6 @@ export class Process {
       );
     }
     return this.#popen;
-  }
-}
-
-function validateOptions(o: ProcessOptions): void {
-  if (typeof o !== "object" || o === null) {
-    throw new TypeError(
-      `Cannot create process: options must be an object, received ${
-        o === null ? "null" : typeof o
-      }`,
-    );
-  }
-  if (o.target !== undefined && typeof o.target !== "function") {
-    throw new TypeError(
-      `Cannot create process: 'target' must be a function, received ${typeof o
-        .target}`,
-    );
-  }
-  if (o.args !== undefined && !Array.isArray(o.args)) {
-    throw new TypeError(
-      `Cannot create process: 'args' must be an array, received ${typeof o
-        .args}`,
-    );
-  }
-  if (o.name !== undefined && typeof o.name !== "string") {
-    throw new TypeError(
-      `Cannot create process: 'name' must be a string, received ${typeof o
-        .name}`,
-    );
-  }
-  if (o.daemon !== undefined && typeof o.daemon !== "boolean") {
-    throw new TypeError(
-      `Cannot create process: 'daemon' must be a boolean, received ${typeof o
-        .daemon}`,
-    );
-  }
-  if (
-    o.startMethod !== undefined && o.startMethod !== "subprocess" &&
-    o.startMethod !== "worker"
-  ) {
-    throw new RangeError(
-      `Cannot create process: 'startMethod' must be "subprocess" or "worker", received '${o.startMethod}'`,
-    );
-  }
-  if (
-    o.module !== undefined && typeof o.module !== "string" &&
-    !(o.module instanceof URL)
-  ) {
-    throw new TypeError(
-      `Cannot create process: 'module' must be a URL or string, received ${typeof o
-        .module}`,
-    );
-  }
-  if (
-    o.runtimeArgs !== undefined &&
-    (!Array.isArray(o.runtimeArgs) ||
-      o.runtimeArgs.some((a) => typeof a !== "string"))
-  ) {
-    throw new TypeError(
-      "Cannot create process: 'runtimeArgs' must be an array of strings",
-    );
   }
 }
 
