@@ -32,5 +32,6 @@
 export * from "./process.ts";
 export * from "./context.ts";
 export * from "./queue.ts";
+export * from "./pool.ts";
 export { Client, Connection, EOFError, Listener, Pipe, wait } from "./connection.ts";
 export type { ListenerAddress, ListenerOptions, Waitable } from "./connection.ts";

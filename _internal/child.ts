@@ -60,7 +60,7 @@ export function fingerprint(fn: { toString(): string }): string {
 }
 
 /** Thrown by the patched `Deno.exit` in a worker child, to unwind the target. */
-class WorkerExit extends Error {
+export class WorkerExit extends Error {
   constructor(readonly code: number) {
     super(`Deno.exit(${code})`);
   }
@@ -134,11 +134,23 @@ async function receiveTask(channel: Channel): Promise<TaskSpec> {
   return (msg as { spec: TaskSpec }).spec;
 }
 
+/** Any function. */
 // deno-lint-ignore no-explicit-any
-type AnyFn = (...args: any[]) => unknown;
+export type AnyFn = (...args: any[]) => unknown;
 
 /** Finds the target among the module's exports by name and source fingerprint. */
-function findTarget(mod: Record<string, unknown>, spec: TaskSpec): AnyFn {
+/** What identifies an exported function across processes. */
+export type TargetRef = Pick<TaskSpec, "module" | "exportName" | "fingerprint" | "kind">;
+
+/**
+ * Finds a target among a module's exports by name and source fingerprint;
+ * a `TypeError` naming the fix otherwise.
+ */
+export function findTarget(
+  mod: Record<string, unknown>,
+  spec: TargetRef,
+  action = "start process",
+): AnyFn {
   const fp = fingerprint;
   const fns = Object.entries(mod).filter(([, v]) => typeof v === "function") as [string, AnyFn][];
   const byName = fns.find(([, f]) => f.name === spec.exportName && fp(f) === spec.fingerprint) ??
@@ -148,13 +160,13 @@ function findTarget(mod: Record<string, unknown>, spec: TaskSpec): AnyFn {
   const sameName = fns.find(([k, f]) => k === spec.exportName || f.name === spec.exportName);
   if (sameName) {
     throw new TypeError(
-      `Cannot start process: the ${what} '${spec.exportName}' differs from the export '${
+      `Cannot ${action}: the ${what} '${spec.exportName}' differs from the export '${
         sameName[0]
       }' of ${spec.module}: pass the exported function itself, not a closure or a copy of it`,
     );
   }
   throw new TypeError(
-    `Cannot start process: the ${what} '${spec.exportName}' is not exported from ${spec.module}: ` +
+    `Cannot ${action}: the ${what} '${spec.exportName}' is not exported from ${spec.module}: ` +
       `export it from that module, or pass the module that exports it as the 'module' option ` +
       `(module: import.meta.url); closures and local functions cannot be targets`,
   );

@@ -1,0 +1,186 @@
+import { assert, assertEquals, assertInstanceOf, assertRejects, assertThrows } from "@std/assert";
+import { Pool, ProcessError, WorkerDiedError } from "../mod.ts";
+import {
+  add,
+  die,
+  fails,
+  init,
+  pid,
+  readInit,
+  slow,
+  square,
+  unserializable,
+} from "./fixtures/pool_targets.ts";
+import { testBoth } from "./_helpers.ts";
+
+const module = new URL("./fixtures/pool_targets.ts", import.meta.url).href;
+
+function* upTo(n: number, failAt = -1): Generator<number> {
+  for (let i = 0; i < n; i++) {
+    if (i === failAt) throw new RangeError(`input failed at ${i}`);
+    yield i;
+  }
+}
+
+testBoth(
+  "Pool: apply, map and starmap, with and without chunksize, empty input",
+  async (startMethod) => {
+    await using pool = new Pool({ processes: 2, module, startMethod });
+    assertEquals(await pool.apply(square, [5]), 25);
+    const xs = [...upTo(50)];
+    assertEquals(await pool.map(square, xs), xs.map((x) => x * x));
+    assertEquals(await pool.map(square, xs, { chunksize: 7 }), xs.map((x) => x * x));
+    assertEquals(await pool.starmap(add, xs.map((x) => [x, 1])), xs.map((x) => x + 1));
+    assertEquals(await pool.starmap(add, [[1, 2]], { chunksize: 3 }), [3]);
+    assertEquals(await pool.map(square, []), []);
+    assertEquals(await pool.mapAsync(square, [3]).get(), [9]);
+  },
+);
+
+testBoth("Pool: callbacks are called once, AsyncResult reports its state", async (startMethod) => {
+  await using pool = new Pool({ processes: 1, module, startMethod });
+  const got: unknown[] = [];
+  const ok = pool.applyAsync(square, [3], { callback: (v) => got.push(v) });
+  const bad = pool.applyAsync(fails, ["boom"], {
+    errorCallback: (e) => got.push((e as Error).message),
+  });
+  assertThrows(() => bad.successful(), Error, "not ready");
+  assertEquals(await ok, 9);
+  await bad.wait();
+  assertEquals(ok.ready(), true);
+  assertEquals(ok.successful(), true);
+  assertEquals(bad.successful(), false);
+  const err = await assertRejects(() => bad.get(), RangeError, "boom");
+  assert(err.stack?.includes("fails"), "the remote stack is kept");
+  assertEquals(got.sort(), [9, "boom"].sort());
+});
+
+testBoth(
+  "Pool: get(timeout) rejects with TimeoutError while the pool keeps working",
+  async (startMethod) => {
+    await using pool = new Pool({ processes: 2, module, startMethod });
+    const long = pool.applyAsync(slow, [500]);
+    const err = await assertRejects(() => long.get(50));
+    assertInstanceOf(err, DOMException);
+    assertEquals(err.name, "TimeoutError");
+    assertEquals(await pool.apply(square, [4]), 16);
+    assertEquals(await long.get(), 500);
+  },
+);
+
+testBoth(
+  "Pool: an input iterable that throws: map raises it, imap yields what came before",
+  async (startMethod) => {
+    await using pool = new Pool({ processes: 2, module, startMethod });
+    await assertRejects(() => pool.map(square, upTo(10, 3)), RangeError, "input failed at 3");
+    const seen: number[] = [];
+    await assertRejects(
+      async () => {
+        for await (const v of pool.imap(square, upTo(10, 3))) seen.push(v);
+      },
+      RangeError,
+      "input failed at 3",
+    );
+    assertEquals(seen, [0, 1, 4]);
+  },
+);
+
+testBoth("Pool: imap keeps order, imapUnordered yields everything", async (startMethod) => {
+  await using pool = new Pool({ processes: 2, module, startMethod });
+  const ordered: number[] = [];
+  for await (const v of pool.imap(square, upTo(100))) ordered.push(v);
+  assertEquals(ordered, [...upTo(100)].map((x) => x * x));
+  const unordered: number[] = [];
+  for await (const v of pool.imapUnordered(square, upTo(100), { chunksize: 3 })) unordered.push(v);
+  assertEquals(unordered.sort((a, b) => a - b), [...upTo(100)].map((x) => x * x));
+});
+
+testBoth(
+  "Pool: a task that kills its worker fails with WorkerDiedError; the next tasks succeed",
+  async (startMethod) => {
+    await using pool = new Pool({ processes: 2, module, startMethod });
+    for (let i = 0; i < 3; i++) {
+      const err = await assertRejects(() => pool.apply(die, [7]), WorkerDiedError);
+      assert(err.message.includes("exit code 7"), err.message);
+      assert(/Pool worker Process-[\d:]+ \(pid \d+\)/.test(err.message), err.message);
+      assertEquals(await pool.map(square, [1, 2, 3]), [1, 4, 9]);
+    }
+  },
+);
+
+testBoth(
+  "Pool: an unserializable result fails that task only, twenty times in a row",
+  async (startMethod) => {
+    await using pool = new Pool({ processes: 2, module, startMethod });
+    const pids = new Set(await pool.map(pid, [...upTo(20)], { chunksize: 1 }));
+    for (let i = 0; i < 20; i++) {
+      await assertRejects(() => pool.apply(unserializable, []), DOMException);
+    }
+    assertEquals(await pool.apply(square, [6]), 36);
+    const after = new Set(await pool.map(pid, [...upTo(20)], { chunksize: 1 }));
+    if (startMethod === "subprocess") assertEquals(after, pids, "no worker was lost");
+  },
+);
+
+Deno.test("Pool: maxTasksPerChild gives fresh workers and correct results", async () => {
+  await using pool = new Pool({ processes: 1, module, maxTasksPerChild: 2 });
+  const pids = await pool.map(pid, [...upTo(6)], { chunksize: 1 });
+  assertEquals(new Set(pids).size, 3);
+  assertEquals(await pool.map(square, [...upTo(6)], { chunksize: 1 }), [0, 1, 4, 9, 16, 25]);
+});
+
+testBoth("Pool: the initializer runs in each worker before its tasks", async (startMethod) => {
+  await using pool = new Pool({
+    processes: 2,
+    module,
+    startMethod,
+    initializer: init,
+    initargs: ["ready"],
+  });
+  assertEquals(await pool.map(readInit, [1, 2, 3, 4]), ["ready", "ready", "ready", "ready"]);
+});
+
+testBoth(
+  "Pool: terminate() with thousands of queued tasks returns promptly and fails them",
+  async (startMethod) => {
+    const pool = new Pool({ processes: 2, module, startMethod });
+    const results = [...upTo(3000)].map(() => pool.applyAsync(slow, [10]));
+    await results[0];
+    pool.terminate();
+    await pool.join();
+    const settled = await Promise.allSettled(results.map((r) => r.get()));
+    assert(settled.some((s) => s.status === "rejected"));
+    await assertRejects(() => pool.apply(square, [1]), ProcessError, "terminated");
+  },
+);
+
+testBoth(
+  "Pool: a signal cancels a queued task without running it, and fails a running one",
+  async (startMethod) => {
+    await using pool = new Pool({ processes: 1, module, startMethod });
+    const running = new AbortController();
+    const first = pool.applyAsync(slow, [300], { signal: running.signal });
+    const queued = new AbortController();
+    const second = pool.applyAsync(square, [2], { signal: queued.signal });
+    queued.abort(new Error("not needed"));
+    await assertRejects(() => second.get(), Error, "not needed");
+    running.abort(new Error("too slow"));
+    await assertRejects(() => first.get(), Error, "too slow");
+    assertEquals(await pool.apply(square, [3]), 9);
+  },
+);
+
+Deno.test("Pool: validates its options and its state", async () => {
+  assertThrows(() => new Pool(0), RangeError, "'processes' must be a positive integer, received 0");
+  assertThrows(() => new Pool({ maxTasksPerChild: -1 }), RangeError, "'maxTasksPerChild'");
+  assertThrows(
+    () => new Pool({ initializer: 5 as never }),
+    TypeError,
+    "'initializer' must be a function",
+  );
+  const pool = new Pool({ processes: 1, module });
+  await assertRejects(() => pool.join(), ProcessError, "call close() or terminate() first");
+  pool.close();
+  await assertRejects(() => pool.apply(square, [1]), ProcessError, "the pool is closed");
+  await pool.join();
+});
