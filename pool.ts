@@ -279,10 +279,15 @@ export class Pool {
 
   /** Sends queued tasks to workers with room, a few per message. */
   #dispatch(): void {
+    // A worker takes its share of what is queued (counting workers still
+    // starting), not all it could hold: slow tasks spread over the pool.
+    const workers = this.#slots.size + this.#starting.size;
     for (const slot of this.#slots) {
       const limit = this.#options.maxTasksPerChild;
+      const share = Math.max(1, Math.ceil(this.#queue.length / workers));
       const room = Math.min(
         PER_WORKER - slot.inflight.size,
+        share,
         limit === 0 ? Infinity : limit - slot.sent,
       );
       if (room <= 0 || this.#queue.length === 0) continue;

@@ -1,0 +1,49 @@
+/**
+ * A CPU-bound map over a pool, with a progress line: counts the primes
+ * below 2,000,000 in 64 chunks.
+ *
+ * Run it with `deno run -A examples/pool_map.ts [workers]`.
+ */
+import { cpuCount, Pool } from "../mod.ts";
+
+/** Counts the primes in [from, to): plain trial division, on purpose CPU-bound. */
+export function countPrimes(from: number, to: number): number {
+  let count = 0;
+  for (let n = Math.max(from, 2); n < to; n++) {
+    let prime = true;
+    for (let d = 2; d * d <= n; d++) {
+      if (n % d === 0) {
+        prime = false;
+        break;
+      }
+    }
+    if (prime) count++;
+  }
+  return count;
+}
+
+/** One chunk: a `[from, to)` range. */
+export function countRange(range: number[]): number {
+  return countPrimes(range[0], range[1]);
+}
+
+if (import.meta.main) {
+  const workers = Number(Deno.args[0] ?? cpuCount());
+  const limit = 2_000_000, chunks = 64, step = limit / chunks;
+  const ranges = Array.from({ length: chunks }, (_, i) => [i * step, (i + 1) * step]);
+  await using pool = new Pool(workers);
+  const t0 = performance.now();
+  let done = 0, total = 0;
+  for await (const count of pool.imapUnordered(countRange, ranges)) {
+    total += count;
+    done++;
+    Deno.stdout.writeSync(
+      new TextEncoder().encode(`\r${done}/${chunks} chunks, ${total} primes so far`),
+    );
+  }
+  console.log(
+    `\n${total} primes below ${limit} with ${workers} workers in ${
+      (performance.now() - t0).toFixed(0)
+    } ms`,
+  );
+}
