@@ -31,7 +31,7 @@ import { packHandles } from "./_internal/handles.ts";
 import type { TaskMessage } from "./_internal/pool_worker.ts";
 import { state } from "./_internal/state.ts";
 import { type ErrorData, errorFromData } from "./_internal/wire.ts";
-import { Connection, EOFError, Pipe } from "./connection.ts";
+import { type Connection, EOFError, Pipe } from "./connection.ts";
 import { cpuCount, type Permissions, Process, type StartMethod, type Target } from "./process.ts";
 
 export { AsyncResult } from "./_internal/async_result.ts";
