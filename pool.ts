@@ -27,7 +27,7 @@
 import { AsyncResult } from "./_internal/async_result.ts";
 import { type AnyFn, fingerprint, type TargetRef } from "./_internal/child.ts";
 import { ProcessError } from "./_internal/errors.ts";
-import { packHandles } from "./_internal/handles.ts";
+import { hasHandles, packHandles } from "./_internal/handles.ts";
 import type { TaskMessage } from "./_internal/pool_worker.ts";
 import { state } from "./_internal/state.ts";
 import { type ErrorData, errorFromData } from "./_internal/wire.ts";
@@ -105,7 +105,7 @@ interface Slot {
 }
 
 /** Tasks a worker holds at once: one running, the rest waiting there (cheaper per task). */
-const PER_WORKER = 32;
+const PER_WORKER = 64;
 
 /**
  * A pool of worker processes (or workers), as Python's `multiprocessing.Pool`.
@@ -131,6 +131,8 @@ export class Pool {
   #queue: Task[] = [];
   #nextId = 1;
   #live = 0;
+  #refs = new WeakMap<AnyFn, TargetRef>();
+  #dispatchScheduled = false;
   #idle: (() => void)[] = [];
 
   /**
@@ -179,12 +181,17 @@ export class Pool {
     }
     const mod = module ?? this.#options.module ?? state().mainModule;
     if (!mod) throw new TypeError("Cannot submit task: no main module is known; pass 'module'");
-    return {
+    // Hashing the function's source at every call costs more than the call.
+    const known = this.#refs.get(fn);
+    if (known && known.module === String(mod)) return known;
+    const ref: TargetRef = {
       module: String(mod),
       exportName: fn.name,
       fingerprint: fingerprint(fn),
       kind: "function",
     };
+    this.#refs.set(fn, ref);
+    return ref;
   }
 
   #spawn(): void {
@@ -277,6 +284,16 @@ export class Pool {
     for (const t of tasks) t.reject(err);
   }
 
+  /** Dispatches once for all the tasks submitted in this turn. */
+  #scheduleDispatch(): void {
+    if (this.#dispatchScheduled) return;
+    this.#dispatchScheduled = true;
+    queueMicrotask(() => {
+      this.#dispatchScheduled = false;
+      this.#dispatch();
+    });
+  }
+
   /** Sends queued tasks to workers with room, a few per message. */
   #dispatch(): void {
     // A worker takes its share of what is queued (counting workers still
@@ -343,11 +360,14 @@ export class Pool {
       signal?.addEventListener("abort", onAbort, { once: true });
       task.resolve = (v) => (signal?.removeEventListener("abort", onAbort), resolve(v));
       task.reject = (e) => (signal?.removeEventListener("abort", onAbort), reject(e));
-      packHandles(calls).then((packed) => {
+      const queue = (packed: unknown[][]) => {
         task.message.calls = packed;
         this.#queue.push(task);
-        this.#dispatch();
-      }, task.reject);
+        this.#scheduleDispatch();
+      };
+      // Handles among the arguments travel as descriptors; most calls have none.
+      if (hasHandles(calls)) packHandles(calls).then(queue, task.reject);
+      else queue(calls);
     });
   }
 

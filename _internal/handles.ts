@@ -63,6 +63,18 @@ function isPlain(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** Whether `value` holds a handle where {@link packHandles} would find it. */
+export function hasHandles(value: unknown, depth = 0): boolean {
+  if (isTravelling(value)) return true;
+  if (depth >= MAX_DEPTH || typeof value !== "object" || value === null) return false;
+  if (Array.isArray(value)) return value.some((v) => hasHandles(v, depth + 1));
+  if (value instanceof Map) {
+    for (const v of value.values()) if (hasHandles(v, depth + 1)) return true;
+    return false;
+  }
+  return isPlain(value) && Object.values(value).some((v) => hasHandles(v, depth + 1));
+}
+
 /**
  * Replaces handles inside `value` (in arrays, plain objects and Map values,
  * a few levels deep) by descriptors. Returns the value itself when it holds
