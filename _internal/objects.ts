@@ -119,7 +119,10 @@ export interface CallMessage {
 
 /** This isolate's hosted objects and connections to hosts. */
 export interface Registry {
-  objects: Map<string, { obj: Hosted; ref: LocalRef; hub?: { address: Address; release(): void } }>;
+  objects: Map<
+    string,
+    { obj: Hosted; ref: LocalRef; hub?: Promise<{ address: Address; release(): void }> }
+  >;
   clients: Map<string, Client>;
   nextPeer: number;
   nextObject: number;
@@ -165,8 +168,9 @@ export class LocalRef implements ObjectRef {
     if (!entry) {
       throw new ProcessError("Cannot share an object that was released");
     }
-    if (!entry.hub) entry.hub = await acquireHub();
-    return entry.hub.address;
+    // One hold on the hub per object, however many describe it at once.
+    entry.hub ??= acquireHub();
+    return (await entry.hub).address;
   }
 
   call(
@@ -240,7 +244,7 @@ export class LocalRef implements ObjectRef {
   release(): void {
     const entry = registry().objects.get(this.id);
     registry().objects.delete(this.id);
-    entry?.hub?.release();
+    entry?.hub?.then((hub) => hub.release());
   }
 }
 

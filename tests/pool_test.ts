@@ -187,3 +187,33 @@ Deno.test("Pool: validates its options and its state", async () => {
   await assertRejects(() => pool.apply(square, [1]), ProcessError, "the pool is closed");
   await pool.join();
 });
+
+testBoth("Pool: a queue can be a task argument (unlike Python)", async (startMethod) => {
+  const { Queue } = await import("../mod.ts");
+  const { putOnQueue } = await import("./fixtures/pool_targets.ts");
+  await using q = new Queue<number>();
+  await using pool = new Pool({ processes: 2, module, startMethod });
+  assertEquals(await pool.starmap(putOnQueue, [[q, 1], [q, 2], [q, 3]]), [1, 2, 3]);
+  const got = [await q.get(), await q.get(), await q.get()].sort((a, b) => a - b);
+  assertEquals(got, [10, 20, 30]);
+});
+
+Deno.test("Pool: 100 worker deaths in a row leave no zombie, no socket and no hang", async () => {
+  await using pool = new Pool({ processes: 2, module });
+  const pids = new Set<number>();
+  for (let i = 0; i < 100; i++) {
+    pids.add(await pool.apply(pid, []));
+    await assertRejects(() => pool.apply(die, [1]), WorkerDiedError);
+  }
+  assertEquals(await pool.apply(square, [9]), 81);
+  pool.close();
+  await pool.join();
+  // Every worker that ran is gone, reaped (not a zombie).
+  for (const p of pids) {
+    let state = "";
+    try {
+      state = Deno.readTextFileSync(`/proc/${p}/stat`).split(") ")[1]?.[0] ?? "";
+    } catch { /* gone */ }
+    assert(state === "", `worker ${p} is still there (state ${state})`);
+  }
+});
