@@ -10,7 +10,9 @@
  * the last result; every thread has run a task (so all are started and have
  * imported this module), and a warm-up of the same kind has run, before the
  * clock starts. The results are checked in order. Prints JSON
- * {tasks, threads, elapsed_ms, tasks_per_s, sum, version, piscina}.
+ * {tasks, threads, elapsed_ms, tasks_per_s, sum, version, piscina, deno}, where
+ * `deno` is Deno's version when Deno runs this (it does for a `node` command
+ * where no node is on PATH), or null under Node.
  *
  * This file is also the threads' task module: imported there, it runs
  * nothing. piscina is installed on demand by pool_throughput.ts
@@ -97,6 +99,7 @@ async function main() {
       sum,
       version: process.version,
       piscina: version,
+      deno: process.versions.deno ?? null,
     }));
   } finally {
     await pool.destroy();
