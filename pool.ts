@@ -296,12 +296,13 @@ export class Pool {
 
   /** Sends queued tasks to workers with room, a few per message. */
   #dispatch(): void {
-    // A worker takes its share of what is queued (counting workers still
-    // starting), not all it could hold: slow tasks spread over the pool.
+    // A worker takes a slice of what is queued (a quarter of its share,
+    // counting workers still starting), not all it could hold: tasks of
+    // uneven cost keep spreading as workers finish theirs.
     const workers = this.#slots.size + this.#starting.size;
     for (const slot of this.#slots) {
       const limit = this.#options.maxTasksPerChild;
-      const share = Math.max(1, Math.ceil(this.#queue.length / workers));
+      const share = Math.max(1, Math.ceil(this.#queue.length / (workers * 4)));
       const room = Math.min(
         PER_WORKER - slot.inflight.size,
         share,
