@@ -10,22 +10,10 @@
 
 import { cpuCount, Pool, type StartMethod } from "../mod.ts";
 import * as report from "./_report.ts";
+// The workload is the example's: prime counting by trial division.
+import { countRange } from "../examples/pool_map.ts";
 
-/** Counts the primes in `[from, to)` by trial division: CPU-bound on purpose. */
-export function countPrimes(range: number[]): number {
-  let count = 0;
-  for (let n = Math.max(range[0], 2); n < range[1]; n++) {
-    let prime = true;
-    for (let d = 2; d * d <= n; d++) {
-      if (n % d === 0) {
-        prime = false;
-        break;
-      }
-    }
-    if (prime) count++;
-  }
-  return count;
-}
+const MODULE = new URL("../examples/pool_map.ts", import.meta.url).href;
 
 const CHUNKS = 64;
 
@@ -36,11 +24,11 @@ async function timeRun(
 ): Promise<[number, number]> {
   const step = limit / CHUNKS;
   const ranges = Array.from({ length: CHUNKS }, (_, i) => [i * step, (i + 1) * step]);
-  await using pool = new Pool({ processes: workers, startMethod: method, module: import.meta.url });
+  await using pool = new Pool({ processes: workers, startMethod: method, module: MODULE });
   // Every worker up before the clock starts.
-  await pool.map(countPrimes, Array.from({ length: workers * 2 }, () => [0, 10]), { chunksize: 1 });
+  await pool.map(countRange, Array.from({ length: workers * 2 }, () => [0, 10]), { chunksize: 1 });
   const t0 = performance.now();
-  const counts = await pool.map(countPrimes, ranges, { chunksize: 1 });
+  const counts = await pool.map(countRange, ranges, { chunksize: 1 });
   const ms = performance.now() - t0;
   return [ms, counts.reduce((a, b) => a + b, 0)];
 }
