@@ -9,6 +9,19 @@
  * thenable, so `await pool.applyAsync(...)` gives the value.
  *
  * @typeParam T The task's result.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "../pool.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const module = new URL("../tests/fixtures/pool_targets.ts", import.meta.url).href;
+ * const { square } = await import(module);
+ * await using pool = new Pool({ processes: 1, module });
+ * const result = pool.applyAsync(square, [4]);
+ * assertEquals(await result.get(5000), 16);
+ * assertEquals(result.ready(), true);
+ * ```
  */
 export class AsyncResult<T> implements PromiseLike<T> {
   #promise: Promise<T>;
