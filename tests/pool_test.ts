@@ -4,6 +4,7 @@ import {
   add,
   die,
   fails,
+  ident,
   init,
   pid,
   readInit,
@@ -125,10 +126,11 @@ testBoth(
   },
 );
 
-Deno.test("Pool: maxTasksPerChild gives fresh workers and correct results", async () => {
-  await using pool = new Pool({ processes: 1, module, maxTasksPerChild: 2 });
-  const pids = await pool.map(pid, [...upTo(6)], { chunksize: 1 });
-  assertEquals(new Set(pids).size, 3);
+testBoth("Pool: maxTasksPerChild gives fresh workers and correct results", async (startMethod) => {
+  await using pool = new Pool({ processes: 1, module, startMethod, maxTasksPerChild: 2 });
+  // ident tells workers apart for both start methods (a worker's pid is ours).
+  const idents = await pool.map(ident, [...upTo(6)], { chunksize: 1 });
+  assertEquals(new Set(idents).size, 3);
   assertEquals(await pool.map(square, [...upTo(6)], { chunksize: 1 }), [0, 1, 4, 9, 16, 25]);
 });
 

@@ -88,38 +88,16 @@ testBoth(
   },
 );
 
-testBoth(
-  "Process.terminate() ends the child with exit code -15",
-  async (startMethod) => {
-    await using p = new Process({
-      target: sleep,
-      args: [60_000],
-      module,
-      startMethod,
-    });
+for (const [stop, code] of [["terminate", -15], ["kill", -9]] as const) {
+  testBoth(`Process.${stop}() ends the child with exit code ${code}`, async (startMethod) => {
+    await using p = new Process({ target: sleep, args: [60_000], module, startMethod });
     await p.start();
-    p.terminate();
+    p[stop]();
     await p.join();
-    assertEquals(p.exitCode, -15);
+    assertEquals(p.exitCode, code);
     assertFalse(p.isAlive());
-  },
-);
-
-testBoth(
-  "Process.kill() ends the child with exit code -9",
-  async (startMethod) => {
-    await using p = new Process({
-      target: sleep,
-      args: [60_000],
-      module,
-      startMethod,
-    });
-    await p.start();
-    p.kill();
-    await p.join();
-    assertEquals(p.exitCode, -9);
-  },
-);
+  });
+}
 
 testBoth(
   "Process exit codes follow Python: throw is 1, Deno.exit(n) is n, return is 0",
