@@ -29,7 +29,7 @@ import { Client } from "./object_client.ts";
 // hub's "attach" connections, and a child must close its connections at exit.
 import "./object_server.ts";
 import { ProcessError } from "./errors.ts";
-import { acquireHub } from "./hub.ts";
+import { acquireHub, hubAddress } from "./hub.ts";
 import { type Address, addressToString } from "./transport.ts";
 
 /** Who is calling: the host itself, or one connection. */
@@ -340,5 +340,10 @@ export class RemoteRef implements ObjectRef {
  * process hosts it, else a remote reference.
  */
 export function refFor(address: Address, id: string): ObjectRef {
-  return registry().objects.get(id)?.ref ?? new RemoteRef(address, id);
+  // Ids are unique per host only: a manager's object "1" is not this one's.
+  const own = hubAddress();
+  const local = own && addressToString(own) === addressToString(address)
+    ? registry().objects.get(id)?.ref
+    : undefined;
+  return local ?? new RemoteRef(address, id);
 }
