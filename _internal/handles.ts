@@ -28,6 +28,59 @@ export interface Descriptor {
   id: string;
   /** Anything else the class needs (maxsize…). */
   extra?: Record<string, unknown>;
+  /** URL of the module whose {@link HandleHook} follows this handle (a manager's). */
+  via?: string;
+  /** What that hook carries with the handle. */
+  meta?: unknown;
+}
+
+/**
+ * Follows handles as they travel (a manager counts the references to the
+ * objects it serves): `pack` sees each descriptor made in this process and
+ * may set its `via` and `meta`; `revive` sees each handle revived from a
+ * descriptor whose `via` names the hook's module.
+ */
+export interface HandleHook {
+  /** Called with each descriptor packed here. */
+  pack(d: Descriptor): void;
+  /** Called with a handle revived from a descriptor with this hook's `via`. */
+  revive(d: Descriptor, handle: unknown): void;
+}
+
+const HOOKS = Symbol.for("@mp/multiprocessing.handleHooks");
+
+function hooks(): Map<string, HandleHook> {
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  return g[HOOKS] ??= new Map<string, HandleHook>();
+}
+
+/** Registers the hook of module `moduleUrl` (see {@link HandleHook}). */
+export function registerHandleHook(moduleUrl: string, hook: HandleHook): void {
+  hooks().set(moduleUrl, hook);
+}
+
+/** Describes one handle, as {@link packHandles} does. */
+export async function describe(handle: Travelling): Promise<Descriptor> {
+  const d = await handle[TO_DESCRIPTOR]();
+  for (const hook of hooks().values()) hook.pack(d);
+  return d;
+}
+
+/** Rebuilds one handle from its descriptor, as {@link reviveHandles} does. */
+export async function revive(d: Descriptor): Promise<unknown> {
+  let reviver = revivers().get(d.kind);
+  if (!reviver) {
+    await import(d.module);
+    reviver = revivers().get(d.kind);
+  }
+  if (!reviver) throw new TypeError(`Cannot revive a handle of kind '${d.kind}'`);
+  const handle = await reviver(d);
+  if (d.via) {
+    if (!hooks().has(d.via)) await import(d.via);
+    hooks().get(d.via)?.revive(d, handle);
+  }
+  return handle;
 }
 
 /** Something that can travel. */
@@ -81,7 +134,7 @@ export function hasHandles(value: unknown, depth = 0): boolean {
  * none, so the common case copies nothing.
  */
 export async function packHandles<T>(value: T, depth = 0): Promise<T> {
-  if (isTravelling(value)) return { [MARK]: await value[TO_DESCRIPTOR]() } as T;
+  if (isTravelling(value)) return { [MARK]: await describe(value) } as T;
   if (depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
@@ -114,14 +167,7 @@ export async function packHandles<T>(value: T, depth = 0): Promise<T> {
 export async function reviveHandles<T>(value: T, depth = 0): Promise<T> {
   if (depth >= MAX_DEPTH || typeof value !== "object" || value === null) return value;
   if (isPlain(value) && MARK in value) {
-    const d = value[MARK] as Descriptor;
-    let reviver = revivers().get(d.kind);
-    if (!reviver) {
-      await import(d.module);
-      reviver = revivers().get(d.kind);
-    }
-    if (!reviver) throw new TypeError(`Cannot revive a handle of kind '${d.kind}'`);
-    return await reviver(d) as T;
+    return await revive(value[MARK] as Descriptor) as T;
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = await reviveHandles(value[i], depth + 1);
@@ -132,4 +178,19 @@ export async function reviveHandles<T>(value: T, depth = 0): Promise<T> {
     for (const key of Object.keys(obj)) obj[key] = await reviveHandles(obj[key], depth + 1);
   }
   return value;
+}
+
+/** The descriptors {@link packHandles} left inside `value` (as far down as it looks). */
+export function descriptorsIn(value: unknown, out: Descriptor[] = [], depth = 0): Descriptor[] {
+  if (depth >= MAX_DEPTH || typeof value !== "object" || value === null) return out;
+  if (isPlain(value) && MARK in value) {
+    out.push(value[MARK] as Descriptor);
+  } else if (Array.isArray(value)) {
+    for (const v of value) descriptorsIn(v, out, depth + 1);
+  } else if (value instanceof Map) {
+    for (const v of value.values()) descriptorsIn(v, out, depth + 1);
+  } else if (isPlain(value)) {
+    for (const v of Object.values(value)) descriptorsIn(v, out, depth + 1);
+  }
+  return out;
 }

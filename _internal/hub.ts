@@ -12,7 +12,13 @@
  */
 
 import { type Channel, CLOSED, SocketChannel } from "./channel.ts";
-import { acceptAuthed, type Address, type BoundListener, listen } from "./transport.ts";
+import {
+  acceptAuthed,
+  type Address,
+  type BoundListener,
+  listen,
+  type TransportKind,
+} from "./transport.ts";
 import { state } from "./state.ts";
 
 /** Handles the first message of a connection, then owns the channel. */
@@ -25,6 +31,27 @@ interface HubState {
   bound: BoundListener | undefined;
   users: number;
   handlers: Map<string, Handler>;
+  config?: HubConfig;
+}
+
+/** Where and with which key the hub listens, when not the process's defaults. */
+export interface HubConfig {
+  /** The key peers must prove; default: this process tree's authkey. */
+  authkey?: Uint8Array;
+  /** The transport; default: the process's. */
+  transport?: TransportKind;
+  /** TCP host name to listen on. */
+  hostname?: string;
+  /** TCP port to listen on (0: any free one). */
+  port?: number;
+}
+
+/**
+ * Sets where the hub listens and the key it asks for (a manager serving on
+ * TCP with its own key). Takes effect the next time the hub opens.
+ */
+export function configureHub(config: HubConfig): void {
+  hub().config = config;
 }
 
 const KEY = Symbol.for("@mp/multiprocessing.hub");
@@ -71,7 +98,8 @@ export function hubAddress(): Address | undefined {
 }
 
 function openHub(): BoundListener {
-  const bound = listen(state().transport);
+  const c = hub().config;
+  const bound = listen(c?.transport ?? state().transport, c?.hostname, c?.port);
   bound.listener.unref();
   acceptLoop(bound);
   return bound;
@@ -95,7 +123,9 @@ async function acceptLoop(bound: BoundListener): Promise<void> {
 async function serve(conn: Deno.Conn): Promise<void> {
   let channel: SocketChannel;
   try {
-    channel = new SocketChannel(await acceptAuthed(conn, state().authkey));
+    channel = new SocketChannel(
+      await acceptAuthed(conn, hub().config?.authkey ?? state().authkey),
+    );
   } catch {
     return; // Wrong key, garbage or a stall: that connection is closed.
   }

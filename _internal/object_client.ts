@@ -61,7 +61,7 @@ export class Client {
     if (!p) {
       p = (async () => {
         try {
-          const authed = await connectAuthed(address, state().authkey, 10_000);
+          const authed = await connectAuthed(address, hostAuthkey(address), 10_000);
           const channel = new SocketChannel(authed);
           await channel.send({ op: "attach", ident: state().ident });
           const client = new Client(key, channel, authed.conn);
@@ -268,6 +268,27 @@ export class Client {
     ls.push(listener);
     this.#listeners.set(objectId, ls);
   }
+}
+
+const HOST_KEYS = Symbol.for("@mp/multiprocessing.hostKeys");
+
+function hostKeys(): Map<string, Uint8Array> {
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  return g[HOST_KEYS] ??= new Map<string, Uint8Array>();
+}
+
+/**
+ * Sets the key this process proves to the host at `address` (a manager
+ * started with its own authkey); other hosts get this process tree's.
+ */
+export function setHostAuthkey(address: Address, authkey: Uint8Array): void {
+  hostKeys().set(addressToString(address), authkey);
+}
+
+/** The key this process proves to the host at `address`. */
+export function hostAuthkey(address: Address): Uint8Array {
+  return hostKeys().get(addressToString(address)) ?? state().authkey;
 }
 
 /** Resolves once every call posted to other hosts has been written. */

@@ -37,14 +37,14 @@ export interface BoundListener {
   close(): void;
 }
 
-/** Opens a listener of the given kind. */
-export function listen(kind: TransportKind, hostname = "127.0.0.1"): BoundListener {
+/** Opens a listener of the given kind (TCP: on `port`, 0 for any free one). */
+export function listen(kind: TransportKind, hostname = "127.0.0.1", port = 0): BoundListener {
   if (kind === "tcp") {
-    const listener = Deno.listen({ hostname, port: 0, transport: "tcp" });
-    const { port } = listener.addr as Deno.NetAddr;
+    const listener = Deno.listen({ hostname, port, transport: "tcp" });
+    const bound = (listener.addr as Deno.NetAddr).port;
     return {
       listener,
-      address: { transport: "tcp", hostname, port },
+      address: { transport: "tcp", hostname, port: bound },
       close: () => closeQuietly(listener),
     };
   }
