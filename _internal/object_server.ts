@@ -104,6 +104,14 @@ export function dropPeers(ident: string): void {
   }
 }
 
+/** Closes every connection this process serves (a manager shutting down). */
+export function dropAllPeers(): void {
+  for (const [channel, s] of served()) {
+    s.teardown();
+    channel.close();
+  }
+}
+
 function isSelfOrDescendant(id: string, ident: string): boolean {
   return id === ident || id.startsWith(`${ident}:`) || id.startsWith(`${ident}/`);
 }
