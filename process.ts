@@ -328,9 +328,11 @@ export class Process {
 
   async #launch(spec: TaskSpec): Promise<void> {
     // Queues, pipe ends and locks travel as descriptors, revived in the child.
-    spec.args = await packHandles(spec.args);
-    spec.fields = await packHandles(spec.fields);
     const method = this.#startMethod ?? state().startMethod ?? "subprocess";
+    // A worker child gets its task by postMessage: shared memory is shared.
+    const ctx = { sharedMemory: method === "worker" };
+    spec.args = await packHandles(spec.args, ctx);
+    spec.fields = await packHandles(spec.fields, ctx);
     const opts = {
       spec,
       permissions: this.#permissions,

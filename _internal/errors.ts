@@ -145,3 +145,23 @@ export class QueueClosedError extends ProcessError {
     if (item !== undefined) this.item = item;
   }
 }
+
+/**
+ * A barrier was broken (aborted, reset, timed out, or its action threw)
+ * while a party waited on it, or is broken when one arrives (Python's
+ * `threading.BrokenBarrierError`).
+ *
+ * @example
+ * ```ts
+ * import { BrokenBarrierError, ProcessError } from "./errors.ts";
+ * import { assert } from "@std/assert";
+ *
+ * assert(new BrokenBarrierError() instanceof ProcessError);
+ * ```
+ */
+export class BrokenBarrierError extends ProcessError {
+  /** Creates the error. */
+  constructor(message = "Cannot pass barrier: it is broken") {
+    super(message);
+  }
+}

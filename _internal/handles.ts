@@ -61,8 +61,8 @@ export function registerHandleHook(moduleUrl: string, hook: HandleHook): void {
 }
 
 /** Describes one handle, as {@link packHandles} does. */
-export async function describe(handle: Travelling): Promise<Descriptor> {
-  const d = await handle[TO_DESCRIPTOR]();
+export async function describe(handle: Travelling, ctx: PackContext = {}): Promise<Descriptor> {
+  const d = await handle[TO_DESCRIPTOR](ctx);
   for (const hook of hooks().values()) hook.pack(d);
   return d;
 }
@@ -83,10 +83,20 @@ export async function revive(d: Descriptor): Promise<unknown> {
   return handle;
 }
 
+/** Where packed handles are going. */
+export interface PackContext {
+  /**
+   * The receiver is a worker of this process (or of a worker of it), reached
+   * by `postMessage`: `SharedArrayBuffer`s may go in descriptors, and are
+   * then shared, not copied. Elsewhere they could not be serialized.
+   */
+  sharedMemory?: boolean;
+}
+
 /** Something that can travel. */
 export interface Travelling {
   /** Opens the hub if needed and describes this handle. */
-  [TO_DESCRIPTOR](): Promise<Descriptor>;
+  [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor>;
 }
 
 type Reviver = (d: Descriptor) => unknown;
@@ -133,13 +143,13 @@ export function hasHandles(value: unknown, depth = 0): boolean {
  * a few levels deep) by descriptors. Returns the value itself when it holds
  * none, so the common case copies nothing.
  */
-export async function packHandles<T>(value: T, depth = 0): Promise<T> {
-  if (isTravelling(value)) return { [MARK]: await describe(value) } as T;
+export async function packHandles<T>(value: T, ctx: PackContext = {}, depth = 0): Promise<T> {
+  if (isTravelling(value)) return { [MARK]: await describe(value, ctx) } as T;
   if (depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
-      const packed = await packHandles(value[i], depth + 1);
+      const packed = await packHandles(value[i], ctx, depth + 1);
       if (packed !== value[i]) (out ??= value.slice())[i] = packed;
     }
     return (out ?? value) as T;
@@ -147,7 +157,7 @@ export async function packHandles<T>(value: T, depth = 0): Promise<T> {
   if (value instanceof Map) {
     let out: Map<unknown, unknown> | undefined;
     for (const [k, v] of value) {
-      const packed = await packHandles(v, depth + 1);
+      const packed = await packHandles(v, ctx, depth + 1);
       if (packed !== v) (out ??= new Map(value)).set(k, packed);
     }
     return (out ?? value) as T;
@@ -155,7 +165,7 @@ export async function packHandles<T>(value: T, depth = 0): Promise<T> {
   if (isPlain(value)) {
     let out: Record<string, unknown> | undefined;
     for (const key of Object.keys(value)) {
-      const packed = await packHandles(value[key], depth + 1);
+      const packed = await packHandles(value[key], ctx, depth + 1);
       if (packed !== value[key]) (out ??= { ...value })[key] = packed;
     }
     return (out ?? value) as T;

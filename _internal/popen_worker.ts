@@ -12,6 +12,8 @@ import { CHILD_ENTRY_URL } from "./child.ts";
 import { CLOSED, type MessagePortLike, PortChannel } from "./channel.ts";
 import { ProcessError } from "./errors.ts";
 import { dropPeers, peersClosed, registerLocalWorker } from "./object_server.ts";
+import { recoverOwner } from "./sync_core.ts";
+import { ownerOf } from "./sync_wait.ts";
 import {
   type LaunchOptions,
   PEERS_CLOSE_MS,
@@ -72,6 +74,8 @@ class WorkerPopen implements Popen {
     // Killed: its sockets can outlive it a while; let go of them now. After
     // a normal exit they close on their own, once what it sent is read.
     if (code === -9 || code === -15) dropPeers(this.ident);
+    // Locks it held in shared memory would otherwise stay held forever.
+    recoverOwner(ownerOf(this.ident));
     this.port.end();
     this.#resolve(peersClosed(this.ident, PEERS_CLOSE_MS).then(() => code));
   }

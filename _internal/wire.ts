@@ -18,6 +18,7 @@
 import {
   AuthenticationError,
   ProcessError,
+  BrokenBarrierError,
   QueueClosedError,
   QueueEmptyError,
   QueueFullError,
@@ -238,6 +239,7 @@ const KNOWN_ERRORS: Record<
   QueueEmptyError,
   QueueFullError,
   QueueClosedError,
+  BrokenBarrierError,
   Error,
   TypeError,
   RangeError,
