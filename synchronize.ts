@@ -84,6 +84,10 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+// Settled promises handed out by the uncontended paths: no allocation.
+const TRUE: Promise<boolean> = Promise.resolve(true);
+const RESOLVED: Promise<void> = Promise.resolve();
+
 const REVIVE = Symbol("revive");
 type Revive = { [REVIVE]: SyncLink };
 
@@ -119,9 +123,7 @@ async function acquireLock(link: SyncLink, o: AcquireOptions): Promise<boolean> 
   return ok;
 }
 
-async function releaseLock(link: SyncLink): Promise<void> {
-  const core = direct<LockCore>(link);
-  if (core) return core.release(myOwner());
+async function releaseRemote(link: SyncLink): Promise<void> {
   if (link.heldHere > 0) {
     // Held through this handle: the release cannot fail, so it need not
     // wait for the creator; calls after it still reach it after.
@@ -171,7 +173,7 @@ export class Lock {
   acquire(options: AcquireOptions = {}): Promise<boolean> {
     const core = direct<LockCore>(this.#link);
     // The uncontended case costs one compare-and-swap.
-    if (options.timeout === undefined && core?.tryAcquire(myOwner())) return Promise.resolve(true);
+    if (options.timeout === undefined && core?.tryAcquire(myOwner())) return TRUE;
     return acquireLock(this.#link, options);
   }
 
@@ -181,7 +183,14 @@ export class Lock {
    * @throws {RangeError} When it is not acquired.
    */
   release(): Promise<void> {
-    return releaseLock(this.#link);
+    const core = direct<LockCore>(this.#link);
+    if (!core) return releaseRemote(this.#link);
+    try {
+      core.release(myOwner());
+      return RESOLVED;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**

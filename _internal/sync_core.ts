@@ -18,6 +18,16 @@ import { waitChange, wakeAll } from "./sync_wait.ts";
 
 const OWNER = 0;
 const COUNT = 1;
+const WAITING = 2;
+const SEQ = 3;
+const PENDING = 4;
+
+/**
+ * Tries before a contended acquire goes to sleep. The holder is often on
+ * another thread, a few instructions from releasing; waking from
+ * `Atomics.waitAsync` costs a trip through the event loop (~20 µs).
+ */
+const SPIN = 100;
 
 /** Every lock made or revived in this isolate, for {@link recoverOwner}. */
 const LOCKS = Symbol.for("@mp/multiprocessing.locks");
@@ -28,13 +38,17 @@ function locks(): Set<WeakRef<LockCore>> {
   return g[LOCKS] ??= new Set<WeakRef<LockCore>>();
 }
 
-/** Words `[owner, count]`: owner 0 is free; `count` is the RLock depth. */
+/**
+ * Words `[owner, count, waiting, seq]`: owner 0 is free; `count` is the
+ * RLock depth; `waiting` counts sleepers, so that a release with none skips
+ * the notify; `seq` counts the releases that had sleepers, which sleep on it.
+ */
 export class LockCore {
   readonly ia: Int32Array;
   readonly recursive: boolean;
 
-  /** Over `ia` (words 0 and 1), made fresh when absent. */
-  constructor(recursive: boolean, ia: Int32Array = new Int32Array(new SharedArrayBuffer(8))) {
+  /** Over `ia` (words 0 to 2), made fresh when absent. */
+  constructor(recursive: boolean, ia: Int32Array = new Int32Array(new SharedArrayBuffer(20))) {
     this.ia = ia;
     this.recursive = recursive;
     locks().add(new WeakRef(this));
@@ -44,7 +58,8 @@ export class LockCore {
   tryAcquire(owner: number): boolean {
     const cur = Atomics.compareExchange(this.ia, OWNER, 0, owner);
     if (cur === 0) {
-      Atomics.store(this.ia, COUNT, 1);
+      // A plain lock's depth is 1 whenever it is held: no need to write it.
+      if (this.recursive) Atomics.store(this.ia, COUNT, 1);
       return true;
     }
     if (this.recursive && cur === owner) {
@@ -57,9 +72,29 @@ export class LockCore {
   /** Takes the lock, waiting until the deadline; false when it passed. */
   async acquire(owner: number, deadline: number | null, signal?: AbortSignal): Promise<boolean> {
     while (true) {
-      if (this.tryAcquire(owner)) return true;
-      const cur = Atomics.load(this.ia, OWNER);
-      if (cur !== 0 && !await waitChange(this.ia, OWNER, cur, deadline, signal)) return false;
+      for (let i = 0; i < SPIN; i++) {
+        if (Atomics.load(this.ia, OWNER) === 0 && this.tryAcquire(owner)) return true;
+      }
+      // Counted, then the release sequence read, then one more try: a
+      // release after that try sees the sleeper and bumps the sequence. The
+      // sleeper stays asleep while the holder takes and drops the lock
+      // again and again, as a futex waiter does, instead of fighting it for
+      // the lock's cache line.
+      Atomics.add(this.ia, WAITING, 1);
+      const seq = Atomics.load(this.ia, SEQ);
+      // A release may have raised PENDING for a sleeper that had already
+      // left: cleared here, after the sequence was read, any release from
+      // now on either notifies or follows one that bumps the sequence later.
+      Atomics.store(this.ia, PENDING, 0);
+      let changed: boolean;
+      try {
+        if (this.tryAcquire(owner)) return true;
+        changed = await waitChange(this.ia, SEQ, seq, deadline, signal);
+      } finally {
+        Atomics.sub(this.ia, WAITING, 1);
+        Atomics.store(this.ia, PENDING, 0);
+      }
+      if (!changed) return this.tryAcquire(owner);
     }
   }
 
@@ -68,21 +103,38 @@ export class LockCore {
    * process, as Python's; an `RLock` only by its owner.
    */
   release(owner: number): void {
+    if (!this.recursive) {
+      if (Atomics.exchange(this.ia, OWNER, 0) === 0) {
+        throw new RangeError("Cannot release lock: it is not acquired");
+      }
+      this.#wake();
+      return;
+    }
     const cur = Atomics.load(this.ia, OWNER);
     if (cur === 0) throw new RangeError("Cannot release lock: it is not acquired");
-    if (this.recursive) {
-      if (cur !== owner) {
-        throw new ProcessError("Cannot release lock: it is held by another process");
-      }
-      if (Atomics.sub(this.ia, COUNT, 1) > 1) return;
+    if (cur !== owner) {
+      throw new ProcessError("Cannot release lock: it is held by another process");
     }
+    if (Atomics.sub(this.ia, COUNT, 1) > 1) return;
     this.#free();
   }
 
   #free(): void {
     Atomics.store(this.ia, COUNT, 0);
     Atomics.store(this.ia, OWNER, 0);
-    wakeAll(this.ia, OWNER);
+    this.#wake();
+  }
+
+  #wake(): void {
+    // One wake-up in flight at a time: until the woken sleeper runs (and
+    // clears PENDING), later releases need not notify again.
+    if (
+      Atomics.load(this.ia, WAITING) > 0 &&
+      Atomics.compareExchange(this.ia, PENDING, 0, 1) === 0
+    ) {
+      Atomics.add(this.ia, SEQ, 1);
+      wakeAll(this.ia, SEQ);
+    }
   }
 
   /** The owner number, 0 when free. */
@@ -92,6 +144,7 @@ export class LockCore {
 
   /** The recursion depth (1 for a held Lock, 0 when free). */
   count(): number {
+    if (!this.recursive) return this.owner() === 0 ? 0 : 1;
     return Atomics.load(this.ia, COUNT);
   }
 
@@ -106,7 +159,7 @@ export class LockCore {
   /** Takes the lock back at the depth {@link LockCore.releaseAll} returned. */
   async restore(owner: number, depth: number): Promise<void> {
     await this.acquire(owner, null);
-    Atomics.store(this.ia, COUNT, depth);
+    if (this.recursive) Atomics.store(this.ia, COUNT, depth);
   }
 
   /** Frees the lock if `owner` holds it (the owner died). */
@@ -305,15 +358,14 @@ export class ConditionCore {
   }
 }
 
-const B_COUNT = 2;
-const B_GEN = 3;
-const B_BROKEN = 4;
-const B_BITS = 5;
-const B_PARTIES = 6;
+const B_COUNT = 5;
+const B_GEN = 6;
+const B_BROKEN = 7;
+const B_BITS = 8;
+const B_PARTIES = 9;
 
 /**
- * Words `[mutex owner, mutex depth, count, generation, broken, bits,
- * parties]`. Each pass of the barrier is a generation; bit `gen % 32` of
+ * Words `[mutex (5 words), count, generation, broken, bits, parties]`. Each pass of the barrier is a generation; bit `gen % 32` of
  * `bits` tells a waiter that wakes late whether its generation broke.
  */
 export class BarrierCore {
@@ -322,7 +374,7 @@ export class BarrierCore {
 
   /** A barrier for `parties`; `ia` made fresh when absent. */
   constructor(parties: number, ia?: Int32Array) {
-    this.ia = ia ?? new Int32Array(new SharedArrayBuffer(28));
+    this.ia = ia ?? new Int32Array(new SharedArrayBuffer(40));
     if (!ia) this.ia[B_PARTIES] = parties;
     this.#mutex = new LockCore(false, this.ia);
   }

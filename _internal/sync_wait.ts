@@ -23,6 +23,9 @@ const SLICE_MS = 1000;
 interface WaitState {
   waiting: number;
   keepAlive: ReturnType<typeof setInterval> | undefined;
+  /** The ident {@link myOwner} last hashed, and its hash. */
+  ident: string;
+  owner: number;
 }
 
 const KEY = Symbol.for("@mp/multiprocessing.syncWait");
@@ -30,7 +33,7 @@ const KEY = Symbol.for("@mp/multiprocessing.syncWait");
 function waits(): WaitState {
   // deno-lint-ignore no-explicit-any
   const g = globalThis as any;
-  return g[KEY] ??= { waiting: 0, keepAlive: undefined } satisfies WaitState;
+  return g[KEY] ??= { waiting: 0, keepAlive: undefined, ident: "", owner: 0 } satisfies WaitState;
 }
 
 // A pending Atomics.waitAsync does not keep Deno's event loop alive: a
@@ -108,7 +111,14 @@ export function ownerOf(ident: string): number {
 
 /** This process's owner number. */
 export function myOwner(): number {
-  return ownerOf(state().ident);
+  // A child takes its ident while it starts: hash each ident once.
+  const w = waits();
+  const ident = state().ident;
+  if (ident !== w.ident) {
+    w.ident = ident;
+    w.owner = ownerOf(ident);
+  }
+  return w.owner;
 }
 
 /** What a wait is allowed: `block`, `timeout` (ms) and an abort signal. */

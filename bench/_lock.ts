@@ -1,0 +1,84 @@
+// The samples of the lock benchmark (lock_throughput.ts) and their
+// children's targets. Children import this module, so it starts nothing at
+// its top level.
+
+import { Process, type StartMethod } from "../process.ts";
+import { SharedArray, Value } from "../shared.ts";
+import { Event, Lock } from "../synchronize.ts";
+
+/** What a sample measures. */
+export type Mode = "uncontended" | "contended" | "counter";
+
+/** Child: `n` acquire/release pairs after `go`; its elapsed ms in `out[slot]`. */
+export async function pairs(
+  lock: Lock,
+  n: number,
+  go: Event,
+  out: SharedArray,
+  slot: number,
+): Promise<void> {
+  await go.wait();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    await lock.acquire();
+    await lock.release();
+  }
+  await out.set(slot, performance.now() - t0);
+}
+
+/** Child: `n` increments of `counter` under its lock (read, add, write). */
+export async function increments(
+  counter: Value,
+  n: number,
+  go: Event,
+  out: SharedArray,
+  slot: number,
+): Promise<void> {
+  await go.wait();
+  const lock = counter.getLock();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    await lock.acquire();
+    await counter.set(await counter.get() as number + 1);
+    await lock.release();
+  }
+  await out.set(slot, performance.now() - t0);
+}
+
+/**
+ * One sample: `procs` children (1 for "uncontended") share `ops`
+ * operations; resolves the slowest child's elapsed ms, from the moment all
+ * are released together.
+ */
+export async function lockSample(
+  mode: Mode,
+  startMethod: StartMethod,
+  ops: number,
+  procs: number,
+): Promise<number> {
+  const k = mode === "uncontended" ? 1 : procs;
+  await using lock = new Lock();
+  await using counter = new Value("i", 0);
+  await using go = new Event();
+  await using out = new SharedArray("d", k);
+  const per = Math.floor(ops / k);
+  const target = mode === "counter" ? increments : pairs;
+  const first = mode === "counter" ? counter : lock;
+  const children = Array.from({ length: k }, (_, slot) =>
+    new Process({
+      target,
+      args: [first, per, go, out, slot],
+      module: import.meta.url,
+      startMethod,
+    }));
+  for (const p of children) await p.start();
+  await go.set();
+  for (const p of children) await p.join();
+  for (const p of children) {
+    if (p.exitCode !== 0) throw new Error(`A ${mode} child exited with ${p.exitCode}`);
+  }
+  if (mode === "counter" && await counter.get() !== per * k) {
+    throw new Error(`The counter lost updates: ${await counter.get()} of ${per * k}`);
+  }
+  return Math.max(...await out.slice() as number[]);
+}
