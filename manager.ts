@@ -26,7 +26,7 @@
  */
 
 import { CLOSED, SocketChannel } from "./_internal/channel.ts";
-import { AuthenticationError, ProcessError } from "./_internal/errors.ts";
+import { ProcessError } from "./_internal/errors.ts";
 import { type Descriptor, hasHandles, packHandles, revive } from "./_internal/handles.ts";
 import { registryRef } from "./_internal/manager_hook.ts";
 import { ObjectProxy } from "./_internal/manager_proxies.ts";
@@ -55,7 +55,6 @@ import type { DictKey } from "./_internal/manager_cores.ts";
 
 export { ArrayProxy, BaseProxy, DictProxy, ListProxy, NamespaceProxy, ObjectProxy, ValueProxy };
 export type { DictKey };
-export { AuthenticationError };
 
 const SERVER_MODULE = new URL("./_internal/manager_server.ts", import.meta.url).href;
 
@@ -281,7 +280,18 @@ export class BaseManager {
     try {
       await p.start();
       this.#process = p;
-      const info = await reply.get();
+      // A ref'd timer: nothing else keeps this process alive while it waits
+      // (the manager is a daemonic child, the hub's listener is unref'd).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const info = await Promise.race([
+        reply.get(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new ProcessError("Cannot start manager: it did not report within 60 s")),
+            60_000,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
       if ("error" in info) throw new ProcessError(`Cannot start manager: ${info.error}`);
       this.#attach(info.address, info.registry);
       this.#lifecycle = "started";
@@ -433,9 +443,8 @@ export class BaseManager {
  * await using manager = await Manager.start();
  * const q = await manager.Queue<string>();
  * await using pool = new Pool(2);
- * const readResult = pool.applyAsync(reader, [q, 3], { module });
- * await pool.apply(writer, [q, 3], { module });
- * assertEquals(await readResult, ["msg-0", "msg-1", "msg-2"]);
+ * await pool.apply(writer, [1, q], { module });
+ * assertEquals(await pool.apply(reader, [1, q], { module }), "I am process 1");
  * ```
  */
 export class Manager extends BaseManager {

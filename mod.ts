@@ -33,6 +33,7 @@ export * from "./process.ts";
 export * from "./context.ts";
 export * from "./queue.ts";
 export * from "./pool.ts";
+export * from "./manager.ts";
 export * from "./synchronize.ts";
 export * from "./shared.ts";
 export { Client, Connection, EOFError, Listener, Pipe, wait } from "./connection.ts";

@@ -457,7 +457,8 @@ export class ArrayProxy<T = number> extends BaseProxy {
  * assertEquals(await c.call("value"), 7);
  * ```
  */
-export class ObjectProxy<T = Record<string, (...args: never[]) => unknown>> extends BaseProxy {
+// deno-lint-ignore no-explicit-any
+export class ObjectProxy<T = Record<string, (...args: any[]) => unknown>> extends BaseProxy {
   /** The methods the object exposes. */
   get methods(): readonly string[] {
     return extraOf(this).methods as string[];

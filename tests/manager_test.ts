@@ -1,0 +1,421 @@
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
+import {
+  AuthenticationError,
+  BaseManager,
+  type ListProxy,
+  Manager,
+  Pool,
+  Process,
+  ProcessError,
+  Queue,
+} from "../mod.ts";
+import type { ObjectProxy } from "../manager.ts";
+import {
+  callUntilDead,
+  type Counter,
+  createAndExit,
+  incrementMany,
+  makeCounter,
+  putViaDict,
+  reader,
+  roundTrip,
+  sharedQueue,
+  useCounter,
+  writer,
+} from "./fixtures/manager_targets.ts";
+import { denoRun, fixturePath, pidAlive, testBoth } from "./_helpers.ts";
+
+const module = new URL("./fixtures/manager_targets.ts", import.meta.url).href;
+
+class CounterManager extends BaseManager {}
+CounterManager.register("Counter", makeCounter, { module, methods: ["add", "value"] });
+CounterManager.register("getQueue", sharedQueue, { module });
+
+/** Polls `fn` until it is true or `ms` pass; resolves whether it became true. */
+async function eventually(fn: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    if (await fn()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return await fn();
+}
+
+function socketDir(m: BaseManager): string {
+  const a = m.address;
+  assert(a.transport === "unix");
+  return a.path.replace(/\/[^/]*$/, "");
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("Manager.dict() follows Python's dict: get/set/has/delete/pop/setdefault/update/keys/values/items/len/clear/copy", async () => {
+  await using m = await Manager.start();
+  const d = await m.dict<string, number>({ a: 1, b: 2 });
+  assertEquals(await d.get("a"), 1);
+  assertEquals(await d.get("zz"), undefined);
+  assertEquals(await d.get("zz", 9), 9);
+  await d.set("c", 3);
+  assertEquals(await d.has("c"), true);
+  assertEquals(await d.keys(), ["a", "b", "c"]);
+  assertEquals(await d.values(), [1, 2, 3]);
+  assertEquals(await d.items(), [["a", 1], ["b", 2], ["c", 3]]);
+  assertEquals(await d.len(), 3);
+  assertEquals(await d.pop("b"), 2);
+  assertEquals(await d.pop("b", -1), -1);
+  await assertRejects(() => d.pop("b"), RangeError, "no key b");
+  assertEquals(await d.setdefault("a", 100), 1);
+  assertEquals(await d.setdefault("n", 100), 100);
+  assertEquals(await d.delete("n"), true);
+  assertEquals(await d.delete("n"), false);
+  await d.update({ x: 10, y: 20 });
+  await d.update([["z", 30]]);
+  assertEquals(await d.increment("x", 5), 15);
+  assertEquals(await d.increment("new"), 1);
+  const copy = await d.copy();
+  assertInstanceOf(copy, Map);
+  assertEquals(copy.get("z"), 30);
+  await d.set("s", "text" as unknown as number);
+  await assertRejects(() => d.increment("s"), TypeError, "must be a number");
+  await d.clear();
+  assertEquals(await d.len(), 0);
+  // Values of every structured-clone kind.
+  const any = await m.dict<string, unknown>();
+  const value = {
+    date: new Date(0),
+    map: new Map([[1, "one"]]),
+    big: 10n,
+    bytes: new Uint8Array([1, 2]),
+  };
+  await any.set("v", value);
+  assertEquals(await any.get("v"), value);
+});
+
+Deno.test("Manager.list() follows Python's list: slices, extend, insert, pop, remove, index, count, sort, reverse", async () => {
+  await using m = await Manager.start();
+  const l = await m.list([5, 3, 1]);
+  assertEquals(await l.len(), 3);
+  assertEquals(await l.get(0), 5);
+  assertEquals(await l.get(-1), 1);
+  await assertRejects(() => l.get(3), RangeError, "index 3 is out of range (length 3)");
+  assertEquals(await l.extend([7, 3]), 5);
+  assertEquals(await l.slice(1, 3), [3, 1]);
+  assertEquals(await l.slice(-2), [7, 3]);
+  assertEquals(await l.count(3), 2);
+  assertEquals(await l.index(7), 3);
+  await assertRejects(() => l.index(42), RangeError, "not in list");
+  await l.insert(0, 0);
+  await l.insert(100, 9);
+  assertEquals(await l.toArray(), [0, 5, 3, 1, 7, 3, 9]);
+  assertEquals(await l.pop(), 9);
+  assertEquals(await l.pop(0), 0);
+  await l.remove(3);
+  assertEquals(await l.toArray(), [5, 1, 7, 3]);
+  await l.sort();
+  assertEquals(await l.toArray(), [1, 3, 5, 7]);
+  await l.sort({ reverse: true });
+  assertEquals(await l.toArray(), [7, 5, 3, 1]);
+  await l.reverse();
+  await l.set(-1, 70);
+  assertEquals(await l.splice(1, 2, 30, 50), [3, 5]);
+  assertEquals(await l.toArray(), [1, 30, 50, 70]);
+  await l.clear();
+  await assertRejects(() => l.pop(), RangeError, "it is empty");
+  const nested = await m.list<unknown>([[1, 2], { a: [3] }]);
+  assertEquals(await nested.toArray(), [[1, 2], { a: [3] }]);
+  assertEquals(await nested.index({ a: [3] }), 1);
+});
+
+Deno.test("Manager Namespace, Value and Array keep their data; Array has a fixed length", async () => {
+  await using m = await Manager.start();
+  const ns = await m.Namespace({ x: 1 });
+  await ns.set("y", "two");
+  assertEquals(await ns.get("x"), 1);
+  assertEquals(await ns.get("missing"), undefined);
+  assertEquals(await ns.has("y"), true);
+  assertEquals(await ns.toObject(), { x: 1, y: "two" });
+  assertEquals(await ns.delete("x"), true);
+  const v = await m.Value("d", 1.5);
+  assertEquals(v.typecode, "d");
+  assertEquals(await v.get(), 1.5);
+  await v.set(2);
+  assertEquals(await v.increment(3), 5);
+  const a = await m.Array("i", [1, 2, 3]);
+  assertEquals(a.typecode, "i");
+  await a.set(-1, 30);
+  assertEquals(await a.toArray(), [1, 2, 30]);
+  assertEquals(await a.slice(1), [2, 30]);
+  assertEquals(await a.len(), 3);
+});
+
+testBoth(
+  "Manager proxies (dict, list, Namespace, Value, Queue) round trip through a child",
+  async (startMethod) => {
+    await using m = await Manager.start();
+    const objs = {
+      d: await m.dict<string, unknown>(),
+      l: await m.list([1, 2, 3]),
+      ns: await m.Namespace(),
+      v: await m.Value("i", 21),
+      q: await m.Queue<string>(),
+    };
+    await using p = new Process({ target: roundTrip, args: [objs], module, startMethod });
+    await p.start();
+    assertEquals(await objs.q.get(), "from child");
+    await p.join();
+    assertEquals(p.exitCode, 0);
+    assertEquals(typeof await objs.d.get("child"), "number");
+    assertEquals(await objs.l.toArray(), [1, 2, 3, 4]);
+    assertEquals(await objs.ns.get("seen"), true);
+    assertEquals(await objs.v.get(), 42);
+  },
+);
+
+testBoth(
+  "Manager.Queue() shared by pool tasks: the seed's writers and readers",
+  async (startMethod) => {
+    await using m = await Manager.start();
+    const q = await m.Queue<string>();
+    await using pool = new Pool({ processes: 2, startMethod, module });
+    // As in the seed: ten writers, then ten readers, one message each.
+    const writes = Array.from({ length: 10 }, (_, i) => pool.applyAsync(writer, [i, q]));
+    const reads = Array.from({ length: 10 }, (_, i) => pool.applyAsync(reader, [i, q]));
+    await Promise.all(writes);
+    const got = (await Promise.all(reads)).map((m) => Number(m.split(" ").at(-1)));
+    assertEquals(got.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  },
+);
+
+testBoth(
+  "a queue inside a manager dict reaches a child as a queue (nested proxies)",
+  async (startMethod) => {
+    await using m = await Manager.start();
+    const q = await m.Queue<string>();
+    const d = await m.dict<string, Queue<string>>();
+    await d.set("q", q);
+    const lists = await m.dict<string, ListProxy<number>>({ inner: await m.list([1]) });
+    assertEquals(await (await lists.get("inner"))!.toArray(), [1]);
+    await using p = new Process({ target: putViaDict, args: [d], module, startMethod });
+    await p.start();
+    assertEquals(await q.get({ timeout: 10_000 }), "via dict");
+    await p.join();
+    assertEquals(p.exitCode, 0);
+  },
+);
+
+testBoth(
+  "a registered type exposes only its allowlisted methods, also in a child",
+  async (startMethod) => {
+    await using m = new CounterManager();
+    await m.start();
+    const c = await m.create<ObjectProxy<Counter>>("Counter", 10);
+    assertEquals(c.methods, ["add", "value"]);
+    assertEquals(await c.call("add", 5), 15);
+    await assertRejects(
+      () => c.call("reset"),
+      TypeError,
+      "'reset' on 'Counter': it is not an exposed method",
+    );
+    await assertRejects(() => m.create("Nope"), TypeError, "the manager has no such type");
+    await using p = new Process({ target: useCounter, args: [c, 3], module, startMethod });
+    await p.start();
+    await p.join();
+    assertEquals(await c.call("value"), 18);
+  },
+);
+
+testBoth("1,000 concurrent increments from 8 children lose no update", async (startMethod) => {
+  await using m = await Manager.start();
+  const d = await m.dict<string, number>();
+  const children = Array.from(
+    { length: 8 },
+    () => new Process({ target: incrementMany, args: [d, "n", 125], module, startMethod }),
+  );
+  await Promise.all(children.map((p) => p.start()));
+  await Promise.all(children.map((p) => p.join()));
+  for (const p of children) assertEquals(p.exitCode, 0);
+  assertEquals(await d.get("n"), 1000);
+});
+
+testBoth(
+  "an object is freed when the last process holding it is gone; one stored in a dict lives on",
+  async (startMethod) => {
+    await using m = await Manager.start();
+    const d = await m.dict<string, unknown>();
+    const base = await m.liveObjects();
+    await using p = new Process({
+      target: createAndExit,
+      args: [m.address, d],
+      module,
+      startMethod,
+    });
+    await p.start();
+    await p.join();
+    assertEquals(p.exitCode, 0);
+    // The child's own list went with its connection; the stored one lives.
+    assert(await eventually(async () => (await m.liveObjects()) === base + 1), "stored list freed");
+    assertEquals(await (await d.get("kept") as ListProxy<number>).toArray(), [7]);
+    await d.delete("kept");
+    // Our proxy from the get still holds it: freed once this process lets go.
+    assertEquals(await m.liveObjects(), base + 1);
+  },
+);
+
+Deno.test("Manager.shutdown() ends the manager process with exit code 0 and removes its socket", async () => {
+  const m = await Manager.start();
+  const dir = socketDir(m);
+  const pid = m.pid!;
+  assert(exists(dir));
+  assertEquals(m.exitCode, null);
+  await m.shutdown();
+  assertEquals(m.exitCode, 0);
+  assert(!exists(dir), "socket directory left");
+  assert(!pidAlive(pid), "manager process left");
+  await m.shutdown(); // idempotent
+  await assertRejects(() => m.dict(), ProcessError, "the manager is shutdown");
+});
+
+Deno.test("a killed manager: the next call on any proxy rejects within 2 s, nothing hangs", async () => {
+  const m = await Manager.start();
+  const d = await m.dict<string, number>({ a: 1 });
+  const q = await m.Queue<number>();
+  const pending = q.get();
+  Deno.kill(m.pid!, "SIGKILL");
+  await assertRejects(() => pending, ProcessError, "Lost the connection");
+  for (const call of [() => d.get("a"), () => q.get(), () => q.qsize(), () => m.dict()]) {
+    const t0 = performance.now();
+    await assertRejects(call, ProcessError);
+    assert(performance.now() - t0 < 2000);
+  }
+  await m.shutdown();
+  assertEquals(m.exitCode, -9);
+  assert(!exists(socketDir(m)), "socket directory left");
+});
+
+testBoth("a child calling a killed manager gets a clear error", async (startMethod) => {
+  const m = await Manager.start();
+  const d = await m.dict<string, number>();
+  await using out = new Queue<string>();
+  await using p = new Process({ target: callUntilDead, args: [d, out], module, startMethod });
+  await p.start();
+  assertEquals(await out.get(), "ready");
+  Deno.kill(m.pid!, "SIGKILL");
+  assertStringIncludes(await out.get({ timeout: 5000 }), "ProcessError: Lost the connection");
+  await p.join();
+  await m.shutdown();
+});
+
+Deno.test("a wrong authkey: connect() rejects with AuthenticationError, and the manager serves on", async () => {
+  await using m = await Manager.start({ address: { port: 0 }, authkey: "right key" });
+  const wrong = new BaseManager({ address: m.address, authkey: "wrong key" });
+  await assertRejects(() => wrong.connect(), AuthenticationError);
+  // Garbage on a raw connection closes that connection only.
+  const a = m.address;
+  assert(a.transport === "tcp");
+  const conn = await Deno.connect({ hostname: a.hostname, port: a.port });
+  await conn.write(new Uint8Array(64).fill(0xff));
+  const buf = new Uint8Array(256);
+  while ((await conn.read(buf).catch(() => null)) !== null) { /* until the manager hangs up */ }
+  conn.close();
+  await using right = new BaseManager({ address: m.address, authkey: "right key" });
+  await right.connect();
+  const l = await right.create<ListProxy<number>>("list", [1]);
+  assertEquals(await l.toArray(), [1]);
+});
+
+Deno.test("a remote manager on TCP is reached by a separate deno run process with the key", async () => {
+  await using m = new CounterManager({
+    address: { hostname: "127.0.0.1", port: 0 },
+    authkey: "s3cret",
+  });
+  await m.start();
+  const a = m.address;
+  assert(a.transport === "tcp");
+  const q = await m.create<Queue<string>>("getQueue");
+  const out = await denoRun([
+    fixturePath("manager_client_main.ts"),
+    `${a.hostname}:${a.port}`,
+    "s3cret",
+  ]);
+  assertEquals(out.code, 0, out.stderr);
+  assertEquals(await q.get({ timeout: 5000 }), "hello from another process");
+  const bad = await denoRun([
+    fixturePath("manager_client_main.ts"),
+    `${a.hostname}:${a.port}`,
+    "nope",
+  ]);
+  assertEquals(bad.code, 3, bad.stderr);
+});
+
+Deno.test("serveForever() in another process: connect, use, shut down remotely; it exits 0", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", fixturePath("manager_serve_main.ts")],
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let line = "";
+  while (!line.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    line += value;
+  }
+  reader.cancel();
+  const address = JSON.parse(line);
+  const m = new CounterManager({ address, authkey: "forever" });
+  await m.connect();
+  const c = await m.create<ObjectProxy<Counter>>("Counter", 1);
+  assertEquals(await c.call("add", 1), 2);
+  await m.shutdown();
+  assertEquals((await child.status).code, 0);
+});
+
+Deno.test("the owner killed: its manager exits and leaves no socket", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", fixturePath("manager_owner_main.ts")],
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let line = "";
+  while (!line.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    line += value;
+  }
+  const { pid, path } = JSON.parse(line);
+  child.kill("SIGKILL");
+  await child.status;
+  await reader.cancel();
+  assert(await eventually(() => !pidAlive(pid)), "manager process left");
+  assert(await eventually(() => !exists(path.replace(/\/[^/]*$/, ""))), "socket directory left");
+});
+
+Deno.test("BaseManager validates its arguments", async () => {
+  const { assertThrows } = await import("@std/assert");
+  assertThrows(() => new BaseManager({ address: { port: 70000 } }), RangeError, "received 70000");
+  assertThrows(
+    () => BaseManager.register("x", (() => {}) as () => void),
+    TypeError,
+    "must be a named function",
+  );
+  const m = new BaseManager();
+  assertThrows(() => m.address, ProcessError, "it is not started");
+  await assertRejects(() => m.create("dict"), ProcessError, "the manager is initial");
+  await assertRejects(() => new BaseManager().connect(), TypeError, "'address' is required");
+});
