@@ -102,7 +102,14 @@ function openHub(): BoundListener {
   const bound = listen(c?.transport ?? state().transport, c?.hostname, c?.port);
   bound.listener.unref();
   acceptLoop(bound);
+  // A hub still held at exit (a lock shared and never disposed) must not
+  // leave its socket directory behind.
+  globalThis.addEventListener("unload", closeHubAtExit);
   return bound;
+}
+
+function closeHubAtExit(): void {
+  hub().bound?.close();
 }
 
 function closeHub(): void {

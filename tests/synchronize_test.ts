@@ -24,7 +24,7 @@ import {
   takeAndRelease,
   waitEvent,
 } from "./fixtures/sync_targets.ts";
-import { testBoth } from "./_helpers.ts";
+import { denoRun, tempDir, testBoth } from "./_helpers.ts";
 
 const module = new URL("./fixtures/sync_targets.ts", import.meta.url).href;
 
@@ -394,3 +394,16 @@ testBoth("aborting a barrier fails the children waiting on it", async (startMeth
   for (const p of children) await p.join();
   assertEquals(await out.slice(), [2, 2]);
 });
+
+testBoth(
+  "a program that exits holding a shared lock's hub leaves no socket directory",
+  async (startMethod) => {
+    await using tmp = await tempDir();
+    const script = new URL("./fixtures/shared_lock_main.ts", import.meta.url).pathname;
+    const out = await denoRun([script, startMethod], { env: { TMPDIR: tmp.path } });
+    assertEquals(out.stdout.trim(), "exit 0", out.stderr);
+    const left = [];
+    for await (const e of Deno.readDir(tmp.path)) left.push(e.name);
+    assertEquals(left, []);
+  },
+);
