@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
-import { Lock, Process, SharedArray, Value } from "../mod.ts";
-import { addMany, prefixSums, writeKinds } from "./fixtures/sync_targets.ts";
+import { Lock, Pool, Process, SharedArray, Value } from "../mod.ts";
+import { addMany, addUnder, prefixSums, writeKinds } from "./fixtures/sync_targets.ts";
 import { testBoth } from "./_helpers.ts";
 
 const module = new URL("./fixtures/sync_targets.ts", import.meta.url).href;
@@ -80,4 +80,13 @@ testBoth("Value.add() from 4 children and the parent loses no update", async (st
   for (let i = 0; i < 500; i++) await counter.add(1);
   for (const p of children) await p.join();
   assertEquals(await counter.get(), 2500);
+});
+
+testBoth("a lock and a value passed to pool tasks: no update lost", async (startMethod) => {
+  await using lock = new Lock();
+  await using counter = new Value("i", 0, { lock: false });
+  await using pool = new Pool({ processes: 2, module, startMethod });
+  const calls = Array.from({ length: 40 }, (_, i) => [lock, counter, i + 1]);
+  await pool.starmap(addUnder, calls, { chunksize: 4 });
+  assertEquals(await counter.get(), 820);
 });
