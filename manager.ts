@@ -43,6 +43,15 @@ import { state } from "./_internal/state.ts";
 import { type Address, connectAuthed } from "./_internal/transport.ts";
 import { Process } from "./process.ts";
 import { type JoinableQueue, Queue } from "./queue.ts";
+import type {
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Lock,
+  RLock,
+  Semaphore,
+} from "./synchronize.ts";
 import {
   ArrayProxy,
   BaseProxy,
@@ -429,8 +438,8 @@ export class BaseManager {
 
 /**
  * Python's `SyncManager` (what `multiprocessing.Manager()` returns): a
- * {@link BaseManager} with factories for queues, dicts, lists, namespaces,
- * values and arrays.
+ * {@link BaseManager} with factories for queues, locks, semaphores,
+ * conditions, events, barriers, dicts, lists, namespaces, values and arrays.
  *
  * @example The seed's example: a manager queue shared by pool tasks
  * ```ts
@@ -486,6 +495,41 @@ export class Manager extends BaseManager {
   /** A value; `typecode` (`"i"`, `"d"`…) is kept as data. */
   Value<T = number>(typecode: string, value: T): Promise<ValueProxy<T>> {
     return this.create("Value", typecode, value);
+  }
+
+  /** A lock served by the manager (an ordinary {@link Lock} handle). */
+  Lock(): Promise<Lock> {
+    return this.create("Lock");
+  }
+
+  /** A recursive lock served by the manager. */
+  RLock(): Promise<RLock> {
+    return this.create("RLock");
+  }
+
+  /** A semaphore with `value` permits. */
+  Semaphore(value = 1): Promise<Semaphore> {
+    return this.create("Semaphore", value);
+  }
+
+  /** A semaphore that refuses releases above its initial `value`. */
+  BoundedSemaphore(value = 1): Promise<BoundedSemaphore> {
+    return this.create("BoundedSemaphore", value);
+  }
+
+  /** A condition variable, on `lock` (a lock of this manager) or a lock of its own. */
+  Condition(lock?: Lock): Promise<Condition> {
+    return lock ? this.create("Condition", lock) : this.create("Condition");
+  }
+
+  /** An event, initially clear. */
+  Event(): Promise<Event> {
+    return this.create("Event");
+  }
+
+  /** A barrier for `parties` (an `action` cannot cross processes: only `timeout`). */
+  Barrier(parties: number, options: { timeout?: number } = {}): Promise<Barrier> {
+    return this.create("Barrier", parties, options);
   }
 
   /** A fixed-length array of `items`; `typecode` is kept as data. */

@@ -21,10 +21,11 @@ export type Made =
   | { handle: Travelling; dispose?: () => void };
 
 /** Makes an object of a type from the caller's arguments (handles in them still packed). */
-export type Factory = (args: unknown[], holdings: Holdings) => Made | Promise<Made>;
+export type Factory = (args: unknown[], registry: RegistryCore) => Made | Promise<Made>;
 
 interface Entry {
   dispose(): void;
+  handle?: Travelling;
   holders: Map<number, number>;
   transit: number;
   stored: number;
@@ -118,7 +119,15 @@ export class RegistryCore implements Hosted, Holdings {
     const e = this.#entries.get(d.id);
     if (e) e.transit++; // A factory that hands out one shared object.
     else {
-      this.#entries.set(d.id, { dispose, holders: new Map(), transit: 1, stored: 0, typeid });
+      const handle = "handle" in made ? made.handle : undefined;
+      this.#entries.set(d.id, {
+        dispose,
+        handle,
+        holders: new Map(),
+        transit: 1,
+        stored: 0,
+        typeid,
+      });
       markManaged(d.address, d.id, this.#meta);
     }
     d.via = HOOK_URL;
@@ -168,6 +177,16 @@ export class RegistryCore implements Hosted, Holdings {
     for (const [id, e] of [...this.#entries]) {
       if (e.holders.delete(peer.id)) this.#check(id, e);
     }
+  }
+
+  /** The handle a factory made for object `id` (a lock a condition is built on). */
+  handleOf(id: string): Travelling | undefined {
+    return this.#entries.get(id)?.handle;
+  }
+
+  /** Descriptors of this manager's objects inside `value` (packed). */
+  ownDescriptors(value: unknown): Descriptor[] {
+    return this.#own(value);
   }
 
   /** The number of live objects. */

@@ -24,6 +24,16 @@ import { LocalRef } from "./objects.ts";
 import { dropAllPeers } from "./object_server.ts";
 import type { Address } from "./transport.ts";
 import { JoinableQueue, Queue } from "../queue.ts";
+import {
+  Barrier,
+  type BarrierOptions,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Lock,
+  RLock,
+  Semaphore,
+} from "../synchronize.ts";
 
 /** A registered type as the manager process finds it: by module and export. */
 export interface TypeSpec {
@@ -63,16 +73,6 @@ export interface Served {
   core: RegistryCore;
 }
 
-type SyncClass = new (...args: unknown[]) => Travelling & { [Symbol.asyncDispose](): unknown };
-
-async function syncClass(name: string): Promise<SyncClass> {
-  // synchronize.ts is loaded on first use: a manager that serves no lock
-  // does not load it.
-  const url = new URL("../synchronize.ts", import.meta.url).href;
-  const mod = await import(url);
-  return mod[name];
-}
-
 function handleOf(h: Travelling & { [Symbol.asyncDispose](): unknown }): Made {
   return { handle: h, dispose: () => void h[Symbol.asyncDispose]() };
 }
@@ -100,13 +100,32 @@ function builtins(): Map<string, Factory> {
     kind: "mp.array",
     extra: { typecode: a[0] },
   }));
-  for (const name of ["Lock", "RLock", "Semaphore", "BoundedSemaphore", "Event", "Barrier"]) {
-    f.set(name, async (a) => handleOf(new (await syncClass(name))(...a)));
-  }
-  // A Condition may be given a lock (a proxy from this manager): revive it.
-  f.set("Condition", async (a) => {
-    const args = await reviveHandles(a.slice());
-    return handleOf(new (await syncClass("Condition"))(...args));
+  f.set("Lock", () => handleOf(new Lock()));
+  f.set("RLock", () => handleOf(new RLock()));
+  f.set("Semaphore", (a) => handleOf(new Semaphore(a[0] as number | undefined)));
+  f.set("BoundedSemaphore", (a) => handleOf(new BoundedSemaphore(a[0] as number | undefined)));
+  f.set("Event", () => handleOf(new Event()));
+  f.set("Barrier", (a) => handleOf(new Barrier(a[0] as number, a[1] as BarrierOptions)));
+  // A Condition may be built on a lock of this manager: the lock itself
+  // (with its memory), held by the condition while it lives.
+  f.set("Condition", (a, reg) => {
+    const [d] = reg.ownDescriptors(a);
+    if (a.length > 0 && !d) {
+      throw new TypeError("Cannot create condition: its lock must be a lock of this manager");
+    }
+    const lock = d ? reg.handleOf(d.id) as Lock : undefined;
+    if (d && !(lock instanceof Lock)) {
+      throw new TypeError("Cannot create condition: its lock must be a Lock or RLock");
+    }
+    const cond = new Condition(lock);
+    reg.stored(a);
+    return {
+      handle: cond,
+      dispose: () => {
+        void cond[Symbol.asyncDispose]();
+        reg.removed(a);
+      },
+    };
   });
   return f;
 }

@@ -26,6 +26,7 @@ import {
   reader,
   roundTrip,
   sharedQueue,
+  syncRoundTrip,
   useCounter,
   writer,
 } from "./fixtures/manager_targets.ts";
@@ -181,6 +182,42 @@ testBoth(
     assertEquals(await objs.l.toArray(), [1, 2, 3, 4]);
     assertEquals(await objs.ns.get("seen"), true);
     assertEquals(await objs.v.get(), 42);
+  },
+);
+
+testBoth(
+  "Manager Lock, Event, Semaphore, Barrier and Condition round trip through a child",
+  async (startMethod) => {
+    await using m = await Manager.start();
+    const lock = await m.Lock();
+    const objs = {
+      lock,
+      event: await m.Event(),
+      sem: await m.Semaphore(1),
+      barrier: await m.Barrier(2),
+      cond: await m.Condition(lock),
+      d: await m.dict<string, unknown>(),
+    };
+    assertEquals(await lock.acquire(), true);
+    await using p = new Process({ target: syncRoundTrip, args: [objs], module, startMethod });
+    await p.start();
+    // The child waits for the lock: the event stays clear until we let go.
+    assertEquals(await objs.event.wait({ timeout: 200 }), false);
+    await lock.release();
+    assertEquals(await objs.event.wait({ timeout: 10_000 }), true);
+    await objs.barrier.wait({ timeout: 10_000 });
+    // The child holds the semaphore's only permit.
+    assertEquals(await objs.sem.acquire({ timeout: 50 }), false);
+    await objs.cond.acquire();
+    while (!await objs.d.get("ready")) await objs.cond.wait({ timeout: 10_000 });
+    await objs.cond.release();
+    await p.join();
+    assertEquals(p.exitCode, 0);
+    await assertRejects(() => m.Semaphore(-1), RangeError);
+    await assertRejects(() => (m.BoundedSemaphore(1)).then((s) => s.release()), Error);
+    const r = await m.RLock();
+    assertEquals(await r.acquire(), true);
+    assertEquals(await r.acquire({ block: false }), true);
   },
 );
 
