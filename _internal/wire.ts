@@ -17,8 +17,8 @@
 
 import {
   AuthenticationError,
-  ProcessError,
   BrokenBarrierError,
+  ProcessError,
   QueueClosedError,
   QueueEmptyError,
   QueueFullError,
