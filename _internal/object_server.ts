@@ -244,7 +244,8 @@ class Connection {
 
   #reply(id: number, v: unknown, failed: boolean): void {
     if (!this.#calls.delete(id)) return;
-    const msg = failed ? { r: id, e: errorToData(v) } : { r: id, v };
+    // No `v` for undefined: `{r}` takes the JSON fast path, `{r, v: undefined}` would not.
+    const msg = failed ? { r: id, e: errorToData(v) } : v === undefined ? { r: id } : { r: id, v };
     // A result that cannot be cloned fails that call only.
     this.#channel.post(msg).catch((err) =>
       this.#channel.post({ r: id, e: errorToData(err) }).catch(() => {})
