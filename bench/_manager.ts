@@ -1,0 +1,64 @@
+// The samples of bench/manager_throughput.ts, and the pool task they run
+// (a module of its own: pool workers import it).
+import type { Manager } from "../manager.ts";
+import type { DictProxy } from "../manager.ts";
+import { Pool } from "../pool.ts";
+import type { StartMethod } from "../process.ts";
+import type { Queue } from "../queue.ts";
+
+/** In a pool worker: n put+get round trips on a manager queue; resolves the ms taken. */
+export async function queueTask(q: Queue<number>, n: number): Promise<number> {
+  await q.put(-1);
+  await q.get();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    await q.put(i);
+    if (await q.get() !== i) throw new Error("an item came back wrong");
+  }
+  return performance.now() - t0;
+}
+
+/** n sequential `set` + `get` pairs on a manager dict; resolves the ms taken. */
+export async function dictCalls(d: DictProxy<string, number>, n: number): Promise<number> {
+  await d.set("k", -1);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    await d.set("k", i);
+    if (await d.get("k") !== i) throw new Error("a value came back wrong");
+  }
+  return performance.now() - t0;
+}
+
+/** The ms of `items` queue round trips from a pool task of `startMethod`. */
+export async function queueSample(
+  manager: Manager,
+  startMethod: StartMethod,
+  items: number,
+): Promise<number> {
+  const q = await manager.Queue<number>();
+  await using pool = new Pool({ processes: 1, startMethod, module: import.meta.url });
+  await pool.apply(queueTask, [q, 10]); // the worker is up and connected
+  return await pool.apply(queueTask, [q, items]);
+}
+
+/** The ms of `calls` / 2 dict set+get pairs from this process. */
+export async function dictSample(manager: Manager, calls: number): Promise<number> {
+  const d = await manager.dict<string, number>();
+  return await dictCalls(d, calls / 2);
+}
+
+/** `calls` dict sets with `inFlight` of them pipelined at a time; resolves the ms taken. */
+export async function pipelinedSample(
+  manager: Manager,
+  calls: number,
+  inFlight: number,
+): Promise<number> {
+  const d = await manager.dict<string, number>();
+  await d.set("k", -1);
+  const t0 = performance.now();
+  for (let done = 0; done < calls; done += inFlight) {
+    const n = Math.min(inFlight, calls - done);
+    await Promise.all(Array.from({ length: n }, (_, i) => d.set(`k${i}`, done + i)));
+  }
+  return performance.now() - t0;
+}

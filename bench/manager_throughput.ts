@@ -1,0 +1,112 @@
+/**
+ * Manager proxies, side by side with Python's `multiprocessing.Manager()`
+ * (spawn), in one run:
+ *
+ *     deno run -A bench/manager_throughput.ts [--items N] [--calls N] [--rounds R] [--warmup N] [--pause MS] [--json PATH]
+ *     PYTHON="env PYENV_VERSION=3.13.0 python3" deno run -A bench/manager_throughput.ts
+ *
+ * - queue: a Pool task (1 worker) does N times `await q.put(i); await
+ *   q.get()` on a manager queue; the task times its own loop. Python's peer
+ *   does `q.put(i); q.get()` on `Manager().Queue()` in a `Pool` worker.
+ * - dict: this process does N/2 times `await d.set("k", i); await
+ *   d.get("k")` on a manager dict (N calls, one at a time); Python's peer
+ *   does `d["k"] = i; d["k"]` on `Manager().dict()`.
+ * - dict, pipelined: N `d.set` calls, 100 in flight at a time (the client
+ *   sends the calls of one turn in one frame). Python's proxies have no
+ *   equivalent (a proxy call blocks its thread); reported against its
+ *   sequential calls.
+ *
+ * One manager serves every Deno sample; Python starts one per sample (its
+ * start is not timed). Rounds are interleaved in a fresh random order.
+ * The samples are in `_manager.ts`.
+ *
+ * @module
+ */
+
+import { Manager } from "../manager.ts";
+import { dictSample, pipelinedSample, queueSample } from "./_manager.ts";
+import * as report from "./_report.ts";
+
+interface Options extends report.RoundOptions {
+  items: number;
+  calls: number;
+}
+
+const USAGE = "Usage: deno run -A bench/manager_throughput.ts " +
+  "[--items N] [--calls N] [--rounds R] [--warmup N] [--pause MS] [--json PATH]";
+const FLAGS: Record<string, report.Flag<keyof Options>> = {
+  "--items": { key: "items", kind: "count", min: 1 },
+  "--calls": { key: "calls", kind: "count", min: 2 },
+  ...report.ROUND_FLAGS,
+};
+const DEFAULTS: Options = {
+  items: 5_000,
+  calls: 10_000,
+  rounds: 5,
+  warmup: 1,
+  pause: 100,
+  json: undefined,
+};
+const PY_SCRIPT = report.peerScript("manager_throughput.py");
+const Q_SUB = "queue rt, pool task [subprocess]";
+const Q_WORKER = "queue rt, pool task [worker]";
+const Q_PY = "Python Manager().Queue(), Pool worker";
+const D_SEQ = "dict calls, one at a time";
+const D_PIPE = "dict calls, 100 in flight";
+const D_PY = "Python Manager().dict() calls";
+
+const RATIOS: report.RatioSpec[] = [
+  [Q_SUB, Q_PY, ">= 3x Python", (x) => x >= 3],
+  [Q_WORKER, Q_PY, ">= 3x Python", (x) => x >= 3],
+  [D_SEQ, D_PY, ">= 3x Python", (x) => x >= 3],
+  [D_PIPE, D_PY, "none (reported)", null],
+];
+
+type Peer = { queue_ms?: number; dict_ms?: number; version: string };
+
+function runPeer(only: "queue" | "dict", items: number, calls: number): Promise<Peer> {
+  const args = ["--items", String(items), "--calls", String(calls / 2), "--only", only];
+  return report.runPython<Peer>(PY_SCRIPT, args, 120_000);
+}
+
+async function main(opts: Options): Promise<void> {
+  const { items, calls, rounds, warmup, pause } = opts;
+  const python = await report.probePython(() => runPeer("dict", 10, 100));
+  await using manager = await Manager.start();
+  const variants: report.Variant[] = [
+    { name: Q_SUB, run: () => queueSample(manager, "subprocess", items) },
+    { name: Q_WORKER, run: () => queueSample(manager, "worker", items) },
+    { name: D_SEQ, run: () => dictSample(manager, calls) },
+    { name: D_PIPE, run: () => pipelinedSample(manager, calls, 100) },
+  ];
+  if (python) {
+    variants.push(
+      { name: Q_PY, run: async () => (await runPeer("queue", items, calls)).queue_ms!, warm: null },
+      { name: D_PY, run: async () => (await runPeer("dict", items, calls)).dict_ms!, warm: null },
+    );
+  }
+  const { samples, loadavg } = await report.measure(variants, opts);
+  const stats = report.summarize(samples, (ms) => ms);
+  const perSecond = Object.fromEntries(
+    Object.entries(stats).map(([name, ms]) => {
+      const amount = name.startsWith("queue") || name === Q_PY ? items : calls;
+      return [name, report.rates(ms, amount)];
+    }),
+  );
+  const rs = report.ratios(perSecond, (r) => r.median, RATIOS);
+  const info = report.runInfo(python, loadavg);
+  report.printHeading(
+    info,
+    `${items} queue round trips, ${calls} dict calls, median of ${rounds} rounds`,
+  );
+  const format = (x: number) => Math.round(x).toLocaleString("en-US");
+  const rows = Object.entries(perSecond).map(([name, r]) => [name, ...report.ratesRow(r, format)]);
+  report.printTable(["variant", "per s med", "min", "max", "med ms", "spread"], rows);
+  report.printRatios("ratios of median rates (higher is faster)", rs, 2);
+  const json = report.ratesJson(perSecond, "per_s");
+  await report.writeJson(opts.json, info, { items, calls, rounds, warmup, pause }, json, rs);
+}
+
+if (import.meta.main) {
+  await main(report.parseFlags(Deno.args, DEFAULTS, FLAGS, USAGE));
+}
