@@ -4,51 +4,54 @@
 
 import { Process, type StartMethod } from "../process.ts";
 import { SharedArray, Value } from "../shared.ts";
-import { Event, Lock } from "../synchronize.ts";
+import { Barrier, Lock } from "../synchronize.ts";
 
 /** What a sample measures. */
 export type Mode = "uncontended" | "contended" | "counter";
 
-/** Child: `n` acquire/release pairs after `go`; its elapsed ms in `out[slot]`. */
+/** Wall-clock milliseconds since the epoch, comparable between processes. */
+export function wallMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Child: `n` acquire/release pairs after `go`; the time it finished in `out[slot]`. */
 export async function pairs(
   lock: Lock,
   n: number,
-  go: Event,
+  go: Barrier,
   out: SharedArray,
   slot: number,
 ): Promise<void> {
-  await go.wait();
-  const t0 = performance.now();
+  await go.wait(); // every child started, and the parent, pass together
   for (let i = 0; i < n; i++) {
     await lock.acquire();
     await lock.release();
   }
-  await out.set(slot, performance.now() - t0);
+  await out.set(slot, wallMs());
 }
 
 /** Child: `n` increments of `counter` under its lock (read, add, write). */
 export async function increments(
   counter: Value,
   n: number,
-  go: Event,
+  go: Barrier,
   out: SharedArray,
   slot: number,
 ): Promise<void> {
-  await go.wait();
+  await go.wait(); // every child started, and the parent, pass together
   const lock = counter.getLock();
-  const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     await lock.acquire();
     await counter.set(await counter.get() as number + 1);
     await lock.release();
   }
-  await out.set(slot, performance.now() - t0);
+  await out.set(slot, wallMs());
 }
 
 /**
  * One sample: `procs` children (1 for "uncontended") share `ops`
- * operations; resolves the slowest child's elapsed ms, from the moment all
- * are released together.
+ * operations; resolves the wall-clock ms from their release (a barrier
+ * they and the parent pass together) to the last one's finish.
  */
 export async function lockSample(
   mode: Mode,
@@ -59,7 +62,7 @@ export async function lockSample(
   const k = mode === "uncontended" ? 1 : procs;
   await using lock = new Lock();
   await using counter = new Value("i", 0);
-  await using go = new Event();
+  await using go = new Barrier(k + 1);
   await using out = new SharedArray("d", k);
   const per = Math.floor(ops / k);
   const target = mode === "counter" ? increments : pairs;
@@ -72,7 +75,8 @@ export async function lockSample(
       startMethod,
     }));
   for (const p of children) await p.start();
-  await go.set();
+  await go.wait();
+  const t0 = wallMs();
   for (const p of children) await p.join();
   for (const p of children) {
     if (p.exitCode !== 0) throw new Error(`A ${mode} child exited with ${p.exitCode}`);
@@ -80,5 +84,5 @@ export async function lockSample(
   if (mode === "counter" && await counter.get() !== per * k) {
     throw new Error(`The counter lost updates: ${await counter.get()} of ${per * k}`);
   }
-  return Math.max(...await out.slice() as number[]);
+  return Math.max(...await out.slice() as number[]) - t0;
 }

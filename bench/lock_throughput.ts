@@ -9,9 +9,9 @@
  * `uncontended`, one child doing N acquire/release pairs; `contended`, K
  * children sharing N pairs on one lock; `counter`, K children sharing N
  * increments of a `Value` under its lock (read, add one, write: Python's
- * `with v.get_lock(): v.value += 1`). Children are started and wait on an
- * Event; each times itself from its release; a sample is the slowest
- * child. Rounds are interleaved and shuffled; the report gives medians.
+ * `with v.get_lock(): v.value += 1`). Children, once started, pass a
+ * Barrier with the parent; a sample is the wall-clock time from there to
+ * the last child's finish (the lock's throughput as the program sees it). Rounds are interleaved and shuffled; the report gives medians.
  *
  * @module
  */

@@ -4,9 +4,9 @@ The peer of bench/lock_throughput.ts, which runs this script once per
 sample. --mode uncontended: one child does N acquire/release pairs;
 contended: --procs children share N pairs on one lock; counter: --procs
 children share N increments of a Value under its lock (with
-v.get_lock(): v.value += 1). Every child is started and waits on an Event
-before its clock starts; each times itself; the sample is the slowest
-child. Prints JSON {mode, ops, procs, elapsed_ms, version}.
+v.get_lock(): v.value += 1). Children and the parent pass a Barrier
+together; the sample is the wall-clock time from there to the last
+child's finish. Prints JSON {mode, ops, procs, elapsed_ms, version}.
 
     python3 bench/py/lock_throughput.py [--mode M] [--ops N] [--procs K]
 """
@@ -17,21 +17,19 @@ import time
 
 def pairs(lock, n, go, out, slot):
     go.wait()
-    t0 = time.perf_counter()
     for _ in range(n):
         lock.acquire()
         lock.release()
-    out[slot] = (time.perf_counter() - t0) * 1000
+    out[slot] = time.time() * 1000
 
 
 def increments(counter, n, go, out, slot):
     go.wait()
     lock = counter.get_lock()
-    t0 = time.perf_counter()
     for _ in range(n):
         with lock:
             counter.value += 1
-    out[slot] = (time.perf_counter() - t0) * 1000
+    out[slot] = time.time() * 1000
 
 
 def run(ctx, mode, ops, procs):
@@ -39,7 +37,7 @@ def run(ctx, mode, ops, procs):
     per = ops // k
     lock = ctx.Lock()
     counter = ctx.Value("i", 0)
-    go = ctx.Event()
+    go = ctx.Barrier(k + 1)
     out = ctx.Array("d", k)
     target, first = (increments, counter) if mode == "counter" else (pairs, lock)
     children = [
@@ -48,14 +46,15 @@ def run(ctx, mode, ops, procs):
     ]
     for p in children:
         p.start()
-    go.set()
+    go.wait()
+    t0 = time.time() * 1000
     for p in children:
         p.join()
         if p.exitcode != 0:
             raise SystemExit(f"a child exited with {p.exitcode}")
     if mode == "counter" and counter.value != per * k:
         raise SystemExit(f"the counter lost updates: {counter.value} of {per * k}")
-    return max(out[:])
+    return max(out[:]) - t0
 
 
 def main():
