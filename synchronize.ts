@@ -171,9 +171,11 @@ export class Lock {
    * @throws {RangeError} On a negative timeout.
    */
   acquire(options: AcquireOptions = {}): Promise<boolean> {
-    const core = direct<LockCore>(this.#link);
+    const link = this.#link;
     // The uncontended case costs one compare-and-swap.
-    if (options.timeout === undefined && core?.tryAcquire(myOwner())) return TRUE;
+    if (!link.viaHost && options.timeout === undefined && link.core) {
+      if ((link.core as LockCore).tryAcquire(link.owner)) return TRUE;
+    }
     return acquireLock(this.#link, options);
   }
 
@@ -186,7 +188,7 @@ export class Lock {
     const core = direct<LockCore>(this.#link);
     if (!core) return releaseRemote(this.#link);
     try {
-      core.release(myOwner());
+      core.release(this.#link.owner);
       return RESOLVED;
     } catch (err) {
       return Promise.reject(err);

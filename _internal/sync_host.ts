@@ -128,6 +128,7 @@ export class SyncLink {
   readonly viaHost: boolean;
   /** Acquisitions made through this link and not yet released (remote locks). */
   heldHere = 0;
+  #owner = 0;
   #ref: ObjectRef | undefined;
   #local: LocalRef | undefined;
   #action: (() => unknown) | undefined;
@@ -138,6 +139,14 @@ export class SyncLink {
     this.#ref = ref;
     this.#action = action;
     this.viaHost = viaHost && ref !== undefined && !ref.local;
+  }
+
+  /**
+   * This process's owner number, read once: a handle is made or revived
+   * after its process has taken its ident.
+   */
+  get owner(): number {
+    return this.#owner ||= myOwner();
   }
 
   /** The reference calls go through (hosting the core here on first need). */
