@@ -366,8 +366,10 @@ export class Pool {
         this.#queue.push(task);
         this.#scheduleDispatch();
       };
-      // Handles among the arguments travel as descriptors; most calls have none.
-      if (hasHandles(calls)) packHandles(calls).then(queue, task.reject);
+      // Handles among the arguments travel as descriptors; most calls have
+      // none. Tasks reach worker children by postMessage: memory is shared.
+      const ctx = { sharedMemory: this.#options.startMethod === "worker" };
+      if (hasHandles(calls)) packHandles(calls, ctx).then(queue, task.reject);
       else queue(calls);
     });
   }
