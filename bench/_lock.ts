@@ -14,9 +14,13 @@ export function wallMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** Child: `n` acquire/release pairs after `go`; the time it finished in `out[slot]`. */
-export async function pairs(
+/**
+ * Child: `n` acquire/release pairs on `lock` after `go` (with `counter`, a
+ * read-add-write of it inside each); the time it finished in `out[slot]`.
+ */
+export async function lockLoop(
   lock: Lock,
+  counter: Value | null,
   n: number,
   go: Barrier,
   out: SharedArray,
@@ -25,24 +29,7 @@ export async function pairs(
   await go.wait(); // every child started, and the parent, pass together
   for (let i = 0; i < n; i++) {
     await lock.acquire();
-    await lock.release();
-  }
-  await out.set(slot, wallMs());
-}
-
-/** Child: `n` increments of `counter` under its lock (read, add, write). */
-export async function increments(
-  counter: Value,
-  n: number,
-  go: Barrier,
-  out: SharedArray,
-  slot: number,
-): Promise<void> {
-  await go.wait(); // every child started, and the parent, pass together
-  const lock = counter.getLock();
-  for (let i = 0; i < n; i++) {
-    await lock.acquire();
-    await counter.set(await counter.get() as number + 1);
+    if (counter) await counter.set(await counter.get() as number + 1);
     await lock.release();
   }
   await out.set(slot, wallMs());
@@ -60,17 +47,17 @@ export async function lockSample(
   procs: number,
 ): Promise<number> {
   const k = mode === "uncontended" ? 1 : procs;
-  await using lock = new Lock();
   await using counter = new Value("i", 0);
   await using go = new Barrier(k + 1);
   await using out = new SharedArray("d", k);
   const per = Math.floor(ops / k);
-  const target = mode === "counter" ? increments : pairs;
-  const first = mode === "counter" ? counter : lock;
+  // Python's peer: a plain Lock for the pairs, the Value's own RLock for the counter.
+  await using plain = new Lock();
+  const lock = mode === "counter" ? counter.getLock() : plain;
   const children = Array.from({ length: k }, (_, slot) =>
     new Process({
-      target,
-      args: [first, per, go, out, slot],
+      target: lockLoop,
+      args: [lock, mode === "counter" ? counter : null, per, go, out, slot],
       module: import.meta.url,
       startMethod,
     }));
