@@ -17,6 +17,7 @@ import {
 } from "../mod.ts";
 import type { ObjectProxy } from "../manager.ts";
 import {
+  blockedGet,
   callUntilDead,
   type Counter,
   createAndExit,
@@ -311,6 +312,12 @@ testBoth(
   },
 );
 
+Deno.test("a proxy garbage collected in its process gives its reference back: the object is freed", async () => {
+  const out = await denoRun(["--v8-flags=--expose-gc", fixturePath("manager_gc_main.ts")]);
+  assertEquals(out.code, 0, out.stderr);
+  assertEquals(JSON.parse(out.stdout), { base: 0, made: 1, after: 0 });
+});
+
 Deno.test("Manager.shutdown() ends the manager process with exit code 0 and removes its socket", async () => {
   const m = await Manager.start();
   const dir = socketDir(m);
@@ -354,6 +361,25 @@ testBoth("a child calling a killed manager gets a clear error", async (startMeth
   await p.join();
   await m.shutdown();
 });
+
+testBoth(
+  "a client killed mid-call affects only its connection: the manager serves on, nothing lost",
+  async (startMethod) => {
+    await using m = await Manager.start();
+    const q = await m.Queue<string>();
+    await using ready = new Queue<string>();
+    const p = new Process({ target: blockedGet, args: [q, ready], module, startMethod });
+    await p.start();
+    assertEquals(await ready.get(), "ready");
+    p.kill();
+    await p.join();
+    await q.put("after the kill");
+    assertEquals(await q.get({ timeout: 5000 }), "after the kill");
+    const d = await m.dict({ still: "serving" });
+    assertEquals(await d.get("still"), "serving");
+    p.close();
+  },
+);
 
 Deno.test("a wrong authkey: connect() rejects with AuthenticationError, and the manager serves on", async () => {
   await using m = await Manager.start({ address: { port: 0 }, authkey: "right key" });
