@@ -294,6 +294,11 @@ export class BaseManager {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const info = await Promise.race([
         reply.get(),
+        p.sentinel.then((code): never => {
+          throw new ProcessError(
+            `Cannot start manager: its process exited with code ${code} before it served`,
+          );
+        }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () => reject(new ProcessError("Cannot start manager: it did not report within 60 s")),
@@ -357,11 +362,17 @@ export class BaseManager {
       // Children of a serving process connect back with the manager's key.
       state().authkey = this.#authkey;
     }
-    const served = await serve({
-      address: toAddress(this.#options.address),
-      authkey: this.#options.authkey === undefined ? undefined : this.#authkey,
-      types: this.#types(true),
-    });
+    let served: Served;
+    try {
+      served = await serve({
+        address: toAddress(this.#options.address),
+        authkey: this.#options.authkey === undefined ? undefined : this.#authkey,
+        types: this.#types(true),
+      });
+    } catch (err) {
+      this.#lifecycle = "initial";
+      throw err;
+    }
     this.#served = served;
     this.#attach(served.address, served.registry);
     const onAbort = () => served.core.shutdown();

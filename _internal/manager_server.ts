@@ -9,7 +9,8 @@
 
 import { findTarget, fingerprint } from "./child.ts";
 import { reviveHandles, TO_DESCRIPTOR, type Travelling } from "./handles.ts";
-import { configureHub, onHubMessage } from "./hub.ts";
+import { configureHub, hubAddress, onHubMessage } from "./hub.ts";
+import { ProcessError } from "./errors.ts";
 import { PROXIES_URL } from "./manager_proxies.ts";
 import {
   CustomCore,
@@ -22,7 +23,7 @@ import {
 import { type Factory, type Made, RegistryCore } from "./manager_registry.ts";
 import { LocalRef } from "./objects.ts";
 import { dropAllPeers } from "./object_server.ts";
-import type { Address } from "./transport.ts";
+import { type Address, addressToString } from "./transport.ts";
 import { JoinableQueue, Queue } from "../queue.ts";
 import {
   Barrier,
@@ -168,6 +169,12 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
   const factories = builtins();
   for (const t of options.types ?? []) factories.set(t.typeid, custom(t));
   const addr = options.address;
+  const open = hubAddress();
+  if (open && (addr || options.authkey)) {
+    throw new ProcessError(
+      `Cannot serve manager: this process already serves objects at ${addressToString(open)}`,
+    );
+  }
   configureHub({
     authkey: options.authkey,
     ...(addr?.transport === "tcp"
@@ -178,7 +185,13 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
   const stopped = new Promise<void>((r) => (stop = r));
   const reg = new RegistryCore(factories, PROXIES_URL, () => stop());
   const ref = new LocalRef(reg);
-  const address = await ref.address();
+  let address: Address;
+  try {
+    address = await ref.address();
+  } catch (err) {
+    configureHub({}); // Back to this process's defaults.
+    throw err;
+  }
   reg.serveAt(address, ref.id, options.authkey);
   // A client that knows only the address asks which object is the registry.
   onHubMessage("manager", (channel) => {
@@ -199,6 +212,7 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
     dropAllPeers();
     globalThis.removeEventListener("unload", removeDir);
     removeDir();
+    configureHub({});
   });
   return { address, registry: ref.id, done, core: reg };
 }

@@ -479,6 +479,12 @@ Deno.test("BaseManager validates its arguments", async () => {
   );
   const m = new BaseManager();
   assertThrows(() => m.address, ProcessError, "it is not started");
+  // A port in use: the manager process reports it, and exits.
+  await using first = await Manager.start({ address: { port: 0 } });
+  const taken = first.address as { hostname: string; port: number };
+  const second = new Manager({ address: taken });
+  await assertRejects(() => second.start(), ProcessError, "Cannot start manager");
+  await assertRejects(() => new BaseManager({ address: taken }).serveForever(), Error);
   await assertRejects(() => m.create("dict"), ProcessError, "the manager is initial");
   await assertRejects(() => new BaseManager().connect(), TypeError, "'address' is required");
 });
