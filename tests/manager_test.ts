@@ -315,7 +315,7 @@ testBoth(
 Deno.test("a proxy garbage collected in its process gives its reference back: the object is freed", async () => {
   const out = await denoRun(["--v8-flags=--expose-gc", fixturePath("manager_gc_main.ts")]);
   assertEquals(out.code, 0, out.stderr);
-  assertEquals(JSON.parse(out.stdout), { base: 0, made: 1, after: 0 });
+  assertEquals(JSON.parse(out.stdout), { base: 0, made: 1, after: 0, childExit: 0, afterChild: 0 });
 });
 
 Deno.test("Manager.shutdown() ends the manager process with exit code 0 and removes its socket", async () => {
