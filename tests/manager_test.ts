@@ -32,6 +32,9 @@ import {
   writer,
 } from "./fixtures/manager_targets.ts";
 import { denoRun, fixturePath, pidAlive, testBoth } from "./_helpers.ts";
+import { frameOf } from "../_internal/framing.ts";
+import { connectAuthed } from "../_internal/transport.ts";
+import { encodeSync } from "../_internal/wire.ts";
 
 const module = new URL("./fixtures/manager_targets.ts", import.meta.url).href;
 
@@ -380,6 +383,20 @@ testBoth(
     p.close();
   },
 );
+
+Deno.test("a slow reader fills only its own connection: other clients are served meanwhile", async () => {
+  await using m = await Manager.start();
+  const d = await m.dict<string, string>({ big: "x".repeat(1 << 20), small: "s" });
+  // A raw client that asks for 1 MiB 64 times and never reads a reply.
+  const a = m.address;
+  assert(a.transport === "unix");
+  const authed = await connectAuthed(a, m.authkey);
+  const send = (msg: unknown) => authed.writer.write(frameOf(encodeSync(msg)!));
+  await send({ op: "attach", ident: "slow-reader" });
+  for (let r = 1; r <= 64; r++) await send({ r, o: d.id, m: "get", a: ["big"] });
+  for (let i = 0; i < 20; i++) assertEquals(await d.get("small"), "s");
+  authed.conn.close();
+});
 
 Deno.test("a wrong authkey: connect() rejects with AuthenticationError, and the manager serves on", async () => {
   await using m = await Manager.start({ address: { port: 0 }, authkey: "right key" });
