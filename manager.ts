@@ -308,6 +308,9 @@ export class BaseManager {
       ]).finally(() => clearTimeout(timer));
       if ("error" in info) throw new ProcessError(`Cannot start manager: ${info.error}`);
       this.#attach(info.address, info.registry);
+      // This process ending without shutdown() terminates the manager (a
+      // daemonic child), which then has no time to remove its socket.
+      globalThis.addEventListener("unload", this.#removeSocket);
       this.#lifecycle = "started";
     } catch (err) {
       this.#lifecycle = "initial";
@@ -427,12 +430,18 @@ export class BaseManager {
       }
     }
     closeClient(this.#address!);
-    const a = this.#address!;
-    if (p && a.transport === "unix") {
-      // A killed manager could not remove its socket's directory.
-      await Deno.remove(a.path.replace(/\/[^/]*$/, ""), { recursive: true }).catch(() => {});
-    }
+    // A killed manager could not remove its socket's directory.
+    globalThis.removeEventListener("unload", this.#removeSocket);
+    if (p) this.#removeSocket();
   }
+
+  #removeSocket = (): void => {
+    const a = this.#address;
+    if (a?.transport !== "unix") return;
+    try {
+      Deno.removeSync(a.path.replace(/\/[^/]*$/, ""), { recursive: true });
+    } catch { /* already gone */ }
+  };
 
   /**
    * Started or serving: shuts the manager down ({@link BaseManager.shutdown}).

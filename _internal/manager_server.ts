@@ -23,6 +23,7 @@ import {
 import { type Factory, type Made, RegistryCore } from "./manager_registry.ts";
 import { LocalRef } from "./objects.ts";
 import { dropAllPeers } from "./object_server.ts";
+import { closeClients } from "./object_client.ts";
 import { type Address, addressToString } from "./transport.ts";
 import { JoinableQueue, Queue } from "../queue.ts";
 import {
@@ -240,5 +241,8 @@ export async function managerMain(
   }
   await reply.put({ address: served.address, registry: served.registry });
   await reply.joinThread();
+  // Hang up on the owner's hub: an open connection would keep the owner
+  // alive (its side is read) after its program ends.
+  closeClients();
   await served.done;
 }

@@ -464,27 +464,29 @@ Deno.test("serveForever() in another process: connect, use, shut down remotely; 
   assertEquals((await child.status).code, 0);
 });
 
-Deno.test("the owner killed: its manager exits and leaves no socket", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", fixturePath("manager_owner_main.ts")],
-    stdout: "piped",
-    stderr: "inherit",
-    stdin: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let line = "";
-  while (!line.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    line += value;
-  }
-  const { pid, path } = JSON.parse(line);
-  child.kill("SIGKILL");
-  await child.status;
-  await reader.cancel();
-  assert(await eventually(() => !pidAlive(pid)), "manager process left");
-  assert(await eventually(() => !exists(path.replace(/\/[^/]*$/, ""))), "socket directory left");
-});
+for (const how of ["killed", "ending without shutdown()"]) {
+  Deno.test(`the owner ${how}: its manager exits and leaves no socket`, async () => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", fixturePath("manager_owner_main.ts"), how === "killed" ? "" : "return"],
+      stdout: "piped",
+      stderr: "inherit",
+      stdin: "null",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let line = "";
+    while (!line.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      line += value;
+    }
+    const { pid, path } = JSON.parse(line);
+    if (how === "killed") child.kill("SIGKILL");
+    await child.status;
+    await reader.cancel();
+    assert(await eventually(() => !pidAlive(pid)), "manager process left");
+    assert(await eventually(() => !exists(path.replace(/\/[^/]*$/, ""))), "socket directory left");
+  });
+}
 
 Deno.test("BaseManager validates its arguments", async () => {
   const { assertThrows } = await import("@std/assert");
