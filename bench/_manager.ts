@@ -18,6 +18,18 @@ export async function queueTask(q: Queue<number>, n: number): Promise<number> {
   return performance.now() - t0;
 }
 
+/** In a pool worker: n puts, then n gets on a manager queue; resolves the ms taken. */
+export async function streamTask(q: Queue<number>, n: number): Promise<number> {
+  await q.put(-1);
+  await q.get();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await q.put(i);
+  for (let i = 0; i < n; i++) {
+    if (await q.get() !== i) throw new Error("an item came back wrong");
+  }
+  return performance.now() - t0;
+}
+
 /** n sequential `set` + `get` pairs on a manager dict; resolves the ms taken. */
 export async function dictCalls(d: DictProxy<string, number>, n: number): Promise<number> {
   await d.set("k", -1);
@@ -29,16 +41,17 @@ export async function dictCalls(d: DictProxy<string, number>, n: number): Promis
   return performance.now() - t0;
 }
 
-/** The ms of `items` queue round trips from a pool task of `startMethod`. */
+/** The ms of `items` queue round trips (or of `task`) from a pool task of `startMethod`. */
 export async function queueSample(
   manager: Manager,
   startMethod: StartMethod,
   items: number,
+  task: typeof queueTask = queueTask,
 ): Promise<number> {
   const q = await manager.Queue<number>();
   await using pool = new Pool({ processes: 1, startMethod, module: import.meta.url });
   await pool.apply(queueTask, [q, 10]); // the worker is up and connected
-  return await pool.apply(queueTask, [q, items]);
+  return await pool.apply(task, [q, items]);
 }
 
 /** The ms of `calls` / 2 dict set+get pairs from this process. */

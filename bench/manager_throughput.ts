@@ -8,6 +8,8 @@
  * - queue: a Pool task (1 worker) does N times `await q.put(i); await
  *   q.get()` on a manager queue; the task times its own loop. Python's peer
  *   does `q.put(i); q.get()` on `Manager().Queue()` in a `Pool` worker.
+ * - stream: the same pool task does N puts, then N gets (ours: puts go in
+ *   batches, gets fetch ahead; Python's: one round trip per call). Reported.
  * - dict: this process does N/2 times `await d.set("k", i); await
  *   d.get("k")` on a manager dict (N calls, one at a time); Python's peer
  *   does `d["k"] = i; d["k"]` on `Manager().dict()`.
@@ -24,7 +26,7 @@
  */
 
 import { Manager } from "../manager.ts";
-import { dictSample, pipelinedSample, queueSample } from "./_manager.ts";
+import { dictSample, pipelinedSample, queueSample, streamTask } from "./_manager.ts";
 import * as report from "./_report.ts";
 
 interface Options extends report.RoundOptions {
@@ -51,6 +53,8 @@ const PY_SCRIPT = report.peerScript("manager_throughput.py");
 const Q_SUB = "queue rt, pool task [subprocess]";
 const Q_WORKER = "queue rt, pool task [worker]";
 const Q_PY = "Python Manager().Queue(), Pool worker";
+const S_SUB = "queue stream, pool task [subprocess]";
+const S_PY = "Python queue stream, Pool worker";
 const D_SEQ = "dict calls, one at a time";
 const D_PIPE = "dict calls, 100 in flight";
 const D_PY = "Python Manager().dict() calls";
@@ -58,13 +62,18 @@ const D_PY = "Python Manager().dict() calls";
 const RATIOS: report.RatioSpec[] = [
   [Q_SUB, Q_PY, ">= 3x Python", (x) => x >= 3],
   [Q_WORKER, Q_PY, ">= 3x Python", (x) => x >= 3],
+  [S_SUB, S_PY, "none (reported)", null],
   [D_SEQ, D_PY, ">= 3x Python", (x) => x >= 3],
   [D_PIPE, D_PY, "none (reported)", null],
 ];
 
-type Peer = { queue_ms?: number; dict_ms?: number; version: string };
+type Peer = { queue_ms?: number; stream_ms?: number; dict_ms?: number; version: string };
 
-function runPeer(only: "queue" | "dict", items: number, calls: number): Promise<Peer> {
+function runPeer(
+  only: "queue" | "stream" | "dict",
+  items: number,
+  calls: number,
+): Promise<Peer> {
   const args = ["--items", String(items), "--calls", String(calls / 2), "--only", only];
   return report.runPython<Peer>(PY_SCRIPT, args, 120_000);
 }
@@ -76,12 +85,18 @@ async function main(opts: Options): Promise<void> {
   const variants: report.Variant[] = [
     { name: Q_SUB, run: () => queueSample(manager, "subprocess", items) },
     { name: Q_WORKER, run: () => queueSample(manager, "worker", items) },
+    { name: S_SUB, run: () => queueSample(manager, "subprocess", items, streamTask) },
     { name: D_SEQ, run: () => dictSample(manager, calls) },
     { name: D_PIPE, run: () => pipelinedSample(manager, calls, 100) },
   ];
   if (python) {
     variants.push(
       { name: Q_PY, run: async () => (await runPeer("queue", items, calls)).queue_ms!, warm: null },
+      {
+        name: S_PY,
+        run: async () => (await runPeer("stream", items, calls)).stream_ms!,
+        warm: null,
+      },
       { name: D_PY, run: async () => (await runPeer("dict", items, calls)).dict_ms!, warm: null },
     );
   }
@@ -89,7 +104,7 @@ async function main(opts: Options): Promise<void> {
   const stats = report.summarize(samples, (ms) => ms);
   const perSecond = Object.fromEntries(
     Object.entries(stats).map(([name, ms]) => {
-      const amount = name.startsWith("queue") || name === Q_PY ? items : calls;
+      const amount = name.includes("queue") || name === Q_PY ? items : calls;
       return [name, report.rates(ms, amount)];
     }),
   );
