@@ -71,6 +71,9 @@ type Flavor = "queue" | "joinable" | "simple";
 /** Largest batch a remote consumer asks for at once. */
 const MAX_WINDOW = 256;
 
+/** Milliseconds a remote consumer keeps items fetched ahead while it asks for none. */
+const HOLD_MS = 20;
+
 function waitFor(what: string, o: { block?: boolean; timeout?: number }): number | null {
   if (o.block === false) return 0;
   if (o.timeout === undefined) return null;
@@ -114,6 +117,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   #buffer: T[] = [];
   #window = 1;
   #prefetching: Promise<void> | undefined;
+  #handed = 0;
+  #handedAtArm = 0;
+  #idle: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Creates a queue hosted by this process.
@@ -271,7 +277,40 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    */
   #handOut(): T {
     this.#ref.defer("ackMany", 1);
-    return this.#buffer.shift()!;
+    this.#handed++;
+    const item = this.#buffer.shift()!;
+    if (this.#buffer.length > 0) this.#armIdle();
+    return item;
+  }
+
+  /**
+   * Items fetched ahead belong to a consumer that keeps asking. One that
+   * stops (a pool task that got its three items and returned, a child now
+   * waiting on something else) gives them back after {@link HOLD_MS}, so
+   * that no other consumer waits on items nobody will take (Python's
+   * queues fetch nothing ahead).
+   */
+  #armIdle(): void {
+    if (this.#idle !== undefined) return;
+    this.#handedAtArm = this.#handed;
+    this.#idle = setTimeout(() => this.#onIdle(), HOLD_MS);
+    Deno.unrefTimer(this.#idle);
+  }
+
+  #onIdle(): void {
+    this.#idle = undefined;
+    if (this.#buffer.length === 0) return;
+    if (this.#handed !== this.#handedAtArm || this.#prefetching) return this.#armIdle();
+    this.#giveBack();
+  }
+
+  #giveBack(): void {
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
+    const items = this.#buffer;
+    this.#buffer = [];
+    this.#window = 1;
+    if (items.length > 0) this.#ref.send("nack", [items]);
   }
 
   /** `put(item, { block: false })`. */
@@ -347,6 +386,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       this.#local.call("close", []);
       this.#local.release();
     } else {
+      this.#giveBack();
       await this.joinThread().catch(() => {});
     }
   }

@@ -8,6 +8,7 @@ import {
 } from "@std/assert";
 import {
   JoinableQueue,
+  Pool,
   Process,
   Queue,
   QueueClosedError,
@@ -20,6 +21,7 @@ import {
   consume,
   produce,
   relay,
+  takeN,
   viaGrandchild,
   worker,
 } from "./fixtures/queue_targets.ts";
@@ -341,5 +343,19 @@ testBoth(
     // The 20 handed out are gone; what it had fetched ahead is back, in order.
     assertEquals(await q.qsize(), n - 20);
     assertEquals(await q.get(), 20);
+  },
+);
+
+testBoth(
+  "consumers that stop asking give back what they fetched ahead: pool readers of 3 items each all finish",
+  async (startMethod) => {
+    await using q = new Queue<number>();
+    await using pool = new Pool({ processes: 2, module, startMethod });
+    for (let i = 0; i < 24; i++) await q.put(i);
+    const got = await Promise.all(Array.from({ length: 8 }, () => pool.apply(takeN, [q, 3])));
+    assertEquals(
+      got.flat().sort((a, b) => (a as number) - (b as number)),
+      Array.from({ length: 24 }, (_, i) => i),
+    );
   },
 );
