@@ -203,7 +203,10 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       }
       // An item that surely encodes is accepted now, as Python's feeder
       // thread accepts it, and sent with the others put this turn: a loop
-      // relaying items from a buffered get sends one frame per turn.
+      // relaying items from a buffered get sends one frame per turn. Not
+      // once the host is known to be gone: the item would be dropped.
+      const lost = this.#ref.lost();
+      if (lost) throw lost;
       if (surelyCloneable(item)) {
         this.#ref.defer("putMany", item);
         return Promise.resolve();

@@ -124,6 +124,11 @@ export class Client {
     }
   }
 
+  /** Why the connection is gone, once it is. */
+  get lost(): Error | undefined {
+    return this.#closed;
+  }
+
   call(
     objectId: string,
     method: string,

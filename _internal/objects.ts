@@ -102,6 +102,8 @@ export interface ObjectRef {
   onPush(listener: (event: string, args: unknown[]) => void): void;
   /** Whether this reference is in the host. */
   readonly local: boolean;
+  /** Why the connection to the host is gone, once it is known to be. */
+  lost(): Error | undefined;
 }
 
 /**
@@ -240,6 +242,10 @@ export class LocalRef implements ObjectRef {
     for (const l of this.#listeners) l(event, args);
   }
 
+  lost(): undefined {
+    return undefined;
+  }
+
   /** Stops serving the object and lets the hub close if nothing else needs it. */
   release(): void {
     const entry = registry().objects.get(this.id);
@@ -332,6 +338,10 @@ export class RemoteRef implements ObjectRef {
 
   onPush(listener: (event: string, args: unknown[]) => void): void {
     this.#with((c) => c.listen(this.id, listener)).catch(() => {});
+  }
+
+  lost(): Error | undefined {
+    return this.#client?.lost;
   }
 }
 

@@ -342,7 +342,8 @@ Deno.test("a killed manager: the next call on any proxy rejects within 2 s, noth
   const pending = q.get();
   Deno.kill(m.pid!, "SIGKILL");
   await assertRejects(() => pending, ProcessError, "Lost the connection");
-  for (const call of [() => d.get("a"), () => q.get(), () => q.qsize(), () => m.dict()]) {
+  const calls = [() => d.get("a"), () => q.get(), () => q.qsize(), () => q.put(1), () => m.dict()];
+  for (const call of calls) {
     const t0 = performance.now();
     await assertRejects(call, ProcessError);
     assert(performance.now() - t0 < 2000);
