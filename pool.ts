@@ -95,6 +95,12 @@ interface Task {
   message: TaskMessage;
   resolve(values: unknown[]): void;
   reject(err: unknown): void;
+  /**
+   * Its arguments hold handles (queues, locks, pipes, proxies): it may wait
+   * on another task, so it runs as in Python's pool, on a worker with
+   * nothing else, and nothing queues behind it there.
+   */
+  exclusive?: boolean;
 }
 
 interface Slot {
@@ -102,6 +108,8 @@ interface Slot {
   conn: Connection;
   inflight: Map<number, Task>;
   sent: number;
+  /** It runs an exclusive task (see {@link Task.exclusive}). */
+  exclusive: boolean;
 }
 
 /** Tasks a worker holds at once: one running, the rest waiting there (cheaper per task). */
@@ -133,6 +141,10 @@ export class Pool {
   #live = 0;
   #refs = new WeakMap<AnyFn, TargetRef>();
   #dispatchScheduled = false;
+  // Tasks whose arguments hold handles are packed (async) in submission
+  // order, and tasks submitted meanwhile queue behind them.
+  #packing: Promise<void> = Promise.resolve();
+  #packs = 0;
   #idle: (() => void)[] = [];
 
   /**
@@ -206,7 +218,7 @@ export class Pool {
       permissions: o.permissions,
       runtimeArgs: o.runtimeArgs,
     });
-    const slot: Slot = { process, conn: mine, inflight: new Map(), sent: 0 };
+    const slot: Slot = { process, conn: mine, inflight: new Map(), sent: 0, exclusive: false };
     this.#live++;
     const starting = process.start().then(
       () => {
@@ -242,6 +254,7 @@ export class Pool {
       for (const r of msg.results) {
         const task = slot.inflight.get(r.id);
         slot.inflight.delete(r.id);
+        if (slot.inflight.size === 0) slot.exclusive = false;
         if (r.error) task?.reject(errorFromData(r.error));
         else task?.resolve(r.value!);
       }
@@ -309,7 +322,8 @@ export class Pool {
         limit === 0 ? Infinity : limit - slot.sent,
       );
       if (room <= 0 || this.#queue.length === 0) continue;
-      const batch = this.#queue.splice(0, room);
+      const batch = this.#take(slot, room);
+      if (batch.length === 0) continue;
       for (const t of batch) slot.inflight.set(t.id, t);
       slot.sent += batch.length;
       slot.conn.send({ tasks: batch.map((t) => t.message) }).catch((err) => {
@@ -318,6 +332,23 @@ export class Pool {
       });
     }
     if (this.#state === "close") this.#stopIdle();
+  }
+
+  /**
+   * Takes up to `room` tasks from the head of the queue for `slot`, in
+   * order: a run of ordinary tasks, or one exclusive task for a worker that
+   * holds nothing (which then holds nothing else while it runs).
+   */
+  #take(slot: Slot, room: number): Task[] {
+    if (slot.exclusive) return [];
+    if (this.#queue[0].exclusive) {
+      if (slot.inflight.size > 0) return [];
+      slot.exclusive = true;
+      return this.#queue.splice(0, 1);
+    }
+    let n = 0;
+    while (n < room && n < this.#queue.length && !this.#queue[n].exclusive) n++;
+    return this.#queue.splice(0, n);
   }
 
   /** After close(): workers with nothing left to do are told to stop. */
@@ -369,8 +400,14 @@ export class Pool {
       // Handles among the arguments travel as descriptors; most calls have
       // none. Tasks reach worker children by postMessage: memory is shared.
       const ctx = { sharedMemory: this.#options.startMethod === "worker" };
-      if (hasHandles(calls)) packHandles(calls, ctx).then(queue, task.reject);
-      else queue(calls);
+      if (!hasHandles(calls) && this.#packs === 0) return queue(calls);
+      task.exclusive = hasHandles(calls);
+      this.#packs++;
+      const packed = this.#packing.then(() => packHandles(calls, ctx));
+      this.#packing = packed.then(
+        (p) => queue(p),
+        (err) => task.reject(err),
+      ).finally(() => this.#packs--);
     });
   }
 

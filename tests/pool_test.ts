@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertInstanceOf, assertRejects, assertThrows } from "@std/assert";
-import { Pool, ProcessError, WorkerDiedError } from "../mod.ts";
+import { Pool, ProcessError, Queue, WorkerDiedError } from "../mod.ts";
 import {
   add,
   die,
@@ -8,9 +8,11 @@ import {
   init,
   pid,
   readInit,
+  readOne,
   slow,
   square,
   unserializable,
+  writeOne,
 } from "./fixtures/pool_targets.ts";
 import { testBoth } from "./_helpers.ts";
 
@@ -219,3 +221,18 @@ Deno.test("Pool: 100 worker deaths in a row leave no zombie, no socket and no ha
     assert(state === "", `worker ${p} is still there (state ${state})`);
   }
 });
+
+testBoth(
+  "tasks with handles run one at a time per worker, as in Python: readers submitted before their writers finish",
+  async (startMethod) => {
+    await using q = new Queue<number>();
+    await using pool = new Pool({ processes: 3, module, startMethod });
+    const results: Promise<unknown>[] = [];
+    for (let i = 0; i < 10; i++) {
+      results.push(pool.apply(readOne, [q]));
+      results.push(pool.apply(writeOne, [q, i]));
+    }
+    const got = (await Promise.all(results)).filter((v) => v !== undefined) as number[];
+    assertEquals(got.sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i));
+  },
+);
