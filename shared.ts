@@ -88,6 +88,7 @@ export abstract class SharedMemory {
   #core: SharedCore | undefined;
   #scratch: SharedCore | undefined;
   #lock: Lock | null;
+  #ownsLock = false;
   #length: number;
   /** The typecode. */
   readonly typecode: string;
@@ -114,6 +115,7 @@ export abstract class SharedMemory {
     const core = new SharedCore(typecode, length);
     if (init) core.setSlice(0, init);
     this.#lock = lockFor(what, options.lock);
+    this.#ownsLock = !(options.lock instanceof Lock);
     this.#length = length;
     this.#core = core;
     this.#link = new SyncLink(core);
@@ -170,10 +172,14 @@ export abstract class SharedMemory {
     });
   }
 
-  /** In the creating process: stops serving the memory to other processes. */
+  /**
+   * In the creating process: stops serving the memory (and the lock it
+   * made itself) to other processes.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     this.#link.release();
-    await this.#lock?.[Symbol.asyncDispose]();
+    // A lock it was given may guard other things: that one stays.
+    if (this.#ownsLock) await this.#lock?.[Symbol.asyncDispose]();
   }
 }
 

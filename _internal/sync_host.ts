@@ -158,7 +158,7 @@ export class SyncLink {
     return this.#ref;
   }
 
-  /** Calls the creator (with this process's owner number first where `owned`). */
+  /** Calls the creator, which runs the core for this process. */
   call(method: string, args: unknown[], signal?: AbortSignal): Promise<unknown> {
     return this.ref().call(method, args, { signal });
   }

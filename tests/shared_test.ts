@@ -1,7 +1,13 @@
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { Lock, Pool, Process, SharedArray, Value } from "../mod.ts";
-import { addMany, addUnder, prefixSums, writeKinds } from "./fixtures/sync_targets.ts";
-import { testBoth } from "./_helpers.ts";
+import {
+  addMany,
+  addUnder,
+  prefixSums,
+  takeAndRelease,
+  writeKinds,
+} from "./fixtures/sync_targets.ts";
+import { startChildren, testBoth } from "./_helpers.ts";
 
 const module = new URL("./fixtures/sync_targets.ts", import.meta.url).href;
 
@@ -25,11 +31,23 @@ Deno.test("Value: typecodes, initial values, wrapping adds, type errors", async 
   assertThrows(() => b.getLock(), TypeError, "created without one");
 });
 
-Deno.test("Value: the lock option takes a lock to share", async () => {
+Deno.test("Value: the lock option takes a lock to share, which outlives the value", async () => {
   await using lock = new Lock();
-  await using v = new Value("i", 0, { lock });
-  assertEquals(v.getLock(), lock);
-  assertEquals(await v.update((x) => (x as number) + 10), 10);
+  {
+    await using v = new Value("i", 0, { lock });
+    assertEquals(v.getLock(), lock);
+    assertEquals(await v.update((x) => (x as number) + 10), 10);
+    // The value travels, and its lock with it.
+    await using first = new Process({ target: addMany, args: [v, 1], module });
+    await first.start();
+    await first.join();
+    assertEquals(await v.get(), 11);
+  }
+  // Still served: it can be described for another process.
+  await using p = new Process({ target: takeAndRelease, args: [lock], module });
+  await p.start();
+  await p.join();
+  assertEquals(p.exitCode, 0);
 });
 
 Deno.test("SharedArray: size or items, slices, bounds", async () => {
@@ -72,13 +90,9 @@ testBoth(
 
 testBoth("Value.add() from 4 children and the parent loses no update", async (startMethod) => {
   await using counter = new Value("i", 0);
-  const children = Array.from(
-    { length: 4 },
-    () => new Process({ target: addMany, args: [counter, 500], module, startMethod }),
-  );
-  for (const p of children) await p.start();
+  await using children = await startChildren(4, addMany, [counter, 500], { module, startMethod });
   for (let i = 0; i < 500; i++) await counter.add(1);
-  for (const p of children) await p.join();
+  await children.join();
   assertEquals(await counter.get(), 2500);
 });
 

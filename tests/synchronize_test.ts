@@ -14,8 +14,10 @@ import {
   Value,
 } from "../mod.ts";
 import {
+  acquireReleased,
   barrierOutcome,
   barrierPasses,
+  conditionOver,
   conditionWaiter,
   holdForever,
   incrementMany,
@@ -24,7 +26,7 @@ import {
   takeAndRelease,
   waitEvent,
 } from "./fixtures/sync_targets.ts";
-import { denoRun, tempDir, testBoth } from "./_helpers.ts";
+import { denoRun, startChildren, tempDir, testBoth } from "./_helpers.ts";
 
 const module = new URL("./fixtures/sync_targets.ts", import.meta.url).href;
 
@@ -197,16 +199,11 @@ testBoth(
   "a counter incremented 10,000 times by each of 4 children under the lock ends at 40,000",
   async (startMethod) => {
     await using counter = new Value("i", 0);
-    const children = Array.from(
-      { length: 4 },
-      () =>
-        new Process({ target: incrementMany, args: [counter, 10_000, true], module, startMethod }),
-    );
-    for (const p of children) {
-      await p.start();
-    }
-    for (const p of children) await p.join();
-    assertEquals(children.map((p) => p.exitCode), [0, 0, 0, 0]);
+    await using children = await startChildren(4, incrementMany, [counter, 10_000, true], {
+      module,
+      startMethod,
+    });
+    assertEquals(await children.join(), [0, 0, 0, 0]);
     assertEquals(await counter.get(), 40_000);
   },
 );
@@ -215,15 +212,11 @@ testBoth(
   "without the lock the same increments are racy: never more than 40,000",
   async (startMethod) => {
     await using counter = new Value("i", 0, { lock: false });
-    const children = Array.from(
-      { length: 4 },
-      () =>
-        new Process({ target: incrementMany, args: [counter, 2_000, false], module, startMethod }),
-    );
-    for (const p of children) {
-      await p.start();
-    }
-    for (const p of children) await p.join();
+    await using children = await startChildren(4, incrementMany, [counter, 2_000, false], {
+      module,
+      startMethod,
+    });
+    await children.join();
     const total = await counter.get() as number;
     assert(total > 0 && total <= 8_000, `total ${total}`);
   },
@@ -268,13 +261,11 @@ testBoth("a Semaphore(2) lets at most 2 of 4 children in at once", async (startM
   await using sem = new Semaphore(2);
   await using inside = new Value("i", 0);
   await using peak = new Value("i", 0);
-  const children = Array.from(
-    { length: 4 },
-    () => new Process({ target: semaphoreUser, args: [sem, inside, peak], module, startMethod }),
-  );
-  for (const p of children) await p.start();
-  for (const p of children) await p.join();
-  assertEquals(children.map((p) => p.exitCode), [0, 0, 0, 0]);
+  await using children = await startChildren(4, semaphoreUser, [sem, inside, peak], {
+    module,
+    startMethod,
+  });
+  assertEquals(await children.join(), [0, 0, 0, 0]);
   assert(await peak.get() as number <= 2);
   assertEquals(await inside.get(), 0);
   assertEquals(await sem.getValue(), 2);
@@ -286,14 +277,10 @@ testBoth(
     await using cond = new Condition();
     await using ready = new Value("i", 0);
     await using woken = new Value("i", 0);
-    const children = Array.from(
-      { length: 3 },
-      () =>
-        new Process({ target: conditionWaiter, args: [cond, ready, woken], module, startMethod }),
-    );
-    for (const p of children) {
-      await p.start();
-    }
+    await using children = await startChildren(3, conditionWaiter, [cond, ready, woken], {
+      module,
+      startMethod,
+    });
     await until(async () => await ready.get() === 3);
     // Each child counted itself ready holding the lock: once the parent has
     // the lock, all three are inside wait().
@@ -302,9 +289,8 @@ testBoth(
     await new Promise((r) => setTimeout(r, 200));
     assertEquals(await woken.get(), 1);
     await cond.withLock(() => cond.notify(2));
-    for (const p of children) await p.join();
+    assertEquals(await children.join(), [0, 0, 0]);
     assertEquals(await woken.get(), 3);
-    assertEquals(children.map((p) => p.exitCode), [0, 0, 0]);
   },
 );
 
@@ -312,14 +298,13 @@ testBoth("Condition.notifyAll() wakes every waiting child", async (startMethod) 
   await using cond = new Condition();
   await using ready = new Value("i", 0);
   await using woken = new Value("i", 0);
-  const children = Array.from(
-    { length: 3 },
-    () => new Process({ target: conditionWaiter, args: [cond, ready, woken], module, startMethod }),
-  );
-  for (const p of children) await p.start();
+  await using children = await startChildren(3, conditionWaiter, [cond, ready, woken], {
+    module,
+    startMethod,
+  });
   await until(async () => await ready.get() === 3);
   await cond.withLock(() => cond.notifyAll());
-  for (const p of children) await p.join();
+  await children.join();
   assertEquals(await woken.get(), 3);
 });
 
@@ -351,15 +336,13 @@ testBoth(
 testBoth("1,000 passes of a 5-party barrier, one 0 index per pass", async (startMethod) => {
   await using barrier = new Barrier(5);
   await using zeros = new Value("i", 0);
-  const children = Array.from(
-    { length: 4 },
-    () => new Process({ target: barrierPasses, args: [barrier, 1000, zeros], module, startMethod }),
-  );
-  for (const p of children) await p.start();
+  await using children = await startChildren(4, barrierPasses, [barrier, 1000, zeros], {
+    module,
+    startMethod,
+  });
   let mine = 0;
   for (let i = 0; i < 1000; i++) if (await barrier.wait(20_000) === 0) mine++;
-  for (const p of children) await p.join();
-  assertEquals(children.map((p) => p.exitCode), [0, 0, 0, 0]);
+  assertEquals(await children.join(), [0, 0, 0, 0]);
   assertEquals(await zeros.get() as number + mine, 1000);
 });
 
@@ -369,15 +352,12 @@ testBoth(
     let actions = 0;
     await using barrier = new Barrier(3, { action: () => actions++ });
     await using zeros = new Value("i", 0);
-    const children = Array.from(
-      { length: 2 },
-      () => new Process({ target: barrierPasses, args: [barrier, 20, zeros], module, startMethod }),
-    );
-    for (const p of children) {
-      await p.start();
-    }
+    await using children = await startChildren(2, barrierPasses, [barrier, 20, zeros], {
+      module,
+      startMethod,
+    });
     for (let i = 0; i < 20; i++) await barrier.wait(20_000);
-    for (const p of children) await p.join();
+    await children.join();
     assertEquals(actions, 20);
   },
 );
@@ -385,13 +365,13 @@ testBoth(
 testBoth("aborting a barrier fails the children waiting on it", async (startMethod) => {
   await using barrier = new Barrier(3);
   await using out = new SharedArray("i", 2);
-  const children = [0, 1].map((slot) =>
-    new Process({ target: barrierOutcome, args: [barrier, out, slot], module, startMethod })
-  );
-  for (const p of children) await p.start();
+  await using children = await startChildren(2, barrierOutcome, (slot) => [barrier, out, slot], {
+    module,
+    startMethod,
+  });
   await until(async () => await barrier.nWaiting() === 2);
   await barrier.abort();
-  for (const p of children) await p.join();
+  await children.join();
   assertEquals(await out.slice(), [2, 2]);
 });
 
@@ -405,5 +385,39 @@ testBoth(
     const left = [];
     for await (const e of Deno.readDir(tmp.path)) left.push(e.name);
     assertEquals(left, []);
+  },
+);
+
+testBoth(
+  "a Condition over a lock received from another process: shared memory or a clear TypeError",
+  async (startMethod) => {
+    await using lock = new Lock();
+    await using out = new SharedArray("i", 1);
+    await using p = new Process({ target: conditionOver, args: [lock, out], module, startMethod });
+    await p.start();
+    await p.join();
+    // A worker child shares the lock's memory; a subprocess child cannot.
+    assertEquals(await out.get(0), startMethod === "worker" ? 1 : 2);
+  },
+);
+
+testBoth(
+  "a lock its creator disposed of: a subprocess child gets a clear ProcessError",
+  async (startMethod) => {
+    const lock = new Lock();
+    await using go = new Event();
+    await using out = new SharedArray("i", 1);
+    await using p = new Process({
+      target: acquireReleased,
+      args: [lock, go, out],
+      module,
+      startMethod,
+    });
+    await p.start();
+    await lock[Symbol.asyncDispose]();
+    await go.set();
+    await p.join();
+    // A worker child still holds the memory itself, so the lock still works there.
+    assertEquals(await out.get(0), startMethod === "worker" ? 2 : 1);
   },
 );
