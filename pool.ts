@@ -400,8 +400,9 @@ export class Pool {
       // Handles among the arguments travel as descriptors; most calls have
       // none. Tasks reach worker children by postMessage: memory is shared.
       const ctx = { sharedMemory: this.#options.startMethod === "worker" };
-      if (!hasHandles(calls) && this.#packs === 0) return queue(calls);
-      task.exclusive = hasHandles(calls);
+      const handles = hasHandles(calls);
+      if (!handles && this.#packs === 0) return queue(calls);
+      task.exclusive = handles;
       this.#packs++;
       const packed = this.#packing.then(() => packHandles(calls, ctx));
       this.#packing = packed.then(

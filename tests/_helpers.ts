@@ -1,7 +1,7 @@
 // Shared test helpers: run a behaviour test once per start method, find the
 // fixtures, and make children resolve modules the way this test run does.
 import { setRuntimeArgs } from "../context.ts";
-import type { StartMethod } from "../process.ts";
+import { Process, type StartMethod } from "../process.ts";
 
 /** The start methods every behaviour test runs under. */
 export const START_METHODS: readonly StartMethod[] = ["subprocess", "worker"];
@@ -12,6 +12,87 @@ export const TARGETS: string = new URL("./fixtures/targets.ts", import.meta.url)
 /** Path of a fixture file. */
 export function fixturePath(name: string): string {
   return new URL(`./fixtures/${name}`, import.meta.url).pathname;
+}
+
+/** A fixture program started with piped stdout, and the first line it printed. */
+export interface Started {
+  child: Deno.ChildProcess;
+  line: string;
+  /** What it printed after that line, read along with it. */
+  more: string;
+  /** The rest of its stdout: cancel it once done. */
+  stdout: ReadableStreamDefaultReader<string>;
+}
+
+/**
+ * Starts `deno run -A <fixture> ...args` (stderr inherited) and resolves
+ * once it has printed its first line.
+ */
+export async function startFixture(name: string, args: string[] = []): Promise<Started> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", fixturePath(name), ...args],
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let line = "";
+  while (!line.includes("\n")) {
+    const { value, done } = await stdout.read();
+    if (done) break;
+    line += value;
+  }
+  const at = line.indexOf("\n");
+  return {
+    child,
+    line: line.slice(0, at < 0 ? line.length : at),
+    more: line.slice(at + 1),
+    stdout,
+  };
+}
+
+/** Children started together: join them all, or dispose of them (terminating any still running). */
+export interface Children extends AsyncDisposable {
+  readonly procs: Process[];
+  /** Joins every child; resolves their exit codes, in order. */
+  join(): Promise<(number | null)[]>;
+}
+
+/**
+ * Starts `n` children running `target`, each with `args` (or `args(i)`),
+ * from `module`, on `startMethod`.
+ */
+export async function startChildren(
+  n: number,
+  // deno-lint-ignore no-explicit-any
+  target: (...args: any[]) => unknown,
+  args: unknown[] | ((i: number) => unknown[]),
+  options: { module: string; startMethod: StartMethod },
+): Promise<Children> {
+  const procs = Array.from({ length: n }, (_, i) =>
+    new Process({
+      target,
+      args: typeof args === "function" ? args(i) : args,
+      module: options.module,
+      startMethod: options.startMethod,
+    }));
+  const children: Children = {
+    procs,
+    async join() {
+      for (const p of procs) await p.join();
+      return procs.map((p) => p.exitCode);
+    },
+    async [Symbol.asyncDispose]() {
+      for (const p of procs) await p[Symbol.asyncDispose]();
+    },
+  };
+  try {
+    for (const p of procs) await p.start();
+  } catch (err) {
+    await children[Symbol.asyncDispose]();
+    throw err;
+  }
+  return children;
 }
 
 // Offline, the suite runs under --import-map=.ci/std/import_map.json; a

@@ -17,7 +17,7 @@ import {
   wait,
 } from "../mod.ts";
 import { echo, sink, source } from "./fixtures/pipe_targets.ts";
-import { denoRun, fixturePath, testBoth } from "./_helpers.ts";
+import { denoRun, fixturePath, startFixture, testBoth } from "./_helpers.ts";
 
 const module = new URL("./fixtures/pipe_targets.ts", import.meta.url).href;
 
@@ -227,14 +227,11 @@ Deno.test("Listener: a client that stalls or sends garbage does not stop others"
 });
 
 Deno.test("Listener and Client between two separate deno run processes", async () => {
-  const server = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", fixturePath("listener_main.ts"), "server", "s3cret"],
-    stdout: "piped",
-  }).spawn();
-  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("\n")) out += (await lines.read()).value ?? "";
-  const port = /port (\d+)/.exec(out)![1];
+  const { child: server, line, more, stdout: lines } = await startFixture("listener_main.ts", [
+    "server",
+    "s3cret",
+  ]);
+  const port = /port (\d+)/.exec(line)![1];
   const good = await denoRun([fixturePath("listener_main.ts"), "client", port, "s3cret"]);
   assertEquals(good.stdout.trim(), "echo hello");
   const bad = await denoRun([fixturePath("listener_main.ts"), "client", port, "wrong"]);
@@ -243,6 +240,7 @@ Deno.test("Listener and Client between two separate deno run processes", async (
     const again = await denoRun([fixturePath("listener_main.ts"), "client", port, "s3cret"]);
     assertEquals(again.stdout.trim(), "echo hello");
   }
+  let out = more;
   while (true) {
     const { value, done } = await lines.read();
     if (done) break;

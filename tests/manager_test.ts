@@ -31,7 +31,7 @@ import {
   useCounter,
   writer,
 } from "./fixtures/manager_targets.ts";
-import { denoRun, fixturePath, pidAlive, testBoth } from "./_helpers.ts";
+import { denoRun, fixturePath, pidAlive, startFixture, testBoth } from "./_helpers.ts";
 import { frameOf } from "../_internal/framing.ts";
 import { connectAuthed } from "../_internal/transport.ts";
 import { encodeSync } from "../_internal/wire.ts";
@@ -442,20 +442,8 @@ Deno.test("a remote manager on TCP is reached by a separate deno run process wit
 });
 
 Deno.test("serveForever() in another process: connect, use, shut down remotely; it exits 0", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", fixturePath("manager_serve_main.ts")],
-    stdout: "piped",
-    stderr: "inherit",
-    stdin: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let line = "";
-  while (!line.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    line += value;
-  }
-  reader.cancel();
+  const { child, line, stdout } = await startFixture("manager_serve_main.ts");
+  await stdout.cancel();
   const address = JSON.parse(line);
   const m = new CounterManager({ address, authkey: "forever" });
   await m.connect();
@@ -467,23 +455,13 @@ Deno.test("serveForever() in another process: connect, use, shut down remotely; 
 
 for (const how of ["killed", "ending without shutdown()"]) {
   Deno.test(`the owner ${how}: its manager exits and leaves no socket`, async () => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", fixturePath("manager_owner_main.ts"), how === "killed" ? "" : "return"],
-      stdout: "piped",
-      stderr: "inherit",
-      stdin: "null",
-    }).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let line = "";
-    while (!line.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      line += value;
-    }
+    const { child, line, stdout } = await startFixture("manager_owner_main.ts", [
+      how === "killed" ? "" : "return",
+    ]);
     const { pid, path } = JSON.parse(line);
     if (how === "killed") child.kill("SIGKILL");
     await child.status;
-    await reader.cancel();
+    await stdout.cancel();
     assert(await eventually(() => !pidAlive(pid)), "manager process left");
     assert(await eventually(() => !exists(path.replace(/\/[^/]*$/, ""))), "socket directory left");
   });

@@ -3,7 +3,15 @@
 // a simulated compiled binary, stderr, and runtime flags.
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { delay } from "@std/async";
-import { denoRun, fixturePath, pidAlive, START_METHODS, tempDir, testBoth } from "./_helpers.ts";
+import {
+  denoRun,
+  fixturePath,
+  pidAlive,
+  START_METHODS,
+  startFixture,
+  tempDir,
+  testBoth,
+} from "./_helpers.ts";
 
 Deno.test("a program that starts processes from top-level await works", async () => {
   const { code, stdout, stderr } = await denoRun([
@@ -57,18 +65,10 @@ async function killParentOfChild(
   method: string,
   daemon: string,
 ): Promise<number> {
-  const parent = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", fixturePath("orphan_parent.ts"), method, daemon],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
+  const { child: parent, line: text, stdout: reader } = await startFixture("orphan_parent.ts", [
+    method,
+    daemon,
+  ]);
   const pid = Number(/child (\d+)/.exec(text)?.[1]);
   parent.kill("SIGKILL");
   await parent.status;
