@@ -19,9 +19,9 @@
  */
 
 import { Process, type ProcessOptions, type StartMethod } from "./process.ts";
-import { state } from "./_internal/state.ts";
+import { state } from "./_internal/base/state.ts";
 
-export { AuthenticationError, ProcessError, RemoteError } from "./_internal/errors.ts";
+export { AuthenticationError, ProcessError, RemoteError } from "./_internal/base/errors.ts";
 export type { StartMethod } from "./process.ts";
 
 const METHODS: readonly StartMethod[] = ["subprocess", "worker"];

@@ -25,33 +25,25 @@
  * @module
  */
 
-import { CLOSED, SocketChannel } from "./_internal/channel.ts";
-import { ProcessError } from "./_internal/errors.ts";
-import { type Descriptor, hasHandles, packHandles, revive } from "./_internal/handles.ts";
-import { registryRef } from "./_internal/manager_hook.ts";
-import { ObjectProxy } from "./_internal/manager_proxies.ts";
-import {
-  managerMain,
-  serve,
-  type Served,
-  type TypeSpec,
-  typeSpec,
-} from "./_internal/manager_server.ts";
-import { closeClient, setHostAuthkey } from "./_internal/object_client.ts";
-import type { ObjectRef } from "./_internal/objects.ts";
-import { state } from "./_internal/state.ts";
-import { type Address, connectAuthed } from "./_internal/transport.ts";
+import { CLOSED, SocketChannel } from "./_internal/transport/channel.ts";
+import { ProcessError } from "./_internal/base/errors.ts";
+import { type Descriptor, hasHandles, packHandles, revive } from "./_internal/hub/handles.ts";
+import { registryRef } from "./_internal/manager/refcount.ts";
+import { ObjectProxy } from "./manager/proxies.ts";
+import { managerMain, serveManager } from "./manager/_main.ts";
+import { type Served, type TypeSpec, typeSpec } from "./_internal/manager/server.ts";
+import { closeClient, setHostAuthkey } from "./_internal/hub/client.ts";
+import type { ObjectRef } from "./_internal/hub/protocol.ts";
+import { state } from "./_internal/base/state.ts";
+import { type Address, toAddress, toAuthkey } from "./_internal/transport/address.ts";
+import { connectAuthed } from "./_internal/transport/sockets.ts";
 import { Process } from "./process.ts";
 import { type JoinableQueue, Queue } from "./queue.ts";
-import type {
-  Barrier,
-  BoundedSemaphore,
-  Condition,
-  Event,
-  Lock,
-  RLock,
-  Semaphore,
-} from "./synchronize.ts";
+import type { Barrier } from "./synchronize/barrier.ts";
+import type { BoundedSemaphore, Semaphore } from "./synchronize/semaphore.ts";
+import type { Condition } from "./synchronize/condition.ts";
+import type { Event } from "./synchronize/event.ts";
+import type { Lock, RLock } from "./synchronize/lock.ts";
 import {
   ArrayProxy,
   BaseProxy,
@@ -59,13 +51,13 @@ import {
   ListProxy,
   NamespaceProxy,
   ValueProxy,
-} from "./_internal/manager_proxies.ts";
-import type { DictKey } from "./_internal/manager_cores.ts";
+} from "./manager/proxies.ts";
+import type { DictKey } from "./_internal/manager/holdings.ts";
 
 export { ArrayProxy, BaseProxy, DictProxy, ListProxy, NamespaceProxy, ObjectProxy, ValueProxy };
 export type { DictKey };
 
-const SERVER_MODULE = new URL("./_internal/manager_server.ts", import.meta.url).href;
+const SERVER_MODULE = new URL("./manager/_main.ts", import.meta.url).href;
 
 /** Where a manager listens: a TCP host and port, or a Unix socket path. */
 export type ManagerAddress =
@@ -123,19 +115,8 @@ function typesOf(cls: object | null): Map<string, TypeSpec> {
   return new Map();
 }
 
-function toKey(key: Uint8Array | string | undefined): Uint8Array | undefined {
-  return typeof key === "string" ? new TextEncoder().encode(key) : key;
-}
-
-function toAddress(a: ManagerOptions["address"]): Address | undefined {
-  if (!a) return undefined;
-  if ("path" in a) return { transport: "unix", path: a.path };
-  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) {
-    throw new RangeError(
-      `Cannot use manager address: 'port' must be an integer from 0 to 65535, received ${a.port}`,
-    );
-  }
-  return { transport: "tcp", hostname: a.hostname ?? "127.0.0.1", port: a.port };
+function managerAddress(a: ManagerOptions["address"]): Address | undefined {
+  return a && toAddress(a, "use manager address");
 }
 
 /**
@@ -205,9 +186,9 @@ export class BaseManager {
    * @throws {RangeError} When the address's port is out of range.
    */
   constructor(options: ManagerOptions = {}) {
-    toAddress(options.address);
+    managerAddress(options.address);
     this.#options = options;
-    this.#authkey = toKey(options.authkey) ?? state().authkey;
+    this.#authkey = options.authkey === undefined ? state().authkey : toAuthkey(options.authkey);
   }
 
   /** The key clients prove. */
@@ -265,7 +246,7 @@ export class BaseManager {
   async start(): Promise<void> {
     this.#guard("start manager", "initial");
     this.#lifecycle = "starting";
-    const address = toAddress(this.#options.address);
+    const address = managerAddress(this.#options.address);
     if (address?.transport === "unix") {
       this.#lifecycle = "initial";
       throw new TypeError(
@@ -330,7 +311,7 @@ export class BaseManager {
    */
   async connect(): Promise<void> {
     this.#guard("connect to manager", "initial");
-    const address = toAddress(this.#options.address);
+    const address = managerAddress(this.#options.address);
     if (!address) throw new TypeError("Cannot connect to manager: 'address' is required");
     const authed = await connectAuthed(address, this.#authkey, 10_000);
     const channel = new SocketChannel(authed);
@@ -367,8 +348,8 @@ export class BaseManager {
     }
     let served: Served;
     try {
-      served = await serve({
-        address: toAddress(this.#options.address),
+      served = await serveManager({
+        address: managerAddress(this.#options.address),
         authkey: this.#options.authkey === undefined ? undefined : this.#authkey,
         types: this.#types(true),
       });

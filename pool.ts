@@ -24,19 +24,21 @@
  * @module
  */
 
-import { AsyncResult } from "./_internal/async_result.ts";
-import { type AnyFn, fingerprint, type TargetRef } from "./_internal/child.ts";
-import { ProcessError } from "./_internal/errors.ts";
-import { hasHandles, packHandles } from "./_internal/handles.ts";
-import type { TaskMessage } from "./_internal/pool_worker.ts";
-import { state } from "./_internal/state.ts";
-import { type ErrorData, errorFromData } from "./_internal/wire.ts";
-import { type Connection, EOFError, Pipe } from "./connection.ts";
+import { AsyncResult } from "./pool/async_result.ts";
+import { type AnyFn, fingerprint, type TargetRef } from "./_internal/process/target.ts";
+import { ProcessError } from "./_internal/base/errors.ts";
+import { hasHandles, packHandles } from "./_internal/hub/handles.ts";
+import type { TaskMessage } from "./_internal/pool/worker.ts";
+import { state } from "./_internal/base/state.ts";
+import { type ErrorData, errorFromData } from "./_internal/wire/error_data.ts";
+import type { Connection } from "./connection/connection.ts";
+import { EOFError } from "./_internal/base/errors.ts";
+import { Pipe } from "./connection.ts";
 import { cpuCount, type Permissions, Process, type StartMethod, type Target } from "./process.ts";
 
-export { AsyncResult } from "./_internal/async_result.ts";
+export { AsyncResult } from "./pool/async_result.ts";
 
-const WORKER_MODULE = new URL("./_internal/pool_worker.ts", import.meta.url).href;
+const WORKER_MODULE = new URL("./_internal/pool/worker.ts", import.meta.url).href;
 
 /**
  * A pool worker died while it held tasks: each of them fails with this,
@@ -625,4 +627,4 @@ export class Pool {
 }
 
 // The worker target, referenced so the child finds it by name and source.
-import { poolWorker as poolWorkerTarget } from "./_internal/pool_worker.ts";
+import { poolWorker as poolWorkerTarget } from "./_internal/pool/worker.ts";

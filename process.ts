@@ -25,19 +25,21 @@
  * @module
  */
 
-import "./_internal/child.ts";
-import { CURRENT_SPEC, PROCESS_BRAND } from "./_internal/child.ts";
-import { ProcessError } from "./_internal/errors.ts";
-import { validateOptions } from "./_internal/process_options.ts";
-import { packHandles } from "./_internal/handles.ts";
-import type { Popen } from "./_internal/popen.ts";
-import { launchSubprocess } from "./_internal/popen_subprocess.ts";
-import { launchWorker } from "./_internal/popen_worker.ts";
-import { fingerprint, type Permissions, type TaskSpec } from "./_internal/spawn.ts";
-import { type ChildHandle, type StartMethod, state } from "./_internal/state.ts";
+import "./_internal/process/child.ts";
+import { CURRENT_SPEC, PROCESS_BRAND } from "./_internal/base/symbols.ts";
+import { ProcessError } from "./_internal/base/errors.ts";
+import { validateOptions } from "./_internal/process/options.ts";
+import { packHandles } from "./_internal/hub/handles.ts";
+import type { Popen } from "./_internal/process/popen.ts";
+import { launchSubprocess } from "./_internal/process/popen_subprocess.ts";
+import { launchWorker } from "./_internal/process/popen_worker.ts";
+import { fingerprint } from "./_internal/process/target.ts";
+import type { Permissions } from "./_internal/process/permissions.ts";
+import type { TaskSpec } from "./_internal/process/task_spec.ts";
+import { type ChildHandle, type StartMethod, state } from "./_internal/base/state.ts";
 
-export type { Permissions, PermissionsObject } from "./_internal/spawn.ts";
-export type { StartMethod } from "./_internal/state.ts";
+export type { Permissions, PermissionsObject } from "./_internal/process/permissions.ts";
+export type { StartMethod } from "./_internal/base/state.ts";
 
 /** A function a child can run: exported from a module, arguments cloneable. */
 // deno-lint-ignore no-explicit-any

@@ -30,13 +30,15 @@
  * @module
  */
 
-import { QueueClosedError } from "./_internal/errors.ts";
-import { type Descriptor, registerReviver, TO_DESCRIPTOR } from "./_internal/handles.ts";
-import { LocalRef, type ObjectRef, refFor } from "./_internal/objects.ts";
-import { QueueCore } from "./_internal/queue_core.ts";
-import { surelyCloneable } from "./_internal/wire.ts";
+import { QueueClosedError } from "./_internal/base/errors.ts";
+import { type Descriptor, registerReviver } from "./_internal/hub/handles.ts";
+import { TO_DESCRIPTOR } from "./_internal/base/symbols.ts";
+import { LocalRef, refFor } from "./_internal/hub/refs.ts";
+import type { ObjectRef } from "./_internal/hub/protocol.ts";
+import { QueueCore } from "./_internal/primitives/queue_core.ts";
+import { surelyCloneable } from "./_internal/wire/codec.ts";
 
-export { QueueClosedError, QueueEmptyError, QueueFullError } from "./_internal/errors.ts";
+export { QueueClosedError, QueueEmptyError, QueueFullError } from "./_internal/base/errors.ts";
 
 /** Options of {@link Queue.put}. */
 export interface PutOptions {

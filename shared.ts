@@ -40,11 +40,11 @@ import {
   packHandles,
   registerReviver,
   reviveHandles,
-  TO_DESCRIPTOR,
-} from "./_internal/handles.ts";
-import { type Item, SharedCore } from "./_internal/shared_core.ts";
-import { linkFrom, SyncLink } from "./_internal/sync_host.ts";
-import { Lock, RLock } from "./synchronize.ts";
+} from "./_internal/hub/handles.ts";
+import { TO_DESCRIPTOR } from "./_internal/base/symbols.ts";
+import { type Item, SharedCore } from "./_internal/primitives/shared_core.ts";
+import { linkFrom, SyncLink } from "./_internal/primitives/sync_link.ts";
+import { Lock, RLock } from "./synchronize/lock.ts";
 
 export type { Item };
 

@@ -4,7 +4,8 @@
 
 import { Process, type StartMethod } from "../process.ts";
 import { SharedArray, Value } from "../shared.ts";
-import { Barrier, Lock } from "../synchronize.ts";
+import { Barrier } from "../synchronize/barrier.ts";
+import { Lock } from "../synchronize/lock.ts";
 
 /** What a sample measures. */
 export type Mode = "uncontended" | "contended" | "counter";

@@ -2,7 +2,9 @@
 // side-by-side script (pipe_bandwidth.ts). Children import this module for
 // their target, so it starts nothing at its top level.
 
-import { type Connection, EOFError, Pipe } from "../connection.ts";
+import type { Connection } from "../connection/connection.ts";
+import { EOFError } from "../_internal/base/errors.ts";
+import { Pipe } from "../connection.ts";
 import { Process, type StartMethod } from "../process.ts";
 import { unsuppressed, watchdog } from "./_report.ts";
 

@@ -3,7 +3,7 @@
 // module doc quotes): JSON, `node:v8`'s serializer, `structuredClone`.
 
 import { deserialize, serialize } from "node:v8";
-import { decode, encode, encodeSync, loadV8 } from "../_internal/wire.ts";
+import { decode, encode, encodeSync, loadV8 } from "../_internal/wire/codec.ts";
 
 // Loaded up front so encodeSync takes the v8 path at once for typed arrays;
 // the cost of loading it is the "child start" group below.

@@ -1,9 +1,10 @@
 // The hub's socket: authkey challenge both ways, and misbehaving peers that
 // lose their own connection only, on both transports.
 import { assertEquals, assertRejects } from "@std/assert";
-import { acquireHub } from "../_internal/hub.ts";
-import { state } from "../_internal/state.ts";
-import { type Address, connectAuthed, connectTo, listen } from "../_internal/transport.ts";
+import { acquireHub } from "../_internal/hub/hub.ts";
+import { state } from "../_internal/base/state.ts";
+import type { Address } from "../_internal/transport/address.ts";
+import { connectAuthed, connectTo, listen } from "../_internal/transport/sockets.ts";
 import { AuthenticationError, Process } from "../mod.ts";
 import { noop } from "./fixtures/targets.ts";
 import { TARGETS as module } from "./_helpers.ts";

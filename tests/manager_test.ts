@@ -32,9 +32,9 @@ import {
   writer,
 } from "./fixtures/manager_targets.ts";
 import { denoRun, fixturePath, pidAlive, startFixture, testBoth } from "./_helpers.ts";
-import { frameOf } from "../_internal/framing.ts";
-import { connectAuthed } from "../_internal/transport.ts";
-import { encodeSync } from "../_internal/wire.ts";
+import { frameOf } from "../_internal/wire/framing.ts";
+import { connectAuthed } from "../_internal/transport/sockets.ts";
+import { encodeSync } from "../_internal/wire/codec.ts";
 
 const module = new URL("./fixtures/manager_targets.ts", import.meta.url).href;
 

@@ -1,8 +1,9 @@
 // The wire format: structured-clone round trips on both encodings, errors as
 // data, and frames that are bounded and never merge.
 import { assertEquals, assertInstanceOf, assertRejects, assertStrictEquals } from "@std/assert";
-import { decodeAsync, encode, errorFromData, errorToData } from "../_internal/wire.ts";
-import { FrameError, frameOf, FrameReader } from "../_internal/framing.ts";
+import { decodeAsync, encode } from "../_internal/wire/codec.ts";
+import { errorFromData, errorToData } from "../_internal/wire/error_data.ts";
+import { FrameError, frameOf, FrameReader } from "../_internal/wire/framing.ts";
 import { ProcessError, RemoteError } from "../mod.ts";
 
 async function roundTrip<T>(value: T): Promise<T> {
@@ -122,7 +123,7 @@ Deno.test("a frame over the bound is refused before anything is allocated", asyn
 });
 
 Deno.test("the authkey challenge's HMAC-SHA256 matches WebCrypto's", async () => {
-  const { hmacSha256, sha256 } = await import("../_internal/sha256.ts");
+  const { hmacSha256, sha256 } = await import("../_internal/transport/sha256.ts");
   const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   assertEquals(
     hex(sha256(new TextEncoder().encode("abc"))),

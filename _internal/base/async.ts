@@ -1,0 +1,101 @@
+/**
+ * The one timer and abort helper. Every wait with a timeout races its
+ * promise against a timer here ({@link raceTimer}), and every abort
+ * listener is added and removed here ({@link onAbort}, {@link abortable}),
+ * so that no timer outlives its wait and no listener outlives its call.
+ *
+ * @module
+ */
+
+import { ProcessError } from "./errors.ts";
+
+/** How {@link raceTimer}'s timer treats the process. */
+export interface TimerOptions {
+  /**
+   * Whether the timer leaves the process free to exit: a guard the library
+   * sets for itself (a start, a handshake) must not keep a program alive,
+   * while a user's `join(timeout)` must.
+   * @default {false}
+   */
+  unref?: boolean;
+}
+
+/**
+ * Settles as `p` does, or, when `ms` pass first, as `onTimeout` does (its
+ * value, or what it throws). Without `ms` it is `p` itself. The timer is
+ * cleared as soon as either settles.
+ */
+export function raceTimer<T, U = never>(
+  p: Promise<T>,
+  ms: number | undefined,
+  onTimeout: () => U,
+  options: TimerOptions = {},
+): Promise<T | U> {
+  if (ms === undefined) return p;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<U>((resolve, reject) => {
+    timer = setTimeout(() => {
+      try {
+        resolve(onTimeout());
+      } catch (err) {
+        reject(err);
+      }
+    }, ms);
+    if (options.unref) Deno.unrefTimer(timer);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Rejects with a {@link ProcessError} of `message()` after `ms` unless `p`
+ * settled first; the timer never keeps the process alive.
+ */
+export function withTimeout<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
+  return raceTimer(p, ms, () => {
+    throw new ProcessError(message());
+  }, { unref: true });
+}
+
+/** A promise of `ms` milliseconds. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const NOOP = () => {};
+
+/**
+ * Calls `fn` with the signal's reason once it aborts (at once when it
+ * already has); returns the function that removes the listener.
+ */
+export function onAbort(
+  signal: AbortSignal | undefined,
+  fn: (reason: unknown) => void,
+): () => void {
+  if (!signal) return NOOP;
+  if (signal.aborted) {
+    fn(signal.reason);
+    return NOOP;
+  }
+  const listener = () => fn(signal.reason);
+  signal.addEventListener("abort", listener, { once: true });
+  return () => signal.removeEventListener("abort", listener);
+}
+
+/**
+ * Settles as `p` does, or rejects with the signal's reason when it aborts
+ * first; the listener is removed either way.
+ */
+export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const off = onAbort(signal, reject);
+    p.then((v) => {
+      off();
+      resolve(v);
+    }, (e) => {
+      off();
+      reject(e);
+    });
+  });
+}

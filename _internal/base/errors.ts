@@ -1,0 +1,199 @@
+/**
+ * Error classes shared by every layer. They live here, below everything, so
+ * that every layer can raise them; the public modules re-export them
+ * (`context.ts` the general ones, `queue.ts` the queue's, `connection.ts`
+ * `EOFError`, `pool.ts` `WorkerDiedError`, `synchronize.ts`
+ * `BrokenBarrierError`).
+ *
+ * @module
+ */
+
+/**
+ * Base class of the errors this library raises for its own reasons, as
+ * Python's `multiprocessing.ProcessError` is.
+ *
+ * @example Catch any library error
+ * ```ts
+ * import { ProcessError } from "./errors.ts";
+ * import { assert } from "@std/assert";
+ *
+ * const err = new ProcessError("Cannot start process: it was already started");
+ * assert(err instanceof Error);
+ * ```
+ */
+export class ProcessError extends Error {
+  /**
+   * Creates an error with a message and an optional cause.
+   *
+   * @param message What went wrong.
+   * @param options The standard error options (`cause`).
+   */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Raised when the HMAC challenge between two endpoints fails: the other side
+ * holds a different authkey, or is not speaking this protocol.
+ *
+ * @example
+ * ```ts
+ * import { AuthenticationError, ProcessError } from "./errors.ts";
+ * import { assert } from "@std/assert";
+ *
+ * assert(new AuthenticationError("digest received was wrong") instanceof ProcessError);
+ * ```
+ */
+export class AuthenticationError extends ProcessError {}
+
+/**
+ * An error that was thrown in another process or worker and crossed as data.
+ * `remoteName` is the class name it had there; `stack` is the remote stack.
+ * Built-in error classes (TypeError, RangeError, …) are rebuilt as themselves
+ * instead.
+ *
+ * @example
+ * ```ts
+ * import { RemoteError } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const err = new RemoteError("ValueError", "bad value");
+ * assertEquals(err.remoteName, "ValueError");
+ * assertEquals(err.message, "bad value");
+ * ```
+ */
+export class RemoteError extends ProcessError {
+  /** The name of the error's class where it was thrown. */
+  readonly remoteName: string;
+
+  /**
+   * Creates a remote error.
+   *
+   * @param remoteName The class name the error had where it was thrown.
+   * @param message Its message.
+   * @param options The standard error options (`cause`).
+   */
+  constructor(remoteName: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.remoteName = remoteName;
+  }
+}
+
+/**
+ * A non-blocking or timed `get` found the queue empty (Python's
+ * `queue.Empty`).
+ *
+ * @example
+ * ```ts
+ * import { QueueEmptyError } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(new QueueEmptyError().name, "QueueEmptyError");
+ * ```
+ */
+export class QueueEmptyError extends ProcessError {
+  /** Creates the error. */
+  constructor(message = "Cannot get from queue: it is empty") {
+    super(message);
+  }
+}
+
+/**
+ * A non-blocking or timed `put` found the queue full (Python's
+ * `queue.Full`).
+ *
+ * @example
+ * ```ts
+ * import { QueueFullError } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(new QueueFullError().name, "QueueFullError");
+ * ```
+ */
+export class QueueFullError extends ProcessError {
+  /** Creates the error. */
+  constructor(message = "Cannot put to queue: it is full") {
+    super(message);
+  }
+}
+
+/**
+ * The queue is closed: a `put` after `close()` rejects with it (carrying the
+ * item that was not put), and a `get` once it is closed and drained.
+ *
+ * @example
+ * ```ts
+ * import { QueueClosedError } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const err = new QueueClosedError("Cannot put to queue: it is closed", 42);
+ * assertEquals(err.item, 42);
+ * ```
+ */
+export class QueueClosedError extends ProcessError {
+  /** The item that was not put, for a rejected `put`. */
+  item?: unknown;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What was refused.
+   * @param item The item that was not put.
+   */
+  constructor(message = "Cannot use queue: it is closed", item?: unknown) {
+    super(message);
+    if (item !== undefined) this.item = item;
+  }
+}
+
+/**
+ * A barrier was broken (aborted, reset, timed out, or its action threw)
+ * while a party waited on it, or is broken when one arrives (Python's
+ * `threading.BrokenBarrierError`).
+ *
+ * @example
+ * ```ts
+ * import { BrokenBarrierError, ProcessError } from "./errors.ts";
+ * import { assert } from "@std/assert";
+ *
+ * assert(new BrokenBarrierError() instanceof ProcessError);
+ * ```
+ */
+export class BrokenBarrierError extends ProcessError {
+  /** Creates the error. */
+  constructor(message = "Cannot pass barrier: it is broken") {
+    super(message);
+  }
+}
+
+/**
+ * Raised by `recv` once the other end is closed and every message sent
+ * before has been received (Python's `EOFError`).
+ *
+ * @example
+ * ```ts
+ * import { EOFError, Pipe } from "../../connection.ts";
+ * import { assertRejects } from "@std/assert";
+ *
+ * const [a, b] = Pipe();
+ * b.close();
+ * await assertRejects(() => a.recv(), EOFError);
+ * ```
+ */
+export class EOFError extends ProcessError {}
+
+/**
+ * A pool worker died while it held tasks: each of them fails with this,
+ * naming the worker, its pid and how it ended.
+ *
+ * @example
+ * ```ts
+ * import { WorkerDiedError } from "../../pool.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(new WorkerDiedError("gone").name, "WorkerDiedError");
+ * ```
+ */
+export class WorkerDiedError extends ProcessError {}

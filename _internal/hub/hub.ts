@@ -1,0 +1,141 @@
+/**
+ * The hub: this process's lazily opened listener. Children connect back to it
+ * to fetch their task; objects this process hosts (queues, locks…) are
+ * served from it. It is open only while something needs it (a child still
+ * starting, a hosted object) and closes itself, removing its socket
+ * directory, when the last user lets go.
+ *
+ * Every connection is authenticated before anything else is read; a peer
+ * that fails, stalls or sends garbage loses its own connection only.
+ *
+ * @module
+ */
+
+import { isolateGlobal } from "../base/state.ts";
+import { type Channel, CLOSED, SocketChannel } from "../transport/channel.ts";
+import { acceptAuthed, type BoundListener, listen } from "../transport/sockets.ts";
+import type { Address } from "../transport/address.ts";
+import { state, type TransportKind } from "../base/state.ts";
+
+/** Handles the first message of a connection, then owns the channel. */
+export type Handler = (
+  channel: Channel,
+  first: Record<string, unknown>,
+) => void;
+
+interface HubState {
+  bound: BoundListener | undefined;
+  users: number;
+  handlers: Map<string, Handler>;
+  config?: HubConfig;
+}
+
+/** Where and with which key the hub listens, when not the process's defaults. */
+export interface HubConfig {
+  /** The key peers must prove; default: this process tree's authkey. */
+  authkey?: Uint8Array;
+  /** The transport; default: the process's. */
+  transport?: TransportKind;
+  /** TCP host name to listen on. */
+  hostname?: string;
+  /** TCP port to listen on (0: any free one). */
+  port?: number;
+}
+
+/**
+ * Sets where the hub listens and the key it asks for (a manager serving on
+ * TCP with its own key). Takes effect the next time the hub opens.
+ */
+export function configureHub(config: HubConfig): void {
+  hub().config = config;
+}
+
+function hub(): HubState {
+  return isolateGlobal("hub", () => ({
+    bound: undefined,
+    users: 0,
+    handlers: new Map(),
+  }));
+}
+
+/** Registers the handler for connections whose first message has `op`. */
+export function onHubMessage(op: string, handler: Handler): void {
+  hub().handlers.set(op, handler);
+}
+
+/**
+ * Holds the hub open and resolves its address; call the returned release
+ * function when done. The hub closes when its last user releases it.
+ */
+export function acquireHub(): Promise<{ address: Address; release: () => void }> {
+  const h = hub();
+  try {
+    if (!h.bound) h.bound = openHub();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  h.users++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    if (--h.users === 0) closeHub();
+  };
+  return Promise.resolve({ address: h.bound.address, release });
+}
+
+/** The hub's address if it is open. */
+export function hubAddress(): Address | undefined {
+  return hub().bound?.address;
+}
+
+function openHub(): BoundListener {
+  const c = hub().config;
+  const bound = listen(c?.transport ?? state().transport, c?.hostname, c?.port);
+  bound.listener.unref();
+  acceptLoop(bound);
+  // A hub still held at exit (a lock shared and never disposed) must not
+  // leave its socket directory behind.
+  globalThis.addEventListener("unload", closeHubAtExit);
+  return bound;
+}
+
+function closeHubAtExit(): void {
+  hub().bound?.close();
+}
+
+function closeHub(): void {
+  const h = hub();
+  const bound = h.bound;
+  h.bound = undefined;
+  bound?.close();
+}
+
+async function acceptLoop(bound: BoundListener): Promise<void> {
+  try {
+    for await (const conn of bound.listener) serve(conn);
+  } catch {
+    // The listener was closed.
+  }
+}
+
+async function serve(conn: Deno.Conn): Promise<void> {
+  let channel: SocketChannel;
+  try {
+    channel = new SocketChannel(
+      await acceptAuthed(conn, hub().config?.authkey ?? state().authkey),
+    );
+  } catch {
+    return; // Wrong key, garbage or a stall: that connection is closed.
+  }
+  const first = await channel.recv();
+  const op = first !== CLOSED && typeof first === "object" && first !== null
+    ? (first as Record<string, unknown>).op
+    : undefined;
+  const handler = typeof op === "string" ? hub().handlers.get(op) : undefined;
+  if (!handler) {
+    channel.close();
+    return;
+  }
+  handler(channel, first as Record<string, unknown>);
+}

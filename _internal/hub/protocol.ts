@@ -1,0 +1,122 @@
+/**
+ * The object protocol's types: one mechanism for every shared object
+ * (queues, pipes, locks, manager objects). An object lives in the process
+ * that created it (its host), which serves it as a {@link Hosted}; anywhere
+ * else it is reached through an {@link ObjectRef}.
+ *
+ * Wire messages, client to host: `{r, o, m, a}` (a call expecting a reply
+ * `r`), `{o, m, a}` (fire and forget), `{c}` (cancel call `c`), `{b}` (a
+ * batch of them). Host to client: `{r, v}` or `{r, e}`, and
+ * `{p: objectId, ev, a}` pushes.
+ *
+ * @module
+ */
+
+import type { Address } from "../transport/address.ts";
+
+/** Who is calling: the host itself, or one connection. */
+export interface Peer {
+  /** Unique per connection; 0 for calls made in the host. */
+  readonly id: number;
+  /**
+   * Sends an event to this peer's references to `objectId` (no-op locally).
+   * `transfer` moves those buffers instead of copying them where the peer
+   * is a worker of this process; elsewhere they are copied.
+   */
+  push(objectId: string, event: string, args: unknown[], transfer?: Transferable[]): void;
+  /**
+   * Like {@link Peer.push}, with raw bytes as the event's last argument;
+   * resolves once they are written (a sender can wait on a slow reader).
+   */
+  pushBytes(objectId: string, event: string, args: unknown[], bytes: Uint8Array): Promise<void>;
+}
+
+/** An object served to other processes. */
+export interface Hosted {
+  /** Runs a method for a peer; `signal` aborts when the caller cancels or leaves. */
+  call(
+    method: string,
+    args: unknown[],
+    peer: Peer,
+    signal: AbortSignal,
+  ): unknown;
+  /** The peer's connection is gone: give back what it held. */
+  detach?(peer: Peer): void;
+}
+
+/** Options of a call. */
+export interface CallOptions {
+  /** Aborts the call: it rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * Receives a result that arrived after the abort (the object had already
+   * produced it), so that the caller can give it back.
+   */
+  onOrphan?(value: unknown): void;
+}
+
+/** A way to call an object, wherever it lives. */
+export interface ObjectRef {
+  /** The object's id in its host. */
+  readonly id: string;
+  /** The host's address (the hub is opened on first need). */
+  address(): Promise<Address>;
+  /** Calls a method and resolves its result. */
+  call(method: string, args: unknown[], opts?: CallOptions): Promise<unknown>;
+  /** Calls a method without waiting for, or getting, a reply. */
+  send(method: string, args: unknown[]): void;
+  /**
+   * Like {@link ObjectRef.send}, but resolves once the call is encoded and
+   * queued, and rejects when its arguments cannot be cloned. Calls posted
+   * from one process run in the order they were posted.
+   */
+  post(method: string, args: unknown[]): Promise<void>;
+  /**
+   * Calls `method([...items])` later with this and the items of the calls
+   * deferred after it (see `Client.defer`); `item` must surely encode.
+   */
+  defer(method: string, item: unknown): void;
+  /** At this process's exit, do not wait for calls to this host to be written. */
+  noWaitAtExit(): void;
+  /** Posts a call whose last argument is raw bytes, sent without the structured-clone serializer. */
+  postBytes(method: string, args: unknown[], bytes: Uint8Array): Promise<void>;
+  /** Receives pushes for this object (pipes). */
+  onPush(listener: (event: string, args: unknown[]) => void): void;
+  /** Whether this reference is in the host. */
+  readonly local: boolean;
+  /** Why the connection to the host is gone, once it is known to be. */
+  lost(): Error | undefined;
+}
+
+/**
+ * A message from a client to a host: a call (`r` set when it expects a
+ * reply), a cancel (`c`), or a batch of them (`b`).
+ */
+export interface CallMessage {
+  r?: number;
+  o?: string;
+  m?: string;
+  a?: unknown[];
+  c?: number;
+  b?: CallMessage[];
+}
+
+/** This process's connection to one host, as the registry holds it. */
+export interface HostConnection {
+  /** Delivers a push to the listeners of one object (from the socket or a worker's port). */
+  pushed(objectId: string, event: string, args: unknown[]): void;
+  /** Resolves once every queued and deferred message is written. */
+  drain(): Promise<void>;
+  /** Closes the connection, failing its pending calls. */
+  close(): void;
+}
+
+/** An object this process hosts, as the registry holds it. */
+export interface HostedEntry {
+  /** The object. */
+  obj: Hosted;
+  /** Its reference here. */
+  ref: ObjectRef;
+  /** This object's hold on the hub, once it was shared. */
+  hub?: Promise<{ address: Address; release(): void }>;
+}

@@ -1,0 +1,228 @@
+/**
+ * References to objects, wherever they live: a {@link LocalRef} in the host
+ * calls the object directly; a {@link RemoteRef} elsewhere sends the call
+ * over one authenticated connection per host (`client.ts`), multiplexing
+ * every object and call. A caller's abort, or its connection dropping,
+ * aborts the call's signal on the host.
+ *
+ * @module
+ */
+
+import { Client } from "./client.ts";
+import { ProcessError } from "../base/errors.ts";
+import { acquireHub, hubAddress } from "./hub.ts";
+import { type Address, addressToString } from "../transport/address.ts";
+// For its effects: whatever hosts an object must answer the hub's "attach" connections.
+import "./server.ts";
+import type { CallOptions, Hosted, ObjectRef, Peer } from "./protocol.ts";
+import { registry } from "./registry.ts";
+
+const LOCAL_PEER: Peer = { id: 0, push() {}, pushBytes: () => Promise.resolve() };
+
+/** A reference to an object hosted here. */
+export class LocalRef implements ObjectRef {
+  readonly id: string;
+  readonly local = true;
+  #obj: Hosted;
+  #listeners: ((event: string, args: unknown[]) => void)[] = [];
+
+  /** Hosts `obj` in this process (the hub opens only once it is shared). */
+  constructor(obj: Hosted) {
+    // Short ids keep every call message small; unique within this host.
+    this.id = (registry().nextObject++).toString(36);
+    this.#obj = obj;
+    registry().objects.set(this.id, { obj, ref: this });
+  }
+
+  async address(): Promise<Address> {
+    const entry = registry().objects.get(this.id);
+    if (!entry) {
+      throw new ProcessError("Cannot share an object that was released");
+    }
+    // One hold on the hub per object, however many describe it at once.
+    entry.hub ??= acquireHub();
+    return (await entry.hub).address;
+  }
+
+  call(
+    method: string,
+    args: unknown[],
+    opts: CallOptions = {},
+  ): Promise<unknown> {
+    const { signal, onOrphan } = opts;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    let result: Promise<unknown>;
+    try {
+      result = Promise.resolve(
+        this.#obj.call(method, args, LOCAL_PEER, signal ?? NEVER),
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!signal) return result;
+    // Settle at the abort, as a remote call does; a value the object
+    // produces after it is an orphan.
+    return new Promise((resolve, reject) => {
+      let aborted = false;
+      const onAbort = () => {
+        aborted = true;
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      result.then(
+        (v) => {
+          signal.removeEventListener("abort", onAbort);
+          if (aborted) onOrphan?.(v);
+          else resolve(v);
+        },
+        (e) => {
+          signal.removeEventListener("abort", onAbort);
+          if (!aborted) reject(e);
+        },
+      );
+    });
+  }
+
+  send(method: string, args: unknown[]): void {
+    this.call(method, args).catch(() => {});
+  }
+
+  post(method: string, args: unknown[]): Promise<void> {
+    this.send(method, args);
+    return Promise.resolve();
+  }
+
+  defer(method: string, item: unknown): void {
+    this.send(method, [[item]]);
+  }
+
+  noWaitAtExit(): void {}
+
+  postBytes(method: string, args: unknown[], bytes: Uint8Array): Promise<void> {
+    return this.post(method, [...args, bytes]);
+  }
+
+  onPush(listener: (event: string, args: unknown[]) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Delivers a push to this process's own listeners. */
+  pushLocal(event: string, args: unknown[]): void {
+    for (const l of this.#listeners) l(event, args);
+  }
+
+  lost(): undefined {
+    return undefined;
+  }
+
+  /** Stops serving the object and lets the hub close if nothing else needs it. */
+  release(): void {
+    const entry = registry().objects.get(this.id);
+    registry().objects.delete(this.id);
+    entry?.hub?.then((hub) => hub.release());
+  }
+}
+
+const NEVER = new AbortController().signal;
+
+/** A reference to an object hosted by another process. */
+export class RemoteRef implements ObjectRef {
+  readonly id: string;
+  readonly local = false;
+  #address: Address;
+  #client: Client | undefined;
+  #waiting: ((c: Client | Error) => void)[] | undefined;
+
+  /** References object `id` at `address`. */
+  constructor(address: Address, id: string) {
+    this.#address = address;
+    this.id = id;
+  }
+
+  address(): Promise<Address> {
+    return Promise.resolve(this.#address);
+  }
+
+  /**
+   * Runs `fn` with the connection to the host, at once when it is open,
+   * else once it is: in the order of the calls either way, so a send is
+   * never overtaken by a close made after it.
+   */
+  #with<T>(fn: (c: Client) => T | Promise<T>): Promise<T> {
+    const client = this.#client ?? Client.existing(this.#address);
+    if (client && !this.#waiting) {
+      this.#client = client;
+      try {
+        return Promise.resolve(fn(client));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      if (!this.#waiting) {
+        this.#waiting = [];
+        Client.for(this.#address).then((c) => this.#drain(c), (e) => this.#drain(e));
+      }
+      this.#waiting.push((c) => {
+        if (c instanceof Error) return reject(c);
+        try {
+          resolve(fn(c));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  }
+
+  #drain(c: Client | Error): void {
+    const waiting = this.#waiting ?? [];
+    this.#waiting = undefined;
+    if (!(c instanceof Error)) this.#client = c;
+    for (const w of waiting) w(c);
+  }
+
+  call(method: string, args: unknown[], opts?: CallOptions): Promise<unknown> {
+    return this.#with((c) => c.call(this.id, method, args, opts));
+  }
+
+  send(method: string, args: unknown[]): void {
+    this.post(method, args).catch(() => {});
+  }
+
+  post(method: string, args: unknown[]): Promise<void> {
+    return this.#with((c) => c.post(this.id, method, args));
+  }
+
+  defer(method: string, item: unknown): void {
+    this.#with((c) => c.defer(this.id, method, item)).catch(() => {});
+  }
+
+  noWaitAtExit(): void {
+    this.#with((c) => (c.waitAtExit = false)).catch(() => {});
+  }
+
+  postBytes(method: string, args: unknown[], bytes: Uint8Array): Promise<void> {
+    return this.#with((c) => c.postBytes(this.id, method, args, bytes));
+  }
+
+  onPush(listener: (event: string, args: unknown[]) => void): void {
+    this.#with((c) => c.listen(this.id, listener)).catch(() => {});
+  }
+
+  lost(): Error | undefined {
+    return this.#client?.lost;
+  }
+}
+
+/**
+ * A reference to object `id` at `address`: the object itself when this
+ * process hosts it, else a remote reference.
+ */
+export function refFor(address: Address, id: string): ObjectRef {
+  // Ids are unique per host only: a manager's object "1" is not this one's.
+  const own = hubAddress();
+  const local = own && addressToString(own) === addressToString(address)
+    ? registry().objects.get(id)?.ref
+    : undefined;
+  return local ?? new RemoteRef(address, id);
+}

@@ -1,0 +1,37 @@
+/**
+ * A managed namespace: named attributes, over a dict.
+ *
+ * @module
+ */
+
+import type { Hosted } from "../hub/protocol.ts";
+import { type Holdings, noMethod } from "./holdings.ts";
+import { DictCore } from "./dict_core.ts";
+
+/** A Python `Namespace`: named attributes. */
+export class NamespaceCore implements Hosted {
+  #dict: DictCore;
+
+  /** A namespace with `attrs`. */
+  constructor(h: Holdings, attrs: Record<string, unknown> = {}) {
+    this.#dict = new DictCore(h, Object.entries(attrs));
+  }
+
+  call(method: string, args: unknown[]): unknown {
+    switch (method) {
+      case "get":
+      case "set":
+      case "has":
+      case "delete":
+        return this.#dict.call(method, args.slice(0, 2));
+      case "toObject":
+        return Object.fromEntries(this.#dict.call("items", []) as [string, unknown][]);
+    }
+    throw noMethod("namespace", method);
+  }
+
+  /** Drops every attribute. */
+  dispose(): void {
+    this.#dict.dispose();
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Reference counting of manager objects, on the side of the processes that
+ * hold handles to them. Python's scheme, over our object server:
+ *
+ * - every handle to a manager object holds one reference for its
+ *   process's connection (`adopt` when it is made, `decref` when it is
+ *   garbage collected); a connection that closes gives back all of its
+ *   references at once, so a killed process leaks nothing;
+ * - a handle being described to travel (an argument of a Process or a Pool
+ *   task, a value put in a manager dict) first takes a reference in transit
+ *   (`incref`), which the handle revived on the other side adopts: the
+ *   object survives the window in which the sender may drop its handle
+ *   before the receiver has made its own.
+ *
+ * The manager's authkey travels with its handles, so a child reconnects to
+ * a manager that does not use this process tree's key.
+ *
+ * @module
+ */
+
+import { type Descriptor, registerHandleHook } from "../hub/handles.ts";
+import { setHostAuthkey } from "../hub/client.ts";
+import type { ObjectRef } from "../hub/protocol.ts";
+import { refFor } from "../hub/refs.ts";
+import { registry } from "../hub/registry.ts";
+import { isolateGlobal, state } from "../base/state.ts";
+import { type Address, addressToString } from "../transport/address.ts";
+
+/** What a manager object's descriptor carries: its manager and key. */
+export interface ManagedMeta {
+  /** The id of the manager's registry object, at the object's address. */
+  registry: string;
+  /** The manager's key, when it is not this process tree's. */
+  authkey?: Uint8Array;
+}
+
+interface Managed {
+  objects: Map<string, ManagedMeta>;
+  registries: Map<string, ObjectRef>;
+  finalizer: FinalizationRegistry<{ address: Address; id: string; registry: string }>;
+}
+
+function managed(): Managed {
+  return isolateGlobal<Managed>("managed", () => ({
+    objects: new Map(),
+    registries: new Map(),
+    finalizer: new FinalizationRegistry((h) => {
+      // References are counted per connection: once it is closed, the
+      // manager has dropped them all (and a dead manager is not dialled).
+      const ref = registryRef(h.address, h.registry);
+      if (ref.local || registry().clients.has(addressToString(h.address))) {
+        ref.send("decref", [h.id]);
+      }
+    }),
+  }));
+}
+
+function keyOf(address: Address, id: string): string {
+  return `${addressToString(address)}#${id}`;
+}
+
+/** The manager registry at `address` (one reference, so calls stay in order). */
+export function registryRef(address: Address, id: string): ObjectRef {
+  const m = managed().registries;
+  const key = keyOf(address, id);
+  let ref = m.get(key);
+  if (!ref) m.set(key, ref = refFor(address, id));
+  return ref;
+}
+
+/** The module's URL: descriptors name it in `via`. */
+export const HOOK_URL: string = import.meta.url;
+
+/**
+ * A handle to a manager object was made here: its reference is counted for
+ * this process until it is garbage collected.
+ */
+export function track(d: Descriptor, handle: object): void {
+  const meta = d.meta as ManagedMeta;
+  if (meta.authkey && !sameKey(meta.authkey, state().authkey)) {
+    setHostAuthkey(d.address, meta.authkey);
+  }
+  managed().objects.set(keyOf(d.address, d.id), { registry: meta.registry, authkey: meta.authkey });
+  registryRef(d.address, meta.registry).send("adopt", [d.id]);
+  managed().finalizer.register(handle, { address: d.address, id: d.id, registry: meta.registry });
+}
+
+/** Marks object `id` at `address` as a manager's (in the manager itself). */
+export function markManaged(address: Address, id: string, meta: ManagedMeta): void {
+  managed().objects.set(keyOf(address, id), meta);
+}
+
+/** Forgets a freed object (in the manager). */
+export function unmark(address: Address, id: string): void {
+  managed().objects.delete(keyOf(address, id));
+}
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+registerHandleHook(HOOK_URL, {
+  pack(d) {
+    const meta = managed().objects.get(keyOf(d.address, d.id));
+    if (!meta) return;
+    // Before the descriptor leaves: calls from here reach the manager in order.
+    registryRef(d.address, meta.registry).send("incref", [d.id]);
+    d.via = HOOK_URL;
+    d.meta = meta;
+  },
+  revive(d, handle) {
+    track(d, handle as object);
+  },
+});

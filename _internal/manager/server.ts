@@ -1,0 +1,151 @@
+/**
+ * The manager server: a registry of object types, served from this
+ * process's hub (where and with the key the manager was given), in a
+ * manager process started by `BaseManager.start()` or in the current
+ * process (`serveForever`).
+ *
+ * @module
+ */
+
+import { findTarget, fingerprint } from "../process/target.ts";
+import { reviveHandles, type Travelling } from "../hub/handles.ts";
+import { TO_DESCRIPTOR } from "../base/symbols.ts";
+import { configureHub, hubAddress, onHubMessage } from "../hub/hub.ts";
+import { ProcessError } from "../base/errors.ts";
+import { CustomCore } from "./custom_core.ts";
+import { type Factory, RegistryCore } from "./registry.ts";
+import { LocalRef } from "../hub/refs.ts";
+import { dropAllPeers } from "../hub/server.ts";
+import { type Address, addressToString } from "../transport/address.ts";
+
+/** A registered type as the manager process finds it: by module and export. */
+export interface TypeSpec {
+  /** The type's name. */
+  typeid: string;
+  /** URL of the module exporting the factory. */
+  module: string;
+  /** The factory's export name. */
+  exportName: string;
+  /** The factory's source fingerprint. */
+  fingerprint: string;
+  /** The methods its objects expose (default: their public methods). */
+  methods?: string[];
+  /** The factory itself, when serving in the process that registered it. */
+  fn?: (...args: never[]) => unknown;
+}
+
+/** How a manager serves. */
+export interface ServeOptions {
+  /** The key clients must prove; default: this process tree's. */
+  authkey?: Uint8Array;
+  /** Where to listen; default: a private Unix socket (TCP loopback on Windows). */
+  address?: Address;
+  /** Registered types. */
+  types?: TypeSpec[];
+}
+
+/** What the manager makes besides registered types, and where its proxies live. */
+export interface Builtins {
+  /** Factories of the built-in types, by type id. */
+  factories: Map<string, Factory>;
+  /** URL of the module that revives proxies to the objects made here. */
+  proxies: string;
+}
+
+/** A running server. */
+export interface Served {
+  /** Where it listens. */
+  address: Address;
+  /** Its registry's object id. */
+  registry: string;
+  /** Resolves once it has shut down. */
+  done: Promise<void>;
+  /** The registry (for introspection in the serving process). */
+  core: RegistryCore;
+}
+
+function custom(spec: TypeSpec): Factory {
+  let fn: Promise<(...args: unknown[]) => unknown> | undefined;
+  return async (args) => {
+    fn ??= spec.fn
+      ? Promise.resolve(spec.fn as (...args: unknown[]) => unknown)
+      : import(spec.module).then((mod) =>
+        findTarget(mod, { ...spec, kind: "function" }, `create '${spec.typeid}'`)
+      );
+    const obj = await (await fn)(...await reviveHandles(args.slice()));
+    if (typeof obj !== "object" || obj === null) {
+      throw new TypeError(
+        `Cannot create '${spec.typeid}': its factory must return an object, received ${typeof obj}`,
+      );
+    }
+    if (TO_DESCRIPTOR in obj) {
+      // A handle (a queue the factory shares): served as itself, never freed here.
+      return { handle: obj as Travelling };
+    }
+    const c = new CustomCore(obj, spec.typeid, spec.methods);
+    return { core: c, kind: "mp.object", extra: { typeid: spec.typeid, methods: c.methods } };
+  };
+}
+
+/** Describes a factory for the manager process: module, export name, fingerprint. */
+export function typeSpec(
+  typeid: string,
+  fn: (...args: never[]) => unknown,
+  module: string,
+  methods?: string[],
+): TypeSpec {
+  return { typeid, module, exportName: fn.name, fingerprint: fingerprint(fn), methods, fn };
+}
+
+/** Serves a manager from this process's hub until it is shut down. */
+export async function serve(options: ServeOptions, builtins: Builtins): Promise<Served> {
+  const factories = new Map(builtins.factories);
+  for (const t of options.types ?? []) factories.set(t.typeid, custom(t));
+  const addr = options.address;
+  const open = hubAddress();
+  if (open && (addr || options.authkey)) {
+    throw new ProcessError(
+      `Cannot serve manager: this process already serves objects at ${addressToString(open)}`,
+    );
+  }
+  configureHub({
+    authkey: options.authkey,
+    ...(addr?.transport === "tcp"
+      ? { transport: "tcp", hostname: addr.hostname, port: addr.port }
+      : {}),
+  });
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  const reg = new RegistryCore(factories, builtins.proxies, () => stop());
+  const ref = new LocalRef(reg);
+  let address: Address;
+  try {
+    address = await ref.address();
+  } catch (err) {
+    configureHub({}); // Back to this process's defaults.
+    throw err;
+  }
+  reg.serveAt(address, ref.id, options.authkey);
+  // A client that knows only the address asks which object is the registry.
+  onHubMessage("manager", (channel) => {
+    channel.post({ registry: ref.id }).catch(() => {});
+  });
+  const removeDir = () => {
+    if (address.transport !== "unix") return;
+    try {
+      Deno.removeSync(address.path.replace(/\/[^/]*$/, ""), { recursive: true });
+    } catch { /* already gone */ }
+  };
+  // Killed by its owner's death (stdin EOF exits at once): no socket left.
+  globalThis.addEventListener("unload", removeDir);
+  const done = stopped.then(async () => {
+    // Let the shutdown call's reply go out before hanging up.
+    await new Promise((r) => setTimeout(r, 10));
+    ref.release();
+    dropAllPeers();
+    globalThis.removeEventListener("unload", removeDir);
+    removeDir();
+    configureHub({});
+  });
+  return { address, registry: ref.id, done, core: reg };
+}

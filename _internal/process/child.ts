@@ -1,0 +1,263 @@
+/**
+ * The child entry. Every child starts here, never in the user's main
+ * module, and imports its target's module as an ordinary module: code under
+ * `if (import.meta.main)` does not run in a child, as code under Python's
+ * `if __name__ == "__main__":` does not.
+ *
+ * Three ways in:
+ * - a `deno run` subprocess: this is the entry module; `Deno.args[0]` is the
+ *   ticket, the authkey arrives on stdin, and EOF on stdin means the parent
+ *   is gone;
+ * - a Web Worker: this is the worker's entry; the task arrives by message;
+ * - a compiled binary started with the marker: the binary runs the user's
+ *   main module, which imports the library, which imports this module; here
+ *   the main thread holds the main module's body (a top-level await that
+ *   never settles) and runs the child in a worker entered through this
+ *   module, where the main module is an ordinary import.
+ *
+ * @module
+ */
+
+import {
+  type Channel,
+  CLOSED,
+  type MessagePortLike,
+  PortChannel,
+  SocketChannel,
+} from "../transport/channel.ts";
+import { AUTHKEY_BYTES, inWorker, type RuntimeState, state } from "../base/state.ts";
+import { connectAuthed } from "../transport/sockets.ts";
+import { parseAddress } from "../transport/address.ts";
+
+import { errorToData } from "../wire/error_data.ts";
+import { reviveHandles } from "../hub/handles.ts";
+import type { TaskSpec } from "./task_spec.ts";
+import { type AnyFn, findTarget } from "./target.ts";
+import { type Exit, WorkerExit } from "./worker_exit.ts";
+import { decodeTicket, type Ticket } from "./ticket.ts";
+import { CURRENT_SPEC, PROCESS_BRAND } from "../base/symbols.ts";
+
+/** URL of the module every child starts in. */
+export const CHILD_ENTRY_URL: string = import.meta.url;
+
+/** First argument of a compiled binary started as a child. */
+export const CHILD_MARKER = "--deno-multiprocessing-child";
+
+/**
+ * Reads the authkey (its raw bytes) from stdin, then watches stdin for EOF: the parent
+ * never writes again, so EOF means it is gone, however it died.
+ */
+async function authkeyFromStdin(onParentGone: () => void): Promise<Uint8Array> {
+  const key = new Uint8Array(AUTHKEY_BYTES);
+  for (let have = 0; have < key.length;) {
+    const n = await Deno.stdin.read(key.subarray(have));
+    if (n === null) onParentGone();
+    have += n ?? 0;
+  }
+  (async () => {
+    const sink = new Uint8Array(64);
+    while ((await Deno.stdin.read(sink)) !== null) { /* the parent writes nothing more */ }
+    onParentGone();
+  })();
+  return key;
+}
+
+async function connectWithTicket(
+  t: Ticket,
+  authkey: Uint8Array,
+): Promise<Channel> {
+  const channel = new SocketChannel(
+    await connectAuthed(parseAddress(t.address), authkey),
+  );
+  await channel.send({ op: "hello", ticket: t.ticket });
+  return channel;
+}
+
+async function receiveTask(channel: Channel): Promise<TaskSpec> {
+  const msg = await channel.recv();
+  if (msg === CLOSED || (msg as { op?: string }).op !== "task") {
+    throw new Error("The parent closed the connection before sending a task");
+  }
+  return (msg as { spec: TaskSpec }).spec;
+}
+
+/**
+ * What Python does at a child's exit: join non-daemonic children, terminate
+ * daemonic ones, flush buffered queue data.
+ */
+async function beforeExit(s: RuntimeState): Promise<void> {
+  for (const c of [...s.children]) if (c.daemon && c.isAlive()) c.terminate();
+  for (const c of [...s.children]) if (!c.daemon) await c.join().catch(() => {});
+  // A hook may add hooks (a connection that was opening registers its flush).
+  const done = new Set<unknown>();
+  for (let pass = 0; pass < 10; pass++) {
+    const hooks = [...s.exitHooks].filter((h) => !done.has(h));
+    if (hooks.length === 0) break;
+    for (const hook of hooks) {
+      done.add(hook);
+      await Promise.resolve(hook()).catch(() => {});
+    }
+  }
+  // Everything is written: hang up, so the hosts read to the end and close.
+  // (Through the registry: the child entry does not load the object server.)
+  s.closeClients?.();
+}
+
+/** Runs a task in this (child) isolate; never returns. */
+/**
+ * Becomes the child `spec` describes and starts importing its target's
+ * module. A subprocess child does this from its ticket, while it connects
+ * back and fetches its arguments: the import overlaps the handshake.
+ */
+function bootstrap(spec: TaskSpec, authkey: Uint8Array): Promise<AnyFn> {
+  const s = state();
+  Object.assign(s, {
+    name: spec.name,
+    identity: spec.identity,
+    daemon: spec.daemon,
+    parent: spec.parent,
+    isChild: true,
+    mainModule: spec.mainModule,
+    runtimeArgs: spec.runtimeArgs,
+    transport: spec.transport,
+    startMethod: spec.startMethod,
+    authkey,
+    ident: s.isWorker ? `${Deno.pid}/${spec.identity.join(":")}` : String(Deno.pid),
+  });
+  if (spec.kind === "none") return Promise.resolve(() => {});
+  s.bootstrapping = true;
+  const imported = import(spec.module).then((mod) => findTarget(mod, spec));
+  imported.catch(() => {}).finally(() => (s.bootstrapping = false));
+  return imported;
+}
+
+/** Runs a task in this (child) isolate; never returns. */
+async function runChild(
+  channel: Channel,
+  spec: TaskSpec,
+  authkey: Uint8Array,
+  exit: Exit,
+  importing: Promise<AnyFn> = bootstrap(spec, authkey),
+): Promise<never> {
+  const s = state();
+  let target: AnyFn;
+  try {
+    target = await importing;
+    spec.args = await reviveHandles(spec.args);
+    spec.fields = await reviveHandles(spec.fields);
+  } catch (err) {
+    await channel.send({ op: "failed", error: errorToData(err) }).catch(() => {});
+    return await exit(1);
+  }
+  await channel.send({ op: "started" });
+  let code = 0;
+  try {
+    if (spec.kind === "class") {
+      let base: AnyFn | null = target;
+      while (base && !(PROCESS_BRAND in base)) {
+        base = Object.getPrototypeOf(base);
+      }
+      const self = Reflect.construct(
+        base ?? target,
+        [{ [CURRENT_SPEC]: spec }],
+        target,
+      );
+      Object.assign(self, spec.fields);
+      s.current = self;
+      await self.run();
+    } else {
+      await target(...spec.args);
+    }
+  } catch (err) {
+    if (err instanceof WorkerExit) return await exit(err.code);
+    console.error(
+      `Process ${spec.name}:\n${err instanceof Error ? err.stack : String(err)}`,
+    );
+    code = 1;
+  }
+  await beforeExit(s);
+  return await exit(code);
+}
+
+/** A `deno run` child: ticket in the arguments, authkey on stdin. */
+async function subprocessMain(): Promise<never> {
+  const ticket = decodeTicket(Deno.args[0]);
+  const authkey = await authkeyFromStdin(() => Deno.exit(1));
+  const importing = ticket.boot ? bootstrap(ticket.boot, authkey) : undefined;
+  const channel = await connectWithTicket(ticket, authkey);
+  return runChild(
+    channel,
+    await receiveTask(channel),
+    authkey,
+    (code) => Deno.exit(code),
+    importing,
+  );
+}
+
+/** A worker child, of the worker method or inside a compiled binary. */
+async function workerMain(): Promise<never> {
+  const port = new PortChannel(self as unknown as MessagePortLike);
+  const first = await port.recv() as Record<string, unknown>;
+  // Later messages are pushes from hosts in the parent (pipe data).
+  (async () => {
+    while (true) {
+      const m = await port.recv() as { op?: string } | typeof CLOSED;
+      if (m === CLOSED) return;
+      if (m.op === "push") {
+        state().portPush?.(m as Parameters<NonNullable<RuntimeState["portPush"]>>[0]);
+      }
+    }
+  })();
+  const exit = async (code: number): Promise<never> => {
+    await port.send({ op: "exit", code });
+    self.close();
+    // The parent terminates this worker on that message; nothing more runs.
+    return await new Promise<never>(() => {});
+  };
+  const patchable = Deno as unknown as { exit: (code?: number) => never };
+  patchable.exit = (code = 0) => {
+    port.send({ op: "exit", code });
+    throw new WorkerExit(code);
+  };
+  if (first.op === "standalone") {
+    const authkey = first.authkey as Uint8Array;
+    const channel = await connectWithTicket(first.ticket as Ticket, authkey);
+    return runChild(channel, await receiveTask(channel), authkey, exit);
+  }
+  const spec = first.spec as TaskSpec;
+  return runChild(port, spec, spec.authkey!, exit);
+}
+
+/**
+ * The main thread of a compiled binary started as a child: holds the main
+ * module's body forever and runs the child in a worker.
+ */
+async function hostStandalone(): Promise<never> {
+  const ticket = decodeTicket(Deno.args[1]);
+  const authkey = await authkeyFromStdin(() => Deno.exit(1));
+  const worker = new Worker(CHILD_ENTRY_URL, {
+    type: "module",
+    name: "deno-multiprocessing-child",
+  });
+  const port = new PortChannel(worker as unknown as MessagePortLike);
+  worker.addEventListener("error", (e) => {
+    e.preventDefault();
+    console.error(`Process: ${e.message}`);
+    Deno.exit(1);
+  });
+  await port.send({ op: "standalone", ticket, authkey });
+  while (true) {
+    const msg = await port.recv() as { op?: string; code?: number };
+    if (msg?.op === "exit") Deno.exit(msg.code ?? 0);
+  }
+}
+
+if (import.meta.main) {
+  // No top-level await here: the target's module imports the library, which
+  // imports this module; awaiting in its evaluation would deadlock that import.
+  inWorker() ? workerMain() : subprocessMain();
+} else if (!inWorker() && Deno.args[0] === CHILD_MARKER) {
+  // Here the wait is the point: it holds the main module's body, while the
+  // worker imports the main module in its own module map.
+  await hostStandalone();
+}

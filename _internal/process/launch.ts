@@ -1,0 +1,67 @@
+/**
+ * What the parent needs to launch a `deno run` child: the flags that
+ * reproduce its own module resolution (the `deno.json` Deno would find for
+ * the main module, plus `runtimeArgs`), and the folders a child must read to
+ * import its modules.
+ *
+ * @module
+ */
+
+import { state } from "../base/state.ts";
+
+/** Finds the deno.json Deno would find for a module: walk up from its folder. */
+export function findConfig(moduleUrl: string | undefined): string | undefined {
+  if (!moduleUrl?.startsWith("file:")) return undefined;
+  // Asked at every start; the answer does not change while a program runs.
+  const cache = state().configCache;
+  if (cache.has(moduleUrl)) return cache.get(moduleUrl);
+  const found = searchConfig(moduleUrl);
+  cache.set(moduleUrl, found);
+  return found;
+}
+
+function searchConfig(moduleUrl: string): string | undefined {
+  let dir = new URL(".", moduleUrl);
+  while (true) {
+    for (const name of ["deno.json", "deno.jsonc"]) {
+      const candidate = new URL(name, dir);
+      try {
+        if (Deno.statSync(candidate).isFile) {
+          return decodeURIComponent(candidate.pathname);
+        }
+      } catch {
+        // Missing, or no permission to look: go on up.
+      }
+    }
+    const up = new URL("..", dir);
+    if (up.href === dir.href) return undefined;
+    dir = up;
+  }
+}
+
+const CONFIG_FLAGS = /^(--config|-c|--no-config)(=|$)/;
+
+/** Flags that make a `deno run` child resolve modules as its parent does. */
+export function resolutionFlags(runtimeArgs: string[]): string[] {
+  const flags = ["--no-prompt", ...runtimeArgs];
+  if (!runtimeArgs.some((a) => CONFIG_FLAGS.test(a))) {
+    const config = findConfig(state().mainModule);
+    flags.push(config ? `--config=${config}` : "--no-config");
+  }
+  return flags;
+}
+
+/** Folders a child must read to import a module (its project, the library). */
+export function moduleReadPaths(moduleUrl: string): string[] {
+  const paths: string[] = [];
+  const config = findConfig(moduleUrl);
+  if (config) paths.push(config.slice(0, config.lastIndexOf("/")) || "/");
+  if (moduleUrl.startsWith("file:")) {
+    paths.push(decodeURIComponent(new URL(".", moduleUrl).pathname));
+  }
+  if (import.meta.url.startsWith("file:")) {
+    // The library's root: this file is in _internal/process/.
+    paths.push(decodeURIComponent(new URL("../..", import.meta.url).pathname));
+  }
+  return paths;
+}

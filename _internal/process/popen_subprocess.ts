@@ -1,0 +1,201 @@
+/**
+ * The subprocess backend: `deno run <child entry> <ticket>` through
+ * `Deno.Command` (or, in a compiled binary, the binary itself with the
+ * marker). The authkey goes down stdin, never on the command line; the
+ * child connects back to the hub with its ticket and proves the key.
+ *
+ * stdin stays open and unwritten afterwards: EOF on it tells the child that
+ * its parent is gone, whatever killed the parent. stderr is piped and
+ * forwarded, keeping a tail for the error of a child that never connects.
+ *
+ * @module
+ */
+
+import type { Channel } from "../transport/channel.ts";
+import { CHILD_ENTRY_URL, CHILD_MARKER } from "./child.ts";
+import { encodeTicket } from "./ticket.ts";
+import { ProcessError } from "../base/errors.ts";
+import { acquireHub } from "../hub/hub.ts";
+import { peersClosed } from "../hub/server.ts";
+import {
+  type LaunchOptions,
+  PEERS_CLOSE_MS,
+  type Popen,
+  sendTask,
+  START_TIMEOUT_MS,
+} from "./popen.ts";
+import { signalExitCode } from "./exit_codes.ts";
+import { withTimeout } from "../base/async.ts";
+import { expectChild } from "./expect.ts";
+import { moduleReadPaths, resolutionFlags } from "./launch.ts";
+import { permissionFlags } from "./permissions.ts";
+import { state } from "../base/state.ts";
+import { type Address, addressToString } from "../transport/address.ts";
+import { encode } from "../wire/codec.ts";
+
+const STDERR_TAIL = 2048;
+
+class SubprocessPopen implements Popen {
+  readonly pid: number;
+  readonly ident: string;
+  exitCode: number | null = null;
+  readonly exited: Promise<number>;
+  #child: Deno.ChildProcess;
+  #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  #tail = "";
+
+  constructor(child: Deno.ChildProcess) {
+    this.#child = child;
+    this.pid = child.pid;
+    this.ident = String(child.pid);
+    this.#stdin = child.stdin.getWriter();
+    const drained = this.#forwardStderr(child.stderr);
+    this.exited = Promise.all([child.status, drained]).then(async ([status]) => {
+      const code = status.signal ? signalExitCode(status.signal) : status.code;
+      this.exitCode = code;
+      this.#stdin.close().catch(() => {});
+      // What it sent before it died is read before join() returns.
+      await peersClosed(this.ident, PEERS_CLOSE_MS);
+      return code;
+    });
+  }
+
+  /** Sends the authkey, the only bytes the parent ever writes to stdin. */
+  async sendAuthkey(authkey: Uint8Array): Promise<void> {
+    await this.#stdin.write(authkey.slice());
+  }
+
+  async #forwardStderr(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of stream) {
+        Deno.stderr.writeSync(chunk);
+        this.#tail = (this.#tail + decoder.decode(chunk, { stream: true }))
+          .slice(-STDERR_TAIL);
+      }
+    } catch {
+      // The pipe broke with the child: nothing more to forward.
+    }
+  }
+
+  /** Why the child is gone, for an error message. */
+  describeExit(): string {
+    const code = this.exitCode === null ? "is still running" : `exited with code ${this.exitCode}`;
+    const tail = this.#tail.trim();
+    return `the child (pid ${this.pid}) ${code} before it started its target` +
+      (tail ? `; its stderr ended with:\n${tail}` : "");
+  }
+
+  setRef(ref: boolean): void {
+    if (ref) this.#child.ref();
+    else this.#child.unref();
+  }
+
+  #signal(signal: Deno.Signal): void {
+    if (this.exitCode !== null) return;
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // It exited between the check and the signal.
+    }
+  }
+
+  terminate(): void {
+    this.#signal("SIGTERM");
+  }
+
+  kill(): void {
+    this.#signal("SIGKILL");
+  }
+}
+
+function socketNeeds(
+  address: Address,
+): { read: string[]; write: string[]; net: string[] } {
+  return address.transport === "unix"
+    ? {
+      read: [address.path],
+      write: [address.path],
+      net: [`unix:${address.path}`],
+    }
+    : { read: [], write: [], net: [`${address.hostname}:${address.port}`] };
+}
+
+function commandFor(
+  address: Address,
+  ticket: string,
+  opts: LaunchOptions,
+): [string, string[]] {
+  // Arguments stay off the command line; the rest lets the child start
+  // importing its target while it connects back.
+  const boot = { ...opts.spec, args: [], fields: {} };
+  const arg = encodeTicket({ address: addressToString(address), ticket, boot });
+  const launcher = state().standaloneLauncher ??
+    (Deno.build.standalone ? [Deno.execPath()] : undefined);
+  if (launcher) return [launcher[0], [...launcher.slice(1), CHILD_MARKER, arg]];
+  const needs = socketNeeds(address);
+  needs.read.push(...moduleReadPaths(opts.spec.module));
+  return [Deno.execPath(), [
+    "run",
+    ...resolutionFlags(opts.runtimeArgs),
+    ...permissionFlags(opts.permissions, needs),
+    CHILD_ENTRY_URL,
+    arg,
+  ]];
+}
+
+/** Starts a subprocess child; resolves once it runs its target. */
+export async function launchSubprocess(
+  opts: LaunchOptions,
+  daemon: boolean,
+): Promise<Popen> {
+  // An argument that cannot be cloned fails here, before anything is spawned.
+  await encode(opts.spec);
+  const hub = await acquireHub();
+  const expected = expectChild();
+  let popen: SubprocessPopen | undefined;
+  try {
+    const [cmd, args] = commandFor(hub.address, expected.ticket, opts);
+    const child = new Deno.Command(cmd, {
+      args,
+      stdin: "piped",
+      stdout: "inherit",
+      stderr: "piped",
+    }).spawn();
+    popen = new SubprocessPopen(child);
+    await popen.sendAuthkey(state().authkey);
+    const p = popen;
+    const exitedEarly = p.exited.then(() => {
+      throw new ProcessError(
+        `Cannot start process '${opts.spec.name}': ${p.describeExit()}`,
+      );
+    });
+    const channel: Channel = await withTimeout(
+      Promise.race([expected.connected, exitedEarly]),
+      START_TIMEOUT_MS,
+      () =>
+        `Cannot start process '${opts.spec.name}': the child did not connect back within ${START_TIMEOUT_MS} ms; ${p.describeExit()}`,
+    );
+    exitedEarly.catch(() => {});
+    try {
+      await sendTask(channel, opts.spec, async () => {
+        await withTimeout(p.exited, 2000, () => "").catch(() => {});
+        return p.describeExit();
+      });
+    } finally {
+      channel.close();
+    }
+    // Only now: while it starts, its exit is what keeps this process waiting.
+    if (daemon) popen.setRef(false);
+    return popen;
+  } catch (err) {
+    expected.cancel();
+    if (popen) {
+      popen.kill();
+      await popen.exited;
+    }
+    throw err;
+  } finally {
+    hub.release();
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Tickets: what a subprocess child finds on its command line (the parent
+ * hub's address, a one-time id, the task without its arguments), and the
+ * parent's registry of children expected to present one.
+ *
+ * @module
+ */
+
+import type { TaskSpec } from "./task_spec.ts";
+
+/** Ticket on a subprocess child's command line: the hub address and a one-time id. */
+export interface Ticket {
+  /** The parent hub's address, as `addressToString` writes it. */
+  address: string;
+  /** The id the parent waits for. */
+  ticket: string;
+  /** The task without its arguments: enough to start importing early. */
+  boot?: TaskSpec;
+}
+
+/** Encodes a ticket for a command line. */
+export function encodeTicket(t: Ticket): string {
+  // Plain JSON: no shell is involved, and a fresh process's first atob()
+  // costs it ~4 ms.
+  return JSON.stringify(t);
+}
+
+/** Decodes a ticket; a process started without one is told what this module is. */
+export function decodeTicket(s: string | undefined): Ticket {
+  try {
+    return JSON.parse(s ?? "");
+  } catch {
+    console.error(
+      "deno-multiprocessing: this module is the child entry; it is started by the library",
+    );
+    Deno.exit(2);
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Wire format: how a value becomes bytes and back, with structured-clone
+ * semantics.
+ *
+ * Measured here (bench/wire_bench.ts): JSON encode+parse of a small object,
+ * UTF-8 included, costs about 2 µs, `node:v8` serialize+deserialize about
+ * 25 µs (`structuredClone`, which yields no bytes, about 8 µs), and
+ * importing `node:v8` adds about 15 ms to a child's start.
+ * So a payload is JSON whenever JSON round-trips the value exactly (plain
+ * objects, arrays, finite numbers, strings, booleans, null), and `node:v8`'s
+ * structured-clone serializer, loaded only the first time it is needed,
+ * carries everything else (Map, Set, Date, BigInt, typed arrays, cycles,
+ * undefined, NaN, -0, errors, …).
+ *
+ * @module
+ */
+
+/** First byte of a payload: which encoding follows. */
+const TAG_JSON = 0x4a; // "J"
+
+const TAG_V8 = 0x56; // "V"
+
+const TAG_BYTES = 0x42; // "B"
+
+/**
+ * A message made of a small JSON header and raw bytes: what `sendBytes`
+ * sends. It skips the structured-clone serializer, so a 64 MiB buffer is
+ * copied once into its frame and once out of it, not four times.
+ */
+export class BytesMessage {
+  /** Creates a bytes message. */
+  constructor(readonly header: unknown, readonly bytes: Uint8Array) {}
+}
+
+/** Objects deeper than this go to the v8 serializer (which handles cycles). */
+const MAX_JSON_DEPTH = 64;
+
+type V8 = {
+  serialize(value: unknown): Uint8Array;
+  deserialize(bytes: Uint8Array): unknown;
+};
+
+let v8: V8 | undefined;
+
+let v8Loading: Promise<V8> | undefined;
+
+/** Loads `node:v8` once; its import costs a child ~15 ms, so only on demand. */
+export function loadV8(): Promise<V8> {
+  v8Loading ??= import("node:v8").then((m) => (v8 = m as V8));
+  return v8Loading;
+}
+
+const encoder = new TextEncoder();
+
+const decoder = new TextDecoder();
+
+function isJsonExact(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case "object": {
+      if (value === null) return true;
+      if (depth > MAX_JSON_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          // A hole reads as undefined, which JSON would turn into null.
+          if (!isJsonExact(value[i], depth + 1)) return false;
+        }
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      if ("toJSON" in value) return false;
+      for (const key in value) {
+        if (!isJsonExact((value as Record<string, unknown>)[key], depth + 1)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Whether a value certainly encodes (on the JSON path): a cheap check that
+ * lets a sender accept a value now and encode it later in a batch.
+ */
+export function surelyCloneable(value: unknown): boolean {
+  return isJsonExact(value, 0);
+}
+
+/**
+ * Turns a DataCloneError of the v8 serializer (a plain `Error` there) into the
+ * `DOMException` named `DataCloneError` that `structuredClone` throws.
+ */
+function cloneError(err: unknown): unknown {
+  if (
+    err instanceof Error &&
+    /could not be cloned|Unserializable/.test(err.message)
+  ) {
+    return new DOMException(err.message, "DataCloneError");
+  }
+  return err;
+}
+
+/**
+ * Encodes a value into a payload, `reserve` zero bytes first (room for a
+ * frame header, so a frame needs no second copy).
+ *
+ * @throws {DOMException} `DataCloneError` when the value cannot be cloned.
+ */
+export async function encode(value: unknown, reserve = 0): Promise<Uint8Array> {
+  if (!(value instanceof BytesMessage) && !isJsonExact(value, 0)) await loadV8();
+  return encodeSync(value, reserve)!;
+}
+
+/**
+ * Encodes synchronously when possible: returns `undefined` when the value
+ * needs the v8 serializer and it is not loaded yet (call {@link encode}).
+ */
+export function encodeSync(value: unknown, reserve = 0): Uint8Array | undefined {
+  if (value instanceof BytesMessage) return encodeBytes(value, reserve);
+  if (isJsonExact(value, 0)) return encodeJson(value, reserve);
+  if (!v8) return undefined;
+  let body: Uint8Array;
+  try {
+    body = v8.serialize(value);
+  } catch (err) {
+    throw cloneError(err);
+  }
+  const out = new Uint8Array(reserve + 1 + body.length);
+  out[reserve] = TAG_V8;
+  out.set(body, reserve + 1);
+  return out;
+}
+
+/**
+ * A bytes message as two parts, the prefix (reserve, tag, header) and the
+ * bytes themselves, so that they can be written without a copy.
+ */
+export function encodeBytesParts(m: BytesMessage, reserve: number): [Uint8Array, Uint8Array] {
+  const header = encoder.encode(JSON.stringify(m.header));
+  const prefix = new Uint8Array(reserve + 5 + header.length);
+  prefix[reserve] = TAG_BYTES;
+  new DataView(prefix.buffer).setUint32(reserve + 1, header.length);
+  prefix.set(header, reserve + 5);
+  return [prefix, m.bytes];
+}
+
+function encodeBytes(m: BytesMessage, reserve: number): Uint8Array {
+  const header = encoder.encode(JSON.stringify(m.header));
+  const out = new Uint8Array(reserve + 5 + header.length + m.bytes.length);
+  out[reserve] = TAG_BYTES;
+  new DataView(out.buffer).setUint32(reserve + 1, header.length);
+  out.set(header, reserve + 5);
+  out.set(m.bytes, reserve + 5 + header.length);
+  return out;
+}
+
+function encodeJson(value: unknown, reserve: number): Uint8Array {
+  const text = JSON.stringify(value);
+  // UTF-8 needs at most 3 bytes per UTF-16 unit.
+  const out = new Uint8Array(reserve + 1 + text.length * 3);
+  out[reserve] = TAG_JSON;
+  const { written } = encoder.encodeInto(text, out.subarray(reserve + 1));
+  return out.subarray(0, reserve + 1 + written);
+}
+
+/** Whether decoding this payload needs the v8 serializer loaded first. */
+export function needsV8(payload: Uint8Array): boolean {
+  return payload[0] === TAG_V8 && v8 === undefined;
+}
+
+/**
+ * Decodes a payload made by {@link encode}. Call {@link loadV8} first when
+ * {@link needsV8} says so.
+ *
+ * @throws {TypeError} On an unknown tag or malformed body.
+ */
+export function decode(payload: Uint8Array, owned = false): unknown {
+  const tag = payload[0];
+  if (tag === TAG_JSON) return JSON.parse(decoder.decode(payload.subarray(1)));
+  if (tag === TAG_BYTES) {
+    const len = new DataView(payload.buffer, payload.byteOffset).getUint32(1);
+    const header = JSON.parse(decoder.decode(payload.subarray(5, 5 + len)));
+    // A payload in the reader's buffer is copied out; one of its own is kept.
+    return new BytesMessage(header, owned ? payload.subarray(5 + len) : payload.slice(5 + len));
+  }
+  if (tag === TAG_V8) {
+    if (!v8) {
+      throw new TypeError("Cannot decode payload: node:v8 is not loaded");
+    }
+    // deserialize may keep a view of its input: give it its own copy.
+    return v8.deserialize(payload.slice(1));
+  }
+  throw new TypeError(`Cannot decode payload: unknown tag ${tag}`);
+}
+
+/** Decodes a payload, loading the v8 serializer first when it is needed. */
+export async function decodeAsync(payload: Uint8Array): Promise<unknown> {
+  if (needsV8(payload)) await loadV8();
+  return decode(payload);
+}

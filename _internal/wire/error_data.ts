@@ -1,0 +1,127 @@
+/**
+ * Errors as data: what crosses a process boundary for a thrown value, and
+ * how it is rebuilt on the other side (built-in and library classes as
+ * themselves, anything else as a `RemoteError`), remote stack kept.
+ *
+ * @module
+ */
+
+import {
+  AuthenticationError,
+  BrokenBarrierError,
+  ProcessError,
+  QueueClosedError,
+  QueueEmptyError,
+  QueueFullError,
+  RemoteError,
+} from "../base/errors.ts";
+
+/** An error, as data: what crosses a process boundary for a thrown value. */
+export interface ErrorData {
+  /** The error's class name (`name` property). */
+  name: string;
+  /** Its message. */
+  message: string;
+  /** The stack where it was thrown. */
+  stack?: string;
+  /** Its cause, itself as data where it was an error. */
+  cause?: unknown;
+  /** Own enumerable fields (`code`, …) that could be cloned. */
+  fields?: Record<string, unknown>;
+  /** True when the thrown value was not an Error (a string, a number…). */
+  notError?: boolean;
+}
+
+/** Classes rebuilt as themselves: the built-ins and this library's own. */
+const KNOWN_ERRORS: Record<
+  string,
+  new (message?: string, options?: ErrorOptions) => Error
+> = {
+  ProcessError,
+  AuthenticationError,
+  QueueEmptyError,
+  QueueFullError,
+  QueueClosedError,
+  BrokenBarrierError,
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+/** Describes a thrown value as cloneable data. */
+export function errorToData(err: unknown, depth = 0): ErrorData {
+  if (!(err instanceof Error)) {
+    let message: string;
+    try {
+      message = String(err);
+    } catch {
+      message = Object.prototype.toString.call(err);
+    }
+    return { name: "Error", message, notError: true };
+  }
+  const data: ErrorData = {
+    name: err instanceof DOMException ? err.name : (err.name || "Error"),
+    message: err.message,
+    stack: err.stack,
+  };
+  if (err instanceof DOMException) data.fields = { domException: true };
+  if ("cause" in err && err.cause !== undefined && depth < 8) {
+    data.cause = err.cause instanceof Error
+      ? { __error: errorToData(err.cause, depth + 1) }
+      : safeClone(err.cause);
+  }
+  for (const key of Object.keys(err)) {
+    if (
+      key === "cause" || key === "name" || key === "message" || key === "stack"
+    ) continue;
+    const value = safeClone((err as unknown as Record<string, unknown>)[key]);
+    if (value !== undefined) (data.fields ??= {})[key] = value;
+  }
+  return data;
+}
+
+function safeClone(value: unknown): unknown {
+  try {
+    return structuredClone(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Rebuilds an error from its data: built-in classes as themselves, anything
+ * else as a {@link RemoteError}; the remote stack is kept.
+ */
+export function errorFromData(data: ErrorData): Error {
+  let cause: unknown = data.cause;
+  if (cause && typeof cause === "object" && "__error" in cause) {
+    cause = errorFromData((cause as { __error: ErrorData }).__error);
+  }
+  const options = cause === undefined ? undefined : { cause };
+  let err: Error;
+  const { domException, ...fields } = data.fields ?? {};
+  if (domException) {
+    err = new DOMException(data.message, data.name);
+  } else if (!data.notError && Object.hasOwn(KNOWN_ERRORS, data.name)) {
+    // Constructors differ past the message: set the cause apart.
+    err = new KNOWN_ERRORS[data.name](data.message);
+    if (options) {
+      Object.defineProperty(err, "cause", { value: cause, writable: true, configurable: true });
+    }
+  } else {
+    err = new RemoteError(data.name, data.message, options);
+  }
+  if (data.stack) {
+    Object.defineProperty(err, "stack", {
+      value: data.stack,
+      writable: true,
+      configurable: true,
+    });
+  }
+  Object.assign(err, fields);
+  return err;
+}

@@ -1,0 +1,247 @@
+/**
+ * `Connection`: one end of a pipe, or a connection made by `Listener` and
+ * `Client`. Messages are values (structured clone) or raw bytes.
+ *
+ * @module
+ */
+
+import { ProcessError } from "../_internal/base/errors.ts";
+import { type Descriptor, registerReviver } from "../_internal/hub/handles.ts";
+import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
+import { EOF, type Message } from "../_internal/primitives/inbox.ts";
+import { type LocalRef, refFor } from "../_internal/hub/refs.ts";
+import {
+  type Endpoint,
+  hostedPipe,
+  localEnd,
+  remoteEnd,
+} from "../_internal/primitives/pipe_endpoints.ts";
+import { EOFError } from "../_internal/base/errors.ts";
+
+const REVIVE = Symbol("revive");
+
+/**
+ * One end of a pipe, or a connection made by {@link Listener} and
+ * {@link Client}. Messages are values (structured clone) or raw bytes.
+ *
+ * @example Bytes by offset and size
+ * ```ts
+ * import { Pipe } from "../connection.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const [a, b] = Pipe();
+ * await a.sendBytes(new Uint8Array([1, 2, 3, 4, 5]), 1, 3);
+ * assertEquals(await b.recvBytes(), new Uint8Array([2, 3, 4]));
+ * ```
+ */
+export class Connection {
+  #endpoint: Endpoint;
+  #readable: boolean;
+  #writable: boolean;
+  #closed = false;
+
+  /** @internal Connections come from {@link Pipe}, {@link Listener} and {@link Client}. */
+  constructor(token: unknown) {
+    const t = token as { [REVIVE]?: [Endpoint, boolean, boolean] };
+    if (!t?.[REVIVE]) {
+      throw new TypeError("Cannot create a Connection directly: use Pipe(), Listener or Client()");
+    }
+    [this.#endpoint, this.#readable, this.#writable] = t[REVIVE];
+  }
+
+  /** Whether this end has been closed here. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Whether this end can receive. */
+  get readable(): boolean {
+    return this.#readable;
+  }
+
+  /** Whether this end can send. */
+  get writable(): boolean {
+    return this.#writable;
+  }
+
+  #check(action: string, write: boolean): void {
+    if (this.#closed) throw new ProcessError(`Cannot ${action}: the connection is closed`);
+    if (write && !this.#writable) {
+      throw new ProcessError(`Cannot ${action}: this end of the pipe is read-only`);
+    }
+    if (!write && !this.#readable) {
+      throw new ProcessError(`Cannot ${action}: this end of the pipe is write-only`);
+    }
+  }
+
+  /**
+   * Sends a value (structured clone: Map, Set, Date, BigInt, typed arrays,
+   * cycles, errors…).
+   *
+   * @param value What to send.
+   * @param options `transfer`: buffers to move rather than copy when the
+   * reader is this process or one of its worker children (they are detached
+   * here); elsewhere they are copied.
+   * @throws {DOMException} `DataCloneError` when it cannot be cloned.
+   * @throws {ProcessError} When closed, or read-only.
+   */
+  async send(value: unknown, options: { transfer?: Transferable[] } = {}): Promise<void> {
+    this.#check("send", true);
+    await this.#endpoint.send(value, options.transfer);
+  }
+
+  /**
+   * Sends `size` bytes of `buffer` from `offset` as one message.
+   *
+   * @throws {RangeError} When offset or size fall outside the buffer.
+   */
+  async sendBytes(buffer: ArrayBuffer | ArrayBufferView, offset = 0, size?: number): Promise<void> {
+    this.#check("send bytes", true);
+    const bytes = buffer instanceof ArrayBuffer
+      ? new Uint8Array(buffer)
+      : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) {
+      throw new RangeError(
+        `Cannot send bytes: offset ${offset} is outside the buffer of ${bytes.length} bytes`,
+      );
+    }
+    const n = size ?? bytes.length - offset;
+    if (!Number.isInteger(n) || n < 0 || offset + n > bytes.length) {
+      throw new RangeError(
+        `Cannot send bytes: offset ${offset} + size ${size} exceeds the buffer of ${bytes.length} bytes`,
+      );
+    }
+    await this.#endpoint.sendBytes(bytes.subarray(offset, offset + n));
+  }
+
+  async #next(action: string): Promise<Message> {
+    this.#check(action, false);
+    await this.#endpoint.ready;
+    await this.#endpoint.inbox.ready(null);
+    const m = this.#endpoint.inbox.peek()!;
+    if (m === EOF) throw new EOFError(`Cannot ${action}: the other end is closed`);
+    return m;
+  }
+
+  /**
+   * Receives the next message: the value sent, or a `Uint8Array` for bytes.
+   *
+   * @throws {EOFError} When the other end is closed and nothing is left.
+   */
+  async recv(): Promise<unknown> {
+    const m = await this.#next("receive");
+    this.#endpoint.inbox.take();
+    return m.bytes ?? m.value;
+  }
+
+  /**
+   * Receives the next message, which must have been sent as bytes.
+   *
+   * @param maxlength Longest message accepted; a longer one is left unread.
+   * @throws {RangeError} When the message is longer than `maxlength`.
+   * @throws {TypeError} When the next message was sent with `send()`.
+   * @throws {EOFError} When the other end is closed and nothing is left.
+   */
+  async recvBytes(maxlength?: number): Promise<Uint8Array> {
+    const m = await this.#next("receive bytes");
+    if (!m.bytes) {
+      throw new TypeError(
+        "Cannot receive bytes: the next message was sent with send(), not sendBytes()",
+      );
+    }
+    if (maxlength !== undefined && m.bytes.length > maxlength) {
+      throw new RangeError(
+        `Cannot receive bytes: the message is ${m.bytes.length} bytes, more than maxlength ${maxlength}`,
+      );
+    }
+    this.#endpoint.inbox.take();
+    return m.bytes;
+  }
+
+  /**
+   * Receives a bytes message into `buffer` at `offset`; resolves its length.
+   *
+   * @throws {RangeError} When it does not fit (the message is left unread).
+   */
+  async recvBytesInto(buffer: ArrayBufferView, offset = 0): Promise<number> {
+    const view = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const m = await this.#next("receive bytes");
+    if (!m.bytes) {
+      throw new TypeError("Cannot receive bytes: the next message was sent with send()");
+    }
+    if (offset < 0 || offset + m.bytes.length > view.length) {
+      throw new RangeError(
+        `Cannot receive bytes: ${m.bytes.length} bytes do not fit at offset ${offset}`,
+      );
+    }
+    this.#endpoint.inbox.take();
+    view.set(m.bytes, offset);
+    return m.bytes.length;
+  }
+
+  /**
+   * Whether a message (or end-of-file) can be received now, waiting up to
+   * `timeout` ms for one (`null`: as long as it takes).
+   */
+  async poll(timeout: number | null = 0): Promise<boolean> {
+    this.#check("poll", false);
+    if (timeout !== null && !(typeof timeout === "number" && timeout >= 0)) {
+      throw new RangeError(
+        `Cannot poll: 'timeout' must be a non-negative number or null, received ${timeout}`,
+      );
+    }
+    await this.#endpoint.ready;
+    return await this.#endpoint.inbox.ready(timeout);
+  }
+
+  /** Closes this end; the other end receives what was sent, then EOF. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#endpoint.close();
+  }
+
+  /** Closes this end. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  /** @internal Describes a pipe end for another process. */
+  [TO_DESCRIPTOR](): Promise<Descriptor> {
+    if (!this.#endpoint.describe) {
+      return Promise.reject(
+        new TypeError("Cannot pass a Listener/Client connection to another process: use Pipe()"),
+      );
+    }
+    if (this.#closed) return Promise.reject(new ProcessError("Cannot pass a closed connection"));
+    return this.#endpoint.describe().then((d) => ({
+      ...d,
+      // This module registers the "pipe" reviver.
+      module: import.meta.url,
+      extra: { ...d.extra, readable: this.#readable, writable: this.#writable },
+    }));
+  }
+
+  /** Waits until this connection has something to receive (for {@link wait}). */
+  waitReady(signal: AbortSignal): Promise<boolean> {
+    return this.#endpoint.ready.then(() => this.#endpoint.inbox.ready(null, signal));
+  }
+}
+
+/** A connection over an endpoint (the constructor is closed to users). */
+export function connectionOf(endpoint: Endpoint, readable: boolean, writable: boolean): Connection {
+  return new Connection({ [REVIVE]: [endpoint, readable, writable] });
+}
+
+registerReviver("pipe", async (d) => {
+  const ref = refFor(d.address, d.id);
+  const end = d.extra!.end as 0 | 1;
+  const endpoint = ref.local
+    ? localEnd(ref as LocalRef, hostedPipe(ref as LocalRef), end)
+    : remoteEnd(ref, end, d);
+  // Attached before the child reports started: from then on, its death
+  // closes its end, and the other side sees EOF instead of waiting.
+  await endpoint.ready;
+  return connectionOf(endpoint, d.extra!.readable as boolean, d.extra!.writable as boolean);
+});

@@ -1,0 +1,181 @@
+/**
+ * `Condition`: Python's process condition variable, over a lock.
+ *
+ * @module
+ */
+
+import {
+  type Descriptor,
+  type PackContext,
+  packHandles,
+  registerReviver,
+  reviveHandles,
+} from "../_internal/hub/handles.ts";
+import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
+import { ConditionCore } from "../_internal/primitives/condition_core.ts";
+import type { LockCore } from "../_internal/primitives/lock_core.ts";
+import { deadlineFor, myOwner } from "../_internal/primitives/sync_wait.ts";
+import { linkFrom, SyncLink } from "../_internal/primitives/sync_link.ts";
+import {
+  type AcquireOptions,
+  direct,
+  left,
+  LINKS,
+  REVIVE,
+  type WaitOptions,
+  waitOptions,
+} from "./_common.ts";
+import { type Lock, RLock } from "./lock.ts";
+
+/**
+ * A condition variable over a lock, as Python's
+ * `multiprocessing.Condition`: holders of the lock wait for a notify from
+ * another process.
+ *
+ * Ownership is per process: two async functions of one process that use a
+ * condition between themselves need it over a {@link Lock}, since the
+ * default {@link RLock} lets the second in while the first holds it.
+ *
+ * @example Wait for a predicate
+ * ```ts
+ * import { Condition, Lock } from "../synchronize.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using cond = new Condition(new Lock());
+ * let ready = false;
+ * const waiter = cond.withLock(() => cond.waitFor(() => ready, 1000));
+ * await cond.withLock(async () => {
+ *   ready = true;
+ *   await cond.notify();
+ * });
+ * assertEquals(await waiter, true);
+ * ```
+ */
+export class Condition {
+  #lock: Lock;
+  #link: SyncLink;
+  #ownsLock = false;
+
+  /**
+   * Creates a condition over `lock` (a new {@link RLock} when absent).
+   *
+   * @throws {TypeError} When `lock` was not created in this process or
+   * shared with it as memory (a worker child's).
+   */
+  constructor(lock?: Lock) {
+    const from = (lock as unknown as { [REVIVE]?: [Lock, SyncLink] })?.[REVIVE];
+    if (from) {
+      [this.#lock, this.#link] = from;
+      return;
+    }
+    this.#lock = lock ?? new RLock();
+    this.#ownsLock = lock === undefined;
+    const core = direct<LockCore>(LINKS.get(this.#lock)!);
+    if (!core) {
+      throw new TypeError(
+        "Cannot create condition: its lock must be created in this process (or be shared memory)",
+      );
+    }
+    this.#link = new SyncLink(new ConditionCore(core));
+  }
+
+  /** Takes the condition's lock (see {@link Lock.acquire}). */
+  acquire(options: AcquireOptions = {}): Promise<boolean> {
+    return this.#lock.acquire(options);
+  }
+
+  /** Lets the condition's lock go. */
+  release(): Promise<void> {
+    return this.#lock.release();
+  }
+
+  /** Takes the lock; the guard releases it (see {@link Lock.guard}). */
+  guard(options: WaitOptions = {}): Promise<AsyncDisposable> {
+    return this.#lock.guard(options);
+  }
+
+  /** Runs `fn` holding the lock (see {@link Lock.withLock}). */
+  withLock<T>(fn: () => T | Promise<T>, options: WaitOptions = {}): Promise<T> {
+    return this.#lock.withLock(fn, options);
+  }
+
+  /**
+   * Releases the lock, waits for a notify, and takes the lock back; resolves
+   * whether it was notified (false after a timeout, the lock held again). On
+   * abort it rejects with the signal's reason, without the lock.
+   *
+   * @throws {ProcessError} When this process does not hold the lock.
+   */
+  async wait(options?: number | WaitOptions): Promise<boolean> {
+    const o = waitOptions(options);
+    const deadline = deadlineFor("wait on condition", o);
+    const core = direct<ConditionCore>(this.#link);
+    if (core) return await core.wait(myOwner(), deadline, o.signal);
+    const owner = myOwner();
+    const ref = this.#link.ref();
+    return await ref.call("wait", [owner, left(deadline)], {
+      signal: o.signal,
+      // Woken and relocked after the caller gave up: an aborted wait ends unlocked.
+      onOrphan: () => ref.send("releaseAll", [owner]),
+    }) as boolean;
+  }
+
+  /**
+   * Waits until `predicate()` is truthy, checking it at each notify; resolves
+   * its last value (falsy after a timeout).
+   */
+  async waitFor<T>(predicate: () => T, options?: number | WaitOptions): Promise<T> {
+    const o = waitOptions(options);
+    const deadline = deadlineFor("wait on condition", o);
+    let result = predicate();
+    while (!result) {
+      const timeout = left(deadline);
+      if (timeout === 0) break;
+      await this.wait({ timeout: timeout ?? undefined, signal: o.signal });
+      result = predicate();
+    }
+    return result;
+  }
+
+  /**
+   * Wakes up to `n` waiters.
+   *
+   * @throws {ProcessError} When this process does not hold the lock.
+   */
+  async notify(n = 1): Promise<void> {
+    if (!Number.isInteger(n) || n < 0) {
+      throw new RangeError(`Cannot notify: 'n' must be a non-negative integer, received ${n}`);
+    }
+    const core = direct<ConditionCore>(this.#link);
+    if (core) core.notify(myOwner(), n);
+    else await this.#link.call("notify", [myOwner(), n]);
+  }
+
+  /** Wakes every waiter. */
+  notifyAll(): Promise<void> {
+    return this.notify(0x7fffffff);
+  }
+
+  /** @internal Describes this handle for another process. */
+  async [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
+    const [lock] = await packHandles([this.#lock], ctx);
+    return this.#link.describe("condition", import.meta.url, ctx, { lock });
+  }
+
+  /**
+   * In the creating process: stops serving the condition, and its lock if
+   * it made it.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#link.release();
+    if (this.#ownsLock) await this.#lock[Symbol.asyncDispose]();
+  }
+}
+
+registerReviver("condition", async (d) => {
+  const [lock] = await reviveHandles([d.extra?.lock]) as [Lock];
+  const lockCore = direct<LockCore>(LINKS.get(lock)!);
+  const link = linkFrom(d, (ia) => new ConditionCore(lockCore!, ia));
+  const token = { [REVIVE]: [lock, lockCore ? link : new SyncLink(undefined, link.ref())] };
+  return new Condition(token as unknown as Lock);
+});

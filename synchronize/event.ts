@@ -1,0 +1,94 @@
+/**
+ * `Event`: Python's process event, over shared memory.
+ *
+ * @module
+ */
+
+import { type Descriptor, type PackContext, registerReviver } from "../_internal/hub/handles.ts";
+import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
+import { EventCore } from "../_internal/primitives/event_core.ts";
+import { deadlineFor } from "../_internal/primitives/sync_wait.ts";
+import { linkFrom, SyncLink } from "../_internal/primitives/sync_link.ts";
+import {
+  direct,
+  left,
+  REVIVE,
+  type Revive,
+  revived,
+  type WaitOptions,
+  waitOptions,
+} from "./_common.ts";
+
+/**
+ * A flag processes wait on, as Python's `multiprocessing.Event`.
+ *
+ * @example
+ * ```ts
+ * import { Event } from "../synchronize.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using ev = new Event();
+ * assertEquals(await ev.wait(5), false);
+ * await ev.set();
+ * assertEquals(await ev.isSet(), true);
+ * assertEquals(await ev.wait(), true);
+ * ```
+ */
+export class Event {
+  #link: SyncLink;
+
+  /** Creates a clear event hosted by this process. */
+  constructor() {
+    this.#link = revived(arguments[0]) ?? new SyncLink(new EventCore());
+  }
+
+  /** Sets the flag, waking every waiter. */
+  async set(): Promise<void> {
+    const core = direct<EventCore>(this.#link);
+    if (core) core.set();
+    else await this.#link.call("set", []);
+  }
+
+  /** Clears the flag. */
+  async clear(): Promise<void> {
+    const core = direct<EventCore>(this.#link);
+    if (core) core.clear();
+    else await this.#link.call("clear", []);
+  }
+
+  /** Whether the flag is set. */
+  async isSet(): Promise<boolean> {
+    const core = direct<EventCore>(this.#link);
+    return core ? core.isSet() : await this.#link.call("isSet", []) as boolean;
+  }
+
+  /**
+   * Waits until the flag is set; resolves whether it is (false after a
+   * timeout, as Python's).
+   *
+   * @param options A timeout in ms, or `{ timeout, signal }`.
+   */
+  async wait(options?: number | WaitOptions): Promise<boolean> {
+    const o = waitOptions(options);
+    const deadline = deadlineFor("wait for event", o);
+    const core = direct<EventCore>(this.#link);
+    if (core) return await core.wait(deadline, o.signal);
+    return await this.#link.call("wait", [left(deadline)], o.signal) as boolean;
+  }
+
+  /** @internal Describes this handle for another process. */
+  [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
+    return this.#link.describe("event", import.meta.url, ctx, {});
+  }
+
+  /** In the creating process: stops serving the event to other processes. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.#link.release();
+    return Promise.resolve();
+  }
+}
+
+registerReviver("event", (d) => {
+  const link = linkFrom(d, (ia) => new EventCore(ia));
+  return new (Event as new (r: Revive) => Event)({ [REVIVE]: link });
+});

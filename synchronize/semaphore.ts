@@ -1,0 +1,127 @@
+/**
+ * `Semaphore` and `BoundedSemaphore`: Python's process semaphores, over
+ * shared memory.
+ *
+ * @module
+ */
+
+import { type Descriptor, type PackContext, registerReviver } from "../_internal/hub/handles.ts";
+import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
+import { SemaphoreCore } from "../_internal/primitives/semaphore_core.ts";
+import { deadlineFor } from "../_internal/primitives/sync_wait.ts";
+import { linkFrom, SyncLink } from "../_internal/primitives/sync_link.ts";
+import { type AcquireOptions, direct, left, REVIVE, revived } from "./_common.ts";
+
+/**
+ * A counting semaphore, as Python's `multiprocessing.Semaphore`.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore } from "../synchronize.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using sem = new Semaphore(2);
+ * await sem.acquire();
+ * await sem.acquire();
+ * assertEquals(await sem.acquire({ timeout: 5 }), false);
+ * await sem.release();
+ * assertEquals(await sem.getValue(), 1);
+ * ```
+ */
+export class Semaphore {
+  #link: SyncLink;
+
+  /**
+   * Creates a semaphore at `value`.
+   *
+   * @throws {RangeError} When `value` is not a non-negative integer.
+   */
+  constructor(value = 1) {
+    const from = revived(value);
+    if (from) {
+      this.#link = from;
+      return;
+    }
+    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
+      throw new RangeError(
+        `Cannot create semaphore: 'value' must be a non-negative integer, received ${value}`,
+      );
+    }
+    this.#link = new SyncLink(new SemaphoreCore(value, new.target === BoundedSemaphore));
+  }
+
+  /**
+   * Decrements the value, waiting while it is 0 unless told not to; resolves
+   * whether it did.
+   */
+  acquire(options: AcquireOptions = {}): Promise<boolean> {
+    const core = direct<SemaphoreCore>(this.#link);
+    if (core?.tryAcquire()) return Promise.resolve(true);
+    return this.#acquire(core, options);
+  }
+
+  async #acquire(core: SemaphoreCore | undefined, o: AcquireOptions): Promise<boolean> {
+    const deadline = deadlineFor("acquire semaphore", o);
+    if (core) return await core.acquire(deadline, o.signal);
+    const ref = this.#link.ref();
+    return await ref.call("acquire", [left(deadline)], {
+      signal: o.signal,
+      onOrphan: (v) => v === true && ref.send("release", [1]),
+    }) as boolean;
+  }
+
+  /**
+   * Increments the value by `n`, waking waiters.
+   *
+   * @throws {RangeError} For a {@link BoundedSemaphore} released above its start value.
+   */
+  async release(n = 1): Promise<void> {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(
+        `Cannot release semaphore: 'n' must be a positive integer, received ${n}`,
+      );
+    }
+    const core = direct<SemaphoreCore>(this.#link);
+    if (core) core.release(n);
+    else await this.#link.call("release", [n]);
+  }
+
+  /** The current value. */
+  async getValue(): Promise<number> {
+    const core = direct<SemaphoreCore>(this.#link);
+    return core ? core.value() : await this.#link.call("value", []) as number;
+  }
+
+  /** @internal Describes this handle for another process. */
+  [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
+    const bounded = this instanceof BoundedSemaphore;
+    return this.#link.describe("semaphore", import.meta.url, ctx, { bounded });
+  }
+
+  /** In the creating process: stops serving the semaphore to other processes. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.#link.release();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * A semaphore that refuses to be released above its start value, as
+ * Python's `multiprocessing.BoundedSemaphore`.
+ *
+ * @example
+ * ```ts
+ * import { BoundedSemaphore } from "../synchronize.ts";
+ * import { assertRejects } from "@std/assert";
+ *
+ * await using sem = new BoundedSemaphore(1);
+ * await assertRejects(() => sem.release(), RangeError);
+ * ```
+ */
+export class BoundedSemaphore extends Semaphore {}
+
+registerReviver("semaphore", (d) => {
+  const link = linkFrom(d, (ia) => new SemaphoreCore(0, false, ia));
+  const Cls = d.extra?.bounded ? BoundedSemaphore : Semaphore;
+  return new Cls({ [REVIVE]: link } as unknown as number);
+});
