@@ -1,0 +1,165 @@
+// The layering of DESIGN.md §2, enforced: every module reachable from a
+// public entry point (deno.json's exports) sits in a layer of the rank
+// table below, imports only layers ranked below its own (type-only imports
+// included), never imports across two layers of equal rank, and no import
+// cycle exists. `_internal/` never imports a module outside `_internal/`.
+// Modelled on denoland/std's circular-dependency check.
+import { assert, assertEquals } from "@std/assert";
+
+const ROOT = new URL("../", import.meta.url);
+
+/**
+ * Layers, lowest first. A top-level module and its public sub-folder
+ * (`synchronize.ts` and `synchronize/`) are one layer; a module above its
+ * private `_internal/` folder ranks above it.
+ */
+export const RANKS: Record<string, number> = {
+  "_internal/base": 0,
+  "_internal/wire": 1,
+  "_internal/transport": 2,
+  "_internal/hub": 3,
+  "_internal/primitives": 4,
+  "connection": 5,
+  "queue": 5,
+  "synchronize": 5,
+  "shared": 6,
+  "_internal/process": 7,
+  "process": 8,
+  "_internal/pool": 9,
+  "_internal/manager": 9,
+  "pool": 10,
+  "manager": 10,
+  "context": 11,
+  "_internal/cluster": 12,
+  "cluster": 13,
+  "entry": 14,
+  "mod": 15,
+};
+
+/** The layer of a module path relative to the repository root. */
+export function layerOf(path: string): string {
+  const parts = path.split("/");
+  if (parts[0] === "_internal") return `_internal/${parts[1]}`;
+  const top = parts[0].replace(/\.ts$/, "");
+  if (parts.length === 1 && top.startsWith("_")) return "entry";
+  return top;
+}
+
+/** A module graph: each local module and the local modules it imports. */
+export type Graph = Map<string, Set<string>>;
+
+interface InfoJson {
+  modules: {
+    specifier: string;
+    dependencies?: { code?: { specifier?: string }; type?: { specifier?: string } }[];
+  }[];
+}
+
+/** The graph `deno info --json` reports for the given entry points. */
+async function graphOf(entries: string[]): Promise<Graph> {
+  const graph: Graph = new Map();
+  for (const entry of entries) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", "--no-config", new URL(entry, ROOT).href],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert(out.success, new TextDecoder().decode(out.stderr));
+    const info = JSON.parse(new TextDecoder().decode(out.stdout)) as InfoJson;
+    for (const m of info.modules) {
+      const from = local(m.specifier);
+      if (!from) continue;
+      const deps = graph.get(from) ?? new Set<string>();
+      graph.set(from, deps);
+      for (const d of m.dependencies ?? []) {
+        for (const s of [d.code?.specifier, d.type?.specifier]) {
+          const to = s && local(s);
+          if (to) deps.add(to);
+        }
+      }
+    }
+  }
+  return graph;
+}
+
+function local(specifier: string): string | undefined {
+  return specifier.startsWith(ROOT.href) ? specifier.slice(ROOT.href.length) : undefined;
+}
+
+/** Every edge that breaks the layering, as readable lines. */
+export function violations(graph: Graph): string[] {
+  const out: string[] = [];
+  for (const [from, deps] of graph) {
+    const lf = layerOf(from);
+    if (!(lf in RANKS)) out.push(`${from}: layer '${lf}' is not in the rank table`);
+    for (const to of deps) {
+      const lt = layerOf(to);
+      if (from.startsWith("_internal/") && !to.startsWith("_internal/")) {
+        out.push(`${from} -> ${to}: _internal/ imports a module outside it`);
+      } else if (lf !== lt && !(RANKS[lf] > RANKS[lt])) {
+        out.push(`${from} -> ${to}: '${lf}' (rank ${RANKS[lf]}) imports '${lt}' (rank ${RANKS[lt]})`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Every import cycle, each as the modules along it. */
+export function cycles(graph: Graph): string[][] {
+  // Tarjan's strongly connected components; a component of two or more
+  // modules (or one importing itself) is a cycle.
+  let index = 0;
+  const idx = new Map<string, number>(), low = new Map<string, number>();
+  const stack: string[] = [], onStack = new Set<string>(), found: string[][] = [];
+  const visit = (v: string) => {
+    idx.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1 || graph.get(v)?.has(v)) found.push(scc.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!idx.has(v)) visit(v);
+  return found;
+}
+
+async function publicEntries(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  return Object.values(config.exports as Record<string, string>);
+}
+
+Deno.test("layering: no module imports a layer above its own or beside it", async () => {
+  assertEquals(violations(await graphOf(await publicEntries())), []);
+});
+
+Deno.test("layering: no import cycles, type-only imports included", async () => {
+  assertEquals(cycles(await graphOf(await publicEntries())), []);
+});
+
+Deno.test("layering: the checks fail on an upward import and on a cycle", () => {
+  const graph: Graph = new Map([
+    ["_internal/hub/a.ts", new Set(["queue.ts"])],
+    ["queue.ts", new Set(["_internal/hub/a.ts"])],
+    ["pool.ts", new Set(["manager.ts"])],
+    ["manager.ts", new Set()],
+  ]);
+  assertEquals(violations(graph), [
+    "_internal/hub/a.ts -> queue.ts: _internal/ imports a module outside it",
+    "pool.ts -> manager.ts: 'pool' (rank 10) imports 'manager' (rank 10)",
+  ]);
+  assertEquals(cycles(graph), [["_internal/hub/a.ts", "queue.ts"]]);
+});
