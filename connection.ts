@@ -32,6 +32,7 @@ import { LocalRef } from "./_internal/hub/refs.ts";
 import { PipeCore } from "./_internal/primitives/pipe_core.ts";
 import { hostPipe, localEnd } from "./_internal/primitives/pipe_endpoints.ts";
 import { Connection, connectionOf } from "./connection/connection.ts";
+import { raceTimer } from "./_internal/base/async.ts";
 
 export { AuthenticationError, EOFError } from "./_internal/base/errors.ts";
 export { Connection } from "./connection/connection.ts";
@@ -102,16 +103,11 @@ export async function wait<T extends Waitable>(objects: T[], timeout?: number): 
   const ctl = new AbortController();
   const ready = new Set<T>();
   const watches = objects.map((o) => watch(o, ctl.signal).then(() => void ready.add(o), () => {}));
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await Promise.race([
-      Promise.race(watches),
-      ...(timeout === undefined ? [] : [new Promise((r) => (timer = setTimeout(r, timeout)))]),
-    ]);
+    await raceTimer(Promise.race(watches), timeout, () => undefined);
     // Let the others that are already ready say so.
     await Promise.resolve();
   } finally {
-    clearTimeout(timer);
     ctl.abort();
   }
   return objects.filter((o) => ready.has(o));

@@ -29,7 +29,7 @@ import { CLOSED, SocketChannel } from "./_internal/transport/channel.ts";
 import { ProcessError } from "./_internal/base/errors.ts";
 import { type Descriptor, hasHandles, packHandles, revive } from "./_internal/hub/handles.ts";
 import { registryRef } from "./_internal/manager/refcount.ts";
-import { ObjectProxy } from "./manager/proxies.ts";
+import type { ObjectProxy } from "./manager/proxies.ts";
 import { managerMain, serveManager } from "./manager/_main.ts";
 import { type Served, type TypeSpec, typeSpec } from "./_internal/manager/server.ts";
 import { closeClient, setHostAuthkey } from "./_internal/hub/client.ts";
@@ -44,18 +44,27 @@ import type { BoundedSemaphore, Semaphore } from "./synchronize/semaphore.ts";
 import type { Condition } from "./synchronize/condition.ts";
 import type { Event } from "./synchronize/event.ts";
 import type { Lock, RLock } from "./synchronize/lock.ts";
-import {
+import type {
   ArrayProxy,
-  BaseProxy,
+  DictKey,
   DictProxy,
   ListProxy,
   NamespaceProxy,
   ValueProxy,
 } from "./manager/proxies.ts";
-import type { DictKey } from "./_internal/manager/holdings.ts";
+import { onAbort, raceTimer } from "./_internal/base/async.ts";
 
-export { ArrayProxy, BaseProxy, DictProxy, ListProxy, NamespaceProxy, ObjectProxy, ValueProxy };
-export type { DictKey };
+export {
+  ArrayProxy,
+  BaseProxy,
+  type DictKey,
+  DictProxy,
+  ListProxy,
+  MappingProxy,
+  NamespaceProxy,
+  ObjectProxy,
+  ValueProxy,
+} from "./manager/proxies.ts";
 
 const SERVER_MODULE = new URL("./manager/_main.ts", import.meta.url).href;
 
@@ -272,21 +281,14 @@ export class BaseManager {
       this.#process = p;
       // A ref'd timer: nothing else keeps this process alive while it waits
       // (the manager is a daemonic child, the hub's listener is unref'd).
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const info = await Promise.race([
-        reply.get(),
-        p.sentinel.then((code): never => {
-          throw new ProcessError(
-            `Cannot start manager: its process exited with code ${code} before it served`,
-          );
-        }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new ProcessError("Cannot start manager: it did not report within 60 s")),
-            60_000,
-          );
-        }),
-      ]).finally(() => clearTimeout(timer));
+      const exited = p.sentinel.then((code): never => {
+        throw new ProcessError(
+          `Cannot start manager: its process exited with code ${code} before it served`,
+        );
+      });
+      const info = await raceTimer(Promise.race([reply.get(), exited]), 60_000, () => {
+        throw new ProcessError("Cannot start manager: it did not report within 60 s");
+      });
       if ("error" in info) throw new ProcessError(`Cannot start manager: ${info.error}`);
       this.#attach(info.address, info.registry);
       // This process ending without shutdown() terminates the manager (a
@@ -359,14 +361,12 @@ export class BaseManager {
     }
     this.#served = served;
     this.#attach(served.address, served.registry);
-    const onAbort = () => served.core.shutdown();
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    if (options.signal?.aborted) onAbort();
+    const off = onAbort(options.signal, () => served.core.shutdown());
     options.onListen?.(this.address);
     try {
       await served.done;
     } finally {
-      options.signal?.removeEventListener("abort", onAbort);
+      off();
       this.#lifecycle = "shutdown";
     }
   }

@@ -37,6 +37,7 @@ import { fingerprint } from "./_internal/process/target.ts";
 import type { Permissions } from "./_internal/process/permissions.ts";
 import type { TaskSpec } from "./_internal/process/task_spec.ts";
 import { type ChildHandle, type StartMethod, state } from "./_internal/base/state.ts";
+import { raceTimer } from "./_internal/base/async.ts";
 
 export type { Permissions, PermissionsObject } from "./_internal/process/permissions.ts";
 export type { StartMethod } from "./_internal/base/state.ts";
@@ -386,14 +387,9 @@ export class Process {
     if (popen.exitCode !== null) return;
     // A daemonic child does not keep this process alive, except while joined.
     if (this.#daemon) popen.setRef(true);
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await (timeout === undefined ? popen.exited : Promise.race([
-        popen.exited,
-        new Promise((r) => (timer = setTimeout(r, timeout))),
-      ]));
+      await raceTimer(popen.exited, timeout, () => undefined);
     } finally {
-      clearTimeout(timer);
       if (this.#daemon && popen.exitCode === null) popen.setRef(false);
     }
   }

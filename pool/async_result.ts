@@ -4,6 +4,8 @@
  * @module
  */
 
+import { raceTimer } from "../_internal/base/async.ts";
+
 /**
  * The eventual result of a pool task, as Python's `AsyncResult`; also a
  * thenable, so `await pool.applyAsync(...)` gives the value.
@@ -43,21 +45,12 @@ export class AsyncResult<T> implements PromiseLike<T> {
    * @throws The task's error when it failed.
    */
   get(timeout?: number): Promise<T> {
-    if (timeout === undefined) return this.#promise;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new DOMException(
-              `Timed out after ${timeout} ms waiting for the result`,
-              "TimeoutError",
-            ),
-          ),
-        timeout,
+    return raceTimer(this.#promise, timeout, () => {
+      throw new DOMException(
+        `Timed out after ${timeout} ms waiting for the result`,
+        "TimeoutError",
       );
     });
-    return Promise.race([this.#promise, late]).finally(() => clearTimeout(timer));
   }
 
   /** Resolves once the result is there, or after `timeout` ms; never rejects. */

@@ -97,7 +97,9 @@ export function violations(graph: Graph): string[] {
       if (from.startsWith("_internal/") && !to.startsWith("_internal/")) {
         out.push(`${from} -> ${to}: _internal/ imports a module outside it`);
       } else if (lf !== lt && !(RANKS[lf] > RANKS[lt])) {
-        out.push(`${from} -> ${to}: '${lf}' (rank ${RANKS[lf]}) imports '${lt}' (rank ${RANKS[lt]})`);
+        out.push(
+          `${from} -> ${to}: '${lf}' (rank ${RANKS[lf]}) imports '${lt}' (rank ${RANKS[lt]})`,
+        );
       }
     }
   }

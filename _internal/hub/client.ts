@@ -8,6 +8,7 @@
  */
 
 import { isolateGlobal } from "../base/state.ts";
+import { onAbort } from "../base/async.ts";
 import { type Channel, CLOSED, SocketChannel } from "../transport/channel.ts";
 import { ProcessError } from "../base/errors.ts";
 import type { CallMessage, CallOptions } from "./protocol.ts";
@@ -149,30 +150,23 @@ export class Client {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const r = this.#next++;
     return new Promise((resolve, reject) => {
-      const onAbort = () => {
+      const off = onAbort(signal, (reason) => {
         const waiter = this.#pending.get(r);
         if (!waiter) return;
         // The host always replies; a value that arrives now is an orphan.
         waiter.resolve = (v) => onOrphan?.(v);
         waiter.reject = () => {};
         this.#enqueue({ c: r }).catch(() => {});
-        reject(signal!.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
+        reject(reason);
+      });
       this.#pending.set(r, {
-        resolve: (v) => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve(v);
-        },
-        reject: (e) => {
-          signal?.removeEventListener("abort", onAbort);
-          reject(e);
-        },
+        resolve: (v) => (off(), resolve(v)),
+        reject: (e) => (off(), reject(e)),
       });
       if (this.#pending.size === 1) this.#conn.ref();
       this.#enqueue({ r, o: objectId, m: method, a: args }).catch((err) => {
         this.#pending.delete(r);
-        signal?.removeEventListener("abort", onAbort);
+        off();
         reject(err);
       });
     });

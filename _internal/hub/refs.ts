@@ -8,6 +8,7 @@
  * @module
  */
 
+import { onAbort } from "../base/async.ts";
 import { Client } from "./client.ts";
 import { ProcessError } from "../base/errors.ts";
 import { acquireHub, hubAddress } from "./hub.ts";
@@ -64,19 +65,18 @@ export class LocalRef implements ObjectRef {
     // produces after it is an orphan.
     return new Promise((resolve, reject) => {
       let aborted = false;
-      const onAbort = () => {
+      const off = onAbort(signal, (reason) => {
         aborted = true;
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
+        reject(reason);
+      });
       result.then(
         (v) => {
-          signal.removeEventListener("abort", onAbort);
+          off();
           if (aborted) onOrphan?.(v);
           else resolve(v);
         },
         (e) => {
-          signal.removeEventListener("abort", onAbort);
+          off();
           if (!aborted) reject(e);
         },
       );

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { raceTimer } from "../base/async.ts";
 import { isolateGlobal } from "../base/state.ts";
 import { type Channel, CLOSED, type MessagePortLike } from "../transport/channel.ts";
 import { ProcessError } from "../base/errors.ts";
@@ -120,22 +121,12 @@ function closedWaiters(): Set<() => void> {
 export function peersClosed(ident: string, ms: number): Promise<void> {
   const open = () => [...served().values()].some((s) => isSelfOrDescendant(s.ident, ident));
   if (!open()) return Promise.resolve();
-  return new Promise((resolve) => {
-    const check = () => {
-      if (open()) return;
-      done();
-    };
-    const timer = setTimeout(() => {
-      dropPeers(ident);
-      done();
-    }, ms);
-    const done = () => {
-      clearTimeout(timer);
-      closedWaiters().delete(check);
-      resolve();
-    };
+  let check!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    check = () => open() || resolve();
     closedWaiters().add(check);
   });
+  return raceTimer(closed, ms, () => dropPeers(ident)).finally(() => closedWaiters().delete(check));
 }
 
 function serveConnection(channel: Channel, ident: string): Promise<void> {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { delay } from "../base/async.ts";
 import { findTarget, fingerprint } from "../process/target.ts";
 import { reviveHandles, type Travelling } from "../hub/handles.ts";
 import { TO_DESCRIPTOR } from "../base/symbols.ts";
@@ -140,7 +141,7 @@ export async function serve(options: ServeOptions, builtins: Builtins): Promise<
   globalThis.addEventListener("unload", removeDir);
   const done = stopped.then(async () => {
     // Let the shutdown call's reply go out before hanging up.
-    await new Promise((r) => setTimeout(r, 10));
+    await delay(10);
     ref.release();
     dropAllPeers();
     globalThis.removeEventListener("unload", removeDir);

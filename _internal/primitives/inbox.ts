@@ -6,6 +6,8 @@
  * @module
  */
 
+import { abortable, raceTimer } from "../base/async.ts";
+
 /** One received message: a value from `send`, or bytes from `sendBytes`. */
 export type Message = { value: unknown; bytes?: undefined } | {
   bytes: Uint8Array;
@@ -67,30 +69,14 @@ export class MessageInbox {
     if (this.peek() !== undefined) return Promise.resolve(true);
     if (timeout === 0) return Promise.resolve(false);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () => {
-        cleanup();
-        reject(signal!.reason);
-      };
-      const waiter = () => {
-        cleanup();
-        resolve(true);
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-      };
-      if (timeout !== null) {
-        timer = setTimeout(() => {
-          cleanup();
-          resolve(false);
-        }, timeout);
-      }
-      signal?.addEventListener("abort", onAbort, { once: true });
+    let waiter!: () => void;
+    const arrived = new Promise<boolean>((resolve) => {
+      waiter = () => resolve(true);
       this.#waiters.push(waiter);
+    });
+    return abortable(raceTimer(arrived, timeout ?? undefined, () => false), signal).finally(() => {
+      const i = this.#waiters.indexOf(waiter);
+      if (i >= 0) this.#waiters.splice(i, 1);
     });
   }
 }

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { onAbort } from "../base/async.ts";
+
 import { QueueClosedError, QueueEmptyError, QueueFullError } from "../base/errors.ts";
 import type { Hosted, Peer } from "../hub/protocol.ts";
 
@@ -213,13 +215,12 @@ export class QueueCore implements Hosted {
       list.splice(i, 1);
       waiter.reject(err);
     };
-    const onAbort = () => settle(signal.reason);
     if (timeout !== null) timer = setTimeout(() => settle(onTimeout()), timeout);
-    signal.addEventListener("abort", onAbort, { once: true });
+    const off = onAbort(signal, settle);
     const { resolve, reject } = waiter;
     const done = () => {
       clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
+      off();
     };
     waiter.resolve = ((v: never) => (done(), resolve(v))) as W["resolve"];
     waiter.reject = (e: unknown) => (done(), reject(e));
@@ -252,16 +253,16 @@ export class QueueCore implements Hosted {
   join(signal: AbortSignal): Promise<void> | void {
     if (this.#unfinished === 0) return;
     return new Promise<void>((resolve, reject) => {
+      let off = () => {};
       const joiner = () => {
-        signal.removeEventListener("abort", onAbort);
+        off();
         resolve();
       };
-      const onAbort = () => {
-        this.#joiners.splice(this.#joiners.indexOf(joiner), 1);
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
       this.#joiners.push(joiner);
+      off = onAbort(signal, (reason) => {
+        this.#joiners.splice(this.#joiners.indexOf(joiner), 1);
+        reject(reason);
+      });
     });
   }
 

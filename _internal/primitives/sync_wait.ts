@@ -10,6 +10,7 @@
  * @module
  */
 
+import { abortable } from "../base/async.ts";
 import { isolateGlobal } from "../base/state.ts";
 import { state } from "../base/state.ts";
 
@@ -47,17 +48,6 @@ function hold(): void {
 function unhold(): void {
   const w = waits();
   if (--w.waiting === 0) clearInterval(w.keepAlive);
-}
-
-function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then((v) => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(v);
-    });
-  });
 }
 
 /**

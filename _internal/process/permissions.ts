@@ -6,7 +6,6 @@
  * @module
  */
 
-
 /**
  * Per-kind permissions for a subprocess child, as in `Deno.Command`'s
  * world: `true` grants the kind, a list grants those paths or hosts,

@@ -13,6 +13,7 @@ import { AuthenticationError } from "../base/errors.ts";
 import { FrameReader, FrameWriter } from "../wire/framing.ts";
 import type { Address } from "./address.ts";
 import type { TransportKind } from "../base/state.ts";
+import { raceTimer } from "../base/async.ts";
 
 /** How long a peer may take over the authkey challenge. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -98,21 +99,10 @@ async function handshake(
 ): Promise<AuthedConn> {
   const reader = new FrameReader(conn);
   const writer = new FrameWriter(conn);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const steps = [side(reader, writer, authkey)];
-  if (deadlineMs !== undefined) {
-    steps.push(
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new AuthenticationError("Authkey challenge timed out")),
-          deadlineMs,
-        );
-        Deno.unrefTimer(timer!);
-      }),
-    );
-  }
   try {
-    await Promise.race(steps);
+    await raceTimer(side(reader, writer, authkey), deadlineMs, () => {
+      throw new AuthenticationError("Authkey challenge timed out");
+    }, { unref: true });
     return { conn, reader, writer };
   } catch (err) {
     closeQuietly(conn);
@@ -120,8 +110,6 @@ async function handshake(
       "Authkey challenge failed: the connection broke",
       { cause: err },
     );
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
   }
 }
 

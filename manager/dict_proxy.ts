@@ -1,0 +1,98 @@
+/**
+ * `DictProxy`: a proxy to a dict a manager serves.
+ *
+ * @module
+ */
+
+import { callProxy, pack } from "../_internal/manager/proxy_calls.ts";
+import type { DictKey } from "../_internal/manager/holdings.ts";
+import { MappingProxy } from "./mapping_proxy.ts";
+
+/**
+ * A proxy to a dict in a manager: Python's `DictProxy`, with `Map`-like
+ * method names. Keys are primitives (strings, numbers…); values cross by
+ * structured clone, and may hold other proxies and handles.
+ *
+ * `await d.set(k, (await d.get(k)) + 1)` from two processes loses updates
+ * (the two gets may both run before either set), as `d[k] += 1` does in
+ * Python; {@link DictProxy.increment} does it in one atomic call.
+ *
+ * @typeParam K The keys' type.
+ * @typeParam V The values' type.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "../manager.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using manager = await Manager.start();
+ * const d = await manager.dict<string, number>({ a: 1 });
+ * await d.set("b", 2);
+ * assertEquals(await d.increment("a", 10), 11);
+ * assertEquals(await d.items(), [["a", 11], ["b", 2]]);
+ * ```
+ */
+export class DictProxy<K extends DictKey = string, V = unknown> extends MappingProxy<K, V> {
+  /**
+   * Removes `key` and resolves its value, or `fallback` when absent.
+   *
+   * @throws {RangeError} When `key` is absent and no fallback is given.
+   */
+  pop(key: K, fallback?: V): Promise<V> {
+    return callProxy(this, "pop", arguments.length > 1 ? [key, fallback] : [key]);
+  }
+
+  /** The value at `key`, set to `value` first when absent. */
+  async setdefault(key: K, value: V): Promise<V> {
+    return await callProxy(this, "setdefault", [key, await pack(value)]);
+  }
+
+  /**
+   * Adds `delta` to the number at `key` (`initial` when absent) in one
+   * atomic call and resolves the sum: no update is lost however many
+   * processes increment at once.
+   *
+   * @throws {TypeError} When the value is not a number.
+   */
+  async increment(key: K, delta = 1, initial = 0): Promise<number> {
+    return await callProxy(this, "increment", [key, delta, initial]) as number;
+  }
+
+  /** Sets every entry of `entries` (a Map, an array of pairs or an object) in one call. */
+  async update(entries: Map<K, V> | [K, V][] | Record<string, V>): Promise<void> {
+    const pairs = entries instanceof Map || Array.isArray(entries)
+      ? [...entries]
+      : Object.entries(entries);
+    await callProxy(this, "update", [await pack(pairs)]);
+  }
+
+  /** The keys, in insertion order. */
+  async keys(): Promise<K[]> {
+    return await callProxy(this, "keys", []) as K[];
+  }
+
+  /** The values, in insertion order. */
+  values(): Promise<V[]> {
+    return callProxy(this, "values", []);
+  }
+
+  /** The `[key, value]` pairs, in insertion order. */
+  items(): Promise<[K, V][]> {
+    return callProxy(this, "items", []);
+  }
+
+  /** The number of entries. */
+  async len(): Promise<number> {
+    return await callProxy(this, "len", []) as number;
+  }
+
+  /** Removes every entry. */
+  async clear(): Promise<void> {
+    await callProxy(this, "clear", []);
+  }
+
+  /** A copy of the dict, as a local `Map`. */
+  async copy(): Promise<Map<K, V>> {
+    return new Map(await this.items());
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * `ListProxy`: a proxy to a list a manager serves.
+ *
+ * @module
+ */
+
+import { callProxy, pack } from "../_internal/manager/proxy_calls.ts";
+import { BaseProxy } from "./base_proxy.ts";
+
+/**
+ * A proxy to a list in a manager: Python's `ListProxy`. Indexes may be
+ * negative (from the end), as in Python.
+ *
+ * @typeParam T The items' type.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "../manager.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using manager = await Manager.start();
+ * const l = await manager.list([3, 1]);
+ * await l.extend([2]);
+ * await l.sort();
+ * assertEquals(await l.toArray(), [1, 2, 3]);
+ * assertEquals(await l.get(-1), 3);
+ * assertEquals(await l.slice(1), [2, 3]);
+ * ```
+ */
+export class ListProxy<T = unknown> extends BaseProxy {
+  /**
+   * The item at `index`.
+   *
+   * @throws {RangeError} When `index` is out of range.
+   */
+  get(index: number): Promise<T> {
+    return callProxy(this, "get", [index]);
+  }
+
+  /** Sets the item at `index`. */
+  async set(index: number, value: T): Promise<void> {
+    await callProxy(this, "set", [index, await pack(value)]);
+  }
+
+  /** Items `start` to `end` (exclusive; negative from the end), as `Array.slice`. */
+  slice(start?: number, end?: number): Promise<T[]> {
+    return callProxy(this, "slice", end === undefined ? [start] : [start, end]);
+  }
+
+  /** Removes `deleteCount` items at `start`, inserts `items` there, resolves the removed ones. */
+  async splice(start: number, deleteCount: number, ...items: T[]): Promise<T[]> {
+    return await callProxy(this, "splice", [start, deleteCount, await pack(items)]);
+  }
+
+  /** Adds an item at the end; resolves the new length. */
+  async append(item: T): Promise<number> {
+    return await callProxy(this, "append", [await pack(item)]) as number;
+  }
+
+  /** Adds items at the end in one call; resolves the new length. */
+  async extend(items: Iterable<T>): Promise<number> {
+    return await callProxy(this, "extend", [await pack([...items])]) as number;
+  }
+
+  /** Inserts an item before `index` (clamped to the list, as in Python). */
+  async insert(index: number, item: T): Promise<void> {
+    await callProxy(this, "insert", [index, await pack(item)]);
+  }
+
+  /**
+   * Removes and resolves the item at `index` (default: the last).
+   *
+   * @throws {RangeError} When the list is empty or `index` out of range.
+   */
+  pop(index?: number): Promise<T> {
+    return callProxy(this, "pop", index === undefined ? [] : [index]);
+  }
+
+  /**
+   * Removes the first item equal to `value`.
+   *
+   * @throws {RangeError} When no item is equal.
+   */
+  async remove(value: T): Promise<void> {
+    await callProxy(this, "remove", [value]);
+  }
+
+  /**
+   * The index of the first item equal to `value`.
+   *
+   * @throws {RangeError} When no item is equal.
+   */
+  async index(value: T): Promise<number> {
+    return await callProxy(this, "index", [value]) as number;
+  }
+
+  /** How many items equal `value`. */
+  async count(value: T): Promise<number> {
+    return await callProxy(this, "count", [value]) as number;
+  }
+
+  /** The number of items. */
+  async len(): Promise<number> {
+    return await callProxy(this, "len", []) as number;
+  }
+
+  /** Sorts numbers or strings in place, ascending (descending with `reverse`). */
+  async sort(options: { reverse?: boolean } = {}): Promise<void> {
+    await callProxy(this, "sort", [options.reverse ?? false]);
+  }
+
+  /** Reverses the list in place. */
+  async reverse(): Promise<void> {
+    await callProxy(this, "reverse", []);
+  }
+
+  /** Removes every item. */
+  async clear(): Promise<void> {
+    await callProxy(this, "clear", []);
+  }
+
+  /** A copy of the items, as a local array. */
+  toArray(): Promise<T[]> {
+    return callProxy(this, "toArray", []);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * `ValueProxy`: a proxy to a value a manager serves.
+ *
+ * @module
+ */
+
+import { callProxy, extraOf, pack } from "../_internal/manager/proxy_calls.ts";
+import { BaseProxy } from "./base_proxy.ts";
+
+/**
+ * A proxy to a value in a manager (`manager.Value(typecode, value)`); the
+ * type code is kept as data, as Python's manager keeps it.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "../manager.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using manager = await Manager.start();
+ * const v = await manager.Value("i", 1);
+ * assertEquals(await v.increment(2), 3);
+ * assertEquals(v.typecode, "i");
+ * ```
+ */
+export class ValueProxy<T = unknown> extends BaseProxy {
+  /** The type code given at creation (`"i"`, `"d"`…). */
+  get typecode(): string {
+    return extraOf(this).typecode as string;
+  }
+
+  /** The value. */
+  get(): Promise<T> {
+    return callProxy(this, "get", []);
+  }
+
+  /** Sets the value. */
+  async set(value: T): Promise<void> {
+    await callProxy(this, "set", [await pack(value)]);
+  }
+
+  /**
+   * Adds `delta` to a numeric value in one atomic call; resolves the sum.
+   * (`v.set((await v.get()) + 1)` from two processes loses updates.)
+   */
+  async increment(delta = 1): Promise<number> {
+    return await callProxy(this, "increment", [delta]) as number;
+  }
+}
