@@ -63,6 +63,7 @@ export {
   MappingProxy,
   NamespaceProxy,
   ObjectProxy,
+  SequenceProxy,
   ValueProxy,
 } from "./manager/proxies.ts";
 

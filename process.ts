@@ -131,7 +131,11 @@ const BOOTSTRAP_ERROR = "An attempt has been made to start a new process before 
  * ```
  */
 export class Process {
-  /** Marks the class so a child finds the base of an exported subclass. */
+  /**
+   * Marks the class so a child finds the base of an exported subclass.
+   *
+   * @ignore
+   */
   static readonly [PROCESS_BRAND]: boolean = true;
 
   #target: Target | undefined;

@@ -154,7 +154,11 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     core.id = this.#ref.id;
   }
 
-  /** @internal Describes this handle for another process. */
+  /**
+   * Describes this handle for another process.
+   *
+   * @ignore
+   */
   async [TO_DESCRIPTOR](): Promise<Descriptor> {
     return {
       kind: "queue",

@@ -161,7 +161,11 @@ export abstract class SharedMemory {
     return await this.op("add", [i, delta]) as Item;
   }
 
-  /** @internal Describes this handle for another process. */
+  /**
+   * Describes this handle for another process.
+   *
+   * @ignore
+   */
   async [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
     const [lock] = await packHandles([this.#lock], ctx);
     return this.#link.describe("shared", import.meta.url, ctx, {

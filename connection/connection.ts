@@ -40,7 +40,11 @@ export class Connection {
   #writable: boolean;
   #closed = false;
 
-  /** @internal Connections come from {@link Pipe}, {@link Listener} and {@link Client}. */
+  /**
+   * Connections come from {@link Pipe}, {@link Listener} and {@link Client}.
+   *
+   * @ignore
+   */
   constructor(token: unknown) {
     const t = token as { [REVIVE]?: [Endpoint, boolean, boolean] };
     if (!t?.[REVIVE]) {
@@ -207,7 +211,11 @@ export class Connection {
     return Promise.resolve();
   }
 
-  /** @internal Describes a pipe end for another process. */
+  /**
+   * Describes a pipe end for another process.
+   *
+   * @ignore
+   */
   [TO_DESCRIPTOR](): Promise<Descriptor> {
     if (!this.#endpoint.describe) {
       return Promise.reject(
@@ -223,7 +231,11 @@ export class Connection {
     }));
   }
 
-  /** Waits until this connection has something to receive (for {@link wait}). */
+  /**
+   * Waits until this connection has something to receive (for `wait()`).
+   *
+   * @ignore
+   */
   waitReady(signal: AbortSignal): Promise<boolean> {
     return this.#endpoint.ready.then(() => this.#endpoint.inbox.ready(null, signal));
   }

@@ -4,8 +4,8 @@
  * @module
  */
 
-import { callProxy, extraOf, pack } from "../_internal/manager/proxy_calls.ts";
-import { BaseProxy } from "./base_proxy.ts";
+import { extraOf } from "../_internal/manager/proxy_calls.ts";
+import { SequenceProxy } from "./sequence_proxy.ts";
 
 /**
  * A proxy to a fixed-length array in a manager (`manager.Array(typecode,
@@ -23,34 +23,9 @@ import { BaseProxy } from "./base_proxy.ts";
  * assertEquals(await a.len(), 3);
  * ```
  */
-export class ArrayProxy<T = number> extends BaseProxy {
+export class ArrayProxy<T = number> extends SequenceProxy<T> {
   /** The type code given at creation. */
   get typecode(): string {
     return extraOf(this).typecode as string;
-  }
-
-  /** The item at `index` (negative from the end). */
-  get(index: number): Promise<T> {
-    return callProxy(this, "get", [index]);
-  }
-
-  /** Sets the item at `index`. */
-  async set(index: number, value: T): Promise<void> {
-    await callProxy(this, "set", [index, await pack(value)]);
-  }
-
-  /** Items `start` to `end` (exclusive). */
-  slice(start?: number, end?: number): Promise<T[]> {
-    return callProxy(this, "slice", end === undefined ? [start] : [start, end]);
-  }
-
-  /** The length. */
-  async len(): Promise<number> {
-    return await callProxy(this, "len", []) as number;
-  }
-
-  /** A copy of the items, as a local array. */
-  toArray(): Promise<T[]> {
-    return callProxy(this, "toArray", []);
   }
 }

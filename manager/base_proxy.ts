@@ -13,7 +13,11 @@ import { bindProxy, descriptorOf, PROXY_INIT } from "../_internal/manager/proxy_
  * reaches. Proxies are made by a manager's factories, never constructed.
  */
 export class BaseProxy {
-  /** @internal Proxies come from a manager's factories. */
+  /**
+   * Proxies come from a manager's factories.
+   *
+   * @ignore
+   */
   constructor(init: never) {
     const d = (init as { [PROXY_INIT]?: Descriptor })?.[PROXY_INIT];
     if (!d) {

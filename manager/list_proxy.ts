@@ -5,7 +5,7 @@
  */
 
 import { callProxy, pack } from "../_internal/manager/proxy_calls.ts";
-import { BaseProxy } from "./base_proxy.ts";
+import { SequenceProxy } from "./sequence_proxy.ts";
 
 /**
  * A proxy to a list in a manager: Python's `ListProxy`. Indexes may be
@@ -27,26 +27,7 @@ import { BaseProxy } from "./base_proxy.ts";
  * assertEquals(await l.slice(1), [2, 3]);
  * ```
  */
-export class ListProxy<T = unknown> extends BaseProxy {
-  /**
-   * The item at `index`.
-   *
-   * @throws {RangeError} When `index` is out of range.
-   */
-  get(index: number): Promise<T> {
-    return callProxy(this, "get", [index]);
-  }
-
-  /** Sets the item at `index`. */
-  async set(index: number, value: T): Promise<void> {
-    await callProxy(this, "set", [index, await pack(value)]);
-  }
-
-  /** Items `start` to `end` (exclusive; negative from the end), as `Array.slice`. */
-  slice(start?: number, end?: number): Promise<T[]> {
-    return callProxy(this, "slice", end === undefined ? [start] : [start, end]);
-  }
-
+export class ListProxy<T = unknown> extends SequenceProxy<T> {
   /** Removes `deleteCount` items at `start`, inserts `items` there, resolves the removed ones. */
   async splice(start: number, deleteCount: number, ...items: T[]): Promise<T[]> {
     return await callProxy(this, "splice", [start, deleteCount, await pack(items)]);
@@ -99,11 +80,6 @@ export class ListProxy<T = unknown> extends BaseProxy {
     return await callProxy(this, "count", [value]) as number;
   }
 
-  /** The number of items. */
-  async len(): Promise<number> {
-    return await callProxy(this, "len", []) as number;
-  }
-
   /** Sorts numbers or strings in place, ascending (descending with `reverse`). */
   async sort(options: { reverse?: boolean } = {}): Promise<void> {
     await callProxy(this, "sort", [options.reverse ?? false]);
@@ -117,10 +93,5 @@ export class ListProxy<T = unknown> extends BaseProxy {
   /** Removes every item. */
   async clear(): Promise<void> {
     await callProxy(this, "clear", []);
-  }
-
-  /** A copy of the items, as a local array. */
-  toArray(): Promise<T[]> {
-    return callProxy(this, "toArray", []);
   }
 }

@@ -22,6 +22,7 @@ import { ValueProxy } from "./value_proxy.ts";
 export { ArrayProxy, DictProxy, ListProxy, NamespaceProxy, ObjectProxy, ValueProxy };
 export { BaseProxy } from "./base_proxy.ts";
 export { MappingProxy } from "./mapping_proxy.ts";
+export { SequenceProxy } from "./sequence_proxy.ts";
 export type { DictKey } from "../_internal/manager/holdings.ts";
 
 function reviver(Cls: new (init: never) => BaseProxy) {

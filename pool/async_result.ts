@@ -29,7 +29,11 @@ export class AsyncResult<T> implements PromiseLike<T> {
   #promise: Promise<T>;
   #settled: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
 
-  /** @internal Made by the pool. */
+  /**
+   * Made by the pool.
+   *
+   * @ignore
+   */
   constructor(promise: Promise<T>) {
     this.#promise = promise;
     promise.then(

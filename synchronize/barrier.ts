@@ -117,7 +117,11 @@ export class Barrier {
     return core ? core.broken() : await this.#link.call("broken", [0]) as boolean;
   }
 
-  /** @internal Describes this handle for another process. */
+  /**
+   * Describes this handle for another process.
+   *
+   * @ignore
+   */
   [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
     return this.#link.describe("barrier", import.meta.url, ctx, {
       parties: this.#parties,

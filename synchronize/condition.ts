@@ -156,7 +156,11 @@ export class Condition {
     return this.notify(0x7fffffff);
   }
 
-  /** @internal Describes this handle for another process. */
+  /**
+   * Describes this handle for another process.
+   *
+   * @ignore
+   */
   async [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
     const [lock] = await packHandles([this.#lock], ctx);
     return this.#link.describe("condition", import.meta.url, ctx, { lock });

@@ -76,7 +76,11 @@ export class Event {
     return await this.#link.call("wait", [left(deadline)], o.signal) as boolean;
   }
 
-  /** @internal Describes this handle for another process. */
+  /**
+   * Describes this handle for another process.
+   *
+   * @ignore
+   */
   [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
     return this.#link.describe("event", import.meta.url, ctx, {});
   }

@@ -96,7 +96,11 @@ export class Lock {
     return await fn();
   }
 
-  /** @internal Describes this handle for another process. */
+  /**
+   * Describes this handle for another process.
+   *
+   * @ignore
+   */
   [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
     const recursive = this instanceof RLock;
     return this.#link.describe("lock", import.meta.url, ctx, { recursive });

@@ -92,7 +92,11 @@ export class Semaphore {
     return core ? core.value() : await this.#link.call("value", []) as number;
   }
 
-  /** @internal Describes this handle for another process. */
+  /**
+   * Describes this handle for another process.
+   *
+   * @ignore
+   */
   [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
     const bounded = this instanceof BoundedSemaphore;
     return this.#link.describe("semaphore", import.meta.url, ctx, { bounded });
