@@ -46,7 +46,11 @@ export interface PoolOptions {
   initializer?: Target;
   /** Arguments of `initializer`. @default {[]} */
   initargs?: unknown[];
-  /** Tasks a worker runs before it is replaced by a fresh one; 0 for no limit. @default {0} */
+  /**
+   * Tasks a worker runs before it is replaced by a fresh one (a positive
+   * integer, as Python's); no limit when absent.
+   * @default {undefined}
+   */
   maxTasksPerChild?: number;
   /** How workers start. @default {getStartMethod() ?? "subprocess"} */
   startMethod?: StartMethod;
@@ -101,7 +105,7 @@ export class Pool {
    * Creates the pool and starts its workers.
    *
    * @param options The number of workers, or options.
-   * @throws {RangeError} When `processes` is not a positive integer or `maxTasksPerChild` is negative.
+   * @throws {RangeError} When `processes` or `maxTasksPerChild` is not a positive integer.
    * @throws {TypeError} When `initializer` is not a function.
    */
   constructor(options: number | PoolOptions = {}) {
@@ -112,10 +116,10 @@ export class Pool {
         `Cannot create pool: 'processes' must be a positive integer, received ${processes}`,
       );
     }
-    const maxTasks = o.maxTasksPerChild ?? 0;
-    if (!Number.isInteger(maxTasks) || maxTasks < 0) {
+    const maxTasks = o.maxTasksPerChild;
+    if (maxTasks !== undefined && !(Number.isInteger(maxTasks) && maxTasks >= 1)) {
       throw new RangeError(
-        `Cannot create pool: 'maxTasksPerChild' must be a non-negative integer, received ${maxTasks}`,
+        `Cannot create pool: 'maxTasksPerChild' must be a positive integer, received ${maxTasks}`,
       );
     }
     if (o.initializer !== undefined && typeof o.initializer !== "function") {
@@ -126,7 +130,7 @@ export class Pool {
     this.#options = {
       ...o,
       processes,
-      maxTasksPerChild: maxTasks,
+      maxTasksPerChild: maxTasks ?? 0,
       initargs: o.initargs ?? [],
       startMethod: o.startMethod ?? state().startMethod ?? "subprocess",
       permissions: o.permissions ?? "inherit",
@@ -134,7 +138,7 @@ export class Pool {
     };
     this.#engine = new PoolEngine({
       processes,
-      maxTasksPerChild: maxTasks,
+      maxTasksPerChild: maxTasks ?? 0,
       // Tasks reach worker children by postMessage: memory is shared.
       pack: { sharedMemory: this.#options.startMethod === "worker" },
       launch: () => this.#launch(),

@@ -180,6 +180,12 @@ testBoth(
 Deno.test("Pool: validates its options and its state", async () => {
   assertThrows(() => new Pool(0), RangeError, "'processes' must be a positive integer, received 0");
   assertThrows(() => new Pool({ maxTasksPerChild: -1 }), RangeError, "'maxTasksPerChild'");
+  // Python: a positive int or None; "no limit" is undefined here.
+  assertThrows(
+    () => new Pool({ maxTasksPerChild: 0 }),
+    RangeError,
+    "'maxTasksPerChild' must be a positive integer, received 0",
+  );
   assertThrows(
     () => new Pool({ initializer: 5 as never }),
     TypeError,

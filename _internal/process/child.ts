@@ -131,6 +131,21 @@ function bootstrap(spec: TaskSpec, authkey: Uint8Array): Promise<AnyFn> {
   return imported;
 }
 
+/**
+ * The child's own instance of an exported `Process` subclass, as Python
+ * unpickles one: made by the library's `Process` constructor alone (the
+ * class that owns the brand: a subclass only inherits it), so the user's
+ * constructor and field initialisers do not run again here, then given the
+ * parent's own enumerable fields.
+ */
+function instanceOf(target: AnyFn, spec: TaskSpec): { run(): unknown } {
+  let base: AnyFn | null = target;
+  while (base && !Object.hasOwn(base, PROCESS_BRAND)) base = Object.getPrototypeOf(base);
+  if (!base) throw new TypeError(`Cannot start ${spec.exportName}: it is not a Process subclass`);
+  const self = Reflect.construct(base, [{ [CURRENT_SPEC]: spec }], target);
+  return Object.assign(self, spec.fields);
+}
+
 /** Runs a task in this (child) isolate; never returns. */
 async function runChild(
   channel: Channel,
@@ -153,16 +168,7 @@ async function runChild(
   let code = 0;
   try {
     if (spec.kind === "class") {
-      let base: AnyFn | null = target;
-      while (base && !(PROCESS_BRAND in base)) {
-        base = Object.getPrototypeOf(base);
-      }
-      const self = Reflect.construct(
-        base ?? target,
-        [{ [CURRENT_SPEC]: spec }],
-        target,
-      );
-      Object.assign(self, spec.fields);
+      const self = instanceOf(target, spec);
       s.current = self;
       await self.run();
     } else {
