@@ -130,13 +130,16 @@ export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   };
 }
 
-/** Runs `deno run -A <script> ...args` and returns its output. */
+/**
+ * Runs `deno run <flags> <script> ...args` and returns its output; the
+ * flags default to `-A`.
+ */
 export async function denoRun(
   args: string[],
-  options: { env?: Record<string, string> } = {},
+  options: { env?: Record<string, string>; flags?: string[] } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...runtimeArgsForScripts(), ...args],
+    args: ["run", ...(options.flags ?? ["-A"]), ...runtimeArgsForScripts(), ...args],
     stdin: "null",
     env: options.env,
   }).output();

@@ -12,6 +12,7 @@ import { clientHandshake, serverHandshake } from "./auth.ts";
 import { AuthenticationError } from "../base/errors.ts";
 import { FrameReader, FrameWriter } from "../wire/framing.ts";
 import type { Address } from "./address.ts";
+import { makeSocketDir, removeSocketDir, SOCKET_NAME, sweepSocketDirs } from "./socket_dir.ts";
 import type { TransportKind } from "../base/state.ts";
 import { raceTimer } from "../base/async.ts";
 
@@ -39,20 +40,23 @@ export function listen(kind: TransportKind, hostname = "127.0.0.1", port = 0): B
       close: () => closeQuietly(listener),
     };
   }
-  // makeTempDir creates the directory with mode 0700. (Synchronous: a
-  // Listener is made by a constructor, as Python's is.)
-  const dir = Deno.makeTempDirSync({ prefix: "denomp-" });
-  const path = `${dir}/s`;
-  const listener = Deno.listen({ transport: "unix", path });
-  Deno.chmodSync(path, 0o600);
+  const dir = makeSocketDir();
+  const path = `${dir}/${SOCKET_NAME}`;
+  let listener: Deno.Listener;
+  try {
+    listener = Deno.listen({ transport: "unix", path });
+    Deno.chmodSync(path, 0o600);
+  } catch (err) {
+    removeSocketDir(dir); // No permission, say: nothing is left behind.
+    throw err;
+  }
+  sweepSocketDirs(dir);
   return {
     listener,
     address: { transport: "unix", path },
     close() {
       closeQuietly(listener);
-      try {
-        Deno.removeSync(dir, { recursive: true });
-      } catch { /* already gone */ }
+      removeSocketDir(dir);
     },
   };
 }

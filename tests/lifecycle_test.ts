@@ -1,0 +1,36 @@
+// Whole programs, started with `deno run` and signalled or failed from
+// outside: nothing they start outlives them, and nothing is left in the
+// temp dir. Descendants are found through /proc and polled until gone.
+import { assertEquals, assertStringIncludes } from "@std/assert";
+import { denoRun, fixturePath, tempDir } from "./_helpers.ts";
+
+/** The socket directories (`denomp-*`) in `dir`. */
+async function socketDirs(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) if (e.name.startsWith("denomp-")) out.push(e.name);
+  return out;
+}
+
+Deno.test("a start that fails for lack of --allow-net leaves no socket directory", async () => {
+  await using tmp = await tempDir();
+  const { stdout, stderr } = await denoRun([fixturePath("no_net_main.ts")], {
+    flags: ["--allow-read", "--allow-write", "--allow-run", "--allow-env"],
+    env: { TMPDIR: tmp.path },
+  });
+  assertStringIncludes(stdout, "start failed", stderr);
+  assertEquals(await socketDirs(tmp.path), []);
+});
+
+Deno.test("a hub that opens sweeps the socket directories of processes that are gone", async () => {
+  await using tmp = await tempDir();
+  const dead = new Deno.Command("true").spawn();
+  await dead.status;
+  const stale = `${tmp.path}/denomp-${dead.pid}-stale`;
+  await Deno.mkdir(stale, { mode: 0o700 });
+  await Deno.writeTextFile(`${stale}/s`, "");
+  const { stdout, stderr } = await denoRun([fixturePath("start_child_main.ts")], {
+    env: { TMPDIR: tmp.path },
+  });
+  assertStringIncludes(stdout, "exit 0", stderr);
+  assertEquals(await socketDirs(tmp.path), []);
+});
