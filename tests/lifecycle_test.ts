@@ -1,8 +1,8 @@
 // Whole programs, started with `deno run` and signalled or failed from
 // outside: nothing they start outlives them, and nothing is left in the
 // temp dir. Descendants are found through /proc and polled until gone.
-import { assertEquals, assertStringIncludes } from "@std/assert";
-import { denoRun, fixturePath, tempDir } from "./_helpers.ts";
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { denoRun, descendants, fixturePath, startFixture, survivors, tempDir } from "./_helpers.ts";
 
 /** The socket directories (`denomp-*`) in `dir`. */
 async function socketDirs(dir: string): Promise<string[]> {
@@ -34,3 +34,23 @@ Deno.test("a hub that opens sweeps the socket directories of processes that are 
   assertStringIncludes(stdout, "exit 0", stderr);
   assertEquals(await socketDirs(tmp.path), []);
 });
+
+for (const kind of ["spin", "idle", "pool"]) {
+  for (const signal of ["SIGKILL", "SIGTERM", "SIGINT"] as const) {
+    Deno.test(`a parent killed by ${signal} leaves no child alive and no socket directory (${kind} children) [subprocess]`, async () => {
+      await using tmp = await tempDir();
+      const run = await startFixture("orphans_main.ts", [kind], { env: { TMPDIR: tmp.path } });
+      try {
+        assertStringIncludes(run.line, "ready");
+        const pids = descendants(run.child.pid);
+        assert(pids.length >= 2, `children found: ${pids}`);
+        Deno.kill(run.child.pid, signal); // the parent alone, not its group
+        await run.child.status;
+        assertEquals(await survivors(pids), []);
+        assertEquals(await socketDirs(tmp.path), []);
+      } finally {
+        await run.stdout.cancel();
+      }
+    });
+  }
+}

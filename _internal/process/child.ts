@@ -36,6 +36,7 @@ import { type AnyFn, findTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
 import { decodeTicket, type Ticket } from "./ticket.ts";
 import { CURRENT_SPEC, PROCESS_BRAND } from "../base/symbols.ts";
+import { REAPER_MARKER, runReaper } from "./reaper_main.ts";
 
 /** URL of the module every child starts in. */
 export const CHILD_ENTRY_URL: string = import.meta.url;
@@ -266,4 +267,7 @@ if (import.meta.main) {
   // Here the wait is the point: it holds the main module's body, while the
   // worker imports the main module in its own module map.
   await hostStandalone();
+} else if (!inWorker() && Deno.args[0] === REAPER_MARKER) {
+  // A compiled binary started as its parent's reaper: the same hold.
+  await runReaper(Deno.args.slice(1));
 }

@@ -2,7 +2,7 @@
  * The private directories Unix sockets live in: `denomp-<pid>-<random>` in
  * the temp dir, mode 0700, holding one socket (0600). Each is removed by
  * the process that made it (at close, at exit, on a failed listen), by its
- * reaper when that process is killed, and otherwise by the next hub opened
+ * reaper when that process is killed (`process/reaper_main.ts`), and otherwise by the next hub opened
  * on this machine, which sweeps the directories whose owner is gone (Python
  * leaves its `pymp-*` directories behind).
  *
