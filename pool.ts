@@ -34,7 +34,7 @@ import { Pipe } from "./connection.ts";
 import { cpuCount, type Permissions, Process, type StartMethod, type Target } from "./process.ts";
 
 export { AsyncResult } from "./pool/async_result.ts";
-export { WorkerDiedError } from "./_internal/base/errors.ts";
+export { BrokenPoolError, WorkerDiedError } from "./_internal/base/errors.ts";
 
 const WORKER_MODULE = new URL("./_internal/pool/worker.ts", import.meta.url).href;
 

@@ -56,6 +56,33 @@ export function withTimeout<T>(p: Promise<T>, ms: number, message: () => string)
   }, { unref: true });
 }
 
+/**
+ * Like {@link withTimeout}, but counting only the time this process was
+ * awake: a timer of ticks, each adding at most its own length, so a stall
+ * of this process's event loop (a long synchronous computation) is not
+ * taken for the time another process took. A child's start is bounded so:
+ * the child must not fail for its parent's pause.
+ */
+export function withAwakeTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  message: () => string,
+): Promise<T> {
+  const tick = Math.max(1, Math.min(250, ms / 10));
+  let awake = 0, last = performance.now();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const now = performance.now();
+      awake += Math.min(now - last, tick);
+      last = now;
+      if (awake >= ms) reject(new ProcessError(message()));
+    }, tick);
+    Deno.unrefTimer(timer);
+  });
+  return Promise.race([p, late]).finally(() => clearInterval(timer));
+}
+
 /** A promise of `ms` milliseconds. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

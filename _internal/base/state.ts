@@ -115,6 +115,11 @@ export interface RuntimeState {
   closeClients?: () => void;
   /** The deno.json found for each module URL (see `findConfig`). */
   configCache: Map<string, string | undefined>;
+  /**
+   * How long a child may take to connect back and start its target, in ms
+   * of this process being awake (a test shortens it).
+   */
+  startTimeoutMs: number;
 }
 
 /** Whether this code runs in a Web Worker. */
@@ -155,5 +160,6 @@ export function state(): RuntimeState {
     standaloneLauncher: undefined,
     exitHooks: new Set(),
     configCache: new Map(),
+    startTimeoutMs: 60_000,
   }));
 }

@@ -17,16 +17,10 @@ import { encodeTicket } from "./ticket.ts";
 import { ProcessError } from "../base/errors.ts";
 import { acquireHub } from "../hub/hub.ts";
 import { peersClosed } from "../hub/server.ts";
-import {
-  type LaunchOptions,
-  PEERS_CLOSE_MS,
-  type Popen,
-  sendTask,
-  START_TIMEOUT_MS,
-} from "./popen.ts";
+import { type LaunchOptions, PEERS_CLOSE_MS, type Popen, sendTask } from "./popen.ts";
 import { signalExitCode } from "./exit_codes.ts";
 import { ensureReaper } from "./reaper.ts";
-import { withTimeout } from "../base/async.ts";
+import { withAwakeTimeout, withTimeout } from "../base/async.ts";
 import { expectChild } from "./expect.ts";
 import { moduleReadPaths, resolutionFlags } from "./launch.ts";
 import { permissionFlags } from "./permissions.ts";
@@ -173,11 +167,11 @@ export async function launchSubprocess(
         `Cannot start process '${opts.spec.name}': ${p.describeExit()}`,
       );
     });
-    const channel: Channel = await withTimeout(
+    const channel: Channel = await withAwakeTimeout(
       Promise.race([expected.connected, exitedEarly]),
-      START_TIMEOUT_MS,
+      state().startTimeoutMs,
       () =>
-        `Cannot start process '${opts.spec.name}': the child did not connect back within ${START_TIMEOUT_MS} ms; ${p.describeExit()}`,
+        `Cannot start process '${opts.spec.name}': the child did not connect back within ${state().startTimeoutMs} ms; ${p.describeExit()}`,
     );
     exitedEarly.catch(() => {});
     try {

@@ -14,14 +14,8 @@ import { ProcessError } from "../base/errors.ts";
 import { dropPeers, peersClosed, registerLocalWorker } from "../hub/server.ts";
 import { recoverOwner } from "../primitives/lock_core.ts";
 import { ownerOf } from "../primitives/sync_wait.ts";
-import {
-  type LaunchOptions,
-  PEERS_CLOSE_MS,
-  type Popen,
-  sendTask,
-  START_TIMEOUT_MS,
-} from "./popen.ts";
-import { withTimeout } from "../base/async.ts";
+import { type LaunchOptions, PEERS_CLOSE_MS, type Popen, sendTask } from "./popen.ts";
+import { withAwakeTimeout } from "../base/async.ts";
 import { findConfig, moduleReadPaths } from "./launch.ts";
 import { PERMISSION_KINDS, type Permissions } from "./permissions.ts";
 import { state } from "../base/state.ts";
@@ -185,11 +179,11 @@ export async function launchWorker(opts: LaunchOptions): Promise<Popen> {
       { ...spec, authkey: state().authkey },
       () => popen.describeExit(),
     );
-    await withTimeout(
+    await withAwakeTimeout(
       started,
-      START_TIMEOUT_MS,
+      state().startTimeoutMs,
       () =>
-        `Cannot start process '${spec.name}': the worker did not start its target within ${START_TIMEOUT_MS} ms`,
+        `Cannot start process '${spec.name}': the worker did not start its target within ${state().startTimeoutMs} ms`,
     );
   } catch (err) {
     popen.kill();

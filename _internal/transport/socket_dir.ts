@@ -12,6 +12,8 @@
  * @module
  */
 
+import { isolateGlobal } from "../base/state.ts";
+
 /** The prefix of every socket directory. */
 export const SOCKET_DIR_PREFIX = "denomp-";
 
@@ -58,16 +60,22 @@ function ownerAlive(pid: number): boolean | undefined {
 }
 
 /**
- * Removes, in the background, the socket directories beside `dir` whose
- * owner process is gone (killed before it or its reaper could).
+ * Removes the socket directories beside `dir` whose owner process is gone
+ * (killed before it or its reaper could clean up), once per isolate: they
+ * are rare, and a listing of the temp dir costs about a millisecond.
+ * Synchronous, so no operation outlives the call (a test's sanitizer
+ * would see one).
  */
 export function sweepSocketDirs(dir: string): void {
+  const swept = isolateGlobal("swept", () => ({ done: false }));
+  if (swept.done) return;
+  swept.done = true;
   const tmp = dir.slice(0, dir.lastIndexOf("/")) || "/";
-  (async () => {
-    for await (const e of Deno.readDir(tmp)) {
+  try {
+    for (const e of Deno.readDirSync(tmp)) {
       const owner = OWNED.exec(e.name)?.[1];
       if (!e.isDirectory || !owner || Number(owner) === Deno.pid) continue;
       if (ownerAlive(Number(owner)) === false) removeSocketDir(`${tmp}/${e.name}`);
     }
-  })().catch(() => {/* no permission to look: nothing swept */});
+  } catch { /* no permission to look: nothing swept */ }
 }
