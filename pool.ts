@@ -28,6 +28,7 @@ import { AsyncResult } from "./pool/async_result.ts";
 import { type AnyFn, fingerprint, type TargetRef } from "./_internal/process/target.ts";
 import { ProcessError } from "./_internal/base/errors.ts";
 import { state } from "./_internal/base/state.ts";
+import { keepAlive } from "./_internal/base/async.ts";
 import { type LaunchedWorker, PER_WORKER, PoolEngine } from "./_internal/pool/engine.ts";
 import { imapChunks } from "./_internal/pool/imap.ts";
 import { Pipe } from "./connection.ts";
@@ -174,6 +175,8 @@ export class Pool {
     const process = new Process({
       target: poolWorkerTarget,
       args: [theirs, init, o.maxTasksPerChild],
+      // As Python's: terminated at exit, and never what keeps a program alive.
+      daemon: true,
       module: WORKER_MODULE,
       startMethod: o.startMethod,
       permissions: o.permissions,
@@ -191,7 +194,8 @@ export class Pool {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#engine.submit(ref, calls, options.signal);
+    // An unsettled task keeps the program alive; an idle pool does not.
+    return this.#engine.submit(ref, calls, options.signal).finally(keepAlive());
   }
 
   #withCallbacks<T>(p: Promise<T>, options: CallOptions<T>): AsyncResult<T> {
@@ -354,7 +358,8 @@ export class Pool {
     if (this.#engine.state === "run") {
       throw new ProcessError("Cannot join pool: call close() or terminate() first");
     }
-    await this.#engine.join();
+    // A wait keeps the program alive; the workers themselves do not.
+    await this.#engine.join().finally(keepAlive());
   }
 
   /** `close()` then `join()`. */

@@ -2,7 +2,31 @@
 // outside: nothing they start outlives them, and nothing is left in the
 // temp dir. Descendants are found through /proc and polled until gone.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { denoRun, descendants, fixturePath, startFixture, survivors, tempDir } from "./_helpers.ts";
+import {
+  denoRun,
+  descendants,
+  fixturePath,
+  START_METHODS,
+  startFixture,
+  survivors,
+  tempDir,
+} from "./_helpers.ts";
+
+/**
+ * Whether a program ends by itself within a guard against hangs (not a
+ * timing); one that does not is killed.
+ */
+async function endsByItself(child: Deno.ChildProcess, guardMs = 15_000): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ended = await Promise.race([
+    child.status.then(() => true),
+    new Promise<false>((r) => (timer = setTimeout(r, guardMs, false))),
+  ]);
+  clearTimeout(timer);
+  if (!ended) child.kill("SIGKILL");
+  await child.status;
+  return ended;
+}
 
 /** The socket directories (`denomp-*`) in `dir`. */
 async function socketDirs(dir: string): Promise<string[]> {
@@ -53,4 +77,22 @@ for (const kind of ["spin", "idle", "pool"]) {
       }
     });
   }
+}
+
+for (const method of START_METHODS) {
+  Deno.test(`a Pool never closed does not keep its program alive, nor outlive it [${method}]`, async () => {
+    await using tmp = await tempDir();
+    const run = await startFixture("pool_unclosed_main.ts", [method], {
+      env: { TMPDIR: tmp.path },
+    });
+    try {
+      assertEquals(run.line, "[1,4,9]");
+      const pids = descendants(run.child.pid);
+      assert(await endsByItself(run.child), "the program was still running after 15 s");
+      assertEquals(await survivors(pids), []);
+      assertEquals(await socketDirs(tmp.path), []);
+    } finally {
+      await run.stdout.cancel();
+    }
+  });
 }

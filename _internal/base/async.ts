@@ -8,6 +8,7 @@
  */
 
 import { ProcessError } from "./errors.ts";
+import { isolateGlobal } from "./state.ts";
 
 /** How {@link raceTimer}'s timer treats the process. */
 export interface TimerOptions {
@@ -89,6 +90,27 @@ export function delay(ms: number): Promise<void> {
 }
 
 const NOOP = () => {};
+
+/**
+ * Keeps this process alive until the returned function is called (once is
+ * enough; more are ignored). A wait the user makes (a queue's `get`, a
+ * pool's task, a lock) keeps a program alive, as Python's blocking call
+ * does, while idle resources (a pool's workers, connections) do not: a
+ * pending promise alone would let Deno end the program with an error.
+ */
+export function keepAlive(): () => void {
+  const h = isolateGlobal("keepAlive", () => ({
+    holds: 0,
+    timer: undefined as ReturnType<typeof setInterval> | undefined,
+  }));
+  if (h.holds++ === 0) h.timer = setInterval(NOOP, 1 << 30);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--h.holds === 0) clearInterval(h.timer);
+  };
+}
 
 /**
  * Calls `fn` with the signal's reason once it aborts (at once when it

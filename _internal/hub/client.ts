@@ -73,7 +73,7 @@ export class Client {
         try {
           const authed = await connectAuthed(address, hostAuthkey(address), 10_000);
           const channel = new SocketChannel(authed);
-          await channel.send({ op: "attach", ident: state().ident });
+          await channel.send({ op: "attach", ident: state().ident, daemon: state().daemon });
           const client = new Client(key, channel, authed.conn);
           registry().clients.set(key, client);
           return client;

@@ -23,7 +23,12 @@ import { BytesMessage } from "../wire/codec.ts";
 import { errorToData } from "../wire/error_data.ts";
 
 // The host side: a connection that says "attach" is served until it closes.
-onHubMessage("attach", (channel, first) => serveConnection(channel, String(first.ident ?? "")));
+// A daemonic peer does not keep this process alive (its process handle does
+// not either): a pool's idle workers let a program end.
+onHubMessage("attach", (channel, first) => {
+  if (first.daemon === true) channel.unref();
+  serveConnection(channel, String(first.ident ?? ""));
+});
 
 // In a worker child, pushes from the parent arrive on its port.
 state().portPush = (m) => registry().clients.get(m.host)?.pushed(m.p, m.ev, m.a);
