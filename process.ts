@@ -347,7 +347,7 @@ export class Process {
     };
     try {
       this.#popen = method === "worker"
-        ? await launchWorker(opts)
+        ? await launchWorker(opts, this.#daemon)
         : await launchSubprocess(opts, this.#daemon);
     } catch (err) {
       this.#lifecycle = "initial";

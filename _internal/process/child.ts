@@ -25,7 +25,7 @@ import {
   PortChannel,
   SocketChannel,
 } from "../transport/channel.ts";
-import { AUTHKEY_BYTES, inWorker, type RuntimeState, state } from "../base/state.ts";
+import { AUTHKEY_BYTES, inNodeWorker, inWorker, type RuntimeState, state } from "../base/state.ts";
 import { connectAuthed } from "../transport/sockets.ts";
 import { parseAddress } from "../transport/address.ts";
 
@@ -201,9 +201,30 @@ async function subprocessMain(): Promise<never> {
   );
 }
 
+/**
+ * A `node:worker_threads` thread ends on `Deno.exit(n)` or `close()` with
+ * that code (its parent hears it), but an uncaught error would take the
+ * whole process down: it is reported here, as a subprocess child's is, and
+ * ends this thread with code 1. `self` is the Web Worker's name for the
+ * global scope: user code that calls `self.close()` finds it.
+ */
+function asNodeThread(name: () => string): void {
+  const g = globalThis as unknown as { self?: unknown };
+  g.self ??= globalThis;
+  const die = (e: Event, error: unknown) => {
+    e.preventDefault();
+    console.error(`Process ${name()}:\n${error instanceof Error ? error.stack : String(error)}`);
+    Deno.exit(1);
+  };
+  globalThis.addEventListener("error", (e) => die(e, e.error ?? e.message));
+  globalThis.addEventListener("unhandledrejection", (e) => die(e, e.reason));
+}
+
 /** A worker child, of the worker method or inside a compiled binary. */
 async function workerMain(): Promise<never> {
-  const port = new PortChannel(self as unknown as MessagePortLike);
+  const node = inNodeWorker();
+  if (node) asNodeThread(() => state().name);
+  const port = new PortChannel(globalThis as unknown as MessagePortLike);
   const first = await port.recv() as Record<string, unknown>;
   // Later messages are pushes from hosts in the parent (pipe data).
   (async () => {
@@ -215,17 +236,29 @@ async function workerMain(): Promise<never> {
       }
     }
   })();
+  if (node) return await runWorker(port, first, (code) => Deno.exit(code));
   const exit = async (code: number): Promise<never> => {
     await port.send({ op: "exit", code });
     self.close();
     // The parent terminates this worker on that message; nothing more runs.
     return await new Promise<never>(() => {});
   };
+  // A Web Worker's Deno.exit() would end it silently: the parent must hear
+  // the code, and the target unwind.
   const patchable = Deno as unknown as { exit: (code?: number) => never };
   patchable.exit = (code = 0) => {
     port.send({ op: "exit", code });
     throw new WorkerExit(code);
   };
+  return await runWorker(port, first, exit);
+}
+
+/** Runs the task a worker child received first (or, in a compiled binary, fetched). */
+async function runWorker(
+  port: Channel,
+  first: Record<string, unknown>,
+  exit: Exit,
+): Promise<never> {
   if (first.op === "standalone") {
     const authkey = first.authkey as Uint8Array;
     const channel = await connectWithTicket(first.ticket as Ticket, authkey);
