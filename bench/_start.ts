@@ -34,6 +34,20 @@ export async function rawWorker(): Promise<void> {
   });
 }
 
+/**
+ * The floor of the backend worker children run on: a `node:worker_threads`
+ * Worker that posts once, then is terminated.
+ */
+export async function rawNodeWorker(): Promise<void> {
+  const { Worker } = await import("node:worker_threads");
+  const worker = new Worker(new URL(FLOOR_WORKER));
+  await new Promise<void>((resolve, reject) => {
+    worker.once("message", () => resolve());
+    worker.once("error", reject);
+  });
+  await worker.terminate();
+}
+
 /** `Process` start and join of an empty target. */
 export async function processStartJoin(
   startMethod: StartMethod,

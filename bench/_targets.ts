@@ -4,3 +4,14 @@
 
 /** Does nothing: a child running it measures start-up and exit alone. */
 export function empty(): void {}
+
+/** Waits for `ms` milliseconds: an idle child. */
+export function idle(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Busy-loops for `ms` milliseconds in synchronous code: a busy child. */
+export function spinFor(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end) { /* never yields */ }
+}
