@@ -1,6 +1,8 @@
 /**
- * The pool's engine: its workers, the queue of tasks, and the dispatch of
- * tasks to workers in batches. `pool.ts` is the public facade over it (as
+ * The pool's engine: its workers, their lifecycle, and the tasks' lives
+ * from submission to result. Which worker runs which task is the
+ * scheduler's part (`scheduler.ts`, over the queue of `task_queue.ts`);
+ * aborts are `signals.ts`'s. `pool.ts` is the public facade over it (as
  * piscina's `Piscina` is over its `ThreadPool`): it checks arguments,
  * identifies task functions, and turns results into `AsyncResult`s.
  *
@@ -12,11 +14,20 @@
  */
 
 import { EOFError, ProcessError, WorkerDiedError } from "../base/errors.ts";
-import { onAbort } from "../base/async.ts";
 import { hasHandles, type PackContext, packHandles } from "../hub/handles.ts";
-import { type ErrorData, errorFromData } from "../wire/error_data.ts";
 import type { TargetRef } from "../process/target.ts";
-import type { TaskMessage } from "./worker.ts";
+import {
+  type FnStats,
+  newSlot,
+  Scheduler,
+  type Slot as SlotState,
+  type Task,
+} from "./scheduler.ts";
+import { PoolTask } from "./pool_task.ts";
+import { inSlices, SignalWatch } from "./signals.ts";
+import type { FromWorker, ToWorker } from "./worker.ts";
+
+export { PER_WORKER } from "./scheduler.ts";
 
 /** A started pool worker, as the engine sees it. */
 export interface WorkerProcess {
@@ -58,41 +69,24 @@ export interface EngineOptions {
   launch: LaunchWorker;
 }
 
-interface Task {
-  id: number;
-  message: TaskMessage;
-  resolve(values: unknown[]): void;
-  reject(err: unknown): void;
-  /**
-   * Its arguments hold handles (queues, locks, pipes, proxies): it may wait
-   * on another task, so it runs as in Python's pool, on a worker with
-   * nothing else, and nothing queues behind it there.
-   */
-  exclusive?: boolean;
-}
-
-interface Slot {
+interface Slot extends SlotState {
   process: WorkerProcess;
-  conn: WorkerConn;
-  inflight: Map<number, Task>;
-  sent: number;
-  /** It runs an exclusive task (see {@link Task.exclusive}). */
-  exclusive: boolean;
+  conn: WorkerConn & { send(value: ToWorker): Promise<void> };
 }
-
-/** Tasks a worker holds at once: one running, the rest waiting there (cheaper per task). */
-export const PER_WORKER = 64;
 
 /** The pool's lifecycle, as Python's (RUN, CLOSE, TERMINATE). */
 export type PoolState = "run" | "close" | "terminate";
 
-/** Workers, a task queue and the dispatch between them. */
+/** Workers, the tasks' lives, and the scheduler between them. */
 export class PoolEngine {
   #options: EngineOptions;
   #state: PoolState = "run";
   #slots = new Set<Slot>();
   #starting = new Set<Promise<void>>();
-  #queue: Task[] = [];
+  #scheduler: Scheduler;
+  #signals = new SignalWatch<PoolTask>((tasks, reason) => this.#aborted(tasks, reason));
+  /** Per function (the facade keeps one ref per function): how long its calls take. */
+  #stats = new WeakMap<TargetRef, FnStats>();
   #nextId = 1;
   #live = 0;
   #dispatchScheduled = false;
@@ -105,6 +99,7 @@ export class PoolEngine {
   /** Starts the workers. */
   constructor(options: EngineOptions) {
     this.#options = options;
+    this.#scheduler = new Scheduler(options.maxTasksPerChild, () => this.#dispatch());
     for (let i = 0; i < options.processes; i++) this.#spawn();
   }
 
@@ -115,7 +110,7 @@ export class PoolEngine {
 
   #spawn(): void {
     const { process, conn, started } = this.#options.launch();
-    const slot: Slot = { process, conn, inflight: new Map(), sent: 0, exclusive: false };
+    const slot: Slot = { ...newSlot(conn), process, conn };
     this.#live++;
     const starting = started.then(
       () => {
@@ -128,7 +123,7 @@ export class PoolEngine {
       (err) => {
         conn.close();
         this.#fail(
-          this.#queue.splice(0),
+          this.#scheduler.queue.drain(),
           new ProcessError(`Cannot start a pool worker: ${(err as Error).message}`, { cause: err }),
         );
         this.#gone();
@@ -139,20 +134,15 @@ export class PoolEngine {
 
   async #receive(slot: Slot): Promise<void> {
     while (true) {
-      let msg: { results: { id: number; value?: unknown[]; error?: ErrorData }[] };
+      let msg: FromWorker;
       try {
-        msg = await slot.conn.recv() as typeof msg;
+        msg = await slot.conn.recv() as FromWorker;
       } catch (err) {
         if (!(err instanceof EOFError)) throw err;
         break;
       }
-      for (const r of msg.results) {
-        const task = slot.inflight.get(r.id);
-        slot.inflight.delete(r.id);
-        if (slot.inflight.size === 0) slot.exclusive = false;
-        if (r.error) task?.reject(errorFromData(r.error));
-        else task?.resolve(r.value!);
-      }
+      if ("returned" in msg) this.#scheduler.returned(slot, msg.returned);
+      else this.#scheduler.settle(slot, msg);
       this.#dispatch();
     }
     await this.#retire(slot);
@@ -165,27 +155,30 @@ export class PoolEngine {
     await slot.process.join();
     const p = slot.process;
     // A worker runs its tasks in order: the oldest it held was running and
-    // fails; the others never started and go back to the front of the queue.
-    const held = [...slot.inflight.values()].sort((a, b) => a.id - b.id);
-    if (held.length > 0) {
+    // fails; the others never started and are queued again, first.
+    const [running, ...rest] = this.#scheduler.release(slot);
+    if (running && !running.done) {
       const how = p.exitCode !== null && p.exitCode < 0
         ? `signal ${-p.exitCode}`
         : `exit code ${p.exitCode}`;
-      held[0].reject(
+      running.reject(
         new WorkerDiedError(
           `Pool worker ${p.name} (pid ${p.pid}) died with ${how} while running this task`,
         ),
       );
-      this.#queue.unshift(...held.slice(1));
     }
-    if (this.#state === "run" || (this.#state === "close" && this.#queue.length > 0)) this.#spawn();
-    else if (this.#state === "close") this.#stopIdle();
+    this.#scheduler.queue.giveBack(rest.filter((t) => !t.done));
+    const more = this.#scheduler.queue.size > 0;
+    if (this.#state === "run" || (this.#state === "close" && more)) this.#spawn();
+    this.#dispatch();
     this.#gone();
   }
 
   /** One worker fewer; join() wakes when none is left. */
   #gone(): void {
-    if (--this.#live === 0) { for (const wake of this.#idle.splice(0)) wake(); }
+    if (--this.#live > 0) return;
+    this.#scheduler.stop();
+    for (const wake of this.#idle.splice(0)) wake();
   }
 
   #fail(tasks: Task[], err: unknown): void {
@@ -202,56 +195,32 @@ export class PoolEngine {
     });
   }
 
-  /** Sends queued tasks to workers with room, a few per message. */
   #dispatch(): void {
-    // A worker takes a slice of what is queued (a quarter of its share,
-    // counting workers still starting), not all it could hold: tasks of
-    // uneven cost keep spreading as workers finish theirs.
-    const workers = this.#slots.size + this.#starting.size;
-    for (const slot of this.#slots) {
-      const limit = this.#options.maxTasksPerChild;
-      const share = Math.max(1, Math.ceil(this.#queue.length / (workers * 4)));
-      const room = Math.min(
-        PER_WORKER - slot.inflight.size,
-        share,
-        limit === 0 ? Infinity : limit - slot.sent,
-      );
-      if (room <= 0 || this.#queue.length === 0) continue;
-      const batch = this.#take(slot, room);
-      if (batch.length === 0) continue;
-      for (const t of batch) slot.inflight.set(t.id, t);
-      slot.sent += batch.length;
-      slot.conn.send({ tasks: batch.map((t) => t.message) }).catch((err) => {
-        for (const t of batch) slot.inflight.delete(t.id);
-        this.#fail(batch, err);
-      });
-    }
+    if (this.#state === "terminate") return;
+    this.#scheduler.dispatch(this.#slots);
     if (this.#state === "close") this.#stopIdle();
   }
 
   /**
-   * Takes up to `room` tasks from the head of the queue for `slot`, in
-   * order: a run of ordinary tasks, or one exclusive task for a worker that
-   * holds nothing (which then holds nothing else while it runs).
+   * After close(): once nothing is queued, or held unstarted by a worker
+   * (an idle worker may yet take it over), idle workers are told to stop.
    */
-  #take(slot: Slot, room: number): Task[] {
-    if (slot.exclusive) return [];
-    if (this.#queue[0].exclusive) {
-      if (slot.inflight.size > 0) return [];
-      slot.exclusive = true;
-      return this.#queue.splice(0, 1);
+  #stopIdle(): void {
+    if (this.#scheduler.queue.size > 0) return;
+    for (const slot of this.#slots) if (slot.held.size > 1) return;
+    for (const slot of this.#slots) {
+      if (slot.held.size > 0 || slot.retiring) continue;
+      slot.retiring = true;
+      slot.conn.send({ stop: true }).catch(() => {});
     }
-    let n = 0;
-    while (n < room && n < this.#queue.length && !this.#queue[n].exclusive) n++;
-    return this.#queue.splice(0, n);
   }
 
-  /** After close(): workers with nothing left to do are told to stop. */
-  #stopIdle(): void {
-    if (this.#queue.length > 0) return;
-    for (const slot of this.#slots) {
-      if (slot.inflight.size === 0) slot.conn.send({ stop: true }).catch(() => {});
-    }
+  /** The tasks of an aborted signal: never run if not started, failed a slice at a time. */
+  #aborted(tasks: PoolTask[], reason: unknown): void {
+    const live = tasks.filter((t) => !t.done);
+    for (const t of live) t.done = true;
+    this.#scheduler.cancel(live);
+    inSlices(live, (t) => t.reject(reason));
   }
 
   /**
@@ -267,31 +236,27 @@ export class PoolEngine {
       );
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<unknown[]>((resolve, reject) => {
-      const id = this.#nextId++;
-      const task: Task = { id, message: { id, fn, calls }, resolve, reject };
-      const off = onAbort(signal, (reason) => {
-        const i = this.#queue.indexOf(task);
-        if (i >= 0) this.#queue.splice(i, 1);
-        // Running: it is failed now; its result, when it comes, is dropped.
-        reject(reason);
-      });
-      task.resolve = (v) => (off(), resolve(v));
-      task.reject = (e) => (off(), reject(e));
-      this.#enqueue(task, calls);
-    });
+    let stats = this.#stats.get(fn);
+    if (!stats) this.#stats.set(fn, stats = { perCall: NaN, seen: 0 });
+    const id = this.#nextId++;
+    const task = new PoolTask(id, { id, fn, calls }, stats, signal, this.#signals);
+    if (signal) this.#signals.add(signal, task);
+    this.#enqueue(task, calls);
+    return task.promise;
   }
 
-  #enqueue(task: Task, calls: unknown[][]): void {
+  #enqueue(task: PoolTask, calls: unknown[][]): void {
     const queue = (packed: unknown[][]) => {
       task.message.calls = packed;
-      this.#queue.push(task);
+      if (task.done) return; // aborted while its arguments were packed
+      this.#scheduler.queue.push(task);
       this.#scheduleDispatch();
     };
     // Handles among the arguments travel as descriptors; most calls have none.
     const handles = hasHandles(calls);
     if (!handles && this.#packs === 0) return queue(calls);
     task.exclusive = handles;
+    if (handles) task.message.handles = true;
     this.#packs++;
     const packed = this.#packing.then(() => packHandles(calls, this.#options.pack));
     this.#packing = packed.then(
@@ -311,13 +276,16 @@ export class PoolEngine {
   terminate(): void {
     if (this.#state === "terminate") return;
     this.#state = "terminate";
-    const err = new ProcessError("The pool was terminated before this task finished");
-    this.#fail(this.#queue.splice(0), err);
+    this.#scheduler.stop();
+    const doomed = this.#scheduler.queue.drain();
     for (const slot of this.#slots) {
-      this.#fail([...slot.inflight.values()], err);
-      slot.inflight.clear();
+      doomed.push(...this.#scheduler.release(slot));
       if (slot.process.isAlive()) slot.process.kill();
     }
+    const err = new ProcessError("The pool was terminated before this task finished");
+    const live = doomed.filter((t) => !t.done);
+    for (const t of live) t.done = true;
+    inSlices(live, (t) => t.reject(err));
   }
 
   /** Resolves once every worker ever started has been retired. */

@@ -1,0 +1,305 @@
+/**
+ * The pool's scheduler: which worker gets which queued task, and when a
+ * busy worker gives back what it has not started.
+ *
+ * A worker is sent tasks while the work it already holds is expected to
+ * end within {@link PREFETCH_MS}, measured per function by the workers
+ * (each reply says how long its tasks ran): many tiny tasks go out in
+ * batches (what makes a pool of no-op tasks fast), a task of unknown or
+ * long duration goes only to an idle worker, and nothing queues behind it
+ * there, so a task never waits on a busy worker while another is idle or
+ * starting. When the queue is empty and a worker idles while another has
+ * held unstarted tasks for {@link RECLAIM_AFTER_MS} without a result (its
+ * task runs longer than measured), those are taken back and handed out
+ * again. A worker sees that request between two tasks: one stuck in a
+ * long synchronous task gives its others back only once it ends.
+ *
+ * @module
+ */
+
+import { raceTimer } from "../base/async.ts";
+import { errorFromData } from "../wire/error_data.ts";
+import { type Queueable, TaskQueue } from "./task_queue.ts";
+import type { Results, TaskMessage, ToWorker } from "./worker.ts";
+
+/** The longest a worker holds tasks; the cap on what tiny tasks batch up to. */
+export const PER_WORKER = 64;
+/** Tasks per message, so that a worker holds two batches and never waits for the next. */
+const MAX_BATCH = PER_WORKER / 2;
+/** A worker is sent more while what it holds is expected to take at most this long (ms). */
+export const PREFETCH_MS = 5;
+/** A worker that returned nothing for this long (ms) gives back its unstarted tasks to an idle one. */
+export const RECLAIM_AFTER_MS = 2;
+/** Weight of a new measurement when a function turns out quicker than measured before. */
+const ALPHA = 0.5;
+
+/** How long one call of a function takes, as measured by the workers. */
+export interface FnStats {
+  /** Milliseconds per call; NaN until measured. */
+  perCall: number;
+  /** The reply that last updated it (one update per reply). */
+  seen: number;
+}
+
+/** A task: a chunk of calls of one function. */
+export interface Task extends Queueable {
+  readonly id: number;
+  message: TaskMessage;
+  /** Its function's measured durations. */
+  stats: FnStats;
+  /** Expected milliseconds when sent; NaN when unknown. */
+  est: number;
+  /** Settled (or aborted): a result that still comes is dropped. */
+  done: boolean;
+  /** The worker holding it, once sent. */
+  slot: Slot | undefined;
+  /** Asked back from its worker. */
+  reclaiming: boolean;
+  /** Its arguments hold handles: it runs alone on a worker (see the engine). */
+  exclusive: boolean;
+  resolve(values: unknown[]): void;
+  reject(err: unknown): void;
+}
+
+/** A started worker, as the scheduler sees it. */
+export interface Slot {
+  conn: { send(value: ToWorker): Promise<void> };
+  /** Tasks sent and not yet answered, oldest first (the one running, then the rest). */
+  held: Map<number, Task>;
+  /** Tasks it was sent and kept (for `maxTasksPerChild`). */
+  sent: number;
+  /** It holds an exclusive task, and so nothing else. */
+  exclusive: boolean;
+  /** Expected milliseconds of what it holds, tasks of unknown duration aside. */
+  pendingMs: number;
+  /** Held tasks of unknown duration. */
+  unknown: number;
+  /** When it last returned something, or was sent work while idle. */
+  lastProgress: number;
+  /** Told to stop: it takes nothing more. */
+  retiring: boolean;
+}
+
+/** A new slot's scheduling state. */
+export function newSlot(conn: Slot["conn"]): Slot {
+  return {
+    conn,
+    held: new Map(),
+    sent: 0,
+    exclusive: false,
+    pendingMs: 0,
+    unknown: 0,
+    lastProgress: 0,
+    retiring: false,
+  };
+}
+
+/** The queue, the measurements, and the policy of the module doc. */
+export class Scheduler {
+  /** Tasks not on a worker. */
+  readonly queue: TaskQueue<Task> = new TaskQueue();
+  #limit: number;
+  #wake: () => void;
+  #replies = 0;
+  #timer: PromiseWithResolvers<void> | undefined;
+
+  /**
+   * @param limit Tasks a worker runs before it is replaced; 0 for no limit.
+   * @param wake Dispatches again (when a worker may have gone quiet).
+   */
+  constructor(limit: number, wake: () => void) {
+    this.#limit = limit;
+    this.#wake = wake;
+  }
+
+  /** Hands queued tasks to the workers that should take them; then rebalances. */
+  dispatch(slots: Iterable<Slot>): void {
+    for (let head = this.queue.peek(); head; head = this.queue.peek()) {
+      const slot = this.#pick(slots, head);
+      if (!slot) break;
+      this.#send(slot);
+    }
+    if (this.queue.size === 0) this.#rebalance(slots);
+  }
+
+  /** The worker `task` should go to: an idle one first, else the least loaded that may take it. */
+  #pick(slots: Iterable<Slot>, task: Task): Slot | undefined {
+    let best: Slot | undefined, bestMs = Infinity;
+    for (const slot of slots) {
+      if (!this.#wants(slot) || !this.#accepts(slot, task)) continue;
+      if (slot.held.size === 0) return slot;
+      if (slot.pendingMs < bestMs) [best, bestMs] = [slot, slot.pendingMs];
+    }
+    return best;
+  }
+
+  #open(slot: Slot): boolean {
+    return !slot.exclusive && !slot.retiring && (this.#limit === 0 || slot.sent < this.#limit);
+  }
+
+  /**
+   * Whether a busy worker is due more: once it is down to half of what it
+   * may hold, so that it is sent batches, not a task per result (measured:
+   * topping up at every result made messages of 3.6 tasks on average, and
+   * halved the throughput of no-op tasks).
+   */
+  #wants(slot: Slot): boolean {
+    if (slot.held.size === 0) return true;
+    return slot.held.size <= MAX_BATCH && slot.pendingMs <= PREFETCH_MS / 2;
+  }
+
+  /** Whether `slot` may take `task` now (a batch fills while this holds). */
+  #accepts(slot: Slot, task: Task): boolean {
+    if (!this.#open(slot)) return false;
+    if (slot.held.size === 0) return true;
+    // Nothing waits behind a task of unknown length, or one that must run alone.
+    if (task.exclusive || slot.unknown > 0 || slot.held.size >= PER_WORKER) return false;
+    return slot.pendingMs <= PREFETCH_MS;
+  }
+
+  /** Sends `slot` a batch from the head of the queue. */
+  #send(slot: Slot): void {
+    const batch: Task[] = [];
+    for (let t = this.queue.peek(); t && batch.length < MAX_BATCH; t = this.queue.peek()) {
+      if (!this.#accepts(slot, t)) break;
+      this.queue.shift();
+      this.#hold(slot, t);
+      batch.push(t);
+    }
+    slot.conn.send({ tasks: batch.map((t) => t.message) }).catch((err) => {
+      for (const t of batch) {
+        if (t.slot !== slot) continue;
+        this.#unhold(slot, t);
+        t.reject(err);
+      }
+    });
+  }
+
+  #hold(slot: Slot, task: Task): void {
+    if (slot.held.size === 0) slot.lastProgress = performance.now();
+    task.est = task.stats.perCall * task.message.calls.length;
+    if (Number.isNaN(task.est)) slot.unknown++;
+    else slot.pendingMs += task.est;
+    if (task.exclusive) slot.exclusive = true;
+    task.slot = slot;
+    slot.held.set(task.id, task);
+    slot.sent++;
+  }
+
+  #unhold(slot: Slot, task: Task): void {
+    slot.held.delete(task.id);
+    if (Number.isNaN(task.est)) slot.unknown--;
+    else slot.pendingMs -= task.est;
+    task.slot = undefined;
+    task.reclaiming = false;
+    if (slot.held.size === 0) {
+      slot.exclusive = false;
+      slot.pendingMs = 0; // no drift from float sums
+    }
+  }
+
+  /** A worker's results: settles their tasks and learns how long they took. */
+  settle(slot: Slot, msg: Results): void {
+    slot.lastProgress = performance.now();
+    const seq = ++this.#replies;
+    const learnt: FnStats[] = [];
+    let calls = 0;
+    for (const r of msg.results) {
+      const task = slot.held.get(r.id);
+      if (!task) continue;
+      this.#unhold(slot, task);
+      calls += task.message.calls.length;
+      if (task.stats.seen !== seq) {
+        task.stats.seen = seq;
+        learnt.push(task.stats);
+      }
+      if (task.done) continue;
+      if (r.error) task.reject(errorFromData(r.error));
+      else task.resolve(r.value!);
+    }
+    if (msg.t === undefined || calls === 0) return;
+    const sample = msg.t / calls;
+    for (const s of learnt) {
+      // Longer at once (stop queueing behind it), quicker gradually.
+      s.perCall = !(s.perCall <= sample) ? sample : s.perCall + ALPHA * (sample - s.perCall);
+    }
+  }
+
+  /** Tasks a worker gave back unstarted: queued again, ahead of the rest (aborted ones dropped). */
+  returned(slot: Slot, ids: number[]): void {
+    const back: Task[] = [];
+    for (const id of ids) {
+      const task = slot.held.get(id);
+      if (!task) continue;
+      this.#unhold(slot, task);
+      slot.sent--;
+      if (!task.done) back.push(task);
+    }
+    this.queue.giveBack(back);
+  }
+
+  /** Aborted tasks: off the queue, or asked back from their workers (to never run). */
+  cancel(tasks: Task[]): void {
+    const asks = new Map<Slot, number[]>();
+    for (const t of tasks) {
+      if (t.queued) this.queue.remove(t);
+      else if (t.slot && !t.reclaiming) {
+        t.reclaiming = true;
+        const ids = asks.get(t.slot);
+        if (ids) ids.push(t.id);
+        else asks.set(t.slot, [t.id]);
+      }
+    }
+    for (const [slot, ids] of asks) slot.conn.send({ reclaim: ids }).catch(() => {});
+  }
+
+  /** A worker is gone: what it held, oldest first, no longer held. */
+  release(slot: Slot): Task[] {
+    const held = [...slot.held.values()].sort((a, b) => a.id - b.id);
+    for (const t of held) this.#unhold(slot, t);
+    return held;
+  }
+
+  /**
+   * With nothing queued, an idle worker takes over what a quiet one holds
+   * unstarted (see the module doc); a worker not yet quiet is looked at
+   * again after {@link RECLAIM_AFTER_MS}.
+   */
+  #rebalance(slots: Iterable<Slot>): void {
+    let idle = 0;
+    for (const s of slots) if (s.held.size === 0 && this.#open(s)) idle++;
+    if (idle === 0) return;
+    const now = performance.now();
+    let later = false;
+    for (const s of slots) {
+      if (idle === 0) break;
+      if (s.exclusive || s.held.size < 2) continue;
+      if (now - s.lastProgress < RECLAIM_AFTER_MS) {
+        later = true;
+        continue;
+      }
+      const ids = [...s.held.values()].slice(1).filter((t) => !t.reclaiming).map((t) => t.id);
+      if (ids.length === 0) continue;
+      for (const id of ids) s.held.get(id)!.reclaiming = true;
+      s.conn.send({ reclaim: ids }).catch(() => {});
+      idle--;
+    }
+    if (later) this.#arm();
+  }
+
+  /** Wakes the pool after {@link RECLAIM_AFTER_MS}, once; never keeps the program alive. */
+  #arm(): void {
+    if (this.#timer) return;
+    const timer = this.#timer = Promise.withResolvers<void>();
+    raceTimer(timer.promise, RECLAIM_AFTER_MS, () => {
+      if (this.#timer === timer) this.#timer = undefined;
+      this.#wake();
+    }, { unref: true });
+  }
+
+  /** Clears the pending wake-up, if any (the pool is done). */
+  stop(): void {
+    this.#timer?.resolve();
+    this.#timer = undefined;
+  }
+}
