@@ -122,7 +122,10 @@ async function produce<T>(
     while (!input.stopped) {
       while (win.inFlight >= window && !input.stopped) await win.producerWait();
       if (input.stopped) break;
-      const r = await it.next();
+      // A synchronous input fills the window in one go: its tasks reach
+      // the workers in batches, not one message each.
+      let r = it.next();
+      if (r instanceof Promise) r = await r;
       if (r.done || input.stopped) break;
       chunk.push([r.value]);
       if (chunk.length >= size) {

@@ -5,12 +5,13 @@
  * A worker is sent tasks while the work it already holds is expected to
  * end within {@link PREFETCH_MS}, measured per function by the workers
  * (each reply says how long its tasks ran): many tiny tasks go out in
- * batches (what makes a pool of no-op tasks fast), a task of unknown or
- * long duration goes only to an idle worker, and nothing queues behind it
- * there, so a task never waits on a busy worker while another is idle or
- * starting. When the queue is empty and a worker idles while another has
- * held unstarted tasks for {@link RECLAIM_AFTER_MS} without a result (its
- * task runs longer than measured), those are taken back and handed out
+ * batches (what makes a pool of no-op tasks fast), and only to as many
+ * workers as get through them within that time; a task of unknown or long
+ * duration goes only to an idle worker, and nothing queues behind it
+ * there, so such a task never waits on a busy worker while another is
+ * idle or starting. When the queue is empty and a worker idles while
+ * another, quiet for {@link QUIET_MS} (its task runs longer than
+ * measured), holds unstarted tasks, those are taken back and handed out
  * again. A worker sees that request between two tasks: one stuck in a
  * long synchronous task gives its others back only once it ends.
  *
@@ -28,15 +29,30 @@ export const PER_WORKER = 64;
 const MAX_BATCH = PER_WORKER / 2;
 /** A worker is sent more while what it holds is expected to take at most this long (ms). */
 export const PREFETCH_MS = 5;
-/** A worker that returned nothing for this long (ms) gives back its unstarted tasks to an idle one. */
-export const RECLAIM_AFTER_MS = 2;
+/**
+ * A worker that returned nothing for this long (ms) is quiet: its task runs
+ * longer than measured, so its unstarted tasks go to an idle worker, and
+ * it no longer counts as getting through the queue. Not less: on two busy
+ * cores a worker thread is often kept off them for a few milliseconds, and
+ * at 2 ms the pool took that for a stall and woke more workers, who made
+ * it worse.
+ */
+export const QUIET_MS = 10;
 /** Weight of a new measurement when a function turns out quicker than measured before. */
 const ALPHA = 0.5;
+/** Weight of a new measurement when it is slower than a function's typical quick call. */
+const ALPHA_LOW = 0.1;
 
 /** How long one call of a function takes, as measured by the workers. */
 export interface FnStats {
-  /** Milliseconds per call; NaN until measured. */
+  /** Milliseconds per call (quick to rise, so nothing queues behind a long call); NaN until measured. */
   perCall: number;
+  /**
+   * Milliseconds of a typical quick call (quick to fall, slow to rise): what
+   * a queue of such calls costs the workers, without the hiccups (a
+   * collection, a worker kept off the cores) that raise `perCall`.
+   */
+  low: number;
   /** The reply that last updated it (one update per reply). */
   seen: number;
 }
@@ -122,15 +138,32 @@ export class Scheduler {
     if (this.queue.size === 0) this.#rebalance(slots);
   }
 
-  /** The worker `task` should go to: an idle one first, else the least loaded that may take it. */
+  /**
+   * The worker `task` should go to: the least loaded busy one that may take
+   * it (its wait is within {@link PREFETCH_MS}), else an idle one, unless
+   * the busy ones will have done the whole queue within that time anyway.
+   * Waking a worker for that only adds a thread contending for the cores
+   * (measured: 32 workers ran no-op tasks at 0.6x the rate of 2); a task of
+   * unknown or long duration never waits (no busy worker takes it).
+   */
   #pick(slots: Iterable<Slot>, task: Task): Slot | undefined {
-    let best: Slot | undefined, bestMs = Infinity;
+    let best: Slot | undefined, bestMs = Infinity, idle: Slot | undefined, busy = 0;
+    const now = performance.now();
     for (const slot of slots) {
-      if (!this.#wants(slot) || !this.#accepts(slot, task)) continue;
-      if (slot.held.size === 0) return slot;
-      if (slot.pendingMs < bestMs) [best, bestMs] = [slot, slot.pendingMs];
+      // A quiet worker is stuck in a task longer than measured: nothing more for it.
+      const quiet = slot.held.size > 0 && now - slot.lastProgress >= QUIET_MS;
+      if (slot.held.size > 0 && !quiet) busy++;
+      if (quiet || !this.#wants(slot) || !this.#accepts(slot, task)) continue;
+      if (slot.held.size === 0) idle ??= slot;
+      else if (slot.pendingMs < bestMs) [best, bestMs] = [slot, slot.pendingMs];
     }
-    return best;
+    if (best || !idle) return best;
+    const work = task.stats.low * task.message.calls.length * this.queue.size;
+    if (busy > 0 && work <= busy * PREFETCH_MS) {
+      this.#arm(); // looks again, should the busy ones go quiet
+      return undefined;
+    }
+    return idle;
   }
 
   #open(slot: Slot): boolean {
@@ -222,6 +255,7 @@ export class Scheduler {
     for (const s of learnt) {
       // Longer at once (stop queueing behind it), quicker gradually.
       s.perCall = !(s.perCall <= sample) ? sample : s.perCall + ALPHA * (sample - s.perCall);
+      s.low = !(s.low <= sample) ? sample : s.low + ALPHA_LOW * (sample - s.low);
     }
   }
 
@@ -263,7 +297,7 @@ export class Scheduler {
   /**
    * With nothing queued, an idle worker takes over what a quiet one holds
    * unstarted (see the module doc); a worker not yet quiet is looked at
-   * again after {@link RECLAIM_AFTER_MS}.
+   * again after {@link QUIET_MS}.
    */
   #rebalance(slots: Iterable<Slot>): void {
     let idle = 0;
@@ -274,7 +308,7 @@ export class Scheduler {
     for (const s of slots) {
       if (idle === 0) break;
       if (s.exclusive || s.held.size < 2) continue;
-      if (now - s.lastProgress < RECLAIM_AFTER_MS) {
+      if (now - s.lastProgress < QUIET_MS) {
         later = true;
         continue;
       }
@@ -287,11 +321,11 @@ export class Scheduler {
     if (later) this.#arm();
   }
 
-  /** Wakes the pool after {@link RECLAIM_AFTER_MS}, once; never keeps the program alive. */
+  /** Wakes the pool after {@link QUIET_MS}, once; never keeps the program alive. */
   #arm(): void {
     if (this.#timer) return;
     const timer = this.#timer = Promise.withResolvers<void>();
-    raceTimer(timer.promise, RECLAIM_AFTER_MS, () => {
+    raceTimer(timer.promise, QUIET_MS, () => {
       if (this.#timer === timer) this.#timer = undefined;
       this.#wake();
     }, { unref: true });
