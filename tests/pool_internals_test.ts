@@ -1,8 +1,9 @@
 // The pool's scheduler parts on their own, without workers: the task
-// queue (issue #15 item 5), the per-signal abort bookkeeping (item 8) and
-// the lazy imap window (items 2 and 4).
+// queue (issue #15 item 5), the per-signal abort bookkeeping (item 8), the
+// lazy imap window (items 2 and 4) and map's window (item 10).
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { imapChunks } from "../_internal/pool/imap.ts";
+import { mapChunks } from "../_internal/pool/map.ts";
 import { TaskQueue } from "../_internal/pool/task_queue.ts";
 import { ABORT_SLICE, inSlices, SignalWatch } from "../_internal/pool/signals.ts";
 
@@ -93,15 +94,14 @@ class Counted<T> extends Promise<T> {
 
 /** A submit whose tasks settle when the test says, each a {@link Counted}. */
 function manual() {
-  const tasks: { calls: unknown[][]; p: Counted<unknown[]>; settle(ok: boolean): void }[] = [];
-  const submit = (calls: unknown[][]): Promise<unknown[]> => {
+  const tasks: { calls: unknown[]; p: Counted<unknown[]>; settle(ok: boolean): void }[] = [];
+  const submit = (calls: unknown[]): Promise<unknown[]> => {
     let resolve!: (v: unknown[]) => void, reject!: (e: unknown) => void;
     const p = new Counted<unknown[]>((a, b) => (resolve = a, reject = b));
     tasks.push({
       calls,
       p,
-      settle: (ok) =>
-        ok ? resolve(calls.map((c) => c[0])) : reject(new Error(`task ${calls[0][0]}`)),
+      settle: (ok) => ok ? resolve(calls) : reject(new Error(`task ${calls[0]}`)),
     });
     return p;
   };
@@ -148,4 +148,36 @@ Deno.test("imapChunks(): ordered, a failed task ends the iteration with its erro
   assertEquals(out, [0]);
   tasks[2].settle(true);
   tasks[3].settle(true);
+});
+
+Deno.test("mapChunks(): results in input order, never more than the window in flight", async () => {
+  let inFlight = 0, most = 0, submitted = 0;
+  const out = await mapChunks(1000, 3, 8, async (start, end) => {
+    submitted++;
+    most = Math.max(most, ++inFlight);
+    await new Promise((r) => setTimeout(r, (start * 7) % 3));
+    inFlight--;
+    return Array.from({ length: end - start }, (_, i) => start + i);
+  });
+  assertEquals(out, Array.from({ length: 1000 }, (_, i) => i));
+  assertEquals(submitted, Math.ceil(1000 / 3));
+  assertEquals(most, 8);
+  assertEquals(await mapChunks(0, 1, 1, () => Promise.reject(new Error("never"))), []);
+});
+
+Deno.test("mapChunks(): the first error rejects, and no chunk is submitted after it", async () => {
+  const starts: number[] = [];
+  const settle: (() => void)[] = [];
+  const p = mapChunks(100, 10, 2, (start) => {
+    starts.push(start);
+    return new Promise((resolve, reject) => {
+      settle.push(() => start === 10 ? reject(new Error("chunk 10")) : resolve([]));
+    });
+  });
+  assertEquals(starts, [0, 10]);
+  settle[1]();
+  await assertRejects(() => p, Error, "chunk 10");
+  settle[0]();
+  await new Promise((r) => setTimeout(r, 0));
+  assertEquals(starts, [0, 10]);
 });

@@ -26,7 +26,7 @@ import {
 } from "./scheduler.ts";
 import { PoolTask } from "./pool_task.ts";
 import { inSlices, SignalWatch } from "./signals.ts";
-import type { FromWorker, ToWorker } from "./worker.ts";
+import type { FromWorker, TaskMessage, ToWorker } from "./worker.ts";
 
 export { PER_WORKER } from "./scheduler.ts";
 
@@ -230,10 +230,24 @@ export class PoolEngine {
   }
 
   /**
-   * Queues a call of `fn` per argument list of `calls` (a chunk of a map),
-   * run by one worker in order; resolves their results.
+   * Queues a call of `fn` per argument list of `calls` (a chunk of a
+   * starmap), run by one worker in order; resolves their results.
    */
   submit(fn: TargetRef, calls: unknown[][], signal?: AbortSignal): Promise<unknown[]> {
+    return this.#submit(fn, calls, true, signal);
+  }
+
+  /** Queues a call of `fn` per item of `items` (a chunk of a map), as {@link PoolEngine.submit}. */
+  submitItems(fn: TargetRef, items: unknown[], signal?: AbortSignal): Promise<unknown[]> {
+    return this.#submit(fn, items, false, signal);
+  }
+
+  #submit(
+    fn: TargetRef,
+    calls: unknown[],
+    spread: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown[]> {
     if (this.#state !== "run") {
       return Promise.reject(
         new ProcessError(
@@ -245,14 +259,15 @@ export class PoolEngine {
     let stats = this.#stats.get(fn);
     if (!stats) this.#stats.set(fn, stats = { perCall: NaN, low: NaN, seen: 0 });
     const id = this.#nextId++;
-    const task = new PoolTask(id, { id, fn, calls }, stats, signal, this.#signals);
+    const message: TaskMessage = spread ? { id, fn, calls, spread } : { id, fn, calls };
+    const task = new PoolTask(id, message, stats, signal, this.#signals);
     if (signal) this.#signals.add(signal, task);
     this.#enqueue(task, calls);
     return task.promise;
   }
 
-  #enqueue(task: PoolTask, calls: unknown[][]): void {
-    const queue = (packed: unknown[][]) => {
+  #enqueue(task: PoolTask, calls: unknown[]): void {
+    const queue = (packed: unknown[]) => {
       task.message.calls = packed;
       if (task.done) return; // aborted while its arguments were packed
       this.#scheduler.queue.push(task);

@@ -12,8 +12,8 @@
  * @module
  */
 
-/** Submits one chunk of argument lists as a task; resolves its results. */
-export type SubmitChunk = (calls: unknown[][]) => Promise<unknown[]>;
+/** Submits one chunk of items (one call each) as a task; resolves its results. */
+export type SubmitChunk = (items: unknown[]) => Promise<unknown[]>;
 
 /** A chunk's outcome, once settled. */
 interface Outcome {
@@ -117,7 +117,7 @@ async function produce<T>(
   window: number,
   input: Input,
 ): Promise<void> {
-  let chunk: unknown[][] = [];
+  let chunk: unknown[] = [];
   try {
     while (!input.stopped) {
       while (win.inFlight >= window && !input.stopped) await win.producerWait();
@@ -127,7 +127,7 @@ async function produce<T>(
       let r = it.next();
       if (r instanceof Promise) r = await r;
       if (r.done || input.stopped) break;
-      chunk.push([r.value]);
+      chunk.push(r.value);
       if (chunk.length >= size) {
         win.add(submit(chunk));
         chunk = [];

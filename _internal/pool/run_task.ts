@@ -22,8 +22,14 @@ export interface TaskMessage {
   id: number;
   /** The function. */
   fn: TargetRef;
-  /** Argument lists: one call per entry (a chunk of a map). */
-  calls: unknown[][];
+  /**
+   * One entry per call (a chunk of a map): its one argument, or, with
+   * `spread`, its argument list. A map's items go as they are: wrapping
+   * each in an array cost a map of a million items 78 MiB.
+   */
+  calls: unknown[];
+  /** Each entry of `calls` is an argument list. */
+  spread?: true;
   /** Its arguments hold handles to revive (absent when they hold none). */
   handles?: true;
 }
@@ -52,6 +58,10 @@ export async function resolveTarget(ref: TargetRef): Promise<AnyFn> {
   return fn;
 }
 
+function call(task: TaskMessage, fn: AnyFn, i: number): unknown {
+  return task.spread ? fn(...task.calls[i] as unknown[]) : fn(task.calls[i]);
+}
+
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (typeof v === "object" && v !== null || typeof v === "function") &&
     typeof (v as { then?: unknown }).then === "function";
@@ -77,7 +87,7 @@ async function finish(
       values.push(await first);
       from++;
     }
-    for (let i = from; i < task.calls.length; i++) values.push(await fn(...task.calls[i]));
+    for (let i = from; i < task.calls.length; i++) values.push(await call(task, fn, i));
     return { id: task.id, value: values };
   } catch (err) {
     return await failed(task.id, err);
@@ -103,7 +113,7 @@ export function runTask(task: TaskMessage): Result | Promise<Result> {
   const values: unknown[] = [];
   try {
     for (let i = 0; i < task.calls.length; i++) {
-      const v = fn(...task.calls[i]);
+      const v = call(task, fn, i);
       if (isThenable(v)) return finish(task, fn, values, i, v);
       values.push(v);
     }
