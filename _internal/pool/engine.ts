@@ -1,8 +1,9 @@
 /**
  * The pool's engine: its workers, their lifecycle, and the tasks' lives
- * from submission to result. Which worker runs which task is the
- * scheduler's part (`scheduler.ts`, over the queue of `task_queue.ts`);
- * aborts are `signals.ts`'s. `pool.ts` is the public facade over it (as
+ * from submission to result (`pool_task.ts`). Which worker runs which task
+ * is the scheduler's part (`scheduler.ts`, over the queue of
+ * `task_queue.ts`, with what it knows of tasks and workers in `task.ts`);
+ * aborts are `signals.ts`'s; the protocol with a worker is `worker.ts`'s. `pool.ts` is the public facade over it (as
  * piscina's `Piscina` is over its `ThreadPool`): it checks arguments,
  * identifies task functions, and turns results into `AsyncResult`s.
  *
@@ -17,13 +18,8 @@ import { EOFError, ProcessError, WorkerDiedError } from "../base/errors.ts";
 import { nextTurn } from "../base/async.ts";
 import { hasHandles, type PackContext, packHandles } from "../hub/handles.ts";
 import type { TargetRef } from "../process/target.ts";
-import {
-  type FnStats,
-  newSlot,
-  Scheduler,
-  type Slot as SlotState,
-  type Task,
-} from "./scheduler.ts";
+import { Scheduler } from "./scheduler.ts";
+import { type FnStats, newSlot, newStats, type Slot as SlotState, type Task } from "./task.ts";
 import { PoolTask } from "./pool_task.ts";
 import { inSlices, SignalWatch } from "./signals.ts";
 import type { FromWorker, TaskMessage, ToWorker } from "./worker.ts";
@@ -257,7 +253,7 @@ export class PoolEngine {
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
     let stats = this.#stats.get(fn);
-    if (!stats) this.#stats.set(fn, stats = { perCall: NaN, low: NaN, seen: 0 });
+    if (!stats) this.#stats.set(fn, stats = newStats());
     const id = this.#nextId++;
     const message: TaskMessage = spread ? { id, fn, calls, spread } : { id, fn, calls };
     const task = new PoolTask(id, message, stats, signal, this.#signals);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { FnStats, Slot, Task } from "./scheduler.ts";
+import type { FnStats, Slot, Task } from "./task.ts";
 import type { SignalWatch } from "./signals.ts";
 import type { TaskMessage } from "./worker.ts";
 

@@ -20,8 +20,9 @@
 
 import { raceTimer } from "../base/async.ts";
 import { errorFromData } from "../wire/error_data.ts";
-import { type Queueable, TaskQueue } from "./task_queue.ts";
-import type { Results, TaskMessage, ToWorker } from "./worker.ts";
+import { TaskQueue } from "./task_queue.ts";
+import { type FnStats, learn, type Slot, type Task } from "./task.ts";
+import type { Results } from "./worker.ts";
 
 /** The longest a worker holds tasks; the cap on what tiny tasks batch up to. */
 export const PER_WORKER = 64;
@@ -38,78 +39,6 @@ export const PREFETCH_MS = 5;
  * it worse.
  */
 export const QUIET_MS = 10;
-/** Weight of a new measurement when a function turns out quicker than measured before. */
-const ALPHA = 0.5;
-/** Weight of a new measurement when it is slower than a function's typical quick call. */
-const ALPHA_LOW = 0.1;
-
-/** How long one call of a function takes, as measured by the workers. */
-export interface FnStats {
-  /** Milliseconds per call (quick to rise, so nothing queues behind a long call); NaN until measured. */
-  perCall: number;
-  /**
-   * Milliseconds of a typical quick call (quick to fall, slow to rise): what
-   * a queue of such calls costs the workers, without the hiccups (a
-   * collection, a worker kept off the cores) that raise `perCall`.
-   */
-  low: number;
-  /** The reply that last updated it (one update per reply). */
-  seen: number;
-}
-
-/** A task: a chunk of calls of one function. */
-export interface Task extends Queueable {
-  readonly id: number;
-  message: TaskMessage;
-  /** Its function's measured durations. */
-  stats: FnStats;
-  /** Expected milliseconds when sent; NaN when unknown. */
-  est: number;
-  /** Settled (or aborted): a result that still comes is dropped. */
-  done: boolean;
-  /** The worker holding it, once sent. */
-  slot: Slot | undefined;
-  /** Asked back from its worker. */
-  reclaiming: boolean;
-  /** Its arguments hold handles: it runs alone on a worker (see the engine). */
-  exclusive: boolean;
-  resolve(values: unknown[]): void;
-  reject(err: unknown): void;
-}
-
-/** A started worker, as the scheduler sees it. */
-export interface Slot {
-  conn: { send(value: ToWorker): Promise<void> };
-  /** Tasks sent and not yet answered, oldest first (the one running, then the rest). */
-  held: Map<number, Task>;
-  /** Tasks it was sent and kept (for `maxTasksPerChild`). */
-  sent: number;
-  /** It holds an exclusive task, and so nothing else. */
-  exclusive: boolean;
-  /** Expected milliseconds of what it holds, tasks of unknown duration aside. */
-  pendingMs: number;
-  /** Held tasks of unknown duration. */
-  unknown: number;
-  /** When it last returned something, or was sent work while idle. */
-  lastProgress: number;
-  /** Told to stop: it takes nothing more. */
-  retiring: boolean;
-}
-
-/** A new slot's scheduling state. */
-export function newSlot(conn: Slot["conn"]): Slot {
-  return {
-    conn,
-    held: new Map(),
-    sent: 0,
-    exclusive: false,
-    pendingMs: 0,
-    unknown: 0,
-    lastProgress: 0,
-    retiring: false,
-  };
-}
-
 /** The queue, the measurements, and the policy of the module doc. */
 export class Scheduler {
   /** Tasks not on a worker. */
@@ -250,13 +179,7 @@ export class Scheduler {
       if (r.error) task.reject(errorFromData(r.error));
       else task.resolve(r.value!);
     }
-    if (msg.t === undefined || calls === 0) return;
-    const sample = msg.t / calls;
-    for (const s of learnt) {
-      // Longer at once (stop queueing behind it), quicker gradually.
-      s.perCall = !(s.perCall <= sample) ? sample : s.perCall + ALPHA * (sample - s.perCall);
-      s.low = !(s.low <= sample) ? sample : s.low + ALPHA_LOW * (sample - s.low);
-    }
+    if (msg.t !== undefined && calls > 0) { for (const s of learnt) learn(s, msg.t / calls); }
   }
 
   /** Tasks a worker gave back unstarted: queued again, ahead of the rest (aborted ones dropped). */
