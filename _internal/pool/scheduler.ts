@@ -47,6 +47,7 @@ export class Scheduler {
   #wake: () => void;
   #replies = 0;
   #timer: PromiseWithResolvers<void> | undefined;
+  #timerAt = 0;
 
   /**
    * @param limit Tasks a worker runs before it is replaced; 0 for no limit.
@@ -59,44 +60,60 @@ export class Scheduler {
 
   /** Hands queued tasks to the workers that should take them; then rebalances. */
   dispatch(slots: Iterable<Slot>): void {
+    const now = performance.now();
     for (let head = this.queue.peek(); head; head = this.queue.peek()) {
-      const slot = this.#pick(slots, head);
+      const slot = this.#pick(slots, head, now);
       if (!slot) break;
-      this.#send(slot);
+      this.#send(slot, now);
     }
-    if (this.queue.size === 0) this.#rebalance(slots);
+    if (this.queue.size === 0) this.#rebalance(slots, now);
+    else this.#armForRoom(slots, now);
   }
 
   /**
    * The worker `task` should go to: the least loaded busy one that may take
-   * it (its wait is within {@link PREFETCH_MS}), else an idle one, unless
+   * it (it would start within {@link PREFETCH_MS}), else an idle one, unless
    * the busy ones will have done the whole queue within that time anyway.
    * Waking a worker for that only adds a thread contending for the cores
-   * (measured: 32 workers ran no-op tasks at 0.6x the rate of 2); a task of
-   * unknown or long duration never waits (no busy worker takes it).
+   * (measured: 32 workers ran no-op tasks at 0.6x the rate of 2).
    */
-  #pick(slots: Iterable<Slot>, task: Task): Slot | undefined {
+  #pick(slots: Iterable<Slot>, task: Task, now: number): Slot | undefined {
     let best: Slot | undefined, bestMs = Infinity, idle: Slot | undefined, busy = 0;
-    const now = performance.now();
     for (const slot of slots) {
-      // A quiet worker is stuck in a task longer than measured: nothing more for it.
-      const quiet = slot.held.size > 0 && now - slot.lastProgress >= QUIET_MS;
-      if (slot.held.size > 0 && !quiet) busy++;
-      if (quiet || !this.#wants(slot) || !this.#accepts(slot, task)) continue;
-      if (slot.held.size === 0) idle ??= slot;
-      else if (slot.pendingMs < bestMs) [best, bestMs] = [slot, slot.pendingMs];
+      if (slot.held.size === 0) {
+        if (this.#accepts(slot, task, now)) idle ??= slot;
+        continue;
+      }
+      if (this.#overdue(slot, now) || !this.#takes(slot, task)) continue;
+      busy++;
+      const left = this.#remaining(slot, now);
+      if (left < bestMs && this.#wants(slot, now) && this.#accepts(slot, task, now)) {
+        [best, bestMs] = [slot, left];
+      }
     }
     if (best || !idle) return best;
     const work = task.stats.low * task.message.calls.length * this.queue.size;
-    if (busy > 0 && work <= busy * PREFETCH_MS) {
-      this.#arm(); // looks again, should the busy ones go quiet
-      return undefined;
-    }
+    if (busy > 0 && work <= busy * PREFETCH_MS) return undefined; // see #armForRoom
     return idle;
   }
 
   #open(slot: Slot): boolean {
     return !slot.exclusive && !slot.retiring && (this.#limit === 0 || slot.sent < this.#limit);
+  }
+
+  /** Whether a busy `slot` takes tasks like `task` at all: nothing waits behind an unknown or exclusive one. */
+  #takes(slot: Slot, task: Task): boolean {
+    return this.#open(slot) && !task.exclusive && slot.unknown === 0;
+  }
+
+  /** Expected milliseconds until `slot` has done what it holds. */
+  #remaining(slot: Slot, now: number): number {
+    return Math.max(0, slot.pendingMs - (now - slot.lastProgress));
+  }
+
+  /** It has returned nothing for {@link QUIET_MS} longer than it was expected to take. */
+  #overdue(slot: Slot, now: number): boolean {
+    return slot.held.size > 0 && now - slot.lastProgress >= slot.pendingMs + QUIET_MS;
   }
 
   /**
@@ -105,27 +122,47 @@ export class Scheduler {
    * topping up at every result made messages of 3.6 tasks on average, and
    * halved the throughput of no-op tasks).
    */
-  #wants(slot: Slot): boolean {
+  #wants(slot: Slot, now: number): boolean {
     if (slot.held.size === 0) return true;
-    return slot.held.size <= MAX_BATCH && slot.pendingMs <= PREFETCH_MS / 2;
+    return slot.held.size <= MAX_BATCH && this.#remaining(slot, now) <= PREFETCH_MS / 2;
   }
 
-  /** Whether `slot` may take `task` now (a batch fills while this holds). */
-  #accepts(slot: Slot, task: Task): boolean {
+  /**
+   * Whether `slot` may take `task` now (a batch fills while this holds): an
+   * idle one anything; a busy one a task that would start within
+   * {@link PREFETCH_MS}, by what it holds and how long it has been at it. A
+   * long task's successor is so sent just before it ends (its worker never
+   * waits for the round trip, nor the task for long).
+   */
+  #accepts(slot: Slot, task: Task, now: number): boolean {
     if (!this.#open(slot)) return false;
     if (slot.held.size === 0) return true;
-    // Nothing waits behind a task of unknown length, or one that must run alone.
-    if (task.exclusive || slot.unknown > 0 || slot.held.size >= PER_WORKER) return false;
-    return slot.pendingMs <= PREFETCH_MS;
+    if (!this.#takes(slot, task) || slot.held.size >= PER_WORKER) return false;
+    return this.#remaining(slot, now) <= PREFETCH_MS;
+  }
+
+  /**
+   * With tasks left queued, looks again when the first busy worker will want
+   * more (nothing else would: no result comes before), or be overdue (so
+   * that idle ones are woken for its share).
+   */
+  #armForRoom(slots: Iterable<Slot>, now: number): void {
+    let first = Infinity;
+    for (const s of slots) {
+      if (s.held.size === 0 || s.exclusive || s.unknown > 0) continue;
+      const roomAt = s.lastProgress + s.pendingMs - PREFETCH_MS / 2; // when it #wants more
+      first = Math.min(first, roomAt > now ? roomAt : s.lastProgress + s.pendingMs + QUIET_MS);
+    }
+    if (first < Infinity) this.#arm(first - now);
   }
 
   /** Sends `slot` a batch from the head of the queue. */
-  #send(slot: Slot): void {
+  #send(slot: Slot, now: number): void {
     const batch: Task[] = [];
     for (let t = this.queue.peek(); t && batch.length < MAX_BATCH; t = this.queue.peek()) {
-      if (!this.#accepts(slot, t)) break;
+      if (!this.#accepts(slot, t, now)) break;
       this.queue.shift();
-      this.#hold(slot, t);
+      this.#hold(slot, t, now);
       batch.push(t);
     }
     slot.conn.send({ tasks: batch.map((t) => t.message) }).catch((err) => {
@@ -137,8 +174,8 @@ export class Scheduler {
     });
   }
 
-  #hold(slot: Slot, task: Task): void {
-    if (slot.held.size === 0) slot.lastProgress = performance.now();
+  #hold(slot: Slot, task: Task, now: number): void {
+    if (slot.held.size === 0) slot.lastProgress = now;
     task.est = task.stats.perCall * task.message.calls.length;
     if (Number.isNaN(task.est)) slot.unknown++;
     else slot.pendingMs += task.est;
@@ -218,21 +255,20 @@ export class Scheduler {
   }
 
   /**
-   * With nothing queued, an idle worker takes over what a quiet one holds
-   * unstarted (see the module doc); a worker not yet quiet is looked at
-   * again after {@link QUIET_MS}.
+   * With nothing queued, an idle worker takes over what an overdue one
+   * holds unstarted (see the module doc); one not yet overdue is looked at
+   * again when it will be.
    */
-  #rebalance(slots: Iterable<Slot>): void {
+  #rebalance(slots: Iterable<Slot>, now: number): void {
     let idle = 0;
     for (const s of slots) if (s.held.size === 0 && this.#open(s)) idle++;
     if (idle === 0) return;
-    const now = performance.now();
-    let later = false;
+    let later = Infinity;
     for (const s of slots) {
       if (idle === 0) break;
       if (s.exclusive || s.held.size < 2) continue;
-      if (now - s.lastProgress < QUIET_MS) {
-        later = true;
+      if (!this.#overdue(s, now)) {
+        later = Math.min(later, s.lastProgress + s.pendingMs + QUIET_MS);
         continue;
       }
       const ids = [...s.held.values()].slice(1).filter((t) => !t.reclaiming).map((t) => t.id);
@@ -241,14 +277,17 @@ export class Scheduler {
       s.conn.send({ reclaim: ids }).catch(() => {});
       idle--;
     }
-    if (later) this.#arm();
+    if (later < Infinity) this.#arm(later - now);
   }
 
-  /** Wakes the pool after {@link QUIET_MS}, once; never keeps the program alive. */
-  #arm(): void {
-    if (this.#timer) return;
+  /** Dispatches again after `ms` (the earliest asked for wins); never keeps the program alive. */
+  #arm(ms: number): void {
+    const at = performance.now() + ms;
+    if (this.#timer && this.#timerAt <= at) return;
+    this.#timer?.resolve(); // a later one: cleared
     const timer = this.#timer = Promise.withResolvers<void>();
-    raceTimer(timer.promise, QUIET_MS, () => {
+    this.#timerAt = at;
+    raceTimer(timer.promise, Math.max(1, ms), () => {
       if (this.#timer === timer) this.#timer = undefined;
       this.#wake();
     }, { unref: true });
