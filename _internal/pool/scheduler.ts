@@ -2,18 +2,20 @@
  * The pool's scheduler: which worker gets which queued task, and when a
  * busy worker gives back what it has not started.
  *
- * A worker is sent tasks while the work it already holds is expected to
- * end within {@link PREFETCH_MS}, measured per function by the workers
- * (each reply says how long its tasks ran): many tiny tasks go out in
- * batches (what makes a pool of no-op tasks fast), and only to as many
- * workers as get through them within that time; a task of unknown or long
- * duration goes only to an idle worker, and nothing queues behind it
- * there, so such a task never waits on a busy worker while another is
- * idle or starting. When the queue is empty and a worker idles while
- * another, quiet for {@link QUIET_MS} (its task runs longer than
- * measured), holds unstarted tasks, those are taken back and handed out
- * again. A worker sees that request between two tasks: one stuck in a
- * long synchronous task gives its others back only once it ends.
+ * A worker is sent tasks while what it holds is expected to end within
+ * {@link PREFETCH_MS}, by durations measured per function by the workers
+ * (each reply says how long its tasks ran) and by how long it has been at
+ * them: many tiny tasks go out in batches (what makes a pool of no-op
+ * tasks fast), and only to as many workers as get through them within
+ * that time; a long task's successor goes just before it is expected to
+ * end; a task of unknown duration goes only to an idle worker, and nothing
+ * queues behind it there. So no task waits on a busy worker, by the
+ * measurements, for longer than that while another is idle or starting.
+ * When the queue is empty and a worker idles while another, overdue by
+ * {@link QUIET_MS} (its task runs longer than measured), holds unstarted
+ * tasks, those are taken back and handed out again. A worker sees that
+ * request between two tasks: one stuck in a long synchronous task gives
+ * its others back only once it ends.
  *
  * @module
  */
@@ -31,12 +33,12 @@ const MAX_BATCH = PER_WORKER / 2;
 /** A worker is sent more while what it holds is expected to take at most this long (ms). */
 export const PREFETCH_MS = 5;
 /**
- * A worker that returned nothing for this long (ms) is quiet: its task runs
- * longer than measured, so its unstarted tasks go to an idle worker, and
- * it no longer counts as getting through the queue. Not less: on two busy
- * cores a worker thread is often kept off them for a few milliseconds, and
- * at 2 ms the pool took that for a stall and woke more workers, who made
- * it worse.
+ * A worker that has returned nothing for this long (ms) past what it was
+ * expected to take is overdue: its task runs longer than measured, so its
+ * unstarted tasks go to an idle worker, and it no longer counts as getting
+ * through the queue. Not less: on two busy cores a worker thread is often
+ * kept off them for a few milliseconds, and at 2 ms the pool took that for
+ * a stall and woke more workers, who made it worse.
  */
 export const QUIET_MS = 10;
 /** The queue, the measurements, and the policy of the module doc. */
