@@ -31,6 +31,7 @@ import { state } from "./_internal/base/state.ts";
 import { keepAlive } from "./_internal/base/async.ts";
 import { type LaunchedWorker, PER_WORKER, PoolEngine } from "./_internal/pool/engine.ts";
 import { imapChunks } from "./_internal/pool/imap.ts";
+import { mapChunks } from "./_internal/pool/map.ts";
 import { Pipe } from "./connection.ts";
 import { cpuCount, type Permissions, Process, type StartMethod, type Target } from "./process.ts";
 
@@ -194,8 +195,7 @@ export class Pool {
     } catch (err) {
       return Promise.reject(err);
     }
-    // An unsettled task keeps the program alive; an idle pool does not.
-    return this.#engine.submit(ref, calls, options.signal).finally(keepAlive());
+    return this.#engine.submit(ref, calls, options.signal);
   }
 
   #withCallbacks<T>(p: Promise<T>, options: CallOptions<T>): AsyncResult<T> {
@@ -241,16 +241,30 @@ export class Pool {
     return Math.max(1, Math.ceil(n / (this.#options.processes * 4)));
   }
 
-  #mapCalls<T>(calls: unknown[][], options: MapOptions<T[]>): AsyncResult<T[]> {
+  /**
+   * Maps over `input` in chunks, a window of them in flight (see
+   * `_internal/pool/map.ts`): each entry is the one argument of a call, or
+   * with `spread` its argument list.
+   */
+  #mapCalls<T>(
+    input: unknown[],
+    spread: boolean,
+    options: MapOptions<T[]> & { fn: AnyFn },
+  ): AsyncResult<T[]> {
     let p: Promise<T[]>;
     try {
-      const size = this.#chunksize(calls.length, options.chunksize);
-      const fnOf = (options as { fn: AnyFn }).fn;
-      const chunks: Promise<unknown[]>[] = [];
-      for (let i = 0; i < calls.length; i += size) {
-        chunks.push(this.#submit(fnOf, calls.slice(i, i + size), options));
-      }
-      p = Promise.all(chunks).then((parts) => parts.flat() as T[]);
+      const size = this.#chunksize(input.length, options.chunksize);
+      const ref = this.#ref(options.fn, options.module);
+      const { signal } = options;
+      // Enough to keep every worker fed; as few large chunks as that takes.
+      const most = 2 * this.#options.processes * PER_WORKER;
+      const window = Math.max(2 * this.#options.processes, Math.ceil(most / size));
+      p = mapChunks(input.length, size, window, (start, end) => {
+        const chunk = input.slice(start, end);
+        return spread
+          ? this.#engine.submit(ref, chunk as unknown[][], signal)
+          : this.#engine.submitItems(ref, chunk, signal);
+      }) as Promise<T[]>;
     } catch (err) {
       p = Promise.reject(err);
     }
@@ -263,14 +277,16 @@ export class Pool {
     iterable: Iterable<T>,
     options: MapOptions<Awaited<R>[]> = {},
   ): AsyncResult<Awaited<R>[]> {
-    let calls: unknown[][];
+    let items: unknown[];
     try {
-      calls = Array.from(iterable, (x) => [x]);
+      // A copy, read as its chunks go out: the caller may change its own.
+      // (slice() allocates it once; Array.from grows it as it iterates.)
+      items = Array.isArray(iterable) ? iterable.slice() : Array.from(iterable);
     } catch (err) {
       // The input's own error, as itself.
       return this.#withCallbacks(Promise.reject(err), options);
     }
-    return this.#mapCalls(calls, { ...options, fn } as MapOptions<Awaited<R>[]>);
+    return this.#mapCalls(items, false, { ...options, fn: fn as AnyFn });
   }
 
   /** Applies `fn` to every item, in chunks across the workers; results in input order. */
@@ -294,7 +310,7 @@ export class Pool {
     } catch (err) {
       return this.#withCallbacks(Promise.reject(err), options);
     }
-    return this.#mapCalls(calls, { ...options, fn } as MapOptions<Awaited<R>[]>);
+    return this.#mapCalls(calls, true, { ...options, fn: fn as AnyFn });
   }
 
   /** Like {@link Pool.map}, with each item spread as the arguments. */
@@ -314,7 +330,13 @@ export class Pool {
   ): AsyncGenerator<Awaited<R>> {
     const size = this.#chunksize(0, options.chunksize ?? 1);
     const window = this.#options.processes * PER_WORKER;
-    const submit = (calls: unknown[][]) => this.#submit(fn as AnyFn, calls, options);
+    let ref: TargetRef;
+    try {
+      ref = this.#ref(fn as AnyFn, options.module);
+    } catch (err) {
+      return imapChunks(() => Promise.reject(err), iterable, size, window, ordered);
+    }
+    const submit = (items: unknown[]) => this.#engine.submitItems(ref, items, options.signal);
     return imapChunks(submit, iterable, size, window, ordered);
   }
 

@@ -89,6 +89,19 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+// Deno provides Node's setImmediate as a global; its types are Node's.
+declare function setImmediate(fn: () => void): unknown;
+
+/**
+ * Resolves on a later turn of the event loop, once pending I/O and due
+ * timers have had their turn: what a long run of work yields to. Not
+ * `setTimeout(0)`, which is clamped to 4 ms once timers nest (measured:
+ * 24 turns in 50 ms), while this takes microseconds.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 const NOOP = () => {};
 
 /**

@@ -1,6 +1,9 @@
 /**
- * The pool's engine: its workers, the queue of tasks, and the dispatch of
- * tasks to workers in batches. `pool.ts` is the public facade over it (as
+ * The pool's engine: its workers, their lifecycle, and the tasks' lives
+ * from submission to result (`pool_task.ts`). Which worker runs which task
+ * is the scheduler's part (`scheduler.ts`, over the queue of
+ * `task_queue.ts`, with what it knows of tasks and workers in `task.ts`);
+ * aborts are `signals.ts`'s; the protocol with a worker is `worker.ts`'s. `pool.ts` is the public facade over it (as
  * piscina's `Piscina` is over its `ThreadPool`): it checks arguments,
  * identifies task functions, and turns results into `AsyncResult`s.
  *
@@ -12,11 +15,17 @@
  */
 
 import { BrokenPoolError, EOFError, ProcessError, WorkerDiedError } from "../base/errors.ts";
-import { onAbort } from "../base/async.ts";
+import { keepAlive, nextTurn } from "../base/async.ts";
+import { errorFromData } from "../wire/error_data.ts";
 import { hasHandles, type PackContext, packHandles } from "../hub/handles.ts";
-import { type ErrorData, errorFromData } from "../wire/error_data.ts";
 import type { TargetRef } from "../process/target.ts";
-import type { TaskMessage } from "./worker.ts";
+import { Scheduler } from "./scheduler.ts";
+import { type FnStats, newSlot, newStats, type Slot as SlotState, type Task } from "./task.ts";
+import { PoolTask } from "./pool_task.ts";
+import { inSlices, SignalWatch } from "./signals.ts";
+import type { FromWorker, TaskMessage, ToWorker } from "./worker.ts";
+
+export { PER_WORKER } from "./scheduler.ts";
 
 /** A started pool worker, as the engine sees it. */
 export interface WorkerProcess {
@@ -58,26 +67,9 @@ export interface EngineOptions {
   launch: LaunchWorker;
 }
 
-interface Task {
-  id: number;
-  message: TaskMessage;
-  resolve(values: unknown[]): void;
-  reject(err: unknown): void;
-  /**
-   * Its arguments hold handles (queues, locks, pipes, proxies): it may wait
-   * on another task, so it runs as in Python's pool, on a worker with
-   * nothing else, and nothing queues behind it there.
-   */
-  exclusive?: boolean;
-}
-
-interface Slot {
+interface Slot extends SlotState {
   process: WorkerProcess;
-  conn: WorkerConn;
-  inflight: Map<number, Task>;
-  sent: number;
-  /** It runs an exclusive task (see {@link Task.exclusive}). */
-  exclusive: boolean;
+  conn: WorkerConn & { send(value: ToWorker): Promise<void> };
   /** Its initializer has run: until then, its death is a failed start. */
   ready: boolean;
   /** Why its initializer failed, as it reported. */
@@ -95,32 +87,25 @@ function backoff(failures: number): number {
   return Math.min(100 * 2 ** (failures - 1), 1000);
 }
 
-/** What a worker sends: that it is ready, why its initializer failed, results. */
-interface WorkerMessage {
-  ready?: boolean;
-  initError?: ErrorData;
-  results?: { id: number; value?: unknown[]; error?: ErrorData }[];
-}
-
 /** How a worker ended, for an error message. */
 function how(p: WorkerProcess): string {
   const c = p.exitCode;
   return c !== null && c < 0 ? `died with signal ${-c}` : `died with exit code ${c}`;
 }
 
-/** Tasks a worker holds at once: one running, the rest waiting there (cheaper per task). */
-export const PER_WORKER = 64;
-
 /** The pool's lifecycle, as Python's (RUN, CLOSE, TERMINATE). */
 export type PoolState = "run" | "close" | "terminate";
 
-/** Workers, a task queue and the dispatch between them. */
+/** Workers, the tasks' lives, and the scheduler between them. */
 export class PoolEngine {
   #options: EngineOptions;
   #state: PoolState = "run";
   #slots = new Set<Slot>();
   #starting = new Set<Promise<void>>();
-  #queue: Task[] = [];
+  #scheduler: Scheduler;
+  #signals = new SignalWatch<PoolTask>((tasks, reason) => this.#aborted(tasks, reason));
+  /** Per function (the facade keeps one ref per function): how long its calls take. */
+  #stats = new WeakMap<TargetRef, FnStats>();
   #nextId = 1;
   #live = 0;
   #dispatchScheduled = false;
@@ -131,10 +116,18 @@ export class PoolEngine {
   #idle: (() => void)[] = [];
   #failedStarts = 0;
   #broken: BrokenPoolError | undefined;
+  // An unsettled task keeps the program alive; an idle pool (its workers
+  // daemonic, their connections unref'd) does not.
+  #unsettled = 0;
+  #release: (() => void) | undefined;
+  #settled = () => {
+    if (--this.#unsettled === 0) this.#release?.();
+  };
 
   /** Starts the workers. */
   constructor(options: EngineOptions) {
     this.#options = options;
+    this.#scheduler = new Scheduler(options.maxTasksPerChild, () => this.#dispatch());
     for (let i = 0; i < options.processes; i++) this.#spawn();
   }
 
@@ -145,14 +138,7 @@ export class PoolEngine {
 
   #spawn(): void {
     const { process, conn, started } = this.#options.launch();
-    const slot: Slot = {
-      process,
-      conn,
-      inflight: new Map(),
-      sent: 0,
-      exclusive: false,
-      ready: false,
-    };
+    const slot: Slot = { ...newSlot(conn), process, conn, ready: false };
     this.#live++;
     const starting = started.then(
       () => {
@@ -184,7 +170,7 @@ export class PoolEngine {
         `Cannot run tasks: ${failures} pool worker starts failed in a row; the last: ${err.message}`,
         { cause: err },
       );
-      this.#fail(this.#queue.splice(0), this.#broken);
+      this.#fail(this.#scheduler.queue.drain(), this.#broken);
       return;
     }
     if (!this.#wantsWorker()) return;
@@ -197,30 +183,25 @@ export class PoolEngine {
 
   /** Whether a worker that went should be replaced. */
   #wantsWorker(): boolean {
-    return this.#state === "run" || (this.#state === "close" && this.#queue.length > 0);
+    return this.#state === "run" ||
+      (this.#state === "close" && this.#scheduler.queue.size > 0);
   }
 
   async #receive(slot: Slot): Promise<void> {
     while (true) {
-      let msg: WorkerMessage;
+      let msg: FromWorker;
       try {
-        msg = await slot.conn.recv() as WorkerMessage;
+        msg = await slot.conn.recv() as FromWorker;
       } catch (err) {
         if (!(err instanceof EOFError)) throw err;
         break;
       }
-      if (msg.ready) {
+      if ("ready" in msg) {
         slot.ready = true;
         this.#failedStarts = 0;
-      }
-      if (msg.initError) slot.initError = errorFromData(msg.initError);
-      for (const r of msg.results ?? []) {
-        const task = slot.inflight.get(r.id);
-        slot.inflight.delete(r.id);
-        if (slot.inflight.size === 0) slot.exclusive = false;
-        if (r.error) task?.reject(errorFromData(r.error));
-        else task?.resolve(r.value!);
-      }
+      } else if ("initError" in msg) slot.initError = errorFromData(msg.initError);
+      else if ("returned" in msg) this.#scheduler.returned(slot, msg.returned);
+      else this.#scheduler.settle(slot, msg);
       this.#dispatch();
     }
     await this.#retire(slot);
@@ -232,108 +213,106 @@ export class PoolEngine {
     slot.conn.close();
     await slot.process.join();
     const p = slot.process;
+    const held = this.#scheduler.release(slot);
     if (!slot.ready) {
       // It never ran a task: what it held goes back, and it counts as a failed start.
-      this.#queue.unshift(...[...slot.inflight.values()].sort((a, b) => a.id - b.id));
+      this.#scheduler.queue.giveBack(held.filter((t) => !t.done));
       this.#startFailed(
         slot.initError ??
           new WorkerDiedError(`Pool worker ${p.name} (pid ${p.pid}) ${how(p)} while starting`),
       );
-      if (this.#state === "close") this.#stopIdle();
+      this.#dispatch();
       return this.#gone();
     }
     // A worker runs its tasks in order: the oldest it held was running and
-    // fails; the others never started and go back to the front of the queue.
-    const held = [...slot.inflight.values()].sort((a, b) => a.id - b.id);
-    if (held.length > 0) {
-      held[0].reject(
+    // fails; the others never started and are queued again, first.
+    const [running, ...rest] = held;
+    if (running && !running.done) {
+      running.reject(
         new WorkerDiedError(
           `Pool worker ${p.name} (pid ${p.pid}) ${how(p)} while running this task`,
         ),
       );
-      this.#queue.unshift(...held.slice(1));
     }
+    this.#scheduler.queue.giveBack(rest.filter((t) => !t.done));
     if (this.#wantsWorker()) this.#spawn();
-    else if (this.#state === "close") this.#stopIdle();
+    this.#dispatch();
     this.#gone();
   }
 
   /** One worker fewer; join() wakes when none is left. */
   #gone(): void {
-    if (--this.#live === 0) { for (const wake of this.#idle.splice(0)) wake(); }
+    if (--this.#live > 0) return;
+    this.#scheduler.stop();
+    for (const wake of this.#idle.splice(0)) wake();
   }
 
   #fail(tasks: Task[], err: unknown): void {
     for (const t of tasks) t.reject(err);
   }
 
-  /** Dispatches once for all the tasks submitted in this turn. */
+  /**
+   * Dispatches once for all the tasks submitted in this turn of the event
+   * loop, not of the microtask queue: `imap` submits an item per microtask
+   * as its consumer frees room, and a dispatch for each sent a message per
+   * task (measured: half the throughput of a batched map).
+   */
   #scheduleDispatch(): void {
     if (this.#dispatchScheduled) return;
     this.#dispatchScheduled = true;
-    queueMicrotask(() => {
+    nextTurn().then(() => {
       this.#dispatchScheduled = false;
       this.#dispatch();
     });
   }
 
-  /** Sends queued tasks to workers with room, a few per message. */
   #dispatch(): void {
-    // A worker takes a slice of what is queued (a quarter of its share,
-    // counting workers still starting), not all it could hold: tasks of
-    // uneven cost keep spreading as workers finish theirs.
-    const workers = this.#slots.size + this.#starting.size;
-    for (const slot of this.#slots) {
-      const limit = this.#options.maxTasksPerChild;
-      const share = Math.max(1, Math.ceil(this.#queue.length / (workers * 4)));
-      const room = Math.min(
-        PER_WORKER - slot.inflight.size,
-        share,
-        limit === 0 ? Infinity : limit - slot.sent,
-      );
-      if (room <= 0 || this.#queue.length === 0) continue;
-      const batch = this.#take(slot, room);
-      if (batch.length === 0) continue;
-      for (const t of batch) slot.inflight.set(t.id, t);
-      slot.sent += batch.length;
-      slot.conn.send({ tasks: batch.map((t) => t.message) }).catch((err) => {
-        for (const t of batch) slot.inflight.delete(t.id);
-        this.#fail(batch, err);
-      });
-    }
+    if (this.#state === "terminate") return;
+    this.#scheduler.dispatch(this.#slots);
     if (this.#state === "close") this.#stopIdle();
   }
 
   /**
-   * Takes up to `room` tasks from the head of the queue for `slot`, in
-   * order: a run of ordinary tasks, or one exclusive task for a worker that
-   * holds nothing (which then holds nothing else while it runs).
+   * After close(): once nothing is queued, or held unstarted by a worker
+   * (an idle worker may yet take it over), idle workers are told to stop.
    */
-  #take(slot: Slot, room: number): Task[] {
-    if (slot.exclusive) return [];
-    if (this.#queue[0].exclusive) {
-      if (slot.inflight.size > 0) return [];
-      slot.exclusive = true;
-      return this.#queue.splice(0, 1);
+  #stopIdle(): void {
+    if (this.#scheduler.queue.size > 0) return;
+    for (const slot of this.#slots) if (slot.held.size > 1) return;
+    for (const slot of this.#slots) {
+      if (slot.held.size > 0 || slot.retiring) continue;
+      slot.retiring = true;
+      slot.conn.send({ stop: true }).catch(() => {});
     }
-    let n = 0;
-    while (n < room && n < this.#queue.length && !this.#queue[n].exclusive) n++;
-    return this.#queue.splice(0, n);
   }
 
-  /** After close(): workers with nothing left to do are told to stop. */
-  #stopIdle(): void {
-    if (this.#queue.length > 0) return;
-    for (const slot of this.#slots) {
-      if (slot.inflight.size === 0) slot.conn.send({ stop: true }).catch(() => {});
-    }
+  /** The tasks of an aborted signal: never run if not started, failed a slice at a time. */
+  #aborted(tasks: PoolTask[], reason: unknown): void {
+    const live = tasks.filter((t) => !t.done);
+    for (const t of live) t.done = true;
+    this.#scheduler.cancel(live);
+    inSlices(live, (t) => t.reject(reason));
   }
 
   /**
-   * Queues a call of `fn` per argument list of `calls` (a chunk of a map),
-   * run by one worker in order; resolves their results.
+   * Queues a call of `fn` per argument list of `calls` (a chunk of a
+   * starmap), run by one worker in order; resolves their results.
    */
   submit(fn: TargetRef, calls: unknown[][], signal?: AbortSignal): Promise<unknown[]> {
+    return this.#submit(fn, calls, true, signal);
+  }
+
+  /** Queues a call of `fn` per item of `items` (a chunk of a map), as {@link PoolEngine.submit}. */
+  submitItems(fn: TargetRef, items: unknown[], signal?: AbortSignal): Promise<unknown[]> {
+    return this.#submit(fn, items, false, signal);
+  }
+
+  #submit(
+    fn: TargetRef,
+    calls: unknown[],
+    spread: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown[]> {
     if (this.#broken) return Promise.reject(this.#broken);
     if (this.#state !== "run") {
       return Promise.reject(
@@ -343,32 +322,30 @@ export class PoolEngine {
       );
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<unknown[]>((resolve, reject) => {
-      const id = this.#nextId++;
-      const task: Task = { id, message: { id, fn, calls }, resolve, reject };
-      const off = onAbort(signal, (reason) => {
-        const i = this.#queue.indexOf(task);
-        if (i >= 0) this.#queue.splice(i, 1);
-        // Running: it is failed now; its result, when it comes, is dropped.
-        reject(reason);
-      });
-      task.resolve = (v) => (off(), resolve(v));
-      task.reject = (e) => (off(), reject(e));
-      this.#enqueue(task, calls);
-    });
+    let stats = this.#stats.get(fn);
+    if (!stats) this.#stats.set(fn, stats = newStats());
+    const id = this.#nextId++;
+    const message: TaskMessage = spread ? { id, fn, calls, spread } : { id, fn, calls };
+    if (this.#unsettled++ === 0) this.#release = keepAlive();
+    const task = new PoolTask(id, message, stats, signal, this.#signals, this.#settled);
+    if (signal) this.#signals.add(signal, task);
+    this.#enqueue(task, calls);
+    return task.promise;
   }
 
-  #enqueue(task: Task, calls: unknown[][]): void {
-    const queue = (packed: unknown[][]) => {
+  #enqueue(task: PoolTask, calls: unknown[]): void {
+    const queue = (packed: unknown[]) => {
       task.message.calls = packed;
+      if (task.done) return; // aborted while its arguments were packed
       if (this.#broken) return task.reject(this.#broken);
-      this.#queue.push(task);
+      this.#scheduler.queue.push(task);
       this.#scheduleDispatch();
     };
     // Handles among the arguments travel as descriptors; most calls have none.
     const handles = hasHandles(calls);
     if (!handles && this.#packs === 0) return queue(calls);
     task.exclusive = handles;
+    if (handles) task.message.handles = true;
     this.#packs++;
     const packed = this.#packing.then(() => packHandles(calls, this.#options.pack));
     this.#packing = packed.then(
@@ -388,13 +365,16 @@ export class PoolEngine {
   terminate(): void {
     if (this.#state === "terminate") return;
     this.#state = "terminate";
-    const err = new ProcessError("The pool was terminated before this task finished");
-    this.#fail(this.#queue.splice(0), err);
+    this.#scheduler.stop();
+    const doomed = this.#scheduler.queue.drain();
     for (const slot of this.#slots) {
-      this.#fail([...slot.inflight.values()], err);
-      slot.inflight.clear();
+      doomed.push(...this.#scheduler.release(slot));
       if (slot.process.isAlive()) slot.process.kill();
     }
+    const err = new ProcessError("The pool was terminated before this task finished");
+    const live = doomed.filter((t) => !t.done);
+    for (const t of live) t.done = true;
+    inSlices(live, (t) => t.reject(err));
   }
 
   /** Resolves once every worker ever started has been retired. */

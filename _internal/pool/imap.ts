@@ -1,18 +1,153 @@
 /**
  * `imap` and `imapUnordered`: the input read lazily, a chunk of it per task,
- * with a bounded window of tasks in flight, and results yielded in input
- * order or as they come.
+ * with a bounded window of tasks in flight, and results yielded as soon as
+ * they can be (in input order, or as they come).
+ *
+ * The reading of the input and the yielding of results run side by side: a
+ * slow source gets its first result out after its first chunk, not once
+ * the window is full (issue #15 item 2). Each task's promise gets one
+ * handler, so a result costs O(1) whatever the window (a race over the
+ * whole window at each step cost O(window) per result, and leaked).
  *
  * @module
  */
 
-/** Submits one chunk of argument lists as a task; resolves its results. */
-export type SubmitChunk = (calls: unknown[][]) => Promise<unknown[]>;
+/** Submits one chunk of items (one call each) as a task; resolves its results. */
+export type SubmitChunk = (items: unknown[]) => Promise<unknown[]>;
+
+/** A chunk's outcome, once settled. */
+interface Outcome {
+  ok: boolean;
+  value: unknown;
+}
+
+/** Chunks in flight and results waiting to be yielded; see the module doc. */
+class Window {
+  /** Ordered: every chunk in flight, in input order. Unordered: settled chunks, as they came. */
+  #queue: ({ outcome?: Outcome })[] = [];
+  #head = 0;
+  /** Chunks submitted and not yet yielded: the window's fill. */
+  inFlight = 0;
+  #wakeConsumer: (() => void) | undefined;
+  #wakeProducer: (() => void) | undefined;
+
+  constructor(readonly ordered: boolean) {}
+
+  /** Tracks a submitted chunk. */
+  add(p: Promise<unknown[]>): void {
+    this.inFlight++;
+    const entry: { outcome?: Outcome } = {};
+    if (this.ordered) this.#queue.push(entry);
+    p.then(
+      (value) => this.#settled(entry, { ok: true, value }),
+      (value) => this.#settled(entry, { ok: false, value }),
+    );
+  }
+
+  #settled(entry: { outcome?: Outcome }, outcome: Outcome): void {
+    entry.outcome = outcome;
+    if (!this.ordered) this.#queue.push(entry);
+    this.wake();
+  }
+
+  /** The next outcome to yield, if it is there. */
+  take(): Outcome | undefined {
+    const entry = this.#queue[this.#head];
+    if (!entry?.outcome) return undefined;
+    this.#queue[this.#head++] = undefined as never;
+    if (this.#head * 2 >= this.#queue.length && this.#head >= 64) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    this.inFlight--;
+    this.#wakeProducer?.();
+    return entry.outcome;
+  }
+
+  /** Wakes whoever waits: the consumer for a result, the producer for room. */
+  wake(): void {
+    this.#wakeConsumer?.();
+    this.#wakeProducer?.();
+  }
+
+  /** Resolves at the next {@link Window.wake} (one waiter: the consumer). */
+  consumerWait(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wakeConsumer = () => {
+        this.#wakeConsumer = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Resolves at the next wake or taken result (one waiter: the producer). */
+  producerWait(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wakeProducer = () => {
+        this.#wakeProducer = undefined;
+        resolve();
+      };
+    });
+  }
+}
+
+type AnyIterator<T> = Iterator<T> | AsyncIterator<T>;
+
+function iteratorOf<T>(iterable: Iterable<T> | AsyncIterable<T>): AnyIterator<T> {
+  const asyncIt = (iterable as AsyncIterable<T>)[Symbol.asyncIterator];
+  return asyncIt ? asyncIt.call(iterable) : (iterable as Iterable<T>)[Symbol.iterator]();
+}
+
+/** How reading the input went. */
+interface Input {
+  /** No more chunks will come. */
+  done: boolean;
+  /** The input threw this. */
+  error?: { error: unknown };
+  /** The consumer stopped: read no more. */
+  stopped: boolean;
+}
+
+/** Reads the input into chunks and submits them, never more than `window` in flight. */
+async function produce<T>(
+  it: AnyIterator<T>,
+  submit: SubmitChunk,
+  size: number,
+  win: Window,
+  window: number,
+  input: Input,
+): Promise<void> {
+  let chunk: unknown[] = [];
+  try {
+    while (!input.stopped) {
+      while (win.inFlight >= window && !input.stopped) await win.producerWait();
+      if (input.stopped) break;
+      // A synchronous input fills the window in one go: its tasks reach
+      // the workers in batches, not one message each.
+      let r = it.next();
+      if (r instanceof Promise) r = await r;
+      if (r.done || input.stopped) break;
+      chunk.push(r.value);
+      if (chunk.length >= size) {
+        win.add(submit(chunk));
+        chunk = [];
+      }
+    }
+  } catch (error) {
+    input.error = { error };
+  }
+  // What was read before the input ended or failed still goes.
+  if (chunk.length > 0 && !input.stopped) win.add(submit(chunk));
+  input.done = true;
+  win.wake();
+}
 
 /**
  * Yields the results of `submit` over `iterable` in chunks of `size`, with
- * at most `window` chunks in flight; `ordered` keeps input order. What was
- * read before the input failed still comes out, then the input's error.
+ * at most `window` chunks in flight (yielded results free their place);
+ * `ordered` keeps input order. What was read before the input failed
+ * still comes out, then the input's error; a task's error ends the
+ * iteration. Stopping early closes the input.
  */
 export async function* imapChunks<T, R>(
   submit: SubmitChunk,
@@ -21,28 +156,29 @@ export async function* imapChunks<T, R>(
   window: number,
   ordered: boolean,
 ): AsyncGenerator<R> {
-  const pending: Promise<unknown[]>[] = [];
-  let chunk: unknown[][] = [];
-  const flush = () => {
-    pending.push(submit(chunk));
-    chunk = [];
-  };
-  const take = async () => {
-    const i = ordered ? 0 : await Promise.race(pending.map((p, i) => p.then(() => i, () => i)));
-    const [p] = pending.splice(i, 1);
-    return await p as R[];
-  };
-  let inputError: { error: unknown } | undefined;
+  const it = iteratorOf(iterable);
+  const win = new Window(ordered);
+  const input: Input = { done: false, stopped: false };
+  const producing = produce(it, submit, size, win, window, input);
   try {
-    for await (const item of iterable) {
-      chunk.push([item]);
-      if (chunk.length >= size) flush();
-      while (pending.length >= window) yield* await take();
+    while (true) {
+      const outcome = win.take();
+      if (outcome) {
+        if (!outcome.ok) throw outcome.value;
+        yield* outcome.value as R[];
+      } else if (input.done && win.inFlight === 0) {
+        break;
+      } else {
+        await win.consumerWait();
+      }
     }
-  } catch (error) {
-    inputError = { error };
+    if (input.error) throw input.error.error;
+  } finally {
+    if (!input.done) {
+      input.stopped = true;
+      win.wake();
+      await it.return?.();
+      await producing;
+    }
   }
-  if (chunk.length > 0) flush();
-  while (pending.length > 0) yield* await take();
-  if (inputError) throw inputError.error;
 }

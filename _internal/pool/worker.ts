@@ -1,28 +1,60 @@
 /**
- * The target every pool worker runs: it runs the pool's initializer and says
- * `{ready}` (or `{initError}`: the pool counts a failed start), then reads
- * batches of tasks from its pipe, runs each exported function it names, and
- * sends back one result (or error, as data) per task. It returns (and so its process exits) when told
- * to stop, when its pipe closes, or after `maxTasks` tasks.
+ * The target every pool worker runs: it receives tasks from its pipe, runs
+ * them one at a time in the order received, and sends back each result (or
+ * error, as data) as its task finishes. It returns (and so its process
+ * exits) when told to stop, when its pipe closes, or after `maxTasks` tasks.
+ *
+ * The protocol on the pipe (the engine's side is `engine.ts` and
+ * `scheduler.ts`):
+ *
+ * - parent → worker `{ tasks }`: tasks to run after those already held
+ *   (a batch; a worker may hold several).
+ * - parent → worker `{ reclaim: ids }`: give back those of these tasks not
+ *   yet started. Messages are read while tasks run, so this is seen between
+ *   two tasks (or at once, while a task awaits).
+ * - parent → worker `{ stop: true }`: exit (sent when it holds nothing).
+ * - worker → parent `{ results, t }`: outcomes of finished tasks, in the
+ *   order run, and `t`, the milliseconds they ran (the scheduler's
+ *   measurement). Results wait for company only while more of the same
+ *   batch follow and for at most {@link FLUSH_MS}.
+ * - worker → parent `{ returned: ids }`: tasks given back unstarted.
+ * - worker → parent `{ ready: true }` first, once the pool's initializer
+ *   ran, or `{ initError }` (then it exits): until it is ready, a worker's
+ *   death is a failed start, and no task it held ran.
+ *
+ * Between tasks, at least every {@link YIELD_MS}, the worker lets its event
+ * loop turn and waits until what it sent is written: a run of synchronous
+ * tasks would otherwise hold every result (and the memory) until the last
+ * one ended, and never see a `reclaim`.
  *
  * @module
  */
 
-import { type AnyFn, findTarget, type TargetRef } from "../process/target.ts";
+import { type ErrorData, errorToData } from "../wire/error_data.ts";
 import { WorkerExit } from "../process/worker_exit.ts";
-import { errorToData } from "../wire/error_data.ts";
-import { reviveHandles } from "../hub/handles.ts";
 import { state } from "../base/state.ts";
+import type { TargetRef } from "../process/target.ts";
+import { drainClients } from "../hub/client.ts";
+import { nextTurn } from "../base/async.ts";
+import { resolveTarget, type Result, runTask, type TaskMessage } from "./run_task.ts";
 
-/** One task as it crosses to a worker. */
-export interface TaskMessage {
-  /** The task's id in the pool. */
-  id: number;
-  /** The function. */
-  fn: TargetRef;
-  /** Argument lists: one call per entry (a chunk of a map). */
-  calls: unknown[][];
+export type { Result, TaskMessage } from "./run_task.ts";
+
+/** What the engine sends a worker. */
+export type ToWorker = { tasks: TaskMessage[] } | { reclaim: number[] } | { stop: true };
+
+/** Finished tasks, and the milliseconds they ran. */
+export interface Results {
+  results: Result[];
+  t?: number;
 }
+
+/** What a worker sends the engine. */
+export type FromWorker =
+  | Results
+  | { returned: number[] }
+  | { ready: true }
+  | { initError: ErrorData };
 
 /** What a worker's pipe end looks like here (a `Connection`). */
 interface Conn {
@@ -31,10 +63,15 @@ interface Conn {
   close(): void;
 }
 
+/** Results wait at most this long (ms) for those of the rest of their batch. */
+export const FLUSH_MS = 1;
+/** The worker lets its event loop turn at least this often (ms) between tasks. */
+export const YIELD_MS = 1;
+
 /**
  * Whether the parent process is gone: a subprocess worker's parent pid
- * changes when its parent dies (~150 ns a look). A worker-method worker
- * dies with its process.
+ * changes when its parent dies (~150 ns a look). A worker thread dies with
+ * its process.
  */
 function parentWatch(): () => boolean {
   if (state().isWorker) return () => false;
@@ -42,11 +79,8 @@ function parentWatch(): () => boolean {
   return () => Deno.ppid !== ppid;
 }
 
-/** A batch's results wait at most this long for the others. */
-const FLUSH_MS = 5;
-
 /** The reply itself, or an error in its place when its value cannot be cloned. */
-function clonable(reply: Record<string, unknown>): Record<string, unknown> {
+function clonable(reply: Result): Result {
   try {
     structuredClone(reply);
     return reply;
@@ -55,21 +89,140 @@ function clonable(reply: Record<string, unknown>): Record<string, unknown> {
   }
 }
 
-const cache = new Map<string, Promise<Record<string, unknown>>>();
-
-function resolve(ref: TargetRef): Promise<AnyFn> {
-  let mod = cache.get(ref.module);
-  if (!mod) cache.set(ref.module, mod = import(ref.module));
-  return mod.then((m) => findTarget(m, ref, "run task"));
+/** A held task; `last` marks the end of its batch. */
+interface Entry {
+  task: TaskMessage;
+  last: boolean;
 }
 
-async function runTask(task: TaskMessage): Promise<unknown[]> {
-  const fn = await resolve(task.fn);
-  // Queues, pipe ends and other handles among the arguments.
-  task.calls = await reviveHandles(task.calls);
-  const results: unknown[] = [];
-  for (const args of task.calls) results.push(await fn(...args));
-  return results;
+/** Tasks received and not started, in order; and whether more can come. */
+class Held {
+  #entries: Entry[] = [];
+  #head = 0;
+  /** Why no more tasks come: told to stop, or the pool's end of the pipe closed. */
+  ended: "stop" | "eof" | undefined;
+  #waiter: (() => void) | undefined;
+
+  push(tasks: TaskMessage[]): void {
+    tasks.forEach((task, i) => this.#entries.push({ task, last: i === tasks.length - 1 }));
+    this.#wake();
+  }
+
+  end(why: "stop" | "eof"): void {
+    this.ended ??= why;
+    this.#wake();
+  }
+
+  #wake(): void {
+    this.#waiter?.();
+    this.#waiter = undefined;
+  }
+
+  get empty(): boolean {
+    return this.#head === this.#entries.length;
+  }
+
+  /** Resolves once there is a task, or no more will come. */
+  async arrival(): Promise<void> {
+    while (this.empty && !this.ended) await new Promise<void>((r) => this.#waiter = r);
+  }
+
+  /** The next task, if one is here and the pool still wants it. */
+  shift(): Entry | undefined {
+    if (this.empty || this.ended === "eof") return undefined;
+    const entry = this.#entries[this.#head];
+    this.#entries[this.#head++] = undefined as unknown as Entry;
+    if (this.empty) {
+      this.#entries = [];
+      this.#head = 0;
+    }
+    return entry;
+  }
+
+  /** Removes the unstarted tasks among `ids`; returns their ids. */
+  take(ids: number[]): number[] {
+    const wanted = new Set(ids);
+    const kept: Entry[] = [], taken: number[] = [];
+    for (let i = this.#head; i < this.#entries.length; i++) {
+      const e = this.#entries[i];
+      if (wanted.has(e.task.id)) taken.push(e.task.id);
+      else kept.push(e);
+    }
+    // The batch of a taken last task ends with the one before it.
+    if (kept.length > 0) kept[kept.length - 1].last = true;
+    this.#entries = kept;
+    this.#head = 0;
+    return taken;
+  }
+}
+
+/** Reads the pipe beside the tasks: new tasks, reclaims, stop, end of pipe. */
+async function receive(conn: Conn, held: Held): Promise<void> {
+  while (!held.ended) {
+    let msg: ToWorker;
+    try {
+      msg = await conn.recv() as ToWorker;
+    } catch {
+      return held.end("eof"); // The pool is gone: its end of the pipe closed.
+    }
+    if ("tasks" in msg) held.push(msg.tasks);
+    else if ("reclaim" in msg) {
+      const returned = held.take(msg.reclaim);
+      if (returned.length > 0) conn.send({ returned }).catch(() => {});
+    } else if ("stop" in msg) held.end("stop");
+  }
+}
+
+/** Results on their way back: see the module doc for when they go. */
+class Outbox {
+  #conn: Conn;
+  #results: Result[] = [];
+  #ms = 0;
+  #flushed = performance.now();
+  #yielded = performance.now();
+
+  constructor(conn: Conn) {
+    this.#conn = conn;
+  }
+
+  get pending(): boolean {
+    return this.#results.length > 0;
+  }
+
+  add(result: Result, ms: number): void {
+    this.#results.push(result);
+    this.#ms += ms;
+  }
+
+  /** Whether results waited long enough for company, as of `now`. */
+  due(now: number): boolean {
+    return now - this.#flushed >= FLUSH_MS;
+  }
+
+  /** Whether the event loop is due a turn, as of `now`. */
+  yieldDue(now: number): boolean {
+    return now - this.#yielded >= YIELD_MS;
+  }
+
+  async flush(): Promise<void> {
+    const results = this.#results, t = this.#ms;
+    this.#results = [];
+    this.#ms = 0;
+    this.#flushed = performance.now();
+    try {
+      await this.#conn.send({ results, t } satisfies Results);
+    } catch {
+      // A result that cannot be cloned fails that task only.
+      for (const r of results) await this.#conn.send({ results: [clonable(r)] } satisfies Results);
+    }
+  }
+
+  /** Lets the event loop turn, once what was sent is written. */
+  async pause(): Promise<void> {
+    await drainClients();
+    await nextTurn();
+    this.#yielded = performance.now();
+  }
 }
 
 /**
@@ -82,55 +235,44 @@ export async function poolWorker(
   maxTasks: number,
 ): Promise<void> {
   try {
-    if (init) await (await resolve(init.fn))(...init.args);
+    if (init) await (await resolveTarget(init.fn))(...init.args);
   } catch (err) {
-    // Deno.exit() in a worker-method initializer ends this worker as a
-    // process exit would; anything else the pool reports with the start.
+    // Deno.exit() in a Web Worker's initializer ends it as a process exit
+    // would; anything else the pool reports with the failed start.
     if (err instanceof WorkerExit) throw err;
-    await conn.send({ initError: errorToData(err) }).catch(() => {});
+    await conn.send({ initError: errorToData(err) } satisfies FromWorker).catch(() => {});
     return conn.close();
   }
-  await conn.send({ ready: true });
+  await conn.send({ ready: true } satisfies FromWorker);
   const parentGone = parentWatch();
-  for (let done = 0; maxTasks === 0 || done < maxTasks;) {
-    let msg: { stop?: boolean; tasks?: TaskMessage[] };
-    try {
-      msg = await conn.recv() as typeof msg;
-    } catch {
-      return; // The pool is gone: its end of the pipe closed.
+  const held = new Held();
+  receive(conn, held);
+  const out = new Outbox(conn);
+  let t0 = performance.now();
+  for (let done = 0; maxTasks === 0 || done < maxTasks; done++) {
+    let entry = held.shift();
+    if (!entry) {
+      if (out.pending) await out.flush();
+      await held.arrival();
+      entry = held.shift();
+      if (!entry) break;
+      t0 = performance.now();
     }
-    if (msg.stop) break;
-    // Replies go back together, a batch at a time, unless a task takes long.
-    let replies: Record<string, unknown>[] = [];
-    let since = performance.now();
-    const flush = async () => {
-      if (replies.length === 0) return;
-      const out = replies;
-      replies = [];
-      since = performance.now();
-      try {
-        await conn.send({ results: out });
-      } catch {
-        // A result that cannot be cloned fails that task only.
-        for (const r of out) await conn.send({ results: [clonable(r)] });
-      }
-    };
-    for (const task of msg.tasks ?? []) {
-      // A synchronous task never lets this process read its stdin's end:
-      // between two tasks of a batch, it looks for its parent itself.
-      if (parentGone()) Deno.exit(1);
-      try {
-        replies.push({ id: task.id, value: await runTask(task) });
-      } catch (err) {
-        // Deno.exit() in a worker-method task ends this worker, as it ends a
-        // subprocess: serve nothing more (the parent sees the exit).
-        if (err instanceof WorkerExit) return await new Promise<never>(() => {});
-        replies.push({ id: task.id, error: errorToData(err) });
-      }
-      done++;
-      if (performance.now() - since > FLUSH_MS) await flush();
-    }
-    await flush();
+    // A synchronous task never lets this process read its stdin's end:
+    // between two tasks, it looks for its parent itself.
+    if (parentGone()) Deno.exit(1);
+    const ran = runTask(entry.task);
+    const result = ran instanceof Promise ? await ran : ran as Result;
+    // One clock read per task: it ends this task's time and starts the next one's.
+    const t1 = performance.now();
+    out.add(result, t1 - t0);
+    t0 = t1;
+    if (!entry.last && !held.empty && !out.due(t1) && !out.yieldDue(t1)) continue;
+    await out.flush();
+    if (out.yieldDue(t1)) await out.pause();
+    t0 = performance.now();
   }
+  if (held.ended === "eof") return;
+  if (out.pending) await out.flush();
   conn.close();
 }

@@ -1,0 +1,124 @@
+/**
+ * Running one task in a pool worker: finding its function, reviving the
+ * handles among its arguments, calling it once per argument list.
+ *
+ * This is the hot path of a pool of small tasks, so a task whose function
+ * is known and whose calls return plain values runs without a single
+ * `await` (measured: an `await` per call, the target looked up again for
+ * every task, and a walk of the arguments for handles cost a no-op task
+ * about as much as the rest of the worker loop).
+ *
+ * @module
+ */
+
+import { type AnyFn, findTarget, type TargetRef } from "../process/target.ts";
+import { WorkerExit } from "../process/worker_exit.ts";
+import { type ErrorData, errorToData } from "../wire/error_data.ts";
+import { reviveHandles } from "../hub/handles.ts";
+
+/** One task as it crosses to a worker. */
+export interface TaskMessage {
+  /** The task's id in the pool. */
+  id: number;
+  /** The function. */
+  fn: TargetRef;
+  /**
+   * One entry per call (a chunk of a map): its one argument, or, with
+   * `spread`, its argument list. A map's items go as they are: wrapping
+   * each in an array cost a map of a million items 78 MiB.
+   */
+  calls: unknown[];
+  /** Each entry of `calls` is an argument list. */
+  spread?: true;
+  /** Its arguments hold handles to revive (absent when they hold none). */
+  handles?: true;
+}
+
+/** One task's outcome: its results, or its error. */
+export interface Result {
+  id: number;
+  value?: unknown[];
+  error?: ErrorData;
+}
+
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+/** Functions found, by module, export name and fingerprint. */
+const found = new Map<string, AnyFn>();
+
+function keyOf(ref: TargetRef): string {
+  return `${ref.module}\n${ref.exportName}\n${ref.fingerprint}`;
+}
+
+/** Imports the function's module (once) and finds the function in it. */
+export async function resolveTarget(ref: TargetRef): Promise<AnyFn> {
+  let mod = modules.get(ref.module);
+  if (!mod) modules.set(ref.module, mod = import(ref.module));
+  const fn = findTarget(await mod, ref, "run task");
+  found.set(keyOf(ref), fn);
+  return fn;
+}
+
+function call(task: TaskMessage, fn: AnyFn, i: number): unknown {
+  return task.spread ? fn(...task.calls[i] as unknown[]) : fn(task.calls[i]);
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === "object" && v !== null || typeof v === "function") &&
+    typeof (v as { then?: unknown }).then === "function";
+}
+
+function failed(id: number, err: unknown): Result | Promise<never> {
+  // Deno.exit() in a worker-method task ends this worker, as it ends a
+  // subprocess: serve nothing more (the parent sees the exit).
+  if (err instanceof WorkerExit) return new Promise<never>(() => {});
+  return { id, error: errorToData(err) };
+}
+
+/** The calls from `from` on, awaiting each; `first` is call `from`'s pending value. */
+async function finish(
+  task: TaskMessage,
+  fn: AnyFn,
+  values: unknown[],
+  from: number,
+  first?: PromiseLike<unknown>,
+): Promise<Result> {
+  try {
+    if (first) {
+      values.push(await first);
+      from++;
+    }
+    for (let i = from; i < task.calls.length; i++) values.push(await call(task, fn, i));
+    return { id: task.id, value: values };
+  } catch (err) {
+    return await failed(task.id, err);
+  }
+}
+
+async function runSlow(task: TaskMessage): Promise<Result> {
+  let fn: AnyFn;
+  try {
+    fn = await resolveTarget(task.fn);
+    // Queues, pipe ends and other handles among the arguments.
+    if (task.handles) task.calls = await reviveHandles(task.calls);
+  } catch (err) {
+    return await failed(task.id, err);
+  }
+  return await finish(task, fn, [], 0);
+}
+
+/** Runs a task: its result at once where every call returned a plain value, else a promise of it. */
+export function runTask(task: TaskMessage): Result | Promise<Result> {
+  const fn = found.get(keyOf(task.fn));
+  if (!fn || task.handles) return runSlow(task);
+  const values: unknown[] = [];
+  try {
+    for (let i = 0; i < task.calls.length; i++) {
+      const v = call(task, fn, i);
+      if (isThenable(v)) return finish(task, fn, values, i, v);
+      values.push(v);
+    }
+  } catch (err) {
+    return failed(task.id, err);
+  }
+  return { id: task.id, value: values };
+}

@@ -1,0 +1,303 @@
+/**
+ * The pool's scheduler: which worker gets which queued task, and when a
+ * busy worker gives back what it has not started.
+ *
+ * A worker is sent tasks while what it holds is expected to end within
+ * {@link PREFETCH_MS}, by durations measured per function by the workers
+ * (each reply says how long its tasks ran) and by how long it has been at
+ * them: many tiny tasks go out in batches (what makes a pool of no-op
+ * tasks fast), and only to as many workers as get through them within
+ * that time; a long task's successor goes just before it is expected to
+ * end; a task of unknown duration goes only to an idle worker, and nothing
+ * queues behind it there. So no task waits on a busy worker, by the
+ * measurements, for longer than that while another is idle or starting.
+ * When the queue is empty and a worker idles while another, overdue by
+ * {@link QUIET_MS} (its task runs longer than measured), holds unstarted
+ * tasks, those are taken back and handed out again. A worker sees that
+ * request between two tasks: one stuck in a long synchronous task gives
+ * its others back only once it ends.
+ *
+ * @module
+ */
+
+import { raceTimer } from "../base/async.ts";
+import { errorFromData } from "../wire/error_data.ts";
+import { TaskQueue } from "./task_queue.ts";
+import { type FnStats, learn, type Slot, type Task } from "./task.ts";
+import type { Results } from "./worker.ts";
+
+/** The longest a worker holds tasks; the cap on what tiny tasks batch up to. */
+export const PER_WORKER = 64;
+/** Tasks per message, so that a worker holds two batches and never waits for the next. */
+const MAX_BATCH = PER_WORKER / 2;
+/** A worker is sent more while what it holds is expected to take at most this long (ms). */
+export const PREFETCH_MS = 5;
+/**
+ * A worker that has returned nothing for this long (ms) past what it was
+ * expected to take is overdue: its task runs longer than measured, so its
+ * unstarted tasks go to an idle worker, and it no longer counts as getting
+ * through the queue. Not less: on two busy cores a worker thread is often
+ * kept off them for a few milliseconds, and at 2 ms the pool took that for
+ * a stall and woke more workers, who made it worse.
+ */
+export const QUIET_MS = 10;
+/** The queue, the measurements, and the policy of the module doc. */
+export class Scheduler {
+  /** Tasks not on a worker. */
+  readonly queue: TaskQueue<Task> = new TaskQueue();
+  #limit: number;
+  #wake: () => void;
+  #replies = 0;
+  #timer: PromiseWithResolvers<void> | undefined;
+  #timerAt = 0;
+
+  /**
+   * @param limit Tasks a worker runs before it is replaced; 0 for no limit.
+   * @param wake Dispatches again (when a worker may have gone quiet).
+   */
+  constructor(limit: number, wake: () => void) {
+    this.#limit = limit;
+    this.#wake = wake;
+  }
+
+  /** Hands queued tasks to the workers that should take them; then rebalances. */
+  dispatch(slots: Iterable<Slot>): void {
+    const now = performance.now();
+    for (let head = this.queue.peek(); head; head = this.queue.peek()) {
+      const slot = this.#pick(slots, head, now);
+      if (!slot) break;
+      this.#send(slot, now);
+    }
+    if (this.queue.size === 0) this.#rebalance(slots, now);
+    else this.#armForRoom(slots, now);
+  }
+
+  /**
+   * The worker `task` should go to: the least loaded busy one that may take
+   * it (it would start within {@link PREFETCH_MS}), else an idle one, unless
+   * the busy ones will have done the whole queue within that time anyway.
+   * Waking a worker for that only adds a thread contending for the cores
+   * (measured: 32 workers ran no-op tasks at 0.6x the rate of 2).
+   */
+  #pick(slots: Iterable<Slot>, task: Task, now: number): Slot | undefined {
+    let best: Slot | undefined, bestMs = Infinity, idle: Slot | undefined, busy = 0;
+    for (const slot of slots) {
+      if (slot.held.size === 0) {
+        if (this.#accepts(slot, task, now)) idle ??= slot;
+        continue;
+      }
+      if (this.#overdue(slot, now) || !this.#takes(slot, task)) continue;
+      busy++;
+      const left = this.#remaining(slot, now);
+      if (left < bestMs && this.#wants(slot, now) && this.#accepts(slot, task, now)) {
+        [best, bestMs] = [slot, left];
+      }
+    }
+    if (best || !idle) return best;
+    const work = task.stats.low * task.message.calls.length * this.queue.size;
+    if (busy > 0 && work <= busy * PREFETCH_MS) return undefined; // see #armForRoom
+    return idle;
+  }
+
+  #open(slot: Slot): boolean {
+    return !slot.exclusive && !slot.retiring && (this.#limit === 0 || slot.sent < this.#limit);
+  }
+
+  /** Whether a busy `slot` takes tasks like `task` at all: nothing waits behind an unknown or exclusive one. */
+  #takes(slot: Slot, task: Task): boolean {
+    return this.#open(slot) && !task.exclusive && slot.unknown === 0;
+  }
+
+  /** Expected milliseconds until `slot` has done what it holds. */
+  #remaining(slot: Slot, now: number): number {
+    return Math.max(0, slot.pendingMs - (now - slot.lastProgress));
+  }
+
+  /** It has returned nothing for {@link QUIET_MS} longer than it was expected to take. */
+  #overdue(slot: Slot, now: number): boolean {
+    return slot.held.size > 0 && now - slot.lastProgress >= slot.pendingMs + QUIET_MS;
+  }
+
+  /**
+   * Whether a busy worker is due more: once it is down to half of what it
+   * may hold, so that it is sent batches, not a task per result (measured:
+   * topping up at every result made messages of 3.6 tasks on average, and
+   * halved the throughput of no-op tasks).
+   */
+  #wants(slot: Slot, now: number): boolean {
+    if (slot.held.size === 0) return true;
+    return slot.held.size <= MAX_BATCH && this.#remaining(slot, now) <= PREFETCH_MS / 2;
+  }
+
+  /**
+   * Whether `slot` may take `task` now (a batch fills while this holds): an
+   * idle one anything; a busy one a task that would start within
+   * {@link PREFETCH_MS}, by what it holds and how long it has been at it. A
+   * long task's successor is so sent just before it ends (its worker never
+   * waits for the round trip, nor the task for long).
+   */
+  #accepts(slot: Slot, task: Task, now: number): boolean {
+    if (!this.#open(slot)) return false;
+    if (slot.held.size === 0) return true;
+    if (!this.#takes(slot, task) || slot.held.size >= PER_WORKER) return false;
+    return this.#remaining(slot, now) <= PREFETCH_MS;
+  }
+
+  /**
+   * With tasks left queued, looks again when the first busy worker will want
+   * more (nothing else would: no result comes before), or be overdue (so
+   * that idle ones are woken for its share).
+   */
+  #armForRoom(slots: Iterable<Slot>, now: number): void {
+    let first = Infinity;
+    for (const s of slots) {
+      if (s.held.size === 0 || s.exclusive || s.unknown > 0) continue;
+      const roomAt = s.lastProgress + s.pendingMs - PREFETCH_MS / 2; // when it #wants more
+      first = Math.min(first, roomAt > now ? roomAt : s.lastProgress + s.pendingMs + QUIET_MS);
+    }
+    if (first < Infinity) this.#arm(first - now);
+  }
+
+  /** Sends `slot` a batch from the head of the queue. */
+  #send(slot: Slot, now: number): void {
+    const batch: Task[] = [];
+    for (let t = this.queue.peek(); t && batch.length < MAX_BATCH; t = this.queue.peek()) {
+      if (!this.#accepts(slot, t, now)) break;
+      this.queue.shift();
+      this.#hold(slot, t, now);
+      batch.push(t);
+    }
+    slot.conn.send({ tasks: batch.map((t) => t.message) }).catch((err) => {
+      for (const t of batch) {
+        if (t.slot !== slot) continue;
+        this.#unhold(slot, t);
+        t.reject(err);
+      }
+    });
+  }
+
+  #hold(slot: Slot, task: Task, now: number): void {
+    if (slot.held.size === 0) slot.lastProgress = now;
+    task.est = task.stats.perCall * task.message.calls.length;
+    if (Number.isNaN(task.est)) slot.unknown++;
+    else slot.pendingMs += task.est;
+    if (task.exclusive) slot.exclusive = true;
+    task.slot = slot;
+    slot.held.set(task.id, task);
+    slot.sent++;
+  }
+
+  #unhold(slot: Slot, task: Task): void {
+    slot.held.delete(task.id);
+    if (Number.isNaN(task.est)) slot.unknown--;
+    else slot.pendingMs -= task.est;
+    task.slot = undefined;
+    task.reclaiming = false;
+    if (slot.held.size === 0) {
+      slot.exclusive = false;
+      slot.pendingMs = 0; // no drift from float sums
+    }
+  }
+
+  /** A worker's results: settles their tasks and learns how long they took. */
+  settle(slot: Slot, msg: Results): void {
+    slot.lastProgress = performance.now();
+    const seq = ++this.#replies;
+    const learnt: FnStats[] = [];
+    let calls = 0;
+    for (const r of msg.results) {
+      const task = slot.held.get(r.id);
+      if (!task) continue;
+      this.#unhold(slot, task);
+      calls += task.message.calls.length;
+      if (task.stats.seen !== seq) {
+        task.stats.seen = seq;
+        learnt.push(task.stats);
+      }
+      if (task.done) continue;
+      if (r.error) task.reject(errorFromData(r.error));
+      else task.resolve(r.value!);
+    }
+    if (msg.t !== undefined && calls > 0) { for (const s of learnt) learn(s, msg.t / calls); }
+  }
+
+  /** Tasks a worker gave back unstarted: queued again, ahead of the rest (aborted ones dropped). */
+  returned(slot: Slot, ids: number[]): void {
+    const back: Task[] = [];
+    for (const id of ids) {
+      const task = slot.held.get(id);
+      if (!task) continue;
+      this.#unhold(slot, task);
+      slot.sent--;
+      if (!task.done) back.push(task);
+    }
+    this.queue.giveBack(back);
+  }
+
+  /** Aborted tasks: off the queue, or asked back from their workers (to never run). */
+  cancel(tasks: Task[]): void {
+    const asks = new Map<Slot, number[]>();
+    for (const t of tasks) {
+      if (t.queued) this.queue.remove(t);
+      else if (t.slot && !t.reclaiming) {
+        t.reclaiming = true;
+        const ids = asks.get(t.slot);
+        if (ids) ids.push(t.id);
+        else asks.set(t.slot, [t.id]);
+      }
+    }
+    for (const [slot, ids] of asks) slot.conn.send({ reclaim: ids }).catch(() => {});
+  }
+
+  /** A worker is gone: what it held, oldest first, no longer held. */
+  release(slot: Slot): Task[] {
+    const held = [...slot.held.values()].sort((a, b) => a.id - b.id);
+    for (const t of held) this.#unhold(slot, t);
+    return held;
+  }
+
+  /**
+   * With nothing queued, an idle worker takes over what an overdue one
+   * holds unstarted (see the module doc); one not yet overdue is looked at
+   * again when it will be.
+   */
+  #rebalance(slots: Iterable<Slot>, now: number): void {
+    let idle = 0;
+    for (const s of slots) if (s.held.size === 0 && this.#open(s)) idle++;
+    if (idle === 0) return;
+    let later = Infinity;
+    for (const s of slots) {
+      if (idle === 0) break;
+      if (s.exclusive || s.held.size < 2) continue;
+      if (!this.#overdue(s, now)) {
+        later = Math.min(later, s.lastProgress + s.pendingMs + QUIET_MS);
+        continue;
+      }
+      const ids = [...s.held.values()].slice(1).filter((t) => !t.reclaiming).map((t) => t.id);
+      if (ids.length === 0) continue;
+      for (const id of ids) s.held.get(id)!.reclaiming = true;
+      s.conn.send({ reclaim: ids }).catch(() => {});
+      idle--;
+    }
+    if (later < Infinity) this.#arm(later - now);
+  }
+
+  /** Dispatches again after `ms` (the earliest asked for wins); never keeps the program alive. */
+  #arm(ms: number): void {
+    const at = performance.now() + ms;
+    if (this.#timer && this.#timerAt <= at) return;
+    this.#timer?.resolve(); // a later one: cleared
+    const timer = this.#timer = Promise.withResolvers<void>();
+    this.#timerAt = at;
+    raceTimer(timer.promise, Math.max(1, ms), () => {
+      if (this.#timer === timer) this.#timer = undefined;
+      this.#wake();
+    }, { unref: true });
+  }
+
+  /** Clears the pending wake-up, if any (the pool is done). */
+  stop(): void {
+    this.#timer?.resolve();
+    this.#timer = undefined;
+  }
+}
