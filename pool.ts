@@ -28,6 +28,7 @@ import { AsyncResult } from "./_internal/async_result.ts";
 import { type AnyFn, fingerprint, type TargetRef } from "./_internal/child.ts";
 import { ProcessError } from "./_internal/errors.ts";
 import { hasHandles, packHandles } from "./_internal/handles.ts";
+import type { PoolLike } from "./_internal/pool_api.ts";
 import type { TaskMessage } from "./_internal/pool_worker.ts";
 import { state } from "./_internal/state.ts";
 import { type ErrorData, errorFromData } from "./_internal/wire.ts";
@@ -35,6 +36,7 @@ import { type Connection, EOFError, Pipe } from "./connection.ts";
 import { cpuCount, type Permissions, Process, type StartMethod, type Target } from "./process.ts";
 
 export { AsyncResult } from "./_internal/async_result.ts";
+export type { PoolCallOptions, PoolLike, PoolMapOptions } from "./_internal/pool_api.ts";
 
 const WORKER_MODULE = new URL("./_internal/pool_worker.ts", import.meta.url).href;
 
@@ -131,7 +133,7 @@ const PER_WORKER = 64;
  * assertEquals(result.successful(), true);
  * ```
  */
-export class Pool {
+export class Pool implements PoolLike {
   #options: Required<Omit<PoolOptions, "initializer" | "module">> & PoolOptions;
   #state: "run" | "close" | "terminate" = "run";
   #slots = new Set<Slot>();
