@@ -117,7 +117,10 @@ export class Engine {
   ) {
     this.nc = nc;
     this.jsm = jsm;
-    this.js = jetstream(nc, { timeout: 10_000 });
+    // Publishes, result writes and reads time out after 3 s and are retried
+    // (with the same message id, or compare-and-set): one lost with a
+    // restarting server would otherwise hold its task for the whole timeout.
+    this.js = jetstream(nc, { timeout: 3_000 });
     this.names = names;
     this.key = key;
     this.host = o.host ?? Deno.hostname();
