@@ -163,7 +163,6 @@ export class AgentEngine implements AgentContext {
    * rejects with an AuthenticationError rather than wait for ever.
    */
   async refuse(d: Delivery, msgId: string, why: string, batch: TaskBatch | undefined) {
-    this.counters.refused++;
     console.error(
       `Cluster agent ${this.id} on ${this.engine.host}: refused task message ${d.seq}: ${why}`,
     );
@@ -187,6 +186,7 @@ export class AgentEngine implements AgentContext {
       await this.engine.results.create(`r.${msgId}`, JSON.stringify(notice)).catch(() => {});
     }
     term(this.engine.nc, d);
+    this.counters.refused++;
   }
 
   /**

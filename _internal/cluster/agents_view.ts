@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { KvEntry } from "./deps.ts";
 import type { Engine } from "./engine.ts";
 import type { AgentRecord } from "./protocol.ts";
+import { type Tail, tailBucket, type TailEntry } from "./tail.ts";
 
 /** Whether a record's agent beat recently (within three periods, and a second of clock skew). */
 export function isAlive(r: AgentRecord, now = Date.now()): boolean {
@@ -18,37 +18,28 @@ export function isAlive(r: AgentRecord, now = Date.now()): boolean {
 /** The agents of one cluster, as their records say. */
 export class AgentsView {
   #records = new Map<string, AgentRecord>();
-  #stop: (() => void) | undefined;
-  #loop: Promise<void> | undefined;
+  #tail: Tail | undefined;
 
-  /**
-   * Starts watching; resolves once the records there now are read (the
-   * first entry marked as an update is the last of them), or after 250 ms
-   * where there are none.
-   */
+  /** Starts following the records; resolves once those there now are read. */
   async start(engine: Engine): Promise<void> {
-    const watch = await engine.meta.watch({ key: "agent.>" });
-    this.#stop = () => watch.stop();
-    const { promise: caughtUp, resolve } = Promise.withResolvers<void>();
-    const timer = setTimeout(resolve, 250);
-    this.#loop = (async () => {
-      for await (const e of watch) {
-        this.#apply(e);
-        if (e.isUpdate) resolve();
-      }
-    })().catch(() => {}).finally(resolve);
-    await caughtUp;
-    clearTimeout(timer);
+    this.#tail = tailBucket(
+      engine,
+      engine.names.metaBucket,
+      "agent.>",
+      "last_per_subject",
+      (e) => this.#apply(e),
+    );
+    await this.#tail.start();
   }
 
-  #apply(e: KvEntry): void {
+  #apply(e: TailEntry): void {
     const id = e.key.slice("agent.".length);
     if (e.operation !== "PUT") {
       this.#records.delete(id);
       return;
     }
     try {
-      this.#records.set(id, e.json<AgentRecord>());
+      this.#records.set(id, JSON.parse(new TextDecoder().decode(e.value)));
     } catch {
       // Not a record of ours.
     }
@@ -72,9 +63,8 @@ export class AgentsView {
     return { slots: Math.max(1, slots), processes: Math.max(1, processes) };
   }
 
-  /** Stops watching. */
+  /** Stops following. */
   async close(): Promise<void> {
-    this.#stop?.();
-    await this.#loop;
+    await this.#tail?.stop();
   }
 }

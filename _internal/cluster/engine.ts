@@ -99,6 +99,8 @@ export class Engine {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
+  /** For health checks that should not wait long: 2 s. */
+  readonly jsmQuick: JetStreamManager;
   readonly names: Names;
   readonly key: Uint8Array;
   readonly host: string;
@@ -117,6 +119,7 @@ export class Engine {
   ) {
     this.nc = nc;
     this.jsm = jsm;
+    this.jsmQuick = jsm;
     // Publishes, result writes and reads time out after 3 s and are retried
     // (with the same message id, or compare-and-set): one lost with a
     // restarting server would otherwise hold its task for the whole timeout.
@@ -149,8 +152,12 @@ export class Engine {
       reconnectTimeWait: 250,
     });
     try {
-      const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+      const jsm = await jetstreamManager(nc, { timeout: 5_000 });
       const engine = new Engine(nc, jsm, names, key, o);
+      (engine as { jsmQuick: JetStreamManager }).jsmQuick = await jetstreamManager(nc, {
+        timeout: 2_000,
+        checkAPI: false,
+      });
       await engine.#ensure(o);
       return engine;
     } catch (err) {

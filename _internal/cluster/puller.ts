@@ -129,7 +129,7 @@ export class Puller {
     const n = ++this.#n;
     const { promise, resolve } = Promise.withResolvers<{ end: PullEnd; received: number }>();
     // A request lost with its connection (or its server) answers nothing.
-    const guard = setTimeout(() => req.finish("lost"), expires + 2_000);
+    const guard = setTimeout(() => req.finish("lost"), expires + 1_000);
     const onAbort = () => req.finish("aborted");
     const req: Request = {
       n,

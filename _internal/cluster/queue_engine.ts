@@ -15,6 +15,7 @@ import type { Engine } from "./engine.ts";
 import { checkName, randomId } from "./names.ts";
 import { type Delivery, Puller, term } from "./puller.ts";
 import { seal, unseal } from "./seal.ts";
+import { type Tail, tailBucket } from "./tail.ts";
 import { backoff, sleep } from "./timing.ts";
 
 const CONSUMER = "getters";
@@ -34,8 +35,7 @@ export class QueueEngine {
   closed = false;
   refused = 0;
   #puller: Puller | undefined;
-  #stopWatch: (() => void) | undefined;
-  #watching: Promise<void> | undefined;
+  #flag: Tail | undefined;
   #onClosed = new Set<() => void>();
 
   constructor(engine: Engine, name: string) {
@@ -60,11 +60,10 @@ export class QueueEngine {
     if (!info.config.subjects?.includes(n.queueSubject(this.name))) this.closed = true;
     await this.#ensureConsumer();
     this.#puller = new Puller(this.engine.nc, this.stream, CONSUMER);
-    const watch = await this.engine.meta.watch({ key: this.#flagKey() });
-    this.#stopWatch = () => watch.stop();
-    this.#watching = (async () => {
-      for await (const e of watch) if (e.operation === "PUT") this.#markClosed();
-    })().catch(() => {});
+    this.#flag = tailBucket(this.engine, n.metaBucket, this.#flagKey(), "last_per_subject", (e) => {
+      if (e.operation === "PUT") this.#markClosed();
+    });
+    await this.#flag.start();
   }
 
   async #ensureConsumer(): Promise<void> {
@@ -200,7 +199,6 @@ export class QueueEngine {
   /** Stops this handle's watch and pulls. */
   async dispose(): Promise<void> {
     this.#puller?.close();
-    this.#stopWatch?.();
-    await this.#watching;
+    await this.#flag?.stop();
   }
 }

@@ -10,7 +10,6 @@
  */
 
 import { AuthenticationError, errorFromData } from "./core.ts";
-import { DeliverPolicy, type KvEntry } from "./deps.ts";
 import type { Engine } from "./engine.ts";
 import { fillGaps, readAgents } from "./attempts.ts";
 import { randomId } from "./names.ts";
@@ -28,6 +27,7 @@ import {
 } from "./protocol.ts";
 import { seal, unseal } from "./seal.ts";
 import { backoff, sleep } from "./timing.ts";
+import { Tail, tailBucket, type TailEntry } from "./tail.ts";
 
 /** What a pool waits on for one task. */
 export interface TaskHandle {
@@ -55,35 +55,36 @@ export class Submitter {
   #bySeq = new Map<number, string>();
   #next = 0;
   #ready: Promise<void> | undefined;
-  #stops: (() => void)[] = [];
+  #tails: Tail[] = [];
   #chores = new Set<Promise<unknown>>();
 
   constructor(engine: Engine) {
     this.#engine = engine;
   }
 
-  /** Starts watching results and advisories (once), before anything is published. */
+  /** Starts following results and advisories (once), before anything is published. */
   #start(): Promise<void> {
     this.#ready ??= (async () => {
-      const watch = await this.#engine.results.watch({ key: `r.${this.id}.>` });
-      this.#stops.push(() => watch.stop());
-      this.#loop(watch, (e) => this.#onEntry(e));
-      const events = await this.#engine.js.consumers.get(this.#engine.names.eventsStream, {
-        deliver_policy: DeliverPolicy.New,
-      });
-      const advisories = await events.consume();
-      this.#stops.push(() => advisories.stop());
-      this.#loop(advisories, (m) => this.#onAdvisory(m.json()));
+      const e = this.#engine;
+      const results = tailBucket(
+        e,
+        e.names.resultsBucket,
+        `r.${this.id}.>`,
+        "all",
+        (entry) => this.#onEntry(entry),
+      );
+      const advisories = new Tail(
+        e,
+        e.names.eventsStream,
+        e.names.maxDeliveriesAdvisory,
+        "new",
+        (d) => this.#onAdvisory(JSON.parse(new TextDecoder().decode(d.data))),
+      );
+      this.#tails.push(results, advisories);
+      await results.start();
+      await advisories.start();
     })();
     return this.#ready;
-  }
-
-  #loop<T>(it: AsyncIterable<T>, f: (value: T) => Promise<void> | void): void {
-    this.#chore(
-      (async () => {
-        for await (const value of it) await f(value);
-      })().catch(() => {}),
-    );
   }
 
   #chore(p: Promise<unknown>): void {
@@ -164,7 +165,7 @@ export class Submitter {
     this.#chore(this.#engine.jsm.streams.deleteMessage(stream, seq, false).catch(() => {}));
   }
 
-  async #onEntry(e: KvEntry): Promise<void> {
+  async #onEntry(e: TailEntry): Promise<void> {
     if (e.operation !== "PUT") return;
     const id = e.key.slice(2);
     const b = this.#batches.get(id);
@@ -231,7 +232,7 @@ export class Submitter {
   /** Stops watching; waits for the clean-ups under way. */
   async close(): Promise<void> {
     await this.#ready?.catch(() => {});
-    for (const stop of this.#stops.splice(0)) stop();
+    for (const tail of this.#tails.splice(0)) await tail.stop();
     while (this.#chores.size > 0) await Promise.allSettled([...this.#chores]);
   }
 }
