@@ -38,17 +38,20 @@
  * @module
  */
 
-import { Engine, type Engine as EngineT } from "./_internal/cluster/engine.ts";
+import { Engine } from "./_internal/cluster/engine.ts";
 import { AgentsView } from "./_internal/cluster/agents_view.ts";
 import { Submitter } from "./_internal/cluster/submitter.ts";
 import { gatherStatus } from "./_internal/cluster/status.ts";
 import { ClusterPool, type ClusterPoolOptions } from "./cluster/pool.ts";
-import { ClusterJoinableQueue, ClusterQueue, type ClusterQueueOptions } from "./cluster/queue.ts";
+import { ClusterQueue, type ClusterQueueOptions } from "./cluster/queue.ts";
+import { ClusterJoinableQueue } from "./cluster/joinable_queue.ts";
 import { ClusterAgent, type ServeOptions } from "./cluster/agent.ts";
 import type { ClusterStatus } from "./_internal/cluster/status.ts";
 
-export { ClusterAsyncResult, ClusterPool, type ClusterPoolOptions } from "./cluster/pool.ts";
-export { ClusterJoinableQueue, ClusterQueue, type ClusterQueueOptions } from "./cluster/queue.ts";
+export { ClusterPool, type ClusterPoolOptions } from "./cluster/pool.ts";
+export { ClusterAsyncResult } from "./cluster/async_result.ts";
+export { ClusterQueue, type ClusterQueueOptions } from "./cluster/queue.ts";
+export { ClusterJoinableQueue } from "./cluster/joinable_queue.ts";
 export { ClusterAgent, type ServeOptions } from "./cluster/agent.ts";
 export { type Attempt, TaskFailedError } from "./_internal/cluster/protocol.ts";
 export type { AgentRecord } from "./_internal/cluster/protocol.ts";
@@ -56,7 +59,8 @@ export type { AgentStatus, ClusterStatus, StreamStatus } from "./_internal/clust
 export { AsyncResult } from "./pool.ts";
 export type { PoolCallOptions, PoolLike, PoolMapOptions } from "./pool.ts";
 export type { GetOptions, PutOptions } from "./queue.ts";
-export type { Permissions, StartMethod } from "./process.ts";
+export type { Permissions, PermissionsObject, StartMethod } from "./process.ts";
+export { AuthenticationError, ProcessError, RemoteError } from "./context.ts";
 
 /** Options of {@link Cluster.connect}. */
 export interface ClusterOptions {
@@ -122,7 +126,7 @@ export interface ClusterOptions {
  * ```
  */
 export class Cluster implements AsyncDisposable {
-  #engine: EngineT;
+  #engine: Engine;
   #agents = new AgentsView();
   #submitter: Submitter;
   #pools = new Set<ClusterPool>();
@@ -130,7 +134,7 @@ export class Cluster implements AsyncDisposable {
   #served = new Set<ClusterAgent>();
   #closing: Promise<void> | undefined;
 
-  private constructor(engine: EngineT) {
+  private constructor(engine: Engine) {
     this.#engine = engine;
     this.#submitter = new Submitter(engine);
   }

@@ -8,20 +8,19 @@
 
 import type { Attempt } from "../_internal/cluster/protocol.ts";
 import {
-  AsyncResult,
-  fingerprint,
   type PoolCallOptions,
   type PoolLike,
   type PoolMapOptions,
   ProcessError,
-  state,
 } from "../_internal/cluster/core.ts";
 import type { Engine } from "../_internal/cluster/engine.ts";
 import type { AgentsView } from "../_internal/cluster/agents_view.ts";
 import type { FnRef } from "../_internal/cluster/protocol.ts";
+import { type RefCache, refOf } from "../_internal/cluster/fn_ref.ts";
 import type { Submitter, TaskHandle } from "../_internal/cluster/submitter.ts";
 import { randomId } from "../_internal/cluster/names.ts";
 import { Batcher, type Task } from "../_internal/cluster/batcher.ts";
+import { ClusterAsyncResult } from "./async_result.ts";
 import { imapOver } from "../_internal/cluster/imap.ts";
 
 /** Options of `Cluster.pool()`. */
@@ -40,41 +39,6 @@ const LOCAL_ONLY = [
   "permissions",
   "runtimeArgs",
 ];
-
-/**
- * The eventual result of a cluster task: an `AsyncResult` that also tells
- * where the task ran, attempt by attempt.
- *
- * @typeParam T The task's result.
- *
- * @example
- * ```ts ignore
- * import { Cluster } from "@mp/multiprocessing/cluster";
- * import { square } from "./tasks.ts";
- *
- * await using cluster = await Cluster.connect({ servers: "nats://127.0.0.1:4222", name: "jobs", authkey });
- * await using pool = cluster.pool();
- * const result = pool.applyAsync(square, [7]);
- * console.log(await result, result.attempts); // 49 [{ attempt: 1, host: "b", outcome: "completed", … }]
- * ```
- */
-export class ClusterAsyncResult<T> extends AsyncResult<T> {
-  #attempts: Attempt[];
-
-  /** @internal Made by the cluster pool. */
-  constructor(promise: Promise<T>, attempts: Attempt[]) {
-    super(promise);
-    this.#attempts = attempts;
-  }
-
-  /**
-   * Every attempt of its tasks so far, in task order (a map's tasks one
-   * after the other): host, process and how each ended.
-   */
-  get attempts(): readonly Attempt[] {
-    return this.#attempts;
-  }
-}
 
 /** What a cluster pool is made of (given by `Cluster.pool()`). */
 interface Parts {
@@ -105,7 +69,7 @@ export class ClusterPool implements PoolLike {
   #pending = new Set<Task>();
   #batcher: Batcher;
   #subject: string;
-  #refs = new WeakMap<object, FnRef & { base: string }>();
+  #refs: RefCache = new WeakMap();
   #idle: (() => void)[] = [];
 
   /**
@@ -128,26 +92,7 @@ export class ClusterPool implements PoolLike {
   }
 
   #ref(fn: unknown, module?: string | URL): FnRef {
-    if (typeof fn !== "function" || !fn.name) {
-      throw new TypeError(
-        "Cannot submit task: the function must be a named function exported from a module",
-      );
-    }
-    const mod = String(module ?? this.#parts.options.module ?? state().mainModule ?? "");
-    if (!mod) throw new TypeError("Cannot submit task: no main module is known; pass 'module'");
-    const known = this.#refs.get(fn);
-    if (known && known.base === mod) return known;
-    const root = this.#parts.engine.root;
-    const rel = mod.startsWith(root);
-    const ref = {
-      module: rel ? mod.slice(root.length) : mod,
-      rel,
-      exportName: fn.name,
-      fingerprint: fingerprint(fn),
-      base: mod,
-    };
-    this.#refs.set(fn, ref);
-    return ref;
+    return refOf(fn, module ?? this.#parts.options.module, this.#parts.engine.root, this.#refs);
   }
 
   /** Submits tasks (one per entry of `chunks`); their promises, and every attempt. */

@@ -117,32 +117,8 @@ export interface AgentProgram extends AsyncDisposable {
   kill(signal?: Deno.Signal): Promise<void>;
 }
 
-/** Starts `cluster/worker.ts` with `args` and MP_AUTHKEY=`authkey`; resolves once it serves. */
-export async function startAgent(
-  env: { nats: NatsServer; name: string; authkey: string },
-  args: string[] = [],
-  extraEnv: Record<string, string> = {},
-): Promise<AgentProgram> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}cluster/worker.ts`,
-      "--servers",
-      env.nats.url,
-      "--name",
-      env.name,
-      "--root",
-      ROOT,
-      "--modules",
-      FIXTURES,
-      ...args,
-    ],
-    env: { MP_AUTHKEY: env.authkey, ...extraEnv },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+/** Reads a child's stdout up to its first line, then lets the rest go. */
+async function firstLine(child: Deno.ChildProcess): Promise<string> {
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   while (!text.includes("\n")) {
@@ -150,9 +126,26 @@ export async function startAgent(
     if (done) break;
     text += value;
   }
-  // The rest of its stdout is not read: let it go.
   reader.cancel().catch(() => {});
-  const line = text.split("\n")[0];
+  return text.split("\n")[0];
+}
+
+/** Starts `cluster/worker.ts` with `args` and MP_AUTHKEY=`authkey`; resolves once it serves. */
+export async function startAgent(
+  env: { nats: NatsServer; name: string; authkey: string },
+  args: string[] = [],
+  extraEnv: Record<string, string> = {},
+): Promise<AgentProgram> {
+  const command = [`${ROOT}cluster/worker.ts`, "--servers", env.nats.url, "--name", env.name];
+  command.push("--root", ROOT, "--modules", FIXTURES, ...args);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ...command],
+    env: { MP_AUTHKEY: env.authkey, ...extraEnv },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const line = await firstLine(child);
   let status: Deno.CommandStatus | undefined;
   const exited = child.status.then((s) => (status = s));
   const kill = async (signal: Deno.Signal = "SIGTERM") => {

@@ -27,6 +27,18 @@ export interface NatsOptions {
   storeDir?: string;
 }
 
+/** The nats-server binary: on PATH, or where Debian's package puts it. */
+export function natsServerBinary(): string {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (Deno.statSync(`${dir}/nats-server`).isFile) return `${dir}/nats-server`;
+    } catch {
+      // Not there.
+    }
+  }
+  return "/usr/sbin/nats-server";
+}
+
 /** A free TCP port on the loopback address. */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -53,44 +65,48 @@ async function until(check: () => Promise<boolean>, ms: number, what: string): P
   }
 }
 
+function serverArgs(o: NatsOptions, port: number, monitorPort: number, store: string): string[] {
+  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), "-js"];
+  args.push("-sd", store, "-P", `${store}/pid`, "-l", `${store}/log`);
+  if (o.user) args.push("--user", o.user, "--pass", o.pass ?? "");
+  const c = o.cluster;
+  if (c) {
+    args.push("-n", c.node, "--cluster_name", c.name, "--cluster", `nats://127.0.0.1:${c.port}`);
+    args.push("--routes", c.routes.map((p) => `nats://127.0.0.1:${p}`).join(","));
+  }
+  return args;
+}
+
+/** Spawns the server; resolves once its health endpoint says it is ready. */
+async function spawnServer(args: string[], monitorPort: number, clustered: boolean) {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(natsServerBinary(), {
+      args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  } catch (err) {
+    throw new Error(
+      `Cannot start nats-server (the cluster tests need it: apt-get install nats-server): ${err}`,
+    );
+  }
+  // A clustered node is healthy once it has joined the JetStream meta group.
+  const health = clustered ? "/healthz" : "/healthz?js-enabled-only=true";
+  const url = `http://127.0.0.1:${monitorPort}${health}`;
+  await until(async () => (await get(url)).ok, 20_000, "nats-server");
+  return child;
+}
+
 /** Starts a nats-server with JetStream; resolves once it reports healthy. */
 export async function startNats(options: NatsOptions = {}): Promise<NatsServer> {
   const port = freePort();
   const monitorPort = freePort();
   const ownStore = options.storeDir === undefined;
   const store = options.storeDir ?? await Deno.makeTempDir({ prefix: "mp-nats-" });
-  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), "-js"];
-  args.push("-sd", store, "-P", `${store}/pid`, "-l", `${store}/log`);
-  if (options.user) args.push("--user", options.user, "--pass", options.pass ?? "");
-  const c = options.cluster;
-  if (c) {
-    args.push("-n", c.node, "--cluster_name", c.name, "--cluster", `nats://127.0.0.1:${c.port}`);
-    args.push("--routes", c.routes.map((p) => `nats://127.0.0.1:${p}`).join(","));
-  }
-  let child: Deno.ChildProcess;
-  const spawn = async () => {
-    try {
-      child = new Deno.Command("nats-server", {
-        args,
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      })
-        .spawn();
-    } catch (err) {
-      throw new Error(
-        `Cannot start nats-server (the cluster tests need it: apt-get install nats-server): ${err}`,
-      );
-    }
-    // A clustered node is healthy once it has joined the JetStream meta group.
-    const health = c ? "/healthz" : "/healthz?js-enabled-only=true";
-    await until(
-      async () => (await get(`http://127.0.0.1:${monitorPort}${health}`)).ok,
-      20_000,
-      "nats-server",
-    );
-  };
-  await spawn();
+  const args = serverArgs(options, port, monitorPort, store);
+  let child = await spawnServer(args, monitorPort, options.cluster !== undefined);
   let running = true;
   const server: NatsServer = {
     url: `nats://127.0.0.1:${port}`,
@@ -111,7 +127,7 @@ export async function startNats(options: NatsOptions = {}): Promise<NatsServer> 
     },
     async restart() {
       await server.stop();
-      await spawn();
+      child = await spawnServer(args, monitorPort, options.cluster !== undefined);
       running = true;
     },
     async connections() {

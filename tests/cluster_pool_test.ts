@@ -10,7 +10,7 @@ import {
   assertThrows,
 } from "@std/assert";
 import { Cluster, type ClusterPool, type PoolLike, TaskFailedError } from "../cluster.ts";
-import { Pool } from "../pool.ts";
+import type { Pool } from "../pool.ts";
 import { ProcessError } from "../context.ts";
 import { add, fails, slow, square } from "./fixtures/cluster_targets.ts";
 import { setup, TARGETS as module, within } from "./_cluster.ts";

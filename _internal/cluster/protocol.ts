@@ -162,13 +162,21 @@ export interface Refusal {
 
 /** What an agent publishes about itself on each heartbeat (plain JSON: informational). */
 export interface AgentRecord {
+  /** The agent's id (random, per agent). */
   id: string;
+  /** Its host's name. */
   host: string;
+  /** The agent's process id. */
   pid: number;
+  /** Worker processes of its local pool. */
   processes: number;
+  /** Task messages it holds at most (processes × prefetch). */
   slots: number;
+  /** How its local pool's workers start. */
   startMethod: string;
+  /** URL prefixes of the modules it may import. */
   modules: string[];
+  /** When it started (ms since the epoch). */
   started: number;
   /** Time of this heartbeat (ms since the epoch). */
   beat: number;
@@ -176,9 +184,14 @@ export interface AgentRecord {
   every: number;
   /** Ids of the task messages it holds. */
   held: string[];
+  /** Tasks it ran to their end (a result, or the error the task threw). */
   done: number;
+  /** Tasks that failed for good on it (their last attempt's worker died). */
   failed: number;
+  /** Task messages it gave back to be tried again (a worker died). */
   retried: number;
+  /** Task messages it refused (not signed with the authkey, or a module outside its prefixes). */
   refused: number;
+  /** Set while it stops: it takes no more work. */
   stopping?: boolean;
 }

@@ -42,7 +42,9 @@ export interface ClusterStatus {
   cluster: string;
   /** Lease of a task message (ms), and deliveries before it fails. */
   settings: { ackWait: number; maxAttempts: number; replicas: number };
+  /** The tasks stream first, then every queue's, by name. */
   streams: StreamStatus[];
+  /** Every agent with a record, alive or gone, the oldest first. */
   agents: AgentStatus[];
   /** Task messages refused by the agents, all together. */
   refused: number;

@@ -21,7 +21,6 @@ import {
   type Outcome,
   type Refusal,
   type ResultEntry,
-  resultKey,
   type TaskBatch,
   TaskFailedError,
 } from "./protocol.ts";

@@ -34,8 +34,6 @@ export const USAGE = `Usage:
 The authkey comes from MP_AUTHKEY (hex) or --authkey-file, never from the command line;
 a NATS password or token from MP_NATS_PASS or MP_NATS_TOKEN.`;
 
-const COUNTS = { "--processes": "processes", "--prefetch": "prefetch", "--ack-wait": "ackWait" };
-
 function count(flag: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
@@ -43,6 +41,32 @@ function count(flag: string, value: string): number {
   }
   return n;
 }
+
+function startMethod(value: string): "subprocess" | "worker" {
+  if (value !== "subprocess" && value !== "worker") {
+    throw new RangeError(`--start-method must be subprocess or worker, received '${value}'`);
+  }
+  return value;
+}
+
+const list = (value: string) => value.split(",").filter(Boolean);
+
+/** What each flag that takes a value does with it. */
+const FLAGS: Record<string, (out: WorkerArgs, value: string, flag: string) => void> = {
+  "--servers": (o, v) => o.servers.push(...list(v)),
+  "--name": (o, v) => (o.name = v),
+  "--processes": (o, v, f) => (o.processes = count(f, v)),
+  "--prefetch": (o, v, f) => (o.prefetch = count(f, v)),
+  "--ack-wait": (o, v, f) => (o.ackWait = count(f, v)),
+  "--max-attempts": (o, v, f) => (o.maxAttempts = count(f, v)),
+  "--start-method": (o, v) => (o.startMethod = startMethod(v)),
+  "--modules": (o, v) => o.modules.push(...list(v)),
+  "--root": (o, v) => (o.root = v),
+  "--authkey-file": (o, v) => (o.authkeyFile = v),
+  "--user": (o, v) => (o.user = v),
+  "--host": (o, v) => (o.host = v),
+  "--runtime-arg": (o, v) => o.runtimeArgs.push(v),
+};
 
 /**
  * Parses the command line.
@@ -64,43 +88,20 @@ export function parseArgs(argv: string[]): WorkerArgs {
     out.command = args.shift() as WorkerArgs["command"];
   }
   for (let i = 0; i < args.length; i++) {
-    const eq = args[i].indexOf("=");
-    const flag = eq > 0 && args[i].startsWith("--") ? args[i].slice(0, eq) : args[i];
-    if (flag === "--json") {
-      out.json = true;
-      continue;
-    }
-    if (flag === "--help" || flag === "-h") {
-      out.command = "help";
-      continue;
-    }
-    if (flag === "--authkey") {
+    const eq = args[i].startsWith("--") ? args[i].indexOf("=") : -1;
+    const flag = eq > 0 ? args[i].slice(0, eq) : args[i];
+    if (flag === "--json") out.json = true;
+    else if (flag === "--help" || flag === "-h") out.command = "help";
+    else if (flag === "--authkey") {
       throw new TypeError(
         "The authkey never goes on the command line: set MP_AUTHKEY or use --authkey-file",
       );
+    } else if (!Object.hasOwn(FLAGS, flag)) throw new TypeError(`Unknown option ${flag}`);
+    else {
+      const value = eq > 0 ? args[i].slice(eq + 1) : args[++i];
+      if (value === undefined) throw new TypeError(`${flag} needs a value`);
+      FLAGS[flag](out, value, flag);
     }
-    const value = eq > 0 && args[i].startsWith("--") ? args[i].slice(eq + 1) : args[++i];
-    if (value === undefined) throw new TypeError(`${flag} needs a value`);
-    if (flag in COUNTS) {
-      (out as unknown as Record<string, number>)[COUNTS[flag as keyof typeof COUNTS]] = count(
-        flag,
-        value,
-      );
-    } else if (flag === "--max-attempts") out.maxAttempts = count(flag, value);
-    else if (flag === "--servers") out.servers.push(...value.split(",").filter(Boolean));
-    else if (flag === "--name") out.name = value;
-    else if (flag === "--modules") out.modules.push(...value.split(",").filter(Boolean));
-    else if (flag === "--root") out.root = value;
-    else if (flag === "--authkey-file") out.authkeyFile = value;
-    else if (flag === "--user") out.user = value;
-    else if (flag === "--host") out.host = value;
-    else if (flag === "--runtime-arg") out.runtimeArgs.push(value);
-    else if (flag === "--start-method") {
-      if (value !== "subprocess" && value !== "worker") {
-        throw new RangeError(`--start-method must be subprocess or worker, received '${value}'`);
-      }
-      out.startMethod = value;
-    } else throw new TypeError(`Unknown option ${flag}`);
   }
   if (out.command !== "help" && (out.servers.length === 0 || !out.name)) {
     throw new TypeError("--servers and --name are required");
