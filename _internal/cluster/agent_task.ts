@@ -35,7 +35,7 @@ export async function handleDelivery(ctx: AgentContext, d: Delivery): Promise<vo
   }
   let fn: AnyFn;
   try {
-    fn = await importTarget(ctx, module, batch.fn.exportName, batch.fn.fingerprint);
+    fn = await cachedTarget(ctx, module, batch.fn.exportName, batch.fn.fingerprint);
   } catch (err) {
     const out = batch.tasks.map((): Outcome => ({ err: errorToData(err), a: d.deliveries }));
     return await finish(ctx, d, batch, out, attempt(ctx, d, "completed"), undefined);
@@ -125,6 +125,21 @@ async function importTarget(
       : `${module} there does not export a function '${exportName}'`;
     throw new TypeError(`Cannot run task on host ${ctx.engine.host}: ${why}`);
   }
+}
+
+/** Targets found so far, per agent: finding one hashes the source of every export. */
+const targets = new WeakMap<AgentContext, Map<string, Promise<AnyFn>>>();
+
+function cachedTarget(ctx: AgentContext, module: string, name: string, print: string) {
+  let mine = targets.get(ctx);
+  if (!mine) targets.set(ctx, mine = new Map());
+  const key = `${module}\n${name}\n${print}`;
+  let found = mine.get(key);
+  if (!found) {
+    mine.set(key, found = importTarget(ctx, module, name, print));
+    found.catch(() => mine.delete(key)); // A module fixed on disk may do next time.
+  }
+  return found;
 }
 
 /** Ends a message an agent will not run: never delivered again. */

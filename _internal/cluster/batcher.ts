@@ -9,6 +9,7 @@
 
 import type { FnRef } from "./protocol.ts";
 import type { Submitter, TaskHandle } from "./submitter.ts";
+import { nextTurn } from "./timing.ts";
 
 /** Most tasks in one message. */
 export const MAX_TASKS = 256;
@@ -25,7 +26,7 @@ export class Batcher {
   #subject: string;
   #slots: () => number;
   #groups = new Map<string, Task[]>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: (() => void) | undefined;
   #inflight = new Set<Promise<void>>();
 
   constructor(submitter: Submitter, subject: string, slots: () => number) {
@@ -40,8 +41,8 @@ export class Batcher {
     let group = this.#groups.get(key);
     if (!group) this.#groups.set(key, group = []);
     group.push(task);
-    // A timer, not a microtask: `for await` over an input yields between items.
-    this.#timer ??= setTimeout(() => this.#flush(), 0);
+    // The next turn, not a microtask: `for await` over an input yields between items.
+    this.#timer ??= nextTurn(() => this.#flush());
   }
 
   #flush(): void {
@@ -68,7 +69,7 @@ export class Batcher {
 
   /** Drops everything: unpublished tasks stay so, published ones are deleted from the stream. */
   terminate(tasks: TaskHandle[]): void {
-    clearTimeout(this.#timer);
+    this.#timer?.();
     this.#timer = undefined;
     this.#groups.clear();
     this.#submitter.dropped(tasks);
@@ -78,7 +79,7 @@ export class Batcher {
   async flushed(): Promise<void> {
     while (this.#timer !== undefined || this.#inflight.size > 0) {
       if (this.#timer !== undefined) {
-        clearTimeout(this.#timer);
+        this.#timer();
         this.#flush();
       }
       await Promise.allSettled([...this.#inflight]);
