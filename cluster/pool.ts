@@ -8,6 +8,7 @@
 
 import type { Attempt } from "../_internal/cluster/protocol.ts";
 import {
+  hasHandles,
   type PoolCallOptions,
   type PoolLike,
   type PoolMapOptions,
@@ -110,6 +111,13 @@ export class ClusterPool implements PoolLike {
     let ref: FnRef;
     try {
       ref = this.#ref(fn, options.module);
+      if (hasHandles(chunks)) {
+        throw new TypeError(
+          "Cannot submit cluster task: its arguments hold a handle of this machine " +
+            "(a queue, lock, pipe, shared value or manager proxy); " +
+            "use a cluster queue (cluster.queue(name)) to share data across hosts",
+        );
+      }
     } catch (err) {
       return { all: Promise.reject(err), attempts };
     }

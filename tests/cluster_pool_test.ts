@@ -13,6 +13,7 @@ import {
 import { Cluster, type ClusterPool, type PoolLike, TaskFailedError } from "../cluster.ts";
 import type { Pool } from "../pool.ts";
 import { ProcessError } from "../context.ts";
+import { Queue } from "../queue.ts";
 import { add, fails, slow, square } from "./fixtures/cluster_targets.ts";
 import { setup, TARGETS as module, within } from "./_cluster.ts";
 import { newKey, startNats } from "./_nats.ts";
@@ -130,6 +131,8 @@ Deno.test("Cluster.pool(): a local pool's options are refused with a TypeError",
   }
   await using pool = env.cluster.pool({ module });
   await assertRejects(() => pool.apply((() => 1) as never, []), TypeError, "named function");
+  await using local = new Queue<number>();
+  await assertRejects(() => pool.apply(add, [local, 1]), TypeError, "a handle of this machine");
   await assertRejects(() => pool.map(square, [1], { chunksize: 0 }), RangeError, "chunksize");
 });
 

@@ -17,6 +17,7 @@ export {
   QueueFullError,
   RemoteError,
 } from "../errors.ts";
+export { hasHandles } from "../handles.ts";
 export type { PoolCallOptions, PoolLike, PoolMapOptions } from "../pool_api.ts";
 export { hmacSha256 } from "../sha256.ts";
 export { findConfig } from "../spawn.ts";
