@@ -126,3 +126,25 @@ Deno.test("Cluster agents: nats-server killed and restarted on the same store mi
   assertEquals(await within(60_000, "map after restart", () => p), xs.map(() => 20));
   assertEquals(await pool.map(square, [5]), [25]);
 });
+
+Deno.test("Cluster agents: a host that vanishes on a task's last attempt: TaskFailedError from the max-deliveries advisory names it", async () => {
+  await using env = await setup({ agent: false, connect: { ackWait: 1_000, maxAttempts: 1 } });
+  await using pool = env.cluster.pool({ module });
+  const result = pool.applyAsync(slow, [60_000]);
+  await using victim = await startAgent(env, ["--processes", "1", "--start-method", "worker"]);
+  await within(15_000, "the victim to hold it", async () => {
+    while (!(await env.cluster.status()).agents.some((a) => a.held.length > 0)) await slow(25);
+  });
+  await victim.kill("SIGKILL");
+  // JetStream sends the advisory when someone pulls once the lease expired: another agent.
+  await env.cluster.serve({ processes: 1, startMethod: "worker" });
+  const err = await within(30_000, "the advisory", () => assertRejects(() => result.get()));
+  assertInstanceOf(err, TaskFailedError);
+  assertEquals(err.attempts.map((a) => [a.attempt, a.outcome, a.agent]), [
+    [1, "lease expired", victim.id],
+  ]);
+  assertEquals(err.attempts[0].host, env.cluster.host);
+  await within(15_000, "the dead letter", async () => {
+    while ((await env.cluster.status()).streams[0].deadLettered === 0) await slow(25);
+  });
+});

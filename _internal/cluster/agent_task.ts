@@ -77,7 +77,7 @@ async function finish(
 ): Promise<void> {
   let history = prior?.entry.history ?? [];
   if (history.length < d.deliveries - 1) {
-    const agents = await readAgents(ctx.engine.meta).catch(() => []);
+    const agents = await readAgents(ctx.engine).catch(() => []);
     history = fillGaps(history, d.deliveries, batch.id, agents, ctx.id);
   }
   history = [...history.slice(0, d.deliveries - 1), record];

@@ -7,19 +7,26 @@
  * @module
  */
 
-import type { KV } from "./deps.ts";
+import type { Engine } from "./engine.ts";
 import type { AgentRecord, AttemptRecord } from "./protocol.ts";
 
-/** The agents' heartbeat records in the shared-state bucket. */
-export async function readAgents(meta: KV): Promise<AgentRecord[]> {
+/**
+ * The agents' heartbeat records in the shared-state bucket: the subjects
+ * from the stream's info, then each one's last message (no consumer made,
+ * as the client's `keys()` would).
+ */
+export async function readAgents(engine: Engine): Promise<AgentRecord[]> {
+  const bucket = engine.names.metaBucket;
+  const prefix = `$KV.${bucket}.agent.`;
+  const info = await engine.jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}>` });
   const out: AgentRecord[] = [];
-  const keys: string[] = [];
-  for await (const k of await meta.keys("agent.>")) keys.push(k);
-  for (const k of keys) {
-    const e = await meta.get(k).catch(() => null);
-    if (!e || e.operation !== "PUT") continue;
+  for (const subject of Object.keys(info.state.subjects ?? {})) {
+    const m = await engine.jsm.streams.getMessage(`KV_${bucket}`, { last_by_subj: subject })
+      .catch(() => null);
+    const op = m?.header?.get("KV-Operation");
+    if (!m || op === "DEL" || op === "PURGE") continue;
     try {
-      out.push(e.json<AgentRecord>());
+      out.push(m.json<AgentRecord>());
     } catch {
       // Not a record of ours: skip it.
     }

@@ -91,7 +91,7 @@ export async function gatherStatus(engine: Engine): Promise<ClusterStatus> {
   await one("tasks", "tasks", n.tasksStream, n.consumer);
   for (const q of await queueNames(engine)) await one("queue", q, n.queueStream(q), "getters");
   const now = Date.now();
-  const agents = (await readAgents(engine.meta)).sort((a, b) => a.started - b.started)
+  const agents = (await readAgents(engine)).sort((a, b) => a.started - b.started)
     .map((r) => ({ ...r, alive: isAlive(r, now), lastHeartbeat: new Date(r.beat) }));
   const info = await engine.jsm.consumers.info(n.tasksStream, n.consumer);
   return {

@@ -211,7 +211,7 @@ export class Submitter {
     const id = a.stream_seq === undefined ? undefined : this.#bySeq.get(a.stream_seq);
     const b = id === undefined ? undefined : this.#batches.get(id);
     if (!b) return;
-    const agents = await readAgents(this.#engine.meta).catch(() => []);
+    const agents = await readAgents(this.#engine).catch(() => []);
     const history = fillGaps(b.history, (a.deliveries ?? 0) + 1, b.id, agents);
     b.tasks.forEach((t, i) => {
       if (t.settled) return;
