@@ -1,18 +1,6 @@
 // What bench/cluster_throughput.ts runs on: a nats-server and a
 // redis-server of its own (free loopback ports, temp dirs), worker agents as
-// programs, the BullMQ peer, and the task functions (the agents import this
-// module for them, so it starts nothing at its top level).
-
-/** The task: as cheap as a task can be, so that only the cluster's cost is measured. */
-export function noop(x: number): number {
-  return x;
-}
-
-/** The pid of the worker process that runs it, after `ms` ms. */
-export async function pidAfter(ms: number): Promise<number> {
-  await new Promise((r) => setTimeout(r, ms));
-  return Deno.pid;
-}
+// programs, and the BullMQ peer. (The task functions are in _cluster_tasks.ts.)
 
 /** The repository root (the agents' code root). */
 export const ROOT: string = decodeURIComponent(new URL("..", import.meta.url).pathname);

@@ -31,6 +31,7 @@
 import { Cluster, type ClusterPool } from "../cluster.ts";
 import * as report from "./_report.ts";
 import * as env from "./_cluster.ts";
+import { noop, pidAfter } from "./_cluster_tasks.ts";
 
 interface Options extends report.RoundOptions {
   tasks: number;
@@ -61,7 +62,7 @@ const DEFAULTS: Options = {
   pause: 200,
   json: undefined,
 };
-const MODULE = new URL("./_cluster.ts", import.meta.url).href;
+const MODULE = new URL("./_cluster_tasks.ts", import.meta.url).href;
 const CLUSTER = "cluster map (2 agents)";
 const BULLMQ = "BullMQ addBulk (2 workers)";
 const RATIOS: report.RatioSpec[] = [[CLUSTER, BULLMQ, ">= 5x BullMQ", (x) => x >= 5]];
@@ -76,16 +77,16 @@ function check(results: number[], tasks: number): void {
 async function clusterMap(pool: ClusterPool, tasks: number): Promise<number> {
   const xs = Array.from({ length: tasks }, (_, i) => i);
   const t0 = performance.now();
-  const results = await pool.map(env.noop, xs, { chunksize: 1 });
+  const results = await pool.map(noop, xs, { chunksize: 1 });
   const ms = performance.now() - t0;
   check(results, tasks);
   return ms;
 }
 
 async function clusterApply(pool: ClusterPool, calls: number): Promise<number> {
-  for (let i = 0; i < 20; i++) await pool.apply(env.noop, [i]);
+  for (let i = 0; i < 20; i++) await pool.apply(noop, [i]);
   const t0 = performance.now();
-  for (let i = 0; i < calls; i++) await pool.apply(env.noop, [i]);
+  for (let i = 0; i < calls; i++) await pool.apply(noop, [i]);
   return (performance.now() - t0) / calls;
 }
 
@@ -93,7 +94,7 @@ async function clusterApply(pool: ClusterPool, calls: number): Promise<number> {
 async function failover(pool: ClusterPool, victim: env.Agent): Promise<number> {
   let killed = 0;
   let results = 0;
-  for await (const pid of pool.imapUnordered(env.pidAfter, Array(400).fill(10), { chunksize: 1 })) {
+  for await (const pid of pool.imapUnordered(pidAfter, Array(400).fill(10), { chunksize: 1 })) {
     results++;
     if (!killed && victim.workers.includes(pid)) {
       victim.child.kill("SIGKILL");

@@ -13,7 +13,7 @@ import { AsyncResult } from "../_internal/cluster/core.ts";
  *
  * @typeParam T The task's result.
  *
- * @example
+ * @example Where a task ran
  * ```ts ignore
  * import { Cluster } from "@mp/multiprocessing/cluster";
  * import { square } from "./tasks.ts";

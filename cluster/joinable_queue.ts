@@ -15,7 +15,7 @@ import { ack, type Delivery, nak, working } from "../_internal/cluster/puller.ts
  *
  * @typeParam T The items' type.
  *
- * @example
+ * @example Take a job, finish it
  * ```ts ignore
  * import { Cluster } from "@mp/multiprocessing/cluster";
  *

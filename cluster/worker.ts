@@ -98,8 +98,15 @@ async function serve(args: WorkerArgs): Promise<number> {
  * Runs the command.
  *
  * @param args The command line: `[serve|status] --servers … --name … [flags]`.
- * @returns The exit code: 0, or 2 on a usage error.
+ * @returns The exit code: 0, or 2 on a usage error (an agent without an authkey included).
  * @throws {Error} The NATS client's error when the server cannot be reached.
+ *
+ * @example Print a cluster's figures as JSON
+ * ```ts ignore
+ * import { main } from "@mp/multiprocessing/cluster/worker";
+ *
+ * await main(["status", "--servers", "nats://127.0.0.1:4222", "--name", "jobs", "--json"]);
+ * ```
  */
 export async function main(args: string[]): Promise<number> {
   let parsed: WorkerArgs;

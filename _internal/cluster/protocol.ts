@@ -46,7 +46,7 @@ export interface Attempt {
  * its worker process died each time, or its host vanished while it held it.
  * `attempts` lists every attempt, and the message says the same.
  *
- * @example
+ * @example Tell a task that kept killing its worker
  * ```ts ignore
  * import { Cluster, TaskFailedError } from "@mp/multiprocessing/cluster";
  * import { crash } from "./tasks.ts";
