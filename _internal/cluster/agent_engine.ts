@@ -12,7 +12,7 @@ import { type AnyFn, errorToData } from "./core.ts";
 import type { Engine } from "./engine.ts";
 import type { AgentContext, AgentSettings, Runner } from "./agent_context.ts";
 import { randomId } from "./names.ts";
-import { type Delivery, Puller, term } from "./puller.ts";
+import { type Delivery, Puller, term, working } from "./puller.ts";
 import type { AgentRecord, Death, Refusal, ResultEntry, TaskBatch } from "./protocol.ts";
 import { handleDelivery } from "./agent_task.ts";
 import { writeEntry } from "./results.ts";
@@ -104,7 +104,7 @@ export class AgentEngine implements AgentContext {
   #renewLeases(): void {
     for (const d of this.#held.values()) {
       try {
-        this.engine.nc.publish(d.reply, new TextEncoder().encode("+WPI"));
+        working(this.engine.nc, d);
       } catch {
         // Disconnected: the lease is renewed at the next tick, or expires.
       }
