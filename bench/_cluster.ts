@@ -38,7 +38,7 @@ async function ready(check: () => Promise<boolean>, what: string): Promise<void>
   throw new Error(`${what} did not start`);
 }
 
-async function serve(cmd: string, args: string[], dir: string, port: number, url: string) {
+function serve(cmd: string, args: string[], dir: string, port: number, url: string) {
   const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "null" })
     .spawn();
   return {
@@ -60,7 +60,7 @@ export async function startNats(): Promise<Server> {
   const dir = await Deno.makeTempDir({ prefix: "mp-bench-nats-" });
   const [port, monitor] = [freePort(), freePort()];
   const args = ["-a", "127.0.0.1", "-p", `${port}`, "-m", `${monitor}`, "-js", "-sd", dir];
-  const { server } = await serve(which("nats-server"), args, dir, port, `nats://127.0.0.1:${port}`);
+  const { server } = serve(which("nats-server"), args, dir, port, `nats://127.0.0.1:${port}`);
   const health = `http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`;
   await ready(() => fetch(health).then((r) => (r.body?.cancel(), r.ok)), "nats-server");
   return server;
@@ -72,7 +72,7 @@ export async function startRedis(): Promise<Server> {
   const port = freePort();
   const args = ["--port", `${port}`, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
   args.push("--dir", dir);
-  const { server } = await serve(which("redis-server"), args, dir, port, `127.0.0.1:${port}`);
+  const { server } = serve(which("redis-server"), args, dir, port, `127.0.0.1:${port}`);
   const ping = async () => {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     conn.close();

@@ -45,7 +45,8 @@ const QUEUE = "mp-bench";
 
 /** A worker process: runs no-op jobs until SIGTERM. */
 async function serve() {
-  const worker = new Worker(QUEUE, async (job) => job.data.i, {
+  // A processor returning a value (not a promise): BullMQ awaits it either way.
+  const worker = new Worker(QUEUE, (job) => job.data.i, {
     connection,
     concurrency: Number(opts.concurrency),
   });
