@@ -34,8 +34,8 @@ export class ClusterAsyncResult<T> extends AsyncResult<T> {
   }
 
   /**
-   * Every attempt of its tasks so far, in task order (a map's tasks one
-   * after the other): host, process and how each ended.
+   * Every attempt of its tasks so far (a map's tasks one after the other,
+   * in the order they settled): host, process and how each ended.
    */
   get attempts(): readonly Attempt[] {
     return this.#attempts;

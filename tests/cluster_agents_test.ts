@@ -89,6 +89,31 @@ Deno.test("Cluster agents: a worker process that dies is retried, and the task s
   assertEquals(env.agent!.record().retried, 1);
 });
 
+Deno.test("Cluster agents: a worker that dies under one task of a message: only that task is tried again", async () => {
+  await using dir = await tempDir();
+  await using env = await setup({ agent: { processes: 2, startMethod: "subprocess" } });
+  await using pool = env.cluster.pool({ module });
+  const done = `${dir.path}/done`;
+  await Deno.writeTextFile(done, "");
+  // One turn: the four tasks travel in one message; the first kills its worker once.
+  const calls = [[`${dir.path}/fresh`, 0], [done, 1], [done, 2], [done, 3]];
+  const result = pool.starmapAsync(dieOnce, calls, { chunksize: 1 });
+  assertEquals(await within(30_000, "the retry", () => result.get()), [0, 1, 2, 3]);
+  const outcomes = result.attempts.map((a) => `${a.attempt} ${a.outcome}`).sort();
+  assertEquals(outcomes, [
+    "1 completed",
+    "1 completed",
+    "1 completed",
+    "1 worker died",
+    "2 completed",
+  ]);
+  assertEquals(env.agent!.record().retried, 1);
+  // Counted once the entry is written, which is when the submitter may already have it.
+  await within(15_000, "the count", async () => {
+    while (env.agent!.record().done < 4) await slow(5);
+  });
+});
+
 Deno.test("Cluster agents: a poison task fails after maxAttempts, every attempt listed; its batch-mates succeed", async () => {
   await using env = await setup({
     agent: { processes: 2, startMethod: "subprocess" },
