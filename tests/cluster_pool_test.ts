@@ -17,6 +17,8 @@ import { Queue } from "../queue.ts";
 import { add, fails, slow, square } from "./fixtures/cluster_targets.ts";
 import { setup, TARGETS as module, within } from "./_cluster.ts";
 import { newKey, startNats } from "./_nats.ts";
+import { connect, jetstreamManager } from "../_internal/cluster/deps.ts";
+import { formatStatus } from "../_internal/cluster/status.ts";
 import { denoRun, fixturePath } from "./_helpers.ts";
 
 // Type level: the local pool and the cluster pool implement one interface.
@@ -169,6 +171,37 @@ Deno.test("Cluster.status() shows pending and in-flight work during a map, none 
   assertEquals(after.streams[0].deadLettered, 0);
   assertEquals(agent.record().done, xs.length);
   assertInstanceOf(after.agents[0].lastHeartbeat, Date);
+});
+
+Deno.test("Cluster.pool(): results are deleted from their bucket once read", async () => {
+  await using env = await setup();
+  await using pool = env.cluster.pool({ module });
+  assertEquals(
+    await pool.map(square, Array.from({ length: 50 }, (_, i) => i)).then((r) => r.length),
+    50,
+  );
+  const nc = await connect({ servers: env.nats.url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await within(15_000, "the deletions", async () => {
+      while ((await jsm.streams.info(`KV_MP_${env.name}_RESULTS`)).state.messages > 0) {
+        await slow(10);
+      }
+    });
+  } finally {
+    await nc.close();
+  }
+});
+
+Deno.test("cluster/worker status: the figures as tables, streams and agents", async () => {
+  await using env = await setup();
+  await using q = env.cluster.queue<number>("numbers");
+  await q.put(1);
+  const table = formatStatus(await env.cluster.status());
+  const lines = table.split("\n");
+  assert(lines[0].startsWith(`cluster ${env.name}: lease 30000 ms, 3 attempts`), lines[0]);
+  assert(lines.some((l) => /^queue numbers\s+1\s+0\s+0\s+0$/.test(l)), table);
+  assert(lines.some((l) => l.startsWith(env.agent!.id) && l.includes(env.cluster.host)), table);
 });
 
 Deno.test("Cluster.connect() passes user and password through to the server", async () => {
