@@ -52,10 +52,16 @@ async function serve() {
   });
   await worker.waitUntilReady();
   console.log("ready");
-  process.on("SIGTERM", async () => {
+  const stop = async () => {
+    // Closing waits on Redis: not for ever, where Redis is gone.
+    setTimeout(() => process.exit(0), 2000).unref();
     await worker.close();
     process.exit(0);
-  });
+  };
+  process.on("SIGTERM", stop);
+  // The producer holds our stdin: its end means the producer is gone.
+  process.stdin.on("end", stop);
+  process.stdin.resume();
 }
 
 /** Starts the worker processes; resolves once each says it is ready. */
@@ -64,7 +70,7 @@ async function startWorkers(n) {
   const args = [script, "--worker", "--redis", opts.redis, "--concurrency", opts.concurrency];
   return await Promise.all(Array.from({ length: n }, () =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
       child.stdout.once("data", () => resolve(child));
       child.once("exit", (code) => reject(new Error(`a BullMQ worker exited with ${code}`)));
     })));
