@@ -6,7 +6,7 @@ import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/
 import { AuthenticationError } from "../context.ts";
 import { connect, jetstream } from "../_internal/cluster/deps.ts";
 import { seal } from "../_internal/cluster/seal.ts";
-import { fingerprint } from "../_internal/child.ts";
+import { fingerprint } from "../_internal/cluster/core.ts";
 import { record, square } from "./fixtures/cluster_targets.ts";
 import { FIXTURES, ROOT, setup, startAgent, TARGETS as module, within } from "./_cluster.ts";
 import { denoRun, tempDir } from "./_helpers.ts";
