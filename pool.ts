@@ -32,11 +32,13 @@ import { keepAlive } from "./_internal/base/async.ts";
 import { type LaunchedWorker, PER_WORKER, PoolEngine } from "./_internal/pool/engine.ts";
 import { imapChunks } from "./_internal/pool/imap.ts";
 import { mapChunks } from "./_internal/pool/map.ts";
+import type { PoolLike } from "./pool/pool_like.ts";
 import { Pipe } from "./connection.ts";
 import { cpuCount, type Permissions, Process, type StartMethod, type Target } from "./process.ts";
 
 export { AsyncResult } from "./pool/async_result.ts";
 export { BrokenPoolError, WorkerDiedError } from "./_internal/base/errors.ts";
+export type { PoolCallOptions, PoolLike, PoolMapOptions } from "./pool/pool_like.ts";
 
 const WORKER_MODULE = new URL("./_internal/pool/worker.ts", import.meta.url).href;
 
@@ -98,7 +100,7 @@ export interface MapOptions<T> extends CallOptions<T> {
  * assertEquals(result.successful(), true);
  * ```
  */
-export class Pool {
+export class Pool implements PoolLike {
   #options: Required<Omit<PoolOptions, "initializer" | "module">> & PoolOptions;
   #engine: PoolEngine;
   #refs = new WeakMap<AnyFn, TargetRef>();

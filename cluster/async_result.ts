@@ -1,0 +1,43 @@
+/**
+ * `ClusterAsyncResult`: a cluster task's `AsyncResult`, with its attempts.
+ *
+ * @module
+ */
+
+import type { Attempt } from "../_internal/cluster/protocol.ts";
+import { AsyncResult } from "../pool.ts";
+
+/**
+ * The eventual result of a cluster task: an `AsyncResult` that also tells
+ * where the task ran, attempt by attempt.
+ *
+ * @typeParam T The task's result.
+ *
+ * @example Where a task ran
+ * ```ts ignore
+ * import { Cluster } from "@mp/multiprocessing/cluster";
+ * import { square } from "./tasks.ts";
+ *
+ * await using cluster = await Cluster.connect({ servers: "nats://127.0.0.1:4222", name: "jobs", authkey });
+ * await using pool = cluster.pool();
+ * const result = pool.applyAsync(square, [7]);
+ * console.log(await result, result.attempts); // 49 [{ attempt: 1, host: "b", outcome: "completed", … }]
+ * ```
+ */
+export class ClusterAsyncResult<T> extends AsyncResult<T> {
+  #attempts: Attempt[];
+
+  /** @internal Made by the cluster pool. */
+  constructor(promise: Promise<T>, attempts: Attempt[]) {
+    super(promise);
+    this.#attempts = attempts;
+  }
+
+  /**
+   * Every attempt of its tasks so far (a map's tasks one after the other,
+   * in the order they settled): host, process and how each ended.
+   */
+  get attempts(): readonly Attempt[] {
+    return this.#attempts;
+  }
+}

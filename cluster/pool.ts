@@ -1,0 +1,322 @@
+/**
+ * `ClusterPool`: the `Pool` API over NATS JetStream, made by
+ * `Cluster.pool()`. Tasks go to the cluster's work-queue stream; worker
+ * agents on any number of hosts run them on their local pools.
+ *
+ * @module
+ */
+
+import type { Attempt } from "../_internal/cluster/protocol.ts";
+import { hasHandles, ProcessError } from "../_internal/cluster/core.ts";
+import type { PoolCallOptions, PoolLike, PoolMapOptions } from "../pool.ts";
+import type { Engine } from "../_internal/cluster/engine.ts";
+import type { AgentsView } from "../_internal/cluster/agents_view.ts";
+import type { FnRef } from "../_internal/cluster/protocol.ts";
+import { type RefCache, refOf } from "../_internal/cluster/fn_ref.ts";
+import type { Submitter, TaskHandle } from "../_internal/cluster/submitter.ts";
+import { randomId } from "../_internal/cluster/names.ts";
+import { Batcher, type Task } from "../_internal/cluster/batcher.ts";
+import { ClusterAsyncResult } from "./async_result.ts";
+import { imapOver } from "../_internal/cluster/imap.ts";
+
+/** Options of `Cluster.pool()`. */
+export interface ClusterPoolOptions {
+  /** URL of the module exporting the task functions. @default {the main module} */
+  module?: string | URL;
+}
+
+/** Local-pool options that mean nothing for a cluster pool (set them on the agents). */
+const LOCAL_ONLY = [
+  "processes",
+  "initializer",
+  "initargs",
+  "maxTasksPerChild",
+  "startMethod",
+  "permissions",
+  "runtimeArgs",
+];
+
+/** What a cluster pool is made of (given by `Cluster.pool()`). */
+interface Parts {
+  engine: Engine;
+  submitter: Submitter;
+  agents: AgentsView;
+  options: ClusterPoolOptions;
+}
+
+/**
+ * A pool whose workers are the cluster's worker agents, on any host: the
+ * local `Pool`'s API ({@link PoolLike}), at-least-once delivery with
+ * visible retries.
+ *
+ * @example A map across hosts
+ * ```ts ignore
+ * import { Cluster } from "@mp/multiprocessing/cluster";
+ * import { square } from "./tasks.ts";
+ *
+ * await using cluster = await Cluster.connect({ servers: "nats://127.0.0.1:4222", name: "jobs", authkey });
+ * await using pool = cluster.pool({ module: new URL("./tasks.ts", import.meta.url) });
+ * console.log(await pool.map(square, [1, 2, 3])); // [1, 4, 9]
+ * ```
+ */
+export class ClusterPool implements PoolLike {
+  #parts: Parts;
+  #state: "run" | "close" | "terminate" = "run";
+  #pending = new Set<Task>();
+  #batcher: Batcher;
+  #subject: string;
+  #refs: RefCache = new WeakMap();
+  #idle: (() => void)[] = [];
+
+  /**
+   * @internal Made by `Cluster.pool()`.
+   * @throws {TypeError} On an option that only a local pool has.
+   */
+  constructor(parts: unknown) {
+    this.#parts = parts as Parts;
+    for (const key of LOCAL_ONLY) {
+      if (key in this.#parts.options) {
+        throw new TypeError(
+          `Cannot create cluster pool: '${key}' is an option of a local Pool; ` +
+            `the worker agents decide it (cluster.serve() options, or the worker command's flags)`,
+        );
+      }
+    }
+    const { engine, submitter, agents } = this.#parts;
+    this.#subject = engine.names.tasksSubject(`${submitter.id}-${randomId(6)}`);
+    this.#batcher = new Batcher(submitter, this.#subject, () => agents.totals().slots);
+  }
+
+  #ref(fn: unknown, module?: string | URL): FnRef {
+    return refOf(fn, module ?? this.#parts.options.module, this.#parts.engine.root, this.#refs);
+  }
+
+  /** Submits tasks (one per entry of `chunks`); their promises, and every attempt. */
+  #submit(fn: unknown, chunks: unknown[][][], options: PoolCallOptions<never>) {
+    const attempts: Attempt[] = [];
+    if (this.#state !== "run") {
+      const what = this.#state === "close" ? "closed" : "terminated";
+      return {
+        all: Promise.reject(new ProcessError(`Cannot submit task: the pool is ${what}`)),
+        attempts,
+      };
+    }
+    const { signal } = options;
+    if (signal?.aborted) return { all: Promise.reject(signal.reason), attempts };
+    let ref: FnRef;
+    try {
+      ref = this.#ref(fn, options.module);
+      if (hasHandles(chunks)) {
+        throw new TypeError(
+          "Cannot submit cluster task: its arguments hold a handle of this machine " +
+            "(a queue, lock, pipe, shared value or manager proxy); " +
+            "use a cluster queue (cluster.queue(name)) to share data across hosts",
+        );
+      }
+    } catch (err) {
+      return { all: Promise.reject(err), attempts };
+    }
+    const tasks = chunks.map((calls) => this.#task(ref, calls, attempts));
+    if (signal) {
+      const onAbort = () => this.#abort(tasks, signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      const done = Promise.allSettled(tasks.map((t) => t.promise));
+      done.then(() => signal.removeEventListener("abort", onAbort));
+    }
+    return { all: Promise.all(tasks.map((t) => t.promise)), attempts, tasks };
+  }
+
+  #task(ref: FnRef, calls: unknown[][], attempts: Attempt[]): Task {
+    const { promise, resolve, reject } = Promise.withResolvers<unknown[]>();
+    promise.catch(() => {}); // Handled by whoever awaits the call; never unhandled here.
+    const task: Task = {
+      ref,
+      calls,
+      promise,
+      settled: false,
+      settle: (result, tried) => {
+        if (task.settled) return;
+        task.settled = true;
+        attempts.push(...tried);
+        this.#pending.delete(task);
+        if ("ok" in result) resolve(result.ok);
+        else reject(result.error);
+        if (this.#pending.size === 0) { for (const wake of this.#idle.splice(0)) wake(); }
+      },
+    };
+    this.#pending.add(task);
+    this.#batcher.add(task);
+    return task;
+  }
+
+  #abort(tasks: Task[], reason: unknown): void {
+    const open = tasks.filter((t) => !t.settled);
+    for (const t of open) t.settle({ error: reason }, []);
+    this.#batcher.dropped(open as TaskHandle[]);
+  }
+
+  #result<T>(
+    p: Promise<T>,
+    attempts: Attempt[],
+    options: PoolCallOptions<T>,
+  ): ClusterAsyncResult<T> {
+    p.then((v) => options.callback?.(v), (e) => options.errorCallback?.(e));
+    return new ClusterAsyncResult(p, attempts);
+  }
+
+  /** Runs `fn(...args)` on an agent; its result as a {@link ClusterAsyncResult}. */
+  applyAsync<T>(
+    fn: (...args: never[]) => T | Promise<T>,
+    args: unknown[] = [],
+    options: PoolCallOptions<Awaited<T>> = {},
+  ): ClusterAsyncResult<Awaited<T>> {
+    const { all, attempts } = this.#submit(fn, [[args]], options as PoolCallOptions<never>);
+    return this.#result(all.then((v) => v[0][0] as Awaited<T>), attempts, options);
+  }
+
+  /** Runs `fn(...args)` on an agent and resolves its result. */
+  apply<T>(
+    fn: (...args: never[]) => T | Promise<T>,
+    args: unknown[] = [],
+    options: PoolCallOptions<Awaited<T>> = {},
+  ): Promise<Awaited<T>> {
+    return this.applyAsync(fn, args, options).get();
+  }
+
+  /** Python's chunk size: about four chunks per process of the agents alive. */
+  #chunksize(n: number, chunksize: number | undefined): number {
+    if (chunksize === undefined) {
+      return Math.max(1, Math.ceil(n / (this.#parts.agents.totals().processes * 4)));
+    }
+    if (!Number.isInteger(chunksize) || chunksize < 1) {
+      throw new RangeError(
+        `Cannot map: 'chunksize' must be a positive integer, received ${chunksize}`,
+      );
+    }
+    return chunksize;
+  }
+
+  #mapCalls<R>(fn: unknown, read: () => unknown[][], options: PoolMapOptions<R[]>) {
+    let calls: unknown[][];
+    let size: number;
+    try {
+      calls = read();
+      size = this.#chunksize(calls.length, options.chunksize);
+    } catch (err) {
+      return this.#result(Promise.reject(err) as Promise<R[]>, [], options);
+    }
+    const chunks: unknown[][][] = [];
+    for (let i = 0; i < calls.length; i += size) chunks.push(calls.slice(i, i + size));
+    const { all, attempts } = this.#submit(fn, chunks, options as PoolCallOptions<never>);
+    return this.#result(all.then((parts) => parts.flat() as R[]), attempts, options);
+  }
+
+  /** `map` that returns a {@link ClusterAsyncResult} of the list of results. */
+  mapAsync<T, R>(
+    fn: (item: T) => R | Promise<R>,
+    iterable: Iterable<T>,
+    options: PoolMapOptions<Awaited<R>[]> = {},
+  ): ClusterAsyncResult<Awaited<R>[]> {
+    return this.#mapCalls(fn, () => Array.from(iterable, (x) => [x]), options);
+  }
+
+  /** Applies `fn` to every item, in chunks across the agents; results in input order. */
+  map<T, R>(
+    fn: (item: T) => R | Promise<R>,
+    iterable: Iterable<T>,
+    options: PoolMapOptions<Awaited<R>[]> = {},
+  ): Promise<Awaited<R>[]> {
+    return this.mapAsync(fn, iterable, options).get();
+  }
+
+  /** `starmap` that returns a {@link ClusterAsyncResult}. */
+  starmapAsync<R>(
+    fn: (...args: never[]) => R | Promise<R>,
+    iterable: Iterable<unknown[]>,
+    options: PoolMapOptions<Awaited<R>[]> = {},
+  ): ClusterAsyncResult<Awaited<R>[]> {
+    return this.#mapCalls(fn, () => [...iterable], options);
+  }
+
+  /** Like {@link ClusterPool.map}, with each item spread as the arguments. */
+  starmap<R>(
+    fn: (...args: never[]) => R | Promise<R>,
+    iterable: Iterable<unknown[]>,
+    options: PoolMapOptions<Awaited<R>[]> = {},
+  ): Promise<Awaited<R>[]> {
+    return this.starmapAsync(fn, iterable, options).get();
+  }
+
+  #imap<T, R>(
+    fn: unknown,
+    it: Iterable<T> | AsyncIterable<T>,
+    o: PoolMapOptions<never>,
+    ordered: boolean,
+  ) {
+    const submit = (chunk: unknown[][]) => this.#submit(fn, [chunk], o).all.then((v) => v[0]);
+    const window = Math.max(64, this.#parts.agents.totals().slots * 8);
+    return imapOver<T, Awaited<R>>(
+      it,
+      this.#chunksize(0, o.chunksize ?? 1),
+      window,
+      ordered,
+      submit,
+    );
+  }
+
+  /** Results of `fn` over the items, in order, as they come; the input is read lazily. */
+  imap<T, R>(
+    fn: (item: T) => R | Promise<R>,
+    iterable: Iterable<T> | AsyncIterable<T>,
+    options: PoolMapOptions<never> = {},
+  ): AsyncGenerator<Awaited<R>> {
+    return this.#imap<T, R>(fn, iterable, options, true);
+  }
+
+  /** Like {@link ClusterPool.imap}, yielding each result as soon as it is ready. */
+  imapUnordered<T, R>(
+    fn: (item: T) => R | Promise<R>,
+    iterable: Iterable<T> | AsyncIterable<T>,
+    options: PoolMapOptions<never> = {},
+  ): AsyncGenerator<Awaited<R>> {
+    return this.#imap<T, R>(fn, iterable, options, false);
+  }
+
+  /** No more tasks; those submitted still run. Idempotent. */
+  close(): void {
+    if (this.#state === "run") this.#state = "close";
+  }
+
+  /**
+   * Fails every task not done yet, now, and deletes their messages from the
+   * stream (tasks already running on an agent finish there; their results
+   * are dropped). Idempotent.
+   */
+  terminate(): void {
+    if (this.#state === "terminate") return;
+    this.#state = "terminate";
+    const err = new ProcessError("The pool was terminated before this task finished");
+    const open = [...this.#pending];
+    for (const t of open) t.settle({ error: err }, []);
+    this.#batcher.terminate(open as TaskHandle[]);
+  }
+
+  /**
+   * Waits until every task submitted has settled.
+   *
+   * @throws {ProcessError} When the pool was neither closed nor terminated.
+   */
+  async join(): Promise<void> {
+    if (this.#state === "run") {
+      throw new ProcessError("Cannot join pool: call close() or terminate() first");
+    }
+    while (this.#pending.size > 0) await new Promise<void>((r) => this.#idle.push(r));
+    await this.#batcher.flushed();
+  }
+
+  /** `close()` then `join()`: waits for every task submitted. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.join();
+  }
+}
