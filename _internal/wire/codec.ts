@@ -95,6 +95,143 @@ export function surelyCloneable(value: unknown): boolean {
 }
 
 /**
+ * About how many bytes a value takes as JSON, or -1 when it is not exactly
+ * JSON (see {@link surelyCloneable}): one walk for both, on the path of
+ * every put that is accepted now and sent later.
+ */
+export function jsonSize(value: unknown, depth = 0): number {
+  switch (typeof value) {
+    case "string":
+      return value.length + 2;
+    case "boolean":
+      return 5;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0) ? 8 : -1;
+    case "object": {
+      if (value === null) return 4;
+      if (depth > MAX_JSON_DEPTH) return -1;
+      let size = 2;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const n = jsonSize(value[i], depth + 1);
+          if (n < 0) return -1;
+          size += n + 1;
+        }
+        return size;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return -1;
+      if ("toJSON" in value) return -1;
+      for (const key in value) {
+        const n = jsonSize((value as Record<string, unknown>)[key], depth + 1);
+        if (n < 0) return -1;
+        size += key.length + n + 4;
+      }
+      return size;
+    }
+    default:
+      return -1;
+  }
+}
+
+/**
+ * A copy of `value` as it would arrive from another process: a structured
+ * clone, made by hand for the JSON-shaped values most items are (several
+ * times cheaper than `structuredClone` for a small object).
+ *
+ * @throws {DOMException} `DataCloneError` when it cannot be cloned.
+ */
+export function cloneValue<T>(value: T): T {
+  const copy = jsonCopy(value, 0);
+  return copy === NOT_JSON ? structuredClone(value) : copy as T;
+}
+
+const NOT_JSON: unique symbol = Symbol("not JSON");
+
+function jsonCopy(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0) ? value : NOT_JSON;
+    case "object": {
+      if (value === null) return null;
+      if (depth > MAX_JSON_DEPTH) return NOT_JSON;
+      if (Array.isArray(value)) {
+        const out = new Array(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const v = jsonCopy(value[i], depth + 1);
+          if (v === NOT_JSON) return NOT_JSON;
+          out[i] = v;
+        }
+        return out;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return NOT_JSON;
+      if ("toJSON" in value) return NOT_JSON;
+      const out: Record<string, unknown> = {};
+      for (const key in value) {
+        const v = jsonCopy((value as Record<string, unknown>)[key], depth + 1);
+        if (v === NOT_JSON) return NOT_JSON;
+        if (key !== "__proto__") out[key] = v;
+        // An own "__proto__" stays an own property, as a clone keeps it.
+        else {Object.defineProperty(out, key, {
+            value: v,
+            writable: true,
+            enumerable: true,
+            configurable: true,
+          });}
+      }
+      return out;
+    }
+    default:
+      return NOT_JSON;
+  }
+}
+
+/** How many elements of a collection {@link sizeOf} looks at before it extrapolates. */
+const SIZE_SAMPLE = 64;
+
+/**
+ * About how many bytes a value takes encoded, any value: exact for bytes
+ * and strings, sampled (and extrapolated) for large collections, so that it
+ * costs little whatever the value. Flow control counts with it.
+ */
+export function sizeOf(value: unknown, depth = 0): number {
+  switch (typeof value) {
+    case "string":
+      return value.length + 2;
+    case "number":
+    case "bigint":
+      return 9;
+    case "object": {
+      if (value === null) return 1;
+      if (ArrayBuffer.isView(value)) return value.byteLength + 8;
+      if (value instanceof ArrayBuffer) return value.byteLength + 8;
+      if (depth > 8) return 16;
+      if (value instanceof Map || value instanceof Set || Array.isArray(value)) {
+        const n = value instanceof Map || value instanceof Set ? value.size : value.length;
+        let sum = 0, seen = 0;
+        for (const v of value instanceof Map ? value.entries() : value.values()) {
+          sum += sizeOf(v, depth + 1);
+          if (++seen === SIZE_SAMPLE) break;
+        }
+        return 4 + (seen === 0 ? 0 : Math.ceil((sum / seen) * n));
+      }
+      let sum = 4, seen = 0;
+      for (const key in value) {
+        sum += key.length + 2 + sizeOf((value as Record<string, unknown>)[key], depth + 1);
+        if (++seen === SIZE_SAMPLE) break;
+      }
+      return sum;
+    }
+    default:
+      return 2;
+  }
+}
+
+/**
  * Turns a DataCloneError of the v8 serializer (a plain `Error` there) into the
  * `DOMException` named `DataCloneError` that `structuredClone` throws.
  */
@@ -124,8 +261,33 @@ export async function encode(value: unknown, reserve = 0): Promise<Uint8Array> {
  * needs the v8 serializer and it is not loaded yet (call {@link encode}).
  */
 export function encodeSync(value: unknown, reserve = 0): Uint8Array | undefined {
-  if (value instanceof BytesMessage) return encodeBytes(value, reserve);
-  if (isJsonExact(value, 0)) return encodeJson(value, reserve);
+  const parts = encodeSyncParts(value, reserve);
+  if (!parts || parts.length === 1) return parts?.[0];
+  const [prefix, body] = parts;
+  const out = new Uint8Array(prefix.length + body.length);
+  out.set(prefix);
+  out.set(body, prefix.length);
+  return out;
+}
+
+/** A body from this size up is kept apart from its prefix rather than copied after it. */
+const APART = 256 * 1024;
+
+/**
+ * Like {@link encodeSync}, but a large payload comes as two parts, a prefix
+ * (reserve, tag, header) and a body, to be written one after the other: a
+ * message of a gigabyte is not copied once more to join them.
+ */
+export function encodeSyncParts(
+  value: unknown,
+  reserve = 0,
+): [Uint8Array] | [Uint8Array, Uint8Array] | undefined {
+  if (value instanceof BytesMessage) {
+    return value.bytes.length >= APART
+      ? encodeBytesParts(value, reserve)
+      : [encodeBytes(value, reserve)];
+  }
+  if (isJsonExact(value, 0)) return [encodeJson(value, reserve)];
   if (!v8) return undefined;
   let body: Uint8Array;
   try {
@@ -133,10 +295,15 @@ export function encodeSync(value: unknown, reserve = 0): Uint8Array | undefined 
   } catch (err) {
     throw cloneError(err);
   }
+  if (body.length >= APART) {
+    const prefix = new Uint8Array(reserve + 1);
+    prefix[reserve] = TAG_V8;
+    return [prefix, body];
+  }
   const out = new Uint8Array(reserve + 1 + body.length);
   out[reserve] = TAG_V8;
   out.set(body, reserve + 1);
-  return out;
+  return [out];
 }
 
 /**
@@ -195,8 +362,9 @@ export function decode(payload: Uint8Array, owned = false): unknown {
     if (!v8) {
       throw new TypeError("Cannot decode payload: node:v8 is not loaded");
     }
-    // deserialize may keep a view of its input: give it its own copy.
-    return v8.deserialize(payload.slice(1));
+    // deserialize may keep a view of its input: give it its own copy (a
+    // payload of its own, a large one, is that already).
+    return v8.deserialize(owned ? payload.subarray(1) : payload.slice(1));
   }
   throw new TypeError(`Cannot decode payload: unknown tag ${tag}`);
 }
