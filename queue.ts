@@ -221,7 +221,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       return await this.#consumer.get(timeout, options.signal);
     }
     const items = await this.#ref.call("get", [timeout, 1], options) as unknown[];
-    return await handOver<T>(items[0]);
+    return handOver<T>(items[0]);
   }
 
   /** `put(item, { block: false })`. */

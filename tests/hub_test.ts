@@ -7,6 +7,9 @@ import type { Address } from "../_internal/transport/address.ts";
 import { connectAuthed, connectTo, listen } from "../_internal/transport/sockets.ts";
 import { AuthenticationError, BaseManager, Manager, Process, Queue } from "../mod.ts";
 import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
+import { LocalRef } from "../_internal/hub/refs.ts";
+import { expireSessions } from "../_internal/hub/server.ts";
+import { FlowGate } from "../_internal/hub/flow.ts";
 import { noop } from "./fixtures/targets.ts";
 import { produce } from "./fixtures/queue_targets.ts";
 import { fixturePath, TARGETS as module, testBoth } from "./_helpers.ts";
@@ -260,3 +263,73 @@ for (const transport of ["unix", "tcp"] as const) {
     }
   });
 }
+
+// Issue #12, item 2, at the object server: what a client holds by session
+// outlives a lost connection, is resumed by the same session, and goes when
+// the session ends.
+Deno.test("hub: a session outlives a lost connection, is resumed by its id, and ends with {end: true} or its grace period", async () => {
+  const ended: string[] = [];
+  const obj = new LocalRef({
+    call: () => null,
+    endSession: (session: string) => void ended.push(session),
+  });
+  const hub = await acquireHub();
+  const session = "0123456789abcdef0123456789abcdef";
+  try {
+    const attach = async () => {
+      const raw = await rawClient(hub.address, state().authkey);
+      await raw.send({ op: "attach", ident: "session-test", session });
+      await raw.send({ r: 1, o: obj.id, m: "touch" });
+      await raw.until((v) => (v as { r?: number }).r === 1);
+      return raw;
+    };
+    // Lost, then resumed: nothing ends, even once the grace period is over.
+    const first = await attach();
+    first.close();
+    await first.closed;
+    const second = await attach();
+    expireSessions(); // As if the grace period had passed: the session has a connection.
+    assertEquals(ended, []);
+    // Lost with no connection left: it ends once the grace period is over.
+    second.close();
+    await second.closed;
+    assertEquals(ended, []);
+    assert(await eventually(() => (expireSessions(), ended.length === 1)), "not ended");
+    assertEquals(ended, [session]);
+    // Ended by its client: at once, with no grace period.
+    const third = await attach();
+    await third.send({ end: true });
+    third.close();
+    assert(await eventually(() => ended.length === 2), "not ended by its client");
+  } finally {
+    obj.release();
+    hub.release();
+  }
+});
+
+Deno.test("FlowGate: sends run in order once there is room; a timed wait rejects, a non-blocking one is queued", async () => {
+  let room = false;
+  let open!: () => void;
+  const gate = new FlowGate(() => room, () => new Promise<void>((r) => (open = r)));
+  const ran: string[] = [];
+  const onTimeout = () => new RangeError("timed out");
+  const blocking = gate.pass(() => ran.push("a"), { timeout: null, onTimeout });
+  const nowait = gate.pass(() => ran.push("b"), { timeout: 0, onTimeout });
+  const timed = gate.pass(() => ran.push("c"), { timeout: 10, onTimeout });
+  const ctl = new AbortController();
+  const aborted = gate.pass(() => ran.push("d"), { timeout: null, signal: ctl.signal, onTimeout });
+  const abortedCheck = assertRejects(() => aborted!, Error, "aborted");
+  const timedCheck = assertRejects(() => timed!, RangeError, "timed out");
+  ctl.abort(new Error("aborted"));
+  await nowait; // Resolved at once: it runs later, in order.
+  await timedCheck;
+  await abortedCheck;
+  assertEquals(ran, []);
+  room = true;
+  open();
+  await blocking;
+  assertEquals(ran, ["a", "b"]);
+  // With room and nothing waiting, a send runs at once.
+  assertEquals(gate.pass(() => ran.push("e"), { timeout: null, onTimeout }), undefined);
+  assertEquals(ran, ["a", "b", "e"]);
+});

@@ -59,6 +59,7 @@ export class Client {
   #listeners = new Map<string, ((event: string, args: unknown[]) => void)[]>();
   #closed: Error | undefined;
   #outbox: Outgoing[] = [];
+  /** Deferred calls, one per object and method, in the order each was first deferred. */
   #deferred: { o: string; m: string; items: unknown[] }[] = [];
   #deferredBytes = 0;
   #flushArmed = false;
@@ -225,8 +226,8 @@ export class Client {
   }
 
   /**
-   * Queues `item` as an argument of a deferred call: consecutive deferred
-   * calls of one method on one object become one call with every item, sent
+   * Queues `item` as an argument of a deferred call: deferred calls of one
+   * method on one object become one call with every item, sent
    * at the end of this macrotask (or before any other message, which keeps
    * this process's calls in order, or once they pass {@link DEFER_FLUSH}
    * bytes). The item must surely encode; `size` is about its encoded bytes.
@@ -235,8 +236,12 @@ export class Client {
    */
   defer(objectId: string, method: string, item: unknown, size = 8): void {
     if (this.#closed) throw this.#closed;
-    const last = this.#deferred.at(-1);
-    if (last && last.o === objectId && last.m === method) last.items.push(item);
+    // One call per object and method gathers every item deferred to it since
+    // the last message: a relay that acks on one queue and puts on another
+    // sends two calls per turn, not two per item. (Calls to different
+    // objects are independent: no order between them is promised.)
+    const d = this.#deferredTo(objectId, method);
+    if (d) d.items.push(item);
     else this.#deferred.push({ o: objectId, m: method, items: [item] });
     this.#deferredBytes += size;
     if (this.#deferredBytes >= DEFER_FLUSH) this.#flush();
@@ -284,6 +289,15 @@ export class Client {
       this.#outbox.push({ msg: { o: d.o, m: d.m, a: [d.items] }, resolve() {}, reject() {} });
     }
     this.#deferred = [];
+  }
+
+  /** The deferred call to `o.m`, if any (looked for among the last few: there are few). */
+  #deferredTo(o: string, m: string): { o: string; m: string; items: unknown[] } | undefined {
+    const ds = this.#deferred;
+    for (let i = ds.length - 1; i >= 0 && i >= ds.length - 8; i--) {
+      if (ds[i].o === o && ds[i].m === m) return ds[i];
+    }
+    return undefined;
   }
 
   #flush(): void {

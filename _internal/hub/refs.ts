@@ -205,6 +205,14 @@ export class RemoteRef implements ObjectRef {
   }
 
   defer(method: string, item: unknown, size?: number): void {
+    // Connected: no promise for each item (this is on the path of every put and ack).
+    const c = this.#client;
+    if (c && !c.lost && !this.#waiting) {
+      try {
+        c.defer(this.id, method, item, size);
+      } catch { /* lost meanwhile: as with a send */ }
+      return;
+    }
     this.#with((c) => c.defer(this.id, method, item, size)).catch(() => {});
   }
 

@@ -16,14 +16,10 @@ import { type Channel, CLOSED, type MessagePortLike } from "../transport/channel
 import { ProcessError } from "../base/errors.ts";
 import { hubAddress, onHubMessage } from "./hub.ts";
 import type { Hosted, Peer } from "./protocol.ts";
-import {
-  type Attach,
-  type Call,
-  type Inbound,
-  ProtocolError,
-  readAttach,
-  readInbound,
-} from "./messages.ts";
+import { type Attach, type Inbound, ProtocolError, readAttach, readInbound } from "./messages.ts";
+
+/** A call, checked (see `messages.ts`). */
+type Call = { r?: number; o: string; m: string; a?: unknown[] };
 import { limits } from "../wire/limits.ts";
 import { registry } from "./registry.ts";
 import { state } from "../base/state.ts";
@@ -290,14 +286,14 @@ class Connection {
     // Every message of a batch is checked before any of it runs.
     readInbound(msg, inbound);
     for (const m of inbound) {
-      if (m.kind === "call") this.#call(m.call);
-      else if (m.kind === "cancel") {
+      if (m.c !== undefined) {
         // The call still replies (its value, or the abort): the caller
         // treats a value as an orphan and can give it back.
-        this.#calls.get(m.id)?.abort(
+        this.#calls.get(m.c)?.abort(
           new DOMException("Call cancelled by the caller", "AbortError"),
         );
-      } else this.#ended = true;
+      } else if (m.end) this.#ended = true;
+      else this.#call(m as Call);
     }
   }
 
@@ -319,7 +315,7 @@ class Connection {
       // Fire and forget: no reply, no cancellation, errors dropped; what
       // still waits when the connection goes is aborted then.
       try {
-        const v = entry.obj.call(m.m, m.a, this.#peer, this.#gone.signal);
+        const v = entry.obj.call(m.m, m.a ?? [], this.#peer, this.#gone.signal);
         if (v instanceof Promise) v.catch(() => {});
       } catch { /* the caller asked for no reply */ }
       return;
@@ -327,7 +323,7 @@ class Connection {
     const ctl = new AbortController();
     this.#calls.set(id, ctl);
     try {
-      const v = entry.obj.call(m.m, m.a, this.#peer, ctl.signal);
+      const v = entry.obj.call(m.m, m.a ?? [], this.#peer, ctl.signal);
       if (v instanceof Promise) {
         v.then((v) => this.#reply(id, v, false), (e) => this.#reply(id, e, true));
       } else this.#reply(id, v, false);

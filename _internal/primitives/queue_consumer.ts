@@ -64,7 +64,7 @@ export class QueueConsumer<T> {
       if (this.#buffer.length > 0) {
         const item = this.#handOut();
         this.#prefetchIfLow();
-        return await handOver<T>(item);
+        return handOver<T>(item);
       }
       if (this.#prefetching) {
         await this.#prefetching;

@@ -26,7 +26,7 @@ import { QueueFullError } from "../base/errors.ts";
 import { FlowGate, pace } from "../hub/flow.ts";
 import { hasHandles, packHandles } from "../hub/handles.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
-import { cloneValue, jsonSize, surelyCloneable } from "../wire/codec.ts";
+import { cloneValue, jsonClone, jsonSize, NOT_JSON } from "../wire/codec.ts";
 
 const RESOLVED = Promise.resolve();
 
@@ -48,17 +48,23 @@ export class QueueProducer {
    * `null` waits as long as it takes. Rejects as the queue's put does.
    */
   put(item: unknown, timeout: number | null, signal?: AbortSignal): Promise<void> {
-    if (!surelyCloneable(item) && hasHandles(item)) return this.#putPacked(item, timeout, signal);
     if (this.#ref.local) {
       // A copy, as any other process would get: what is put cannot change in the queue.
-      const r = this.#ref.call("put", [cloneValue(item), timeout], { signal }) as Promise<void>;
+      let copy = jsonClone(item);
+      if (copy === NOT_JSON) {
+        if (hasHandles(item)) return this.#putPacked(item, timeout, signal);
+        copy = structuredClone(item);
+      }
+      const r = this.#ref.call("put", [copy, timeout], { signal }) as Promise<void>;
       const turn = pace();
       return turn ? turn.then(() => r) : r;
     }
+    // One walk tells whether the item is JSON (and so holds no handle) and its size.
+    const size = jsonSize(item);
+    if (size < 0 && hasHandles(item)) return this.#putPacked(item, timeout, signal);
     if (this.#bounded) return this.#ref.call("put", [item, timeout], { signal }) as Promise<void>;
     // A connection that was lost: a call reconnects, or says why it cannot.
     if (this.#ref.lost()) return this.#ref.post("putMany", [[item]]);
-    const size = jsonSize(item);
     const send = size >= 0
       ? () => this.#ref.defer("putMany", item, size)
       : () => this.#ref.post("putMany", [[item]]);

@@ -146,7 +146,16 @@ export function cloneValue<T>(value: T): T {
   return copy === NOT_JSON ? structuredClone(value) : copy as T;
 }
 
-const NOT_JSON: unique symbol = Symbol("not JSON");
+/** What {@link jsonClone} returns for a value that is not exactly JSON. */
+export const NOT_JSON: unique symbol = Symbol("not JSON");
+
+/**
+ * A copy of a value that is exactly JSON (see {@link surelyCloneable}), made
+ * in the walk that checks it; {@link NOT_JSON} for any other value.
+ */
+export function jsonClone(value: unknown): unknown {
+  return jsonCopy(value, 0);
+}
 
 function jsonCopy(value: unknown, depth: number): unknown {
   switch (typeof value) {

@@ -63,9 +63,13 @@ const DEFAULTS: Limits = {
   paceMs: 5,
 };
 
+// One object per isolate (two copies of the library share it), looked up
+// once: limits() is on the path of every frame and every put.
+const LIMITS: Limits = isolateGlobal("limits", () => ({ ...DEFAULTS }));
+
 /** This isolate's limits. */
 export function limits(): Limits {
-  return isolateGlobal("limits", () => ({ ...DEFAULTS }));
+  return LIMITS;
 }
 
 /** Changes some limits (tests); returns the function that puts them back. */
