@@ -50,6 +50,8 @@ interface Held {
 
 interface Managed {
   objects: Map<string, ManagedMeta>;
+  /** Handles alive here per object: its mark goes with the last. */
+  handles: Map<string, number>;
   registries: Map<string, ObjectRef>;
   finalizer: FinalizationRegistry<Held>;
   held: WeakMap<object, Held>;
@@ -59,6 +61,7 @@ interface Managed {
 function managed(): Managed {
   return isolateGlobal<Managed>("managed", () => ({
     objects: new Map(),
+    handles: new Map(),
     registries: new Map(),
     finalizer: new FinalizationRegistry((h) => release(h)),
     held: new WeakMap(),
@@ -70,6 +73,13 @@ function managed(): Managed {
 function release(h: Held): void {
   h.owner?.delete(h);
   h.owner = undefined;
+  const key = keyOf(h.address, h.id);
+  const n = managed().handles.get(key) ?? 0;
+  if (n > 1) managed().handles.set(key, n - 1);
+  else {
+    managed().handles.delete(key);
+    managed().objects.delete(key);
+  }
   // A manager this process is not connected to any more has dropped the
   // session's references (and a dead manager is not dialled).
   const ref = registryRef(h.address, h.registry);
@@ -105,6 +115,7 @@ export function forgetManager(address: Address): void {
   const m = managed();
   for (const key of [...m.registries.keys()]) if (key.startsWith(prefix)) m.registries.delete(key);
   for (const key of [...m.objects.keys()]) if (key.startsWith(prefix)) m.objects.delete(key);
+  for (const key of [...m.handles.keys()]) if (key.startsWith(prefix)) m.handles.delete(key);
   forgetHostAuthkey(address);
 }
 
@@ -133,7 +144,9 @@ export function track(d: Descriptor, handle: object): void {
   if (meta.authkey && !sameKey(meta.authkey, state().authkey)) {
     setHostAuthkey(d.address, meta.authkey);
   }
-  managed().objects.set(keyOf(d.address, d.id), { registry: meta.registry, authkey: meta.authkey });
+  const key = keyOf(d.address, d.id);
+  managed().objects.set(key, { registry: meta.registry, authkey: meta.authkey });
+  managed().handles.set(key, (managed().handles.get(key) ?? 0) + 1);
   registryRef(d.address, meta.registry).send("adopt", [d.id]);
   const h: Held = { address: d.address, id: d.id, registry: meta.registry };
   managed().held.set(handle, h);
