@@ -32,7 +32,8 @@ import { claim, forgetManager, registryRef, releaseOwned } from "./_internal/man
 import type { ObjectProxy } from "./manager/proxies.ts";
 import { managerMain, serveManager } from "./manager/_main.ts";
 import { type Served, type TypeSpec, typeSpec } from "./_internal/manager/server.ts";
-import { closeClient, setHostAuthkey } from "./_internal/hub/client.ts";
+import { closeClient } from "./_internal/hub/client.ts";
+import { setHostAuthkey } from "./_internal/hub/connect.ts";
 import type { ObjectRef } from "./_internal/hub/protocol.ts";
 import { state } from "./_internal/base/state.ts";
 import { type Address, toAddress, toAuthkey } from "./_internal/transport/address.ts";

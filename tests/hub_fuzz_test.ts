@@ -9,7 +9,7 @@ import { JoinableQueue } from "../queue.ts";
 import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
 import { state } from "../_internal/base/state.ts";
 import type { Address } from "../_internal/transport/address.ts";
-import { expireSessions } from "../_internal/hub/server.ts";
+import { expireSessions } from "../_internal/hub/sessions.ts";
 import { BytesMessage, encodeSync, loadV8 } from "../_internal/wire/codec.ts";
 import { produce } from "./fixtures/queue_targets.ts";
 import { START_METHODS } from "./_helpers.ts";

@@ -8,7 +8,7 @@ import { connectAuthed, connectTo, listen } from "../_internal/transport/sockets
 import { AuthenticationError, BaseManager, Manager, Process, Queue } from "../mod.ts";
 import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
 import { LocalRef } from "../_internal/hub/refs.ts";
-import { expireSessions } from "../_internal/hub/server.ts";
+import { expireSessions } from "../_internal/hub/sessions.ts";
 import { FlowGate } from "../_internal/hub/flow.ts";
 import { noop } from "./fixtures/targets.ts";
 import { produce } from "./fixtures/queue_targets.ts";

@@ -17,17 +17,16 @@
  * @module
  */
 
-import { isolateGlobal } from "../base/state.ts";
-import { delay, onAbort } from "../base/async.ts";
+import { onAbort } from "../base/async.ts";
 import { type Channel, CLOSED, SocketChannel } from "../transport/channel.ts";
-import { AuthenticationError, ProcessError } from "../base/errors.ts";
+import { ProcessError } from "../base/errors.ts";
 import type { CallMessage, CallOptions } from "./protocol.ts";
 import { readOutbound } from "./messages.ts";
 import { notePeakUnsent } from "./flow.ts";
 import { registry } from "./registry.ts";
 import { state } from "../base/state.ts";
 import { type Address, addressToString } from "../transport/address.ts";
-import { connectAuthed } from "../transport/sockets.ts";
+import { connectRetrying, sessionId } from "./connect.ts";
 import { BytesMessage } from "../wire/codec.ts";
 import { errorFromData } from "../wire/error_data.ts";
 import { limits } from "../wire/limits.ts";
@@ -39,14 +38,6 @@ declare function setImmediate(fn: () => void): unknown;
 const DEFER_FLUSH = 64 * 1024;
 
 type Outgoing = { msg: CallMessage | BytesMessage; resolve(): void; reject(e: unknown): void };
-
-/** This isolate's session id: random, sent when a connection attaches. */
-export function sessionId(): string {
-  return isolateGlobal("session", () => {
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-  });
-}
 
 /** One connection to one host, shared by every reference to its objects. */
 export class Client {
@@ -381,47 +372,6 @@ export class Client {
     ls.push(listener);
     this.#listeners.set(objectId, ls);
   }
-}
-
-/**
- * Connects and authenticates, trying `limits().connectAttempts` times in
- * all: a host that sheds connections (too many waiting for the challenge,
- * or out of file descriptors for a moment) is tried again shortly. A wrong
- * key, or a Unix socket that is gone, fails at once.
- */
-async function connectRetrying(address: Address) {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await connectAuthed(address, hostAuthkey(address), 10_000);
-    } catch (err) {
-      const final = err instanceof AuthenticationError && !(err.cause instanceof Error) ||
-        err instanceof Deno.errors.NotFound || attempt >= limits().connectAttempts;
-      if (final) throw err;
-      await delay(50 * 4 ** (attempt - 1));
-    }
-  }
-}
-
-function hostKeys(): Map<string, Uint8Array> {
-  return isolateGlobal("hostKeys", () => (new Map<string, Uint8Array>()));
-}
-
-/**
- * Sets the key this process proves to the host at `address` (a manager
- * started with its own authkey); other hosts get this process tree's.
- */
-export function setHostAuthkey(address: Address, authkey: Uint8Array): void {
-  hostKeys().set(addressToString(address), authkey);
-}
-
-/** Forgets the key of a host that is gone. */
-export function forgetHostAuthkey(address: Address): void {
-  hostKeys().delete(addressToString(address));
-}
-
-/** The key this process proves to the host at `address`. */
-export function hostAuthkey(address: Address): Uint8Array {
-  return hostKeys().get(addressToString(address)) ?? state().authkey;
 }
 
 /** Resolves once every call posted to other hosts has been written. */

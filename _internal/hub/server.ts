@@ -20,7 +20,15 @@ import { type Attach, type Inbound, ProtocolError, readAttach, readInbound } fro
 
 /** A call, checked (see `messages.ts`). */
 type Call = { r?: number; o: string; m: string; a?: unknown[] };
-import { limits } from "../wire/limits.ts";
+import {
+  endSession,
+  endSessionsOf,
+  isSelfOrDescendant,
+  leaveSession,
+  openSession,
+  type Session,
+  sessions,
+} from "./sessions.ts";
 import { registry } from "./registry.ts";
 import { state } from "../base/state.ts";
 import { addressToString } from "../transport/address.ts";
@@ -114,10 +122,6 @@ export function dropAllPeers(): void {
   for (const s of [...sessions().values()]) endSession(s);
 }
 
-function isSelfOrDescendant(id: string, ident: string): boolean {
-  return id === ident || id.startsWith(`${ident}:`) || id.startsWith(`${ident}/`);
-}
-
 function closedWaiters(): Set<() => void> {
   return isolateGlobal("closedWaiters", () => (new Set<() => void>()));
 }
@@ -151,73 +155,6 @@ function serveConnection(channel: Channel, first: Record<string, unknown>): void
     return;
   }
   void new Connection(channel, attach).serve();
-}
-
-/** A client session: its live connections, and the objects that hold things by it. */
-interface Session {
-  readonly id: string;
-  /** The idents its connections came from. */
-  idents: Set<string>;
-  conns: number;
-  holders: Set<Hosted>;
-  timer?: ReturnType<typeof setTimeout>;
-}
-
-function sessions(): Map<string, Session> {
-  return isolateGlobal("sessions", () => (new Map<string, Session>()));
-}
-
-function openSession(id: string, ident: string): Session {
-  let s = sessions().get(id);
-  if (!s) sessions().set(id, s = { id, idents: new Set(), conns: 0, holders: new Set() });
-  clearTimeout(s.timer);
-  s.timer = undefined;
-  s.idents.add(ident);
-  s.conns++;
-  return s;
-}
-
-/** Ends a session now: the objects that hold things by it give them back. */
-function endSession(s: Session): void {
-  clearTimeout(s.timer);
-  if (sessions().get(s.id) === s) sessions().delete(s.id);
-  for (const obj of s.holders) {
-    try {
-      obj.endSession?.(s.id);
-    } catch { /* the others still get theirs back */ }
-  }
-}
-
-/**
- * A connection of `s` closed. Ended by its client, or the last of a session
- * nobody can resume: the session ends now. Lost: it ends after the grace
- * period, unless a connection of the same session comes back first.
- */
-function leaveSession(s: Session, ended: boolean): void {
-  if (--s.conns > 0) return;
-  // Nothing here holds anything by it: nothing to keep.
-  if (ended || s.holders.size === 0) return endSession(s);
-  s.timer = setTimeout(() => endSession(s), limits().sessionGraceMs);
-  // A host does not stay alive for a client that may come back.
-  Deno.unrefTimer(s.timer);
-}
-
-/**
- * Ends, now, the sessions left without a connection by a process that is
- * gone (and its descendants): nothing can resume them.
- */
-function endSessionsOf(ident: string): void {
-  for (const s of [...sessions().values()]) {
-    if (s.conns === 0 && [...s.idents].every((i) => isSelfOrDescendant(i, ident))) endSession(s);
-  }
-}
-
-/**
- * Ends every session that has no connection now, without waiting for the
- * grace period (tests; a manager shutting down ends them all).
- */
-export function expireSessions(): void {
-  for (const s of [...sessions().values()]) if (s.conns === 0) endSession(s);
 }
 
 /** One client's connection: its calls in flight and the objects it touched. */

@@ -24,7 +24,7 @@
  */
 
 import { type Descriptor, registerHandleHook } from "../hub/handles.ts";
-import { forgetHostAuthkey, setHostAuthkey } from "../hub/client.ts";
+import { forgetHostAuthkey, setHostAuthkey } from "../hub/connect.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
 import { refFor } from "../hub/refs.ts";
 import { registry } from "../hub/registry.ts";

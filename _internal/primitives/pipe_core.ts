@@ -22,7 +22,7 @@
 import { EOF, type Message, MessageInbox } from "./inbox.ts";
 import type { Hosted, Peer } from "../hub/protocol.ts";
 import { argArray, argEnd } from "../hub/args.ts";
-import { sizeOf } from "../wire/codec.ts";
+import { sizeOf } from "../wire/measure.ts";
 import { limits } from "../wire/limits.ts";
 import { onAbort } from "../base/async.ts";
 

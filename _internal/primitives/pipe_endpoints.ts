@@ -12,7 +12,8 @@ import { type Message, MessageInbox } from "./inbox.ts";
 import type { LocalRef } from "../hub/refs.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
 import type { PipeCore } from "./pipe_core.ts";
-import { BytesMessage, sizeOf, surelyCloneable } from "../wire/codec.ts";
+import { BytesMessage, surelyCloneable } from "../wire/codec.ts";
+import { sizeOf } from "../wire/measure.ts";
 import { FlowGate } from "../hub/flow.ts";
 import { limits } from "../wire/limits.ts";
 

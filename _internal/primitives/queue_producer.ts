@@ -26,7 +26,7 @@ import { QueueFullError } from "../base/errors.ts";
 import { FlowGate, pace } from "../hub/flow.ts";
 import { hasHandles, packHandles } from "../hub/handles.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
-import { cloneValue, jsonClone, jsonSize, NOT_JSON } from "../wire/codec.ts";
+import { cloneValue, jsonClone, jsonSize, NOT_JSON } from "../wire/measure.ts";
 
 const RESOLVED = Promise.resolve();
 
