@@ -18,6 +18,7 @@ import {
   wait,
 } from "../mod.ts";
 import { echo, sink, source, tightSender } from "./fixtures/pipe_targets.ts";
+import { delay } from "../_internal/base/async.ts";
 import { denoRun, fixturePath, startFixture, testBoth } from "./_helpers.ts";
 
 const module = new URL("./fixtures/pipe_targets.ts", import.meta.url).href;
@@ -351,3 +352,32 @@ testBoth(
     assertEquals(p.exitCode, 0);
   },
 );
+
+Deno.test("Client.sendBytes() to a Listener connection that does not read: the sender waits, nothing is lost", async () => {
+  await using listener = new Listener();
+  const accepting = listener.accept();
+  await using client = await Client(listener.address);
+  await using server = await accepting;
+  const size = 64 * 1024, total = 1024; // 64 MiB in all
+  const buf = new Uint8Array(size);
+  let sent = 0;
+  const sending = (async () => {
+    for (let i = 0; i < total; i++) {
+      new DataView(buf.buffer).setUint32(0, i);
+      await client.sendBytes(buf);
+      sent++;
+    }
+  })();
+  // Nothing reads: wait until everything is sent, or nothing more is for a while.
+  for (let last = -1, still = 0; sent < total && still < 10; await delay(100)) {
+    still = sent === last ? still + 1 : 0;
+    last = sent;
+  }
+  // A window here, one at the sender and the sockets' own buffers: not 64 MiB.
+  assert(sent * size <= 24 * (1 << 20), `${sent * size} bytes went to a reader that reads nothing`);
+  for (let i = 0; i < total; i++) {
+    const m = await server.recvBytes();
+    assertEquals(new DataView(m.buffer, m.byteOffset).getUint32(0), i);
+  }
+  await sending;
+});
