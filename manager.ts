@@ -38,6 +38,7 @@ import type { ObjectRef } from "./_internal/hub/protocol.ts";
 import { state } from "./_internal/base/state.ts";
 import { type Address, toAddress, toAuthkey } from "./_internal/transport/address.ts";
 import { connectAuthed } from "./_internal/transport/sockets.ts";
+import { removeSocketDir, socketDirOf } from "./_internal/transport/socket_dir.ts";
 import { Process } from "./process.ts";
 import { type JoinableQueue, Queue } from "./queue.ts";
 import type { Barrier } from "./synchronize/barrier.ts";
@@ -424,11 +425,10 @@ export class BaseManager {
   }
 
   #removeSocket = (): void => {
-    const a = this.#address;
-    if (a?.transport !== "unix") return;
-    try {
-      Deno.removeSync(a.path.replace(/\/[^/]*$/, ""), { recursive: true });
-    } catch { /* already gone */ }
+    const a = this.#address, pid = this.#process?.pid;
+    // Only the directory of the manager process this one started.
+    const dir = a?.transport === "unix" && pid !== undefined ? socketDirOf(a.path, pid) : undefined;
+    if (dir) removeSocketDir(dir);
   };
 
   /**

@@ -28,13 +28,14 @@ import { AsyncResult } from "./pool/async_result.ts";
 import { type AnyFn, fingerprint, type TargetRef } from "./_internal/process/target.ts";
 import { ProcessError } from "./_internal/base/errors.ts";
 import { state } from "./_internal/base/state.ts";
+import { keepAlive } from "./_internal/base/async.ts";
 import { type LaunchedWorker, PER_WORKER, PoolEngine } from "./_internal/pool/engine.ts";
 import { imapChunks } from "./_internal/pool/imap.ts";
 import { Pipe } from "./connection.ts";
 import { cpuCount, type Permissions, Process, type StartMethod, type Target } from "./process.ts";
 
 export { AsyncResult } from "./pool/async_result.ts";
-export { WorkerDiedError } from "./_internal/base/errors.ts";
+export { BrokenPoolError, WorkerDiedError } from "./_internal/base/errors.ts";
 
 const WORKER_MODULE = new URL("./_internal/pool/worker.ts", import.meta.url).href;
 
@@ -46,7 +47,11 @@ export interface PoolOptions {
   initializer?: Target;
   /** Arguments of `initializer`. @default {[]} */
   initargs?: unknown[];
-  /** Tasks a worker runs before it is replaced by a fresh one; 0 for no limit. @default {0} */
+  /**
+   * Tasks a worker runs before it is replaced by a fresh one (a positive
+   * integer, as Python's); no limit when absent.
+   * @default {undefined}
+   */
   maxTasksPerChild?: number;
   /** How workers start. @default {getStartMethod() ?? "subprocess"} */
   startMethod?: StartMethod;
@@ -101,7 +106,7 @@ export class Pool {
    * Creates the pool and starts its workers.
    *
    * @param options The number of workers, or options.
-   * @throws {RangeError} When `processes` is not a positive integer or `maxTasksPerChild` is negative.
+   * @throws {RangeError} When `processes` or `maxTasksPerChild` is not a positive integer.
    * @throws {TypeError} When `initializer` is not a function.
    */
   constructor(options: number | PoolOptions = {}) {
@@ -112,10 +117,10 @@ export class Pool {
         `Cannot create pool: 'processes' must be a positive integer, received ${processes}`,
       );
     }
-    const maxTasks = o.maxTasksPerChild ?? 0;
-    if (!Number.isInteger(maxTasks) || maxTasks < 0) {
+    const maxTasks = o.maxTasksPerChild;
+    if (maxTasks !== undefined && !(Number.isInteger(maxTasks) && maxTasks >= 1)) {
       throw new RangeError(
-        `Cannot create pool: 'maxTasksPerChild' must be a non-negative integer, received ${maxTasks}`,
+        `Cannot create pool: 'maxTasksPerChild' must be a positive integer, received ${maxTasks}`,
       );
     }
     if (o.initializer !== undefined && typeof o.initializer !== "function") {
@@ -126,7 +131,7 @@ export class Pool {
     this.#options = {
       ...o,
       processes,
-      maxTasksPerChild: maxTasks,
+      maxTasksPerChild: maxTasks ?? 0,
       initargs: o.initargs ?? [],
       startMethod: o.startMethod ?? state().startMethod ?? "subprocess",
       permissions: o.permissions ?? "inherit",
@@ -134,7 +139,7 @@ export class Pool {
     };
     this.#engine = new PoolEngine({
       processes,
-      maxTasksPerChild: maxTasks,
+      maxTasksPerChild: maxTasks ?? 0,
       // Tasks reach worker children by postMessage: memory is shared.
       pack: { sharedMemory: this.#options.startMethod === "worker" },
       launch: () => this.#launch(),
@@ -170,6 +175,8 @@ export class Pool {
     const process = new Process({
       target: poolWorkerTarget,
       args: [theirs, init, o.maxTasksPerChild],
+      // As Python's: terminated at exit, and never what keeps a program alive.
+      daemon: true,
       module: WORKER_MODULE,
       startMethod: o.startMethod,
       permissions: o.permissions,
@@ -187,7 +194,8 @@ export class Pool {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#engine.submit(ref, calls, options.signal);
+    // An unsettled task keeps the program alive; an idle pool does not.
+    return this.#engine.submit(ref, calls, options.signal).finally(keepAlive());
   }
 
   #withCallbacks<T>(p: Promise<T>, options: CallOptions<T>): AsyncResult<T> {
@@ -350,7 +358,8 @@ export class Pool {
     if (this.#engine.state === "run") {
       throw new ProcessError("Cannot join pool: call close() or terminate() first");
     }
-    await this.#engine.join();
+    // A wait keeps the program alive; the workers themselves do not.
+    await this.#engine.join().finally(keepAlive());
   }
 
   /** `close()` then `join()`. */

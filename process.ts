@@ -347,7 +347,7 @@ export class Process {
     };
     try {
       this.#popen = method === "worker"
-        ? await launchWorker(opts)
+        ? await launchWorker(opts, this.#daemon)
         : await launchSubprocess(opts, this.#daemon);
     } catch (err) {
       this.#lifecycle = "initial";
@@ -398,8 +398,14 @@ export class Process {
     }
   }
 
-  /** Whether the child is running (for the current process: always true). */
+  /**
+   * Whether the child is running (for the current process: always true).
+   *
+   * @returns Whether it runs.
+   * @throws {ProcessError} When the process object is closed (as Python's).
+   */
   isAlive(): boolean {
+    this.#check("check process");
     if (this.#role !== "child") return true;
     return this.#popen !== undefined && this.#popen.exitCode === null;
   }

@@ -28,12 +28,17 @@ export interface Started {
  * Starts `deno run -A <fixture> ...args` (stderr inherited) and resolves
  * once it has printed its first line.
  */
-export async function startFixture(name: string, args: string[] = []): Promise<Started> {
+export async function startFixture(
+  name: string,
+  args: string[] = [],
+  options: { env?: Record<string, string> } = {},
+): Promise<Started> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", fixturePath(name), ...args],
     stdout: "piped",
     stderr: "inherit",
     stdin: "null",
+    env: options.env,
   }).spawn();
   const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let line = "";
@@ -130,13 +135,16 @@ export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   };
 }
 
-/** Runs `deno run -A <script> ...args` and returns its output. */
+/**
+ * Runs `deno run <flags> <script> ...args` and returns its output; the
+ * flags default to `-A`.
+ */
 export async function denoRun(
   args: string[],
-  options: { env?: Record<string, string> } = {},
+  options: { env?: Record<string, string>; flags?: string[] } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...runtimeArgsForScripts(), ...args],
+    args: ["run", ...(options.flags ?? ["-A"]), ...runtimeArgsForScripts(), ...args],
     stdin: "null",
     env: options.env,
   }).output();
@@ -164,4 +172,43 @@ export function pidAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Every live descendant of `pid` (children of all its threads, recursively), from /proc. */
+export function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const visit = (p: number) => {
+    let tasks: string[];
+    try {
+      tasks = [...Deno.readDirSync(`/proc/${p}/task`)].map((t) => t.name);
+    } catch {
+      return;
+    }
+    for (const t of tasks) {
+      let list = "";
+      try {
+        list = Deno.readTextFileSync(`/proc/${p}/task/${t}/children`).trim();
+      } catch { /* the thread ended */ }
+      for (const c of list ? list.split(" ").map(Number) : []) {
+        out.push(c);
+        visit(c);
+      }
+    }
+  };
+  visit(pid);
+  return out;
+}
+
+/**
+ * Polls until none of `pids` is alive (zombies count as gone); the pids
+ * still alive after `guardMs` (a guard against hangs, not a timing).
+ */
+export async function survivors(pids: number[], guardMs = 15_000): Promise<number[]> {
+  const deadline = performance.now() + guardMs;
+  let alive = pids.filter(pidAlive);
+  while (alive.length > 0 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+    alive = alive.filter(pidAlive);
+  }
+  return alive;
 }

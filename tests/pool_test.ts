@@ -1,9 +1,17 @@
-import { assert, assertEquals, assertInstanceOf, assertRejects, assertThrows } from "@std/assert";
-import { Pool, ProcessError, Queue, WorkerDiedError } from "../mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
+import { BrokenPoolError, Pool, ProcessError, Queue, WorkerDiedError } from "../mod.ts";
 import {
   add,
   die,
   fails,
+  flakyInit,
   ident,
   init,
   pid,
@@ -14,7 +22,8 @@ import {
   unserializable,
   writeOne,
 } from "./fixtures/pool_targets.ts";
-import { testBoth } from "./_helpers.ts";
+import { tempDir, testBoth } from "./_helpers.ts";
+import { state } from "../_internal/base/state.ts";
 
 const module = new URL("./fixtures/pool_targets.ts", import.meta.url).href;
 
@@ -180,6 +189,12 @@ testBoth(
 Deno.test("Pool: validates its options and its state", async () => {
   assertThrows(() => new Pool(0), RangeError, "'processes' must be a positive integer, received 0");
   assertThrows(() => new Pool({ maxTasksPerChild: -1 }), RangeError, "'maxTasksPerChild'");
+  // Python: a positive int or None; "no limit" is undefined here.
+  assertThrows(
+    () => new Pool({ maxTasksPerChild: 0 }),
+    RangeError,
+    "'maxTasksPerChild' must be a positive integer, received 0",
+  );
   assertThrows(
     () => new Pool({ initializer: 5 as never }),
     TypeError,
@@ -234,5 +249,67 @@ testBoth(
     }
     const got = (await Promise.all(results)).filter((v) => v !== undefined) as number[];
     assertEquals(got.sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i));
+  },
+);
+
+testBoth(
+  "Pool: a worker that dies, then a replacement killed while it starts: only the task that ran fails",
+  async (startMethod) => {
+    await using dir = await tempDir();
+    await using pool = new Pool({
+      processes: 1,
+      module,
+      startMethod,
+      initializer: flakyInit,
+      initargs: [dir.path, 2, "kill"],
+    });
+    const dead = pool.apply(die, [1]);
+    const queued = Array.from({ length: 10 }, (_, i) => pool.apply(square, [i]));
+    await assertRejects(() => dead, WorkerDiedError);
+    assertEquals(await Promise.all(queued), [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    assertEquals(await pool.apply(square, [12]), 144);
+  },
+);
+
+testBoth(
+  "Pool: an initializer that always throws breaks the pool with its error, and close/join resolve",
+  async (startMethod) => {
+    await using dir = await tempDir();
+    const pool = new Pool({
+      processes: 2,
+      module,
+      startMethod,
+      initializer: flakyInit,
+      initargs: [dir.path, 0, "throw"],
+    });
+    const err = await assertRejects(
+      () => pool.apply(square, [2]),
+      BrokenPoolError,
+    ) as BrokenPoolError;
+    assertStringIncludes(err.message, "initializer failed on start");
+    assertInstanceOf(err.cause, RangeError);
+    await assertRejects(() => pool.map(square, [1, 2]), BrokenPoolError);
+    pool.close();
+    await pool.join();
+  },
+);
+
+testBoth(
+  "Pool: a parent that blocks its event loop past the start timeout does not fail its workers' start",
+  async (startMethod) => {
+    // A first start type-checks the worker's modules (under `deno test`): done
+    // before the short timeout, so that it bounds only the stall below.
+    await using warm = new Pool({ processes: 1, module, startMethod });
+    assertEquals(await warm.apply(square, [2]), 4);
+    const saved = state().startTimeoutMs;
+    state().startTimeoutMs = 1000;
+    try {
+      await using pool = new Pool({ processes: 2, module, startMethod });
+      const end = Date.now() + 3000;
+      while (Date.now() < end) { /* the parent is busy: its timers and I/O wait */ }
+      assertEquals(await pool.map(square, [1, 2, 3]), [1, 4, 9]);
+    } finally {
+      state().startTimeoutMs = saved;
+    }
   },
 );

@@ -16,7 +16,7 @@ import {
   Process,
   ProcessError,
 } from "../mod.ts";
-import { exitWith, fail, noop, report, sleep, tree, Writer } from "./fixtures/targets.ts";
+import { exitWith, fail, noop, report, sleep, Squarer, tree, Writer } from "./fixtures/targets.ts";
 import { TARGETS as module, tempDir, testBoth } from "./_helpers.ts";
 
 testBoth(
@@ -158,6 +158,9 @@ testBoth(
       ProcessError,
       "the process object is closed",
     );
+    // Python: "process object is closed" from is_alive(), kill() and join() too.
+    assertThrows(() => p.isAlive(), ProcessError, "the process object is closed");
+    assertThrows(() => p.kill(), ProcessError, "the process object is closed");
   },
 );
 
@@ -197,6 +200,22 @@ testBoth(
     assertEquals(
       await Deno.readTextFile(w.path),
       `${w.name}: subclass fields travel\n`,
+    );
+  },
+);
+
+testBoth(
+  "Process subclass: the child sees the parent's fields and name, and its constructor runs once",
+  async (startMethod) => {
+    await using dir = await tempDir();
+    const path = `${dir.path}/squarer.txt`;
+    const p = new Squarer(3, path, { startMethod, module });
+    await p.start();
+    await p.join();
+    assertEquals(p.exitCode, 0);
+    assertEquals(
+      await Deno.readTextFile(path),
+      `constructed in MainProcess\n${p.name} squared 3 to 9\n`,
     );
   },
 );

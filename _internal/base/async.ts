@@ -8,6 +8,7 @@
  */
 
 import { ProcessError } from "./errors.ts";
+import { isolateGlobal } from "./state.ts";
 
 /** How {@link raceTimer}'s timer treats the process. */
 export interface TimerOptions {
@@ -56,6 +57,33 @@ export function withTimeout<T>(p: Promise<T>, ms: number, message: () => string)
   }, { unref: true });
 }
 
+/**
+ * Like {@link withTimeout}, but counting only the time this process was
+ * awake: a timer of ticks, each adding at most its own length, so a stall
+ * of this process's event loop (a long synchronous computation) is not
+ * taken for the time another process took. A child's start is bounded so:
+ * the child must not fail for its parent's pause.
+ */
+export function withAwakeTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  message: () => string,
+): Promise<T> {
+  const tick = Math.max(1, Math.min(250, ms / 10));
+  let awake = 0, last = performance.now();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const now = performance.now();
+      awake += Math.min(now - last, tick);
+      last = now;
+      if (awake >= ms) reject(new ProcessError(message()));
+    }, tick);
+    Deno.unrefTimer(timer);
+  });
+  return Promise.race([p, late]).finally(() => clearInterval(timer));
+}
+
 /** A promise of `ms` milliseconds. */
 export function delay(ms: number, options: TimerOptions = {}): Promise<void> {
   return new Promise((resolve) => {
@@ -77,6 +105,27 @@ export function nextTurn(): Promise<void> {
 }
 
 const NOOP = () => {};
+
+/**
+ * Keeps this process alive until the returned function is called (once is
+ * enough; more are ignored). A wait the user makes (a queue's `get`, a
+ * pool's task, a lock) keeps a program alive, as Python's blocking call
+ * does, while idle resources (a pool's workers, connections) do not: a
+ * pending promise alone would let Deno end the program with an error.
+ */
+export function keepAlive(): () => void {
+  const h = isolateGlobal("keepAlive", () => ({
+    holds: 0,
+    timer: undefined as ReturnType<typeof setInterval> | undefined,
+  }));
+  if (h.holds++ === 0) h.timer = setInterval(NOOP, 1 << 30);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--h.holds === 0) clearInterval(h.timer);
+  };
+}
 
 /**
  * Calls `fn` with the signal's reason once it aborts (at once when it

@@ -197,3 +197,19 @@ export class EOFError extends ProcessError {}
  * ```
  */
 export class WorkerDiedError extends ProcessError {}
+
+/**
+ * The pool cannot run tasks: its workers failed to start (or their
+ * initializer failed) several times in a row with none alive. Queued and
+ * new tasks reject with it; its `cause` is the last start's error.
+ *
+ * @example
+ * ```ts
+ * import { BrokenPoolError } from "../../pool.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const err = new BrokenPoolError("Cannot run tasks", { cause: new Error("boom") });
+ * assertEquals(err.name, "BrokenPoolError");
+ * ```
+ */
+export class BrokenPoolError extends ProcessError {}

@@ -94,7 +94,7 @@ export interface RuntimeState {
   transport: TransportKind;
   /** Children started here and not yet reaped. */
   children: Set<ChildHandle>;
-  /** Whether this isolate is a Web Worker. */
+  /** Whether this isolate is a worker thread. */
   isWorker: boolean;
   /** The `Process` object standing for this process (set by process.ts). */
   current: unknown;
@@ -115,14 +115,26 @@ export interface RuntimeState {
   closeClients?: () => void;
   /** The deno.json found for each module URL (see `findConfig`). */
   configCache: Map<string, string | undefined>;
+  /**
+   * How long a child may take to connect back and start its target, in ms
+   * of this process being awake (a test shortens it).
+   */
+  startTimeoutMs: number;
 }
 
-/** Whether this code runs in a Web Worker. */
+/**
+ * Whether this code runs in a worker thread (a Web Worker, or a
+ * `node:worker_threads` Worker): only there has the global scope a
+ * `postMessage`.
+ */
 export function inWorker(): boolean {
-  // deno-lint-ignore no-explicit-any
-  const g = globalThis as any;
-  return typeof g.WorkerGlobalScope === "function" &&
-    g instanceof g.WorkerGlobalScope;
+  return typeof (globalThis as { postMessage?: unknown }).postMessage === "function";
+}
+
+/** Whether this code runs in a `node:worker_threads` Worker (no `WorkerGlobalScope` there). */
+export function inNodeWorker(): boolean {
+  return inWorker() &&
+    typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "function";
 }
 
 function mainModuleOrUndefined(): string | undefined {
@@ -155,5 +167,6 @@ export function state(): RuntimeState {
     standaloneLauncher: undefined,
     exitHooks: new Set(),
     configCache: new Map(),
+    startTimeoutMs: 60_000,
   }));
 }

@@ -101,7 +101,12 @@ export class Client {
         try {
           const authed = await connectRetrying(address);
           const channel = new SocketChannel(authed);
-          await channel.send({ op: "attach", ident: state().ident, session: sessionId() });
+          await channel.send({
+            op: "attach",
+            ident: state().ident,
+            session: sessionId(),
+            daemon: state().daemon,
+          });
           const client = new Client(key, channel, authed.conn);
           registry().clients.set(key, client);
           return client;

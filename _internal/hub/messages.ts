@@ -176,6 +176,8 @@ export interface Attach {
   ident: string;
   /** The client's session, when it has one: its references outlive a lost connection. */
   session?: string;
+  /** Whether the client is a daemonic process (its connection does not keep the host alive). */
+  daemon?: boolean;
 }
 
 /** Longest ident or session id accepted. */
@@ -187,7 +189,8 @@ const MAX_NAME = 256;
  * @throws {ProtocolError} When a field is malformed.
  */
 export function readAttach(first: Record<string, unknown>): Attach {
-  const { ident, session } = first;
+  const { ident, session, daemon } = first;
+  if (daemon !== undefined && typeof daemon !== "boolean") fail("'daemon' is not a boolean");
   if (ident !== undefined && (typeof ident !== "string" || ident.length > MAX_NAME)) {
     fail("'ident' is not a name");
   }
@@ -196,5 +199,5 @@ export function readAttach(first: Record<string, unknown>): Attach {
   ) {
     fail("'session' is not a session id");
   }
-  return { ident: ident ?? "", session };
+  return { ident: ident ?? "", session, daemon: daemon === true };
 }

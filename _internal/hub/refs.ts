@@ -8,7 +8,7 @@
  * @module
  */
 
-import { onAbort } from "../base/async.ts";
+import { keepAlive, onAbort } from "../base/async.ts";
 import { Client } from "./client.ts";
 import { ProcessError } from "../base/errors.ts";
 import { acquireHub, hubAddress } from "./hub.ts";
@@ -54,9 +54,10 @@ export class LocalRef implements ObjectRef {
     if (signal?.aborted) return Promise.reject(signal.reason);
     let result: Promise<unknown>;
     try {
-      result = Promise.resolve(
-        this.#obj.call(method, args, LOCAL_PEER, signal ?? NEVER),
-      );
+      const v = this.#obj.call(method, args, LOCAL_PEER, signal ?? NEVER);
+      // An answer that waits (a get on an empty queue) keeps this process
+      // alive, as a remote call's open connection does.
+      result = v instanceof Promise ? v.finally(keepAlive()) : Promise.resolve(v);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -154,6 +154,9 @@ function serveConnection(channel: Channel, first: Record<string, unknown>): void
     channel.close();
     return;
   }
+  // A daemonic peer does not keep this process alive (its process handle does
+  // not either): a pool's idle workers let a program end.
+  if (attach.daemon) channel.unref();
   void new Connection(channel, attach).serve();
 }
 

@@ -131,21 +131,11 @@ export async function serve(options: ServeOptions, builtins: Builtins): Promise<
   onHubMessage("manager", (channel) => {
     channel.post({ registry: ref.id }).catch(() => {});
   });
-  const removeDir = () => {
-    if (address.transport !== "unix") return;
-    try {
-      Deno.removeSync(address.path.replace(/\/[^/]*$/, ""), { recursive: true });
-    } catch { /* already gone */ }
-  };
-  // Killed by its owner's death (stdin EOF exits at once): no socket left.
-  globalThis.addEventListener("unload", removeDir);
   const done = stopped.then(async () => {
     // Let the shutdown call's reply go out before hanging up.
     await delay(10);
     ref.release();
     dropAllPeers();
-    globalThis.removeEventListener("unload", removeDir);
-    removeDir();
     configureHub({});
   });
   return { address, registry: ref.id, done, core: reg };

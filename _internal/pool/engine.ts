@@ -11,7 +11,7 @@
  * @module
  */
 
-import { EOFError, ProcessError, WorkerDiedError } from "../base/errors.ts";
+import { BrokenPoolError, EOFError, ProcessError, WorkerDiedError } from "../base/errors.ts";
 import { onAbort } from "../base/async.ts";
 import { hasHandles, type PackContext, packHandles } from "../hub/handles.ts";
 import { type ErrorData, errorFromData } from "../wire/error_data.ts";
@@ -78,6 +78,34 @@ interface Slot {
   sent: number;
   /** It runs an exclusive task (see {@link Task.exclusive}). */
   exclusive: boolean;
+  /** Its initializer has run: until then, its death is a failed start. */
+  ready: boolean;
+  /** Why its initializer failed, as it reported. */
+  initError?: Error;
+}
+
+/**
+ * Consecutive failed starts, with no worker alive, after which the pool is
+ * broken (each retried after {@link backoff}).
+ */
+const MAX_FAILED_STARTS = 3;
+
+/** The wait before retrying a start after `failures` in a row: 100 ms doubling, at most 1 s. */
+function backoff(failures: number): number {
+  return Math.min(100 * 2 ** (failures - 1), 1000);
+}
+
+/** What a worker sends: that it is ready, why its initializer failed, results. */
+interface WorkerMessage {
+  ready?: boolean;
+  initError?: ErrorData;
+  results?: { id: number; value?: unknown[]; error?: ErrorData }[];
+}
+
+/** How a worker ended, for an error message. */
+function how(p: WorkerProcess): string {
+  const c = p.exitCode;
+  return c !== null && c < 0 ? `died with signal ${-c}` : `died with exit code ${c}`;
 }
 
 /** Tasks a worker holds at once: one running, the rest waiting there (cheaper per task). */
@@ -101,6 +129,8 @@ export class PoolEngine {
   #packing: Promise<void> = Promise.resolve();
   #packs = 0;
   #idle: (() => void)[] = [];
+  #failedStarts = 0;
+  #broken: BrokenPoolError | undefined;
 
   /** Starts the workers. */
   constructor(options: EngineOptions) {
@@ -115,7 +145,14 @@ export class PoolEngine {
 
   #spawn(): void {
     const { process, conn, started } = this.#options.launch();
-    const slot: Slot = { process, conn, inflight: new Map(), sent: 0, exclusive: false };
+    const slot: Slot = {
+      process,
+      conn,
+      inflight: new Map(),
+      sent: 0,
+      exclusive: false,
+      ready: false,
+    };
     this.#live++;
     const starting = started.then(
       () => {
@@ -127,26 +164,57 @@ export class PoolEngine {
       },
       (err) => {
         conn.close();
-        this.#fail(
-          this.#queue.splice(0),
-          new ProcessError(`Cannot start a pool worker: ${(err as Error).message}`, { cause: err }),
-        );
+        this.#startFailed(err as Error);
         this.#gone();
       },
     ).finally(() => this.#starting.delete(starting));
     this.#starting.add(starting);
   }
 
+  /**
+   * A worker failed to start, or died (or its initializer failed) before it
+   * was ready: no task ran there. Another start is tried after a backoff;
+   * after {@link MAX_FAILED_STARTS} in a row with no worker alive, the pool
+   * is broken, and queued and later tasks fail with the last start's error.
+   */
+  #startFailed(err: Error): void {
+    const failures = ++this.#failedStarts;
+    if (failures >= MAX_FAILED_STARTS && this.#slots.size === 0) {
+      this.#broken = new BrokenPoolError(
+        `Cannot run tasks: ${failures} pool worker starts failed in a row; the last: ${err.message}`,
+        { cause: err },
+      );
+      this.#fail(this.#queue.splice(0), this.#broken);
+      return;
+    }
+    if (!this.#wantsWorker()) return;
+    this.#live++; // The retry is a worker to come: join() waits for it.
+    setTimeout(() => {
+      this.#gone();
+      if (this.#wantsWorker() && !this.#broken) this.#spawn();
+    }, backoff(failures));
+  }
+
+  /** Whether a worker that went should be replaced. */
+  #wantsWorker(): boolean {
+    return this.#state === "run" || (this.#state === "close" && this.#queue.length > 0);
+  }
+
   async #receive(slot: Slot): Promise<void> {
     while (true) {
-      let msg: { results: { id: number; value?: unknown[]; error?: ErrorData }[] };
+      let msg: WorkerMessage;
       try {
-        msg = await slot.conn.recv() as typeof msg;
+        msg = await slot.conn.recv() as WorkerMessage;
       } catch (err) {
         if (!(err instanceof EOFError)) throw err;
         break;
       }
-      for (const r of msg.results) {
+      if (msg.ready) {
+        slot.ready = true;
+        this.#failedStarts = 0;
+      }
+      if (msg.initError) slot.initError = errorFromData(msg.initError);
+      for (const r of msg.results ?? []) {
         const task = slot.inflight.get(r.id);
         slot.inflight.delete(r.id);
         if (slot.inflight.size === 0) slot.exclusive = false;
@@ -164,21 +232,28 @@ export class PoolEngine {
     slot.conn.close();
     await slot.process.join();
     const p = slot.process;
+    if (!slot.ready) {
+      // It never ran a task: what it held goes back, and it counts as a failed start.
+      this.#queue.unshift(...[...slot.inflight.values()].sort((a, b) => a.id - b.id));
+      this.#startFailed(
+        slot.initError ??
+          new WorkerDiedError(`Pool worker ${p.name} (pid ${p.pid}) ${how(p)} while starting`),
+      );
+      if (this.#state === "close") this.#stopIdle();
+      return this.#gone();
+    }
     // A worker runs its tasks in order: the oldest it held was running and
     // fails; the others never started and go back to the front of the queue.
     const held = [...slot.inflight.values()].sort((a, b) => a.id - b.id);
     if (held.length > 0) {
-      const how = p.exitCode !== null && p.exitCode < 0
-        ? `signal ${-p.exitCode}`
-        : `exit code ${p.exitCode}`;
       held[0].reject(
         new WorkerDiedError(
-          `Pool worker ${p.name} (pid ${p.pid}) died with ${how} while running this task`,
+          `Pool worker ${p.name} (pid ${p.pid}) ${how(p)} while running this task`,
         ),
       );
       this.#queue.unshift(...held.slice(1));
     }
-    if (this.#state === "run" || (this.#state === "close" && this.#queue.length > 0)) this.#spawn();
+    if (this.#wantsWorker()) this.#spawn();
     else if (this.#state === "close") this.#stopIdle();
     this.#gone();
   }
@@ -259,6 +334,7 @@ export class PoolEngine {
    * run by one worker in order; resolves their results.
    */
   submit(fn: TargetRef, calls: unknown[][], signal?: AbortSignal): Promise<unknown[]> {
+    if (this.#broken) return Promise.reject(this.#broken);
     if (this.#state !== "run") {
       return Promise.reject(
         new ProcessError(
@@ -285,6 +361,7 @@ export class PoolEngine {
   #enqueue(task: Task, calls: unknown[][]): void {
     const queue = (packed: unknown[][]) => {
       task.message.calls = packed;
+      if (this.#broken) return task.reject(this.#broken);
       this.#queue.push(task);
       this.#scheduleDispatch();
     };

@@ -1,7 +1,8 @@
 /**
- * The target every pool worker runs: it reads batches of tasks from its
- * pipe, runs each exported function it names, and sends back one result (or
- * error, as data) per task. It returns (and so its process exits) when told
+ * The target every pool worker runs: it runs the pool's initializer and says
+ * `{ready}` (or `{initError}`: the pool counts a failed start), then reads
+ * batches of tasks from its pipe, runs each exported function it names, and
+ * sends back one result (or error, as data) per task. It returns (and so its process exits) when told
  * to stop, when its pipe closes, or after `maxTasks` tasks.
  *
  * @module
@@ -11,6 +12,7 @@ import { type AnyFn, findTarget, type TargetRef } from "../process/target.ts";
 import { WorkerExit } from "../process/worker_exit.ts";
 import { errorToData } from "../wire/error_data.ts";
 import { reviveHandles } from "../hub/handles.ts";
+import { state } from "../base/state.ts";
 
 /** One task as it crosses to a worker. */
 export interface TaskMessage {
@@ -27,6 +29,17 @@ interface Conn {
   recv(): Promise<unknown>;
   send(value: unknown): Promise<void>;
   close(): void;
+}
+
+/**
+ * Whether the parent process is gone: a subprocess worker's parent pid
+ * changes when its parent dies (~150 ns a look). A worker-method worker
+ * dies with its process.
+ */
+function parentWatch(): () => boolean {
+  if (state().isWorker) return () => false;
+  const ppid = Deno.ppid;
+  return () => Deno.ppid !== ppid;
 }
 
 /** A batch's results wait at most this long for the others. */
@@ -68,7 +81,17 @@ export async function poolWorker(
   init: { fn: TargetRef; args: unknown[] } | null,
   maxTasks: number,
 ): Promise<void> {
-  if (init) await (await resolve(init.fn))(...init.args);
+  try {
+    if (init) await (await resolve(init.fn))(...init.args);
+  } catch (err) {
+    // Deno.exit() in a worker-method initializer ends this worker as a
+    // process exit would; anything else the pool reports with the start.
+    if (err instanceof WorkerExit) throw err;
+    await conn.send({ initError: errorToData(err) }).catch(() => {});
+    return conn.close();
+  }
+  await conn.send({ ready: true });
+  const parentGone = parentWatch();
   for (let done = 0; maxTasks === 0 || done < maxTasks;) {
     let msg: { stop?: boolean; tasks?: TaskMessage[] };
     try {
@@ -93,6 +116,9 @@ export async function poolWorker(
       }
     };
     for (const task of msg.tasks ?? []) {
+      // A synchronous task never lets this process read its stdin's end:
+      // between two tasks of a batch, it looks for its parent itself.
+      if (parentGone()) Deno.exit(1);
       try {
         replies.push({ id: task.id, value: await runTask(task) });
       } catch (err) {

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { abortable } from "../base/async.ts";
+import { abortable, keepAlive } from "../base/async.ts";
 import { isolateGlobal } from "../base/state.ts";
 import { state } from "../base/state.ts";
 
@@ -23,31 +23,13 @@ import { state } from "../base/state.ts";
 const SLICE_MS = 1000;
 
 interface WaitState {
-  waiting: number;
-  keepAlive: ReturnType<typeof setInterval> | undefined;
   /** The ident {@link myOwner} last hashed, and its hash. */
   ident: string;
   owner: number;
 }
 
 function waits(): WaitState {
-  return isolateGlobal(
-    "syncWait",
-    () => ({ waiting: 0, keepAlive: undefined, ident: "", owner: 0 }),
-  );
-}
-
-// A pending Atomics.waitAsync does not keep Deno's event loop alive: a
-// process whose only work is waiting for a lock would exit. A timer does,
-// while any wait is in flight.
-function hold(): void {
-  const w = waits();
-  if (w.waiting++ === 0) w.keepAlive = setInterval(() => {}, 1 << 30);
-}
-
-function unhold(): void {
-  const w = waits();
-  if (--w.waiting === 0) clearInterval(w.keepAlive);
+  return isolateGlobal("syncWait", () => ({ ident: "", owner: 0 }));
 }
 
 /**
@@ -62,7 +44,9 @@ export async function waitChange(
   signal?: AbortSignal,
 ): Promise<boolean> {
   if (Atomics.load(ia, index) !== expected) return true;
-  hold();
+  // A pending Atomics.waitAsync does not keep Deno's event loop alive: a
+  // process whose only work is waiting for a lock would exit.
+  const release = keepAlive();
   try {
     while (true) {
       if (signal?.aborted) throw signal.reason;
@@ -77,7 +61,7 @@ export async function waitChange(
       if (Atomics.load(ia, index) !== expected) return true;
     }
   } finally {
-    unhold();
+    release();
   }
 }
 

@@ -25,7 +25,7 @@ import {
   PortChannel,
   SocketChannel,
 } from "../transport/channel.ts";
-import { AUTHKEY_BYTES, inWorker, type RuntimeState, state } from "../base/state.ts";
+import { AUTHKEY_BYTES, inNodeWorker, inWorker, type RuntimeState, state } from "../base/state.ts";
 import { connectAuthed } from "../transport/sockets.ts";
 import { parseAddress } from "../transport/address.ts";
 
@@ -36,6 +36,7 @@ import { type AnyFn, findTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
 import { decodeTicket, type Ticket } from "./ticket.ts";
 import { CURRENT_SPEC, PROCESS_BRAND } from "../base/symbols.ts";
+import { REAPER_MARKER, runReaper } from "./reaper_main.ts";
 
 /** URL of the module every child starts in. */
 export const CHILD_ENTRY_URL: string = import.meta.url;
@@ -131,6 +132,21 @@ function bootstrap(spec: TaskSpec, authkey: Uint8Array): Promise<AnyFn> {
   return imported;
 }
 
+/**
+ * The child's own instance of an exported `Process` subclass, as Python
+ * unpickles one: made by the library's `Process` constructor alone (the
+ * class that owns the brand: a subclass only inherits it), so the user's
+ * constructor and field initialisers do not run again here, then given the
+ * parent's own enumerable fields.
+ */
+function instanceOf(target: AnyFn, spec: TaskSpec): { run(): unknown } {
+  let base: AnyFn | null = target;
+  while (base && !Object.hasOwn(base, PROCESS_BRAND)) base = Object.getPrototypeOf(base);
+  if (!base) throw new TypeError(`Cannot start ${spec.exportName}: it is not a Process subclass`);
+  const self = Reflect.construct(base, [{ [CURRENT_SPEC]: spec }], target);
+  return Object.assign(self, spec.fields);
+}
+
 /** Runs a task in this (child) isolate; never returns. */
 async function runChild(
   channel: Channel,
@@ -153,16 +169,7 @@ async function runChild(
   let code = 0;
   try {
     if (spec.kind === "class") {
-      let base: AnyFn | null = target;
-      while (base && !(PROCESS_BRAND in base)) {
-        base = Object.getPrototypeOf(base);
-      }
-      const self = Reflect.construct(
-        base ?? target,
-        [{ [CURRENT_SPEC]: spec }],
-        target,
-      );
-      Object.assign(self, spec.fields);
+      const self = instanceOf(target, spec);
       s.current = self;
       await self.run();
     } else {
@@ -194,9 +201,30 @@ async function subprocessMain(): Promise<never> {
   );
 }
 
+/**
+ * A `node:worker_threads` thread ends on `Deno.exit(n)` or `close()` with
+ * that code (its parent hears it), but an uncaught error would take the
+ * whole process down: it is reported here, as a subprocess child's is, and
+ * ends this thread with code 1. `self` is the Web Worker's name for the
+ * global scope: user code that calls `self.close()` finds it.
+ */
+function asNodeThread(name: () => string): void {
+  const g = globalThis as unknown as { self?: unknown };
+  g.self ??= globalThis;
+  const die = (e: Event, error: unknown) => {
+    e.preventDefault();
+    console.error(`Process ${name()}:\n${error instanceof Error ? error.stack : String(error)}`);
+    Deno.exit(1);
+  };
+  globalThis.addEventListener("error", (e) => die(e, e.error ?? e.message));
+  globalThis.addEventListener("unhandledrejection", (e) => die(e, e.reason));
+}
+
 /** A worker child, of the worker method or inside a compiled binary. */
 async function workerMain(): Promise<never> {
-  const port = new PortChannel(self as unknown as MessagePortLike);
+  const node = inNodeWorker();
+  if (node) asNodeThread(() => state().name);
+  const port = new PortChannel(globalThis as unknown as MessagePortLike);
   const first = await port.recv() as Record<string, unknown>;
   // Later messages are pushes from hosts in the parent (pipe data).
   (async () => {
@@ -208,17 +236,29 @@ async function workerMain(): Promise<never> {
       }
     }
   })();
+  if (node) return await runWorker(port, first, (code) => Deno.exit(code));
   const exit = async (code: number): Promise<never> => {
     await port.send({ op: "exit", code });
     self.close();
     // The parent terminates this worker on that message; nothing more runs.
     return await new Promise<never>(() => {});
   };
+  // A Web Worker's Deno.exit() would end it silently: the parent must hear
+  // the code, and the target unwind.
   const patchable = Deno as unknown as { exit: (code?: number) => never };
   patchable.exit = (code = 0) => {
     port.send({ op: "exit", code });
     throw new WorkerExit(code);
   };
+  return await runWorker(port, first, exit);
+}
+
+/** Runs the task a worker child received first (or, in a compiled binary, fetched). */
+async function runWorker(
+  port: Channel,
+  first: Record<string, unknown>,
+  exit: Exit,
+): Promise<never> {
   if (first.op === "standalone") {
     const authkey = first.authkey as Uint8Array;
     const channel = await connectWithTicket(first.ticket as Ticket, authkey);
@@ -260,4 +300,7 @@ if (import.meta.main) {
   // Here the wait is the point: it holds the main module's body, while the
   // worker imports the main module in its own module map.
   await hostStandalone();
+} else if (!inWorker() && Deno.args[0] === REAPER_MARKER) {
+  // A compiled binary started as its parent's reaper: the same hold.
+  await runReaper(Deno.args.slice(1));
 }

@@ -46,9 +46,6 @@ export interface LaunchOptions {
 /** How long an exited child's connections may take to be read to their end. */
 export const PEERS_CLOSE_MS = 2000;
 
-/** How long a child may take to connect back and import its target's module. */
-export const START_TIMEOUT_MS = 60_000;
-
 /**
  * The start handshake, the same for every backend: send the task, then wait
  * for the child to say it imported the target and is running it.

@@ -17,15 +17,10 @@ import { encodeTicket } from "./ticket.ts";
 import { ProcessError } from "../base/errors.ts";
 import { acquireHub } from "../hub/hub.ts";
 import { peersClosed } from "../hub/server.ts";
-import {
-  type LaunchOptions,
-  PEERS_CLOSE_MS,
-  type Popen,
-  sendTask,
-  START_TIMEOUT_MS,
-} from "./popen.ts";
+import { type LaunchOptions, PEERS_CLOSE_MS, type Popen, sendTask } from "./popen.ts";
 import { signalExitCode } from "./exit_codes.ts";
-import { withTimeout } from "../base/async.ts";
+import { ensureReaper } from "./reaper.ts";
+import { withAwakeTimeout, withTimeout } from "../base/async.ts";
 import { expectChild } from "./expect.ts";
 import { moduleReadPaths, resolutionFlags } from "./launch.ts";
 import { permissionFlags } from "./permissions.ts";
@@ -129,7 +124,7 @@ function commandFor(
   // Arguments stay off the command line; the rest lets the child start
   // importing its target while it connects back.
   const boot = { ...opts.spec, args: [], fields: {} };
-  const arg = encodeTicket({ address: addressToString(address), ticket, boot });
+  const arg = encodeTicket({ ppid: Deno.pid, address: addressToString(address), ticket, boot });
   const launcher = state().standaloneLauncher ??
     (Deno.build.standalone ? [Deno.execPath()] : undefined);
   if (launcher) return [launcher[0], [...launcher.slice(1), CHILD_MARKER, arg]];
@@ -153,6 +148,8 @@ export async function launchSubprocess(
   await encode(opts.spec);
   const hub = await acquireHub();
   const expected = expectChild();
+  // The first child starts this process's reaper, side by side with itself.
+  const reaper = ensureReaper();
   let popen: SubprocessPopen | undefined;
   try {
     const [cmd, args] = commandFor(hub.address, expected.ticket, opts);
@@ -170,11 +167,11 @@ export async function launchSubprocess(
         `Cannot start process '${opts.spec.name}': ${p.describeExit()}`,
       );
     });
-    const channel: Channel = await withTimeout(
+    const channel: Channel = await withAwakeTimeout(
       Promise.race([expected.connected, exitedEarly]),
-      START_TIMEOUT_MS,
+      state().startTimeoutMs,
       () =>
-        `Cannot start process '${opts.spec.name}': the child did not connect back within ${START_TIMEOUT_MS} ms; ${p.describeExit()}`,
+        `Cannot start process '${opts.spec.name}': the child did not connect back within ${state().startTimeoutMs} ms; ${p.describeExit()}`,
     );
     exitedEarly.catch(() => {});
     try {
@@ -185,11 +182,13 @@ export async function launchSubprocess(
     } finally {
       channel.close();
     }
+    await reaper;
     // Only now: while it starts, its exit is what keeps this process waiting.
     if (daemon) popen.setRef(false);
     return popen;
   } catch (err) {
     expected.cancel();
+    await reaper;
     if (popen) {
       popen.kill();
       await popen.exited;

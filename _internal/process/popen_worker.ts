@@ -1,27 +1,22 @@
 /**
- * The worker backend: a Web Worker entered through the child entry, talking
- * over its message port. Exit codes follow Python's: the child reports its
- * own (0, 1, or `n` from `Deno.exit(n)`, which is patched in a worker child
- * because Deno would end the worker silently), an uncaught error in the
- * worker is 1, and terminate/kill are -15/-9.
+ * The worker backend: a thread entered through the child entry, talking
+ * over its message port (a `node:worker_threads` Worker, or a Web Worker
+ * where permissions are narrowed: see `threads.ts`). Exit codes follow
+ * Python's: the child's own (0, 1, or `n` from `Deno.exit(n)`), 1 for an
+ * uncaught error, and -15/-9 after terminate/kill.
  *
  * @module
  */
 
 import { CHILD_ENTRY_URL } from "./child.ts";
-import { CLOSED, type MessagePortLike, PortChannel } from "../transport/channel.ts";
+import { PortChannel } from "../transport/channel.ts";
+import { nodeThread, type Thread, webThread } from "./threads.ts";
 import { ProcessError } from "../base/errors.ts";
 import { dropPeers, peersClosed, registerLocalWorker } from "../hub/server.ts";
 import { recoverOwner } from "../primitives/lock_core.ts";
 import { ownerOf } from "../primitives/sync_wait.ts";
-import {
-  type LaunchOptions,
-  PEERS_CLOSE_MS,
-  type Popen,
-  sendTask,
-  START_TIMEOUT_MS,
-} from "./popen.ts";
-import { withTimeout } from "../base/async.ts";
+import { type LaunchOptions, PEERS_CLOSE_MS, type Popen, sendTask } from "./popen.ts";
+import { withAwakeTimeout } from "../base/async.ts";
 import { findConfig, moduleReadPaths } from "./launch.ts";
 import { PERMISSION_KINDS, type Permissions } from "./permissions.ts";
 import { state } from "../base/state.ts";
@@ -32,46 +27,31 @@ class WorkerPopen implements Popen {
   exitCode: number | null = null;
   readonly exited: Promise<number>;
   readonly port: PortChannel;
-  #worker: Worker;
+  #thread: Thread;
   #resolve!: (code: number | Promise<number>) => void;
   #lastError = "";
   #unregister: () => void;
 
-  constructor(worker: Worker, name: string, identity: number[]) {
-    this.#worker = worker;
+  constructor(thread: Thread, name: string, identity: number[]) {
+    this.#thread = thread;
     this.ident = `${Deno.pid}/${identity.join(":")}`;
-    this.port = new PortChannel(worker as unknown as MessagePortLike);
-    this.#unregister = registerLocalWorker(this.ident, worker as unknown as MessagePortLike);
+    this.port = new PortChannel(thread.port);
+    this.#unregister = registerLocalWorker(this.ident, thread.port);
     this.exited = new Promise((resolve) => (this.#resolve = resolve));
-    worker.addEventListener("error", (e) => {
-      // Unhandled, a worker's error would take the parent down with it.
-      e.preventDefault();
-      this.#lastError = e.message;
-      console.error(
-        `Process ${name}: ${e.message}${
-          e.filename ? `\n    at ${e.filename}:${e.lineno}:${e.colno}` : ""
-        }`,
-      );
-      this.#finish(1);
+    thread.onExit((code, error) => {
+      if (error && this.exitCode === null) {
+        this.#lastError = error;
+        console.error(`Process ${name}: ${error}`);
+      }
+      this.#finish(code);
     });
-    worker.addEventListener("messageerror", () => this.#finish(1));
-  }
-
-  /** Reads the messages a running child sends: only its exit code, for now. */
-  async watch(): Promise<void> {
-    while (this.exitCode === null) {
-      const msg = await this.port.recv();
-      if (msg === CLOSED) return;
-      const m = msg as { op?: string; code?: number };
-      if (m.op === "exit") this.#finish(m.code ?? 0);
-    }
   }
 
   #finish(code: number): void {
     if (this.exitCode !== null) return;
     this.exitCode = code;
     this.#unregister();
-    this.#worker.terminate();
+    this.#thread.stop();
     // Killed: its sockets can outlive it a while; let go of them now. After
     // a normal exit they close on their own, once what it sent is read.
     if (code === -9 || code === -15) dropPeers(this.ident);
@@ -86,8 +66,8 @@ class WorkerPopen implements Popen {
       (this.#lastError ? `: ${this.#lastError}` : "");
   }
 
-  setRef(): void {
-    // A Web Worker cannot be unref'd: it keeps its parent alive until it exits.
+  setRef(ref: boolean): void {
+    this.#thread.setRef(ref);
   }
 
   terminate(): void {
@@ -148,53 +128,55 @@ function workerOptionsEnabled(): boolean | undefined {
   return known ? false : undefined;
 }
 
-/** Starts a worker child; resolves once it runs its target. */
-export async function launchWorker(opts: LaunchOptions): Promise<Popen> {
+/**
+ * The thread a child runs on: a `node:worker_threads` Worker, or a Web
+ * Worker where its permissions are narrowed (see `threads.ts`).
+ */
+async function threadFor(opts: LaunchOptions): Promise<Thread> {
   const { spec } = opts;
-  const options: WorkerOptions & {
-    deno?: { permissions: Deno.PermissionOptions };
-  } = {
-    type: "module",
-    name: spec.name,
-  };
-  if (opts.permissions !== "inherit") {
-    if (workerOptionsEnabled() === false) {
-      throw new ProcessError(
-        `Cannot start process '${spec.name}': narrowing a worker child's permissions needs ` +
-          `Deno's --unstable-worker-options flag (or "unstable": ["worker-options"] in deno.json)`,
-      );
-    }
-    options.deno = {
-      permissions: workerPermissions(opts.permissions, spec.module),
-    };
+  if (opts.permissions === "inherit") return await nodeThread(CHILD_ENTRY_URL, spec.name);
+  if (workerOptionsEnabled() === false) {
+    throw new ProcessError(
+      `Cannot start process '${spec.name}': narrowing a worker child's permissions needs ` +
+        `Deno's --unstable-worker-options flag (or "unstable": ["worker-options"] in deno.json)`,
+    );
   }
-  let worker: Worker;
+  const permissions = workerPermissions(opts.permissions, spec.module);
   try {
-    worker = new Worker(CHILD_ENTRY_URL, options);
+    return webThread(
+      CHILD_ENTRY_URL,
+      { type: "module", name: spec.name, deno: { permissions } } as WorkerOptions,
+    );
   } catch (err) {
     throw new ProcessError(
-      `Cannot start process '${spec.name}': ${(err as Error).message}` +
-        (options.deno ? " (worker permissions need the --unstable-worker-options flag)" : ""),
+      `Cannot start process '${spec.name}': ${(err as Error).message} ` +
+        "(worker permissions need the --unstable-worker-options flag)",
       { cause: err },
     );
   }
-  const popen = new WorkerPopen(worker, spec.name, spec.identity);
+}
+
+/** Starts a worker child; resolves once it runs its target. */
+export async function launchWorker(opts: LaunchOptions, daemon: boolean): Promise<Popen> {
+  const { spec } = opts;
+  const popen = new WorkerPopen(await threadFor(opts), spec.name, spec.identity);
   try {
     const started = sendTask(
       popen.port,
       { ...spec, authkey: state().authkey },
       () => popen.describeExit(),
     );
-    await withTimeout(
+    await withAwakeTimeout(
       started,
-      START_TIMEOUT_MS,
+      state().startTimeoutMs,
       () =>
-        `Cannot start process '${spec.name}': the worker did not start its target within ${START_TIMEOUT_MS} ms`,
+        `Cannot start process '${spec.name}': the worker did not start its target within ${state().startTimeoutMs} ms`,
     );
   } catch (err) {
     popen.kill();
     throw err;
   }
-  popen.watch();
+  // Only now: while it starts, it is what keeps this process waiting.
+  if (daemon) popen.setRef(false);
   return popen;
 }

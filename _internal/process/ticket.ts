@@ -10,12 +10,22 @@ import type { TaskSpec } from "./task_spec.ts";
 
 /** Ticket on a subprocess child's command line: the hub address and a one-time id. */
 export interface Ticket {
+  /**
+   * The parent's pid, first: the parent's reaper finds the children to kill
+   * by the prefix {@link ticketPrefix} on their command lines.
+   */
+  ppid: number;
   /** The parent hub's address, as `addressToString` writes it. */
   address: string;
   /** The id the parent waits for. */
   ticket: string;
   /** The task without its arguments: enough to start importing early. */
   boot?: TaskSpec;
+}
+
+/** How every ticket of the children of `ppid` begins. */
+export function ticketPrefix(ppid: number): string {
+  return `{"ppid":${ppid},`;
 }
 
 /** Encodes a ticket for a command line. */

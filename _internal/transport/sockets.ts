@@ -12,6 +12,7 @@ import { clientHandshake, serverHandshake } from "./auth.ts";
 import { AuthenticationError } from "../base/errors.ts";
 import { FrameReader, FrameWriter } from "../wire/framing.ts";
 import type { Address } from "./address.ts";
+import { makeSocketDir, removeSocketDir, SOCKET_NAME, sweepSocketDirs } from "./socket_dir.ts";
 import type { TransportKind } from "../base/state.ts";
 import { delay, raceTimer } from "../base/async.ts";
 import { limits } from "../wire/limits.ts";
@@ -54,17 +55,20 @@ export function listen(kind: TransportKind, hostname = "127.0.0.1", port = 0): B
     const at = (listener.addr as Deno.NetAddr).port;
     return bound(listener, { transport: "tcp", hostname, port: at }, () => closeQuietly(listener));
   }
-  // makeTempDir creates the directory with mode 0700. (Synchronous: a
-  // Listener is made by a constructor, as Python's is.)
-  const dir = Deno.makeTempDirSync({ prefix: "denomp-" });
-  const path = `${dir}/s`;
-  const listener = Deno.listen({ transport: "unix", path });
-  Deno.chmodSync(path, 0o600);
+  const dir = makeSocketDir();
+  const path = `${dir}/${SOCKET_NAME}`;
+  let listener: Deno.Listener;
+  try {
+    listener = Deno.listen({ transport: "unix", path });
+    Deno.chmodSync(path, 0o600);
+  } catch (err) {
+    removeSocketDir(dir); // No permission, say: nothing is left behind.
+    throw err;
+  }
+  sweepSocketDirs(dir);
   return bound(listener, { transport: "unix", path }, () => {
     closeQuietly(listener);
-    try {
-      Deno.removeSync(dir, { recursive: true });
-    } catch { /* already gone */ }
+    removeSocketDir(dir);
   });
 }
 

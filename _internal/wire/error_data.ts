@@ -9,11 +9,14 @@
 import {
   AuthenticationError,
   BrokenBarrierError,
+  BrokenPoolError,
+  EOFError,
   ProcessError,
   QueueClosedError,
   QueueEmptyError,
   QueueFullError,
   RemoteError,
+  WorkerDiedError,
 } from "../base/errors.ts";
 
 /** An error, as data: what crosses a process boundary for a thrown value. */
@@ -43,6 +46,9 @@ const KNOWN_ERRORS: Record<
   QueueFullError,
   QueueClosedError,
   BrokenBarrierError,
+  BrokenPoolError,
+  EOFError,
+  WorkerDiedError,
   Error,
   TypeError,
   RangeError,

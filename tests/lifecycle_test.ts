@@ -1,0 +1,98 @@
+// Whole programs, started with `deno run` and signalled or failed from
+// outside: nothing they start outlives them, and nothing is left in the
+// temp dir. Descendants are found through /proc and polled until gone.
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import {
+  denoRun,
+  descendants,
+  fixturePath,
+  START_METHODS,
+  startFixture,
+  survivors,
+  tempDir,
+} from "./_helpers.ts";
+
+/**
+ * Whether a program ends by itself within a guard against hangs (not a
+ * timing); one that does not is killed.
+ */
+async function endsByItself(child: Deno.ChildProcess, guardMs = 15_000): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ended = await Promise.race([
+    child.status.then(() => true),
+    new Promise<false>((r) => (timer = setTimeout(r, guardMs, false))),
+  ]);
+  clearTimeout(timer);
+  if (!ended) child.kill("SIGKILL");
+  await child.status;
+  return ended;
+}
+
+/** The socket directories (`denomp-*`) in `dir`. */
+async function socketDirs(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) if (e.name.startsWith("denomp-")) out.push(e.name);
+  return out;
+}
+
+Deno.test("a start that fails for lack of --allow-net leaves no socket directory", async () => {
+  await using tmp = await tempDir();
+  const { stdout, stderr } = await denoRun([fixturePath("no_net_main.ts")], {
+    flags: ["--allow-read", "--allow-write", "--allow-run", "--allow-env"],
+    env: { TMPDIR: tmp.path },
+  });
+  assertStringIncludes(stdout, "start failed", stderr);
+  assertEquals(await socketDirs(tmp.path), []);
+});
+
+Deno.test("a hub that opens sweeps the socket directories of processes that are gone", async () => {
+  await using tmp = await tempDir();
+  const dead = new Deno.Command("true").spawn();
+  await dead.status;
+  const stale = `${tmp.path}/denomp-${dead.pid}-stale`;
+  await Deno.mkdir(stale, { mode: 0o700 });
+  await Deno.writeTextFile(`${stale}/s`, "");
+  const { stdout, stderr } = await denoRun([fixturePath("start_child_main.ts")], {
+    env: { TMPDIR: tmp.path },
+  });
+  assertStringIncludes(stdout, "exit 0", stderr);
+  assertEquals(await socketDirs(tmp.path), []);
+});
+
+for (const kind of ["spin", "idle", "pool"]) {
+  for (const signal of ["SIGKILL", "SIGTERM", "SIGINT"] as const) {
+    Deno.test(`a parent killed by ${signal} leaves no child alive and no socket directory (${kind} children) [subprocess]`, async () => {
+      await using tmp = await tempDir();
+      const run = await startFixture("orphans_main.ts", [kind], { env: { TMPDIR: tmp.path } });
+      try {
+        assertStringIncludes(run.line, "ready");
+        const pids = descendants(run.child.pid);
+        assert(pids.length >= 2, `children found: ${pids}`);
+        Deno.kill(run.child.pid, signal); // the parent alone, not its group
+        await run.child.status;
+        assertEquals(await survivors(pids), []);
+        assertEquals(await socketDirs(tmp.path), []);
+      } finally {
+        await run.stdout.cancel();
+      }
+    });
+  }
+}
+
+for (const method of START_METHODS) {
+  Deno.test(`a Pool never closed does not keep its program alive, nor outlive it [${method}]`, async () => {
+    await using tmp = await tempDir();
+    const run = await startFixture("pool_unclosed_main.ts", [method], {
+      env: { TMPDIR: tmp.path },
+    });
+    try {
+      assertEquals(run.line, "[1,4,9]");
+      const pids = descendants(run.child.pid);
+      assert(await endsByItself(run.child), "the program was still running after 15 s");
+      assertEquals(await survivors(pids), []);
+      assertEquals(await socketDirs(tmp.path), []);
+    } finally {
+      await run.stdout.cancel();
+    }
+  });
+}
