@@ -96,3 +96,15 @@ for (const method of START_METHODS) {
     }
   });
 }
+
+for (const kind of ["process", "pool"]) {
+  Deno.test(`a terminated ${kind} worker stuck in a synchronous loop does not keep its program alive [worker]`, async () => {
+    const run = await startFixture("stuck_main.ts", [kind]);
+    try {
+      assertEquals(run.line, kind === "pool" ? "stuck task: ProcessError" : "exit -15");
+      assert(await endsByItself(run.child), "the program was still running after 15 s");
+    } finally {
+      await run.stdout.cancel();
+    }
+  });
+}

@@ -9,6 +9,7 @@ import {
 import { BrokenPoolError, Pool, ProcessError, Queue, WorkerDiedError } from "../mod.ts";
 import {
   add,
+  closeSelf,
   die,
   fails,
   flakyInit,
@@ -19,10 +20,11 @@ import {
   readOne,
   slow,
   square,
+  throwLater,
   unserializable,
   writeOne,
 } from "./fixtures/pool_targets.ts";
-import { tempDir, testBoth } from "./_helpers.ts";
+import { START_METHODS, tempDir, testBoth } from "./_helpers.ts";
 import { state } from "../_internal/base/state.ts";
 
 const module = new URL("./fixtures/pool_targets.ts", import.meta.url).href;
@@ -313,3 +315,23 @@ testBoth(
     }
   },
 );
+
+// self.close() ends a worker thread; in a subprocess it is Deno's
+// window.close(), which ends nothing.
+const ENDINGS = [
+  ["self.close()", closeSelf, ["worker"]],
+  ["an uncaught error", throwLater, START_METHODS],
+] as const;
+for (const [what, fn, methods] of ENDINGS) {
+  testBoth(
+    `Pool: a worker ended by ${what} fails exactly its task with WorkerDiedError and is replaced`,
+    async (startMethod) => {
+      if (!(methods as readonly string[]).includes(startMethod)) return;
+      await using pool = new Pool({ processes: 1, module, startMethod });
+      const dead = pool.apply(fn);
+      const queued = [1, 2, 3].map((x) => pool.apply(square, [x]));
+      await assertRejects(() => dead, WorkerDiedError);
+      assertEquals(await Promise.all(queued), [1, 4, 9]);
+    },
+  );
+}
