@@ -5,7 +5,7 @@ import { acquireHub } from "../_internal/hub/hub.ts";
 import { state } from "../_internal/base/state.ts";
 import type { Address } from "../_internal/transport/address.ts";
 import { connectAuthed, connectTo, listen } from "../_internal/transport/sockets.ts";
-import { AuthenticationError, BaseManager, Manager, Process, Queue } from "../mod.ts";
+import { AuthenticationError, BaseManager, Manager, Process, Queue, Semaphore } from "../mod.ts";
 import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
 import { LocalRef } from "../_internal/hub/refs.ts";
 import { expireSessions } from "../_internal/hub/sessions.ts";
@@ -332,4 +332,27 @@ Deno.test("FlowGate: sends run in order once there is room; a timed wait rejects
   // With room and nothing waiting, a send runs at once.
   assertEquals(gate.pass(() => ran.push("e"), { timeout: null, onTimeout }), undefined);
   assertEquals(ran, ["a", "b", "e"]);
+});
+
+// Found by the fuzz test: a semaphore released by a negative amount over the
+// object server left its word where every waiter spun, and its host hung.
+Deno.test("Semaphore: a remote call with arguments out of range fails that call, the semaphore is as it was", async () => {
+  await using sem = new Semaphore(2);
+  const d = await sem[TO_DESCRIPTOR]();
+  await using raw = await rawClient(d.address, state().authkey);
+  await raw.send({ op: "attach", ident: "bad-args" });
+  const bad = [
+    { m: "release", a: [-(2 ** 31)] },
+    { m: "release", a: [0.5] },
+    { m: "acquire", a: ["forever"] },
+  ];
+  for (const [i, c] of bad.entries()) {
+    await raw.send({ r: i + 1, o: d.id, ...c });
+    await raw.until((v) => (v as { r?: number }).r === i + 1);
+    const reply = raw.received.at(-1) as { e?: { name: string } };
+    assertEquals(reply.e?.name, "TypeError", `${c.m}(${c.a})`);
+  }
+  assertEquals(await sem.getValue(), 2);
+  assert(await sem.acquire({ timeout: 1000 }));
+  await sem.release();
 });
