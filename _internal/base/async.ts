@@ -85,8 +85,23 @@ export function withAwakeTimeout<T>(
 }
 
 /** A promise of `ms` milliseconds. */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+export function delay(ms: number, options: TimerOptions = {}): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    if (options.unref) Deno.unrefTimer(timer);
+  });
+}
+
+// Deno provides Node's setImmediate as a global; its types are Node's.
+declare function setImmediate(fn: () => void): unknown;
+
+/**
+ * Resolves in a later turn of the event loop, after pending I/O has been
+ * handled: a loop that awaits only settled promises never lets the event
+ * loop run, and this does (a tight loop of puts yields with it).
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 // Deno provides Node's setImmediate as a global; its types are Node's.
