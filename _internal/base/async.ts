@@ -96,22 +96,12 @@ export function delay(ms: number, options: TimerOptions = {}): Promise<void> {
 declare function setImmediate(fn: () => void): unknown;
 
 /**
- * Resolves in a later turn of the event loop, after pending I/O has been
- * handled: a loop that awaits only settled promises never lets the event
- * loop run, and this does (a tight loop of puts yields with it).
- */
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-// Deno provides Node's setImmediate as a global; its types are Node's.
-declare function setImmediate(fn: () => void): unknown;
-
-/**
  * Resolves on a later turn of the event loop, once pending I/O and due
- * timers have had their turn: what a long run of work yields to. Not
- * `setTimeout(0)`, which is clamped to 4 ms once timers nest (measured:
- * 24 turns in 50 ms), while this takes microseconds.
+ * timers have had their turn: what a long run of work yields to (a loop
+ * that awaits only settled promises never lets the event loop run; a tight
+ * loop of puts yields with this). Not `setTimeout(0)`, which is clamped to
+ * 4 ms once timers nest (measured: 24 turns in 50 ms), while this takes
+ * microseconds.
  */
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
