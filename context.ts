@@ -20,6 +20,7 @@
 
 import { Process, type ProcessOptions, type StartMethod } from "./process.ts";
 import { state } from "./_internal/base/state.ts";
+import { setWarm } from "./_internal/process/spares.ts";
 
 export { AuthenticationError, ProcessError, RemoteError } from "./_internal/base/errors.ts";
 export type { StartMethod } from "./process.ts";
@@ -51,8 +52,11 @@ export interface Context {
  * A context for a start method (the program's default when none is given).
  *
  * @param method `"subprocess"` or `"worker"`.
+ * @param options `warm`: how many children of this method to keep started
+ * ahead (see {@link WarmOptions}).
  * @returns The context; its `Process` starts children with that method.
- * @throws {RangeError} On an unknown start method.
+ * @throws {RangeError} On an unknown start method, or a `warm` that is not
+ * a non-negative integer.
  *
  * @example
  * ```ts
@@ -63,10 +67,11 @@ export interface Context {
  * assertEquals(new Process().name.startsWith("Process-"), true);
  * ```
  */
-export function getContext(method?: StartMethod): Context {
+export function getContext(method?: StartMethod, options: WarmOptions = {}): Context {
   const startMethod = method === undefined
     ? getStartMethod() ?? "subprocess"
     : checkMethod(method, "get a context");
+  if (options.warm !== undefined) setWarm(startMethod, checkWarm(options.warm, "get a context"));
   class ContextProcess extends Process {
     constructor(options: ProcessOptions = {}) {
       super({ startMethod, ...options });
@@ -85,7 +90,9 @@ export function getContext(method?: StartMethod): Context {
  * `set_start_method`. Children inherit it.
  *
  * @param method `"subprocess"` or `"worker"`.
- * @param options `force: true` replaces a method already set.
+ * @param options `force: true` replaces a method already set; `warm`
+ * keeps that many children of the method started ahead (see
+ * {@link WarmOptions}).
  * @throws {RangeError} On an unknown start method.
  * @throws {Error} When a method was already set and `force` is not given.
  *
@@ -101,7 +108,7 @@ export function getContext(method?: StartMethod): Context {
  */
 export function setStartMethod(
   method: StartMethod | undefined,
-  options: { force?: boolean } = {},
+  options: { force?: boolean } & WarmOptions = {},
 ): void {
   const s = state();
   if (s.startMethod !== undefined && !options.force) {
@@ -110,6 +117,31 @@ export function setStartMethod(
     );
   }
   s.startMethod = method === undefined ? undefined : checkMethod(method, "set the start method");
+  const warm = options.warm === undefined
+    ? undefined
+    : checkWarm(options.warm, "set the start method");
+  if (warm !== undefined) setWarm(s.startMethod ?? "subprocess", warm);
+}
+
+/** Options that keep children of a start method booted ahead of their start. */
+export interface WarmOptions {
+  /**
+   * How many children of this start method to keep started ahead, waiting
+   * for their task (Python's forkserver idea): a start takes one and a new
+   * one is started in the background. They never keep the program alive,
+   * are not in `activeChildren()`, and end with the program. A child that
+   * asks for other permissions or runtime flags than the defaults starts
+   * cold. `0` stops them.
+   * @default {0}
+   */
+  warm?: number;
+}
+
+function checkWarm(warm: unknown, what: string): number {
+  if (!Number.isInteger(warm) || (warm as number) < 0) {
+    throw new RangeError(`Cannot ${what}: 'warm' must be a non-negative integer, received ${warm}`);
+  }
+  return warm as number;
 }
 
 /**

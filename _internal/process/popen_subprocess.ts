@@ -199,6 +199,9 @@ export async function spawnConnected(opts: SpawnOptions): Promise<Connected> {
 /** Gives a connected child its task; resolves once it runs its target. */
 export async function handOver(c: Connected, opts: LaunchOptions, daemon: boolean): Promise<Popen> {
   const { popen, channel } = c;
+  // A spare was unref'd: while it starts, it holds the program.
+  popen.setRef(true);
+  channel.ref();
   try {
     await sendTask(channel, opts.spec, async () => {
       await withTimeout(popen.exited, 2000, () => "").catch(() => {});

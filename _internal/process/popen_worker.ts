@@ -176,9 +176,26 @@ async function threadFor(opts: ThreadOptions): Promise<Thread> {
   }
 }
 
-/** A thread started with the child entry, waiting for its task (a warm spare, or a start). */
+/**
+ * A thread started with the child entry and loaded (it says `up`), waiting
+ * for its task: a warm spare, or a start about to hand it one.
+ */
 export async function spawnThread(opts: ThreadOptions, identity: number[]): Promise<WorkerPopen> {
-  return new WorkerPopen(await threadFor(opts), opts.name, identity);
+  const popen = new WorkerPopen(await threadFor(opts), opts.name, identity);
+  const up = await withAwakeTimeout(
+    popen.port.recv(),
+    state().startTimeoutMs,
+    () =>
+      `Cannot start process '${opts.name}': the worker did not load within ${state().startTimeoutMs} ms`,
+  ).catch((err) => {
+    popen.kill();
+    throw err;
+  });
+  if ((up as { op?: string })?.op !== "up") {
+    popen.kill();
+    throw new ProcessError(`Cannot start process '${opts.name}': ${popen.describeExit()}`);
+  }
+  return popen;
 }
 
 /** Gives a thread its task; resolves once it runs its target. */
@@ -189,6 +206,7 @@ export async function handOverThread(
 ): Promise<Popen> {
   const { spec } = opts;
   popen.rename(spec.name, spec.identity);
+  popen.setRef(true); // A spare was unref'd: while it starts, it holds the program.
   try {
     const started = sendTask(
       popen.port,

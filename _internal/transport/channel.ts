@@ -42,8 +42,10 @@ export interface Channel {
   recv(): Promise<unknown>;
   /** Closes this end. */
   close(): void;
-  /** Stops (or restarts) pending receives from keeping the process alive. */
+  /** Stops pending receives from keeping the process alive. */
   unref(): void;
+  /** Lets pending receives keep the process alive again. */
+  ref(): void;
 }
 
 /**
@@ -202,6 +204,10 @@ export class SocketChannel implements Channel {
   unref(): void {
     this.#authed.conn.unref();
   }
+
+  ref(): void {
+    this.#authed.conn.ref();
+  }
 }
 
 /** What both a `Worker` and a worker's global scope offer. */
@@ -266,4 +272,6 @@ export class PortChannel implements Channel {
   }
 
   unref(): void {}
+
+  ref(): void {}
 }
