@@ -5,6 +5,9 @@
 // child's start, and the bench then loads only what it measures.
 import { Process, type StartMethod } from "../process.ts";
 import { empty } from "./_targets.ts";
+import { getRuntimeArgs } from "../context.ts";
+import { resolutionFlags } from "../_internal/process/launch.ts";
+import { permissionFlags } from "../_internal/process/permissions.ts";
 import { setWarm, sparesReady } from "../_internal/process/spares.ts";
 
 const TARGETS = new URL("./_targets.ts", import.meta.url).href;
@@ -13,7 +16,13 @@ const FLOOR_WORKER = new URL("./_floor_worker.ts", import.meta.url).href;
 
 /** The subprocess floor: `deno run` of an empty file, spawned and waited for. */
 export async function rawCommand(): Promise<void> {
-  const args = ["run", EMPTY];
+  // The library's exact flags: its config and permissions, as a child gets them.
+  const args = [
+    "run",
+    ...resolutionFlags(getRuntimeArgs()),
+    ...permissionFlags("inherit", { read: [], write: [], net: [] }),
+    EMPTY,
+  ];
   const { code } = await new Deno.Command(Deno.execPath(), { args })
     .spawn().status;
   if (code !== 0) throw new Error(`deno run ${EMPTY} exited with ${code}`);
