@@ -13,6 +13,9 @@
  * - dict: this process does N/2 times `await d.set("k", i); await
  *   d.get("k")` on a manager dict (N calls, one at a time); Python's peer
  *   does `d["k"] = i; d["k"]` on `Manager().dict()`.
+ * - echo: N round trips of 20 bytes on a bare Unix socket to a Deno child
+ *   that echoes them (`_echo.ts`): the floor under a call one at a time,
+ *   which the dict's sequential calls are measured against.
  * - dict, pipelined: N `d.set` calls, 100 in flight at a time (the client
  *   sends the calls of one turn in one frame). Python's proxies have no
  *   equivalent (a proxy call blocks its thread); reported against its
@@ -27,6 +30,7 @@
 
 import { Manager } from "../manager.ts";
 import { dictSample, pipelinedSample, queueSample, streamTask } from "./_manager.ts";
+import { startEcho } from "./_echo.ts";
 import * as report from "./_report.ts";
 
 interface Options extends report.RoundOptions {
@@ -58,12 +62,14 @@ const S_PY = "Python queue stream, Pool worker";
 const D_SEQ = "dict calls, one at a time";
 const D_PIPE = "dict calls, 100 in flight";
 const D_PY = "Python Manager().dict() calls";
+const ECHO = "bare socket echo (floor)";
 
 const RATIOS: report.RatioSpec[] = [
   [Q_SUB, Q_PY, ">= 3x Python", (x) => x >= 3],
   [Q_WORKER, Q_PY, ">= 3x Python", (x) => x >= 3],
   [S_SUB, S_PY, "none (reported)", null],
-  [D_SEQ, D_PY, ">= 3x Python", (x) => x >= 3],
+  [D_SEQ, ECHO, ">= 0.85x the echo", (x) => x >= 0.85],
+  [D_SEQ, D_PY, "none (reported)", null],
   [D_PIPE, D_PY, "none (reported)", null],
 ];
 
@@ -82,12 +88,14 @@ async function main(opts: Options): Promise<void> {
   const { items, calls, rounds, warmup, pause } = opts;
   const python = await report.probePython(() => runPeer("dict", 10, 100));
   await using manager = await Manager.start();
+  const echo = await startEcho();
   const variants: report.Variant[] = [
     { name: Q_SUB, run: () => queueSample(manager, "subprocess", items) },
     { name: Q_WORKER, run: () => queueSample(manager, "worker", items) },
     { name: S_SUB, run: () => queueSample(manager, "subprocess", items, streamTask) },
     { name: D_SEQ, run: () => dictSample(manager, calls) },
     { name: D_PIPE, run: () => pipelinedSample(manager, calls, 100) },
+    { name: ECHO, run: () => echo.trips(calls) },
   ];
   if (python) {
     variants.push(
@@ -100,7 +108,7 @@ async function main(opts: Options): Promise<void> {
       { name: D_PY, run: async () => (await runPeer("dict", items, calls)).dict_ms!, warm: null },
     );
   }
-  const { samples, loadavg } = await report.measure(variants, opts);
+  const { samples, loadavg } = await report.measure(variants, opts).finally(() => echo.close());
   const stats = report.summarize(samples, (ms) => ms);
   const perSecond = Object.fromEntries(
     Object.entries(stats).map(([name, ms]) => {

@@ -58,7 +58,7 @@ const MIB = 2 ** 20;
 const WARMUP_MESSAGES = 8;
 
 const RATIOS: report.RatioSpec[] = [
-  [SUBPROCESS, PYTHON, ">= 1x Python", (x) => x >= 1],
+  [SUBPROCESS, PYTHON, ">= 1.5x Python", (x) => x >= 1.5],
   [WORKER, PYTHON, "none (reported)", null],
   [WORKER, SUBPROCESS, "none (reported)", null],
 ];

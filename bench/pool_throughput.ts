@@ -26,6 +26,11 @@
  * per round, in a fresh random order) so that machine noise hits all
  * variants alike; the report gives the median of the rounds.
  *
+ * The floor variants (`_pool_floor.ts`) run the same tasks on bare workers
+ * of each start method's backend, echoing batches of 64 in the library's
+ * encoding over a Unix socket with nothing of the library in between; the
+ * pool's `map` is reported as a fraction of its method's floor.
+ *
  * The sample itself, and the task functions, are in `_pool.ts`.
  *
  * @module
@@ -33,6 +38,7 @@
 
 import type { StartMethod } from "../process.ts";
 import { type Mode, poolSample, watchdogMs } from "./_pool.ts";
+import { floorSample } from "./_pool_floor.ts";
 import * as report from "./_report.ts";
 
 interface Options extends report.RoundOptions {
@@ -64,6 +70,8 @@ const WORKER_APPLY = "Pool [worker] applyAsync";
 const WORKER_MAP = "Pool [worker] map";
 const SUBPROCESS_APPLY = "Pool [subprocess] applyAsync";
 const SUBPROCESS_MAP = "Pool [subprocess] map";
+const FLOOR_WORKER = "floor [worker]: bare threads, batches of 64";
+const FLOOR_SUBPROCESS = "floor [subprocess]: bare processes, batches of 64";
 const PISCINA = "piscina run (node)";
 const PYTHON_APPLY = "Python apply_async spawn";
 const PYTHON_MAP = "Python map spawn";
@@ -75,9 +83,11 @@ const NPM_TIMEOUT_MS = 180_000;
 const RATIOS: report.RatioSpec[] = [
   [WORKER_APPLY, PISCINA, ">= 2x piscina", (x) => x >= 2],
   [WORKER_MAP, PISCINA, "none (reported)", null],
-  [WORKER_MAP, PYTHON_MAP, ">= 3x Python", (x) => x >= 3],
+  [WORKER_MAP, FLOOR_WORKER, ">= 0.7x its floor", (x) => x >= 0.7],
+  [WORKER_MAP, PYTHON_MAP, ">= 5x Python", (x) => x >= 5],
   [WORKER_APPLY, PYTHON_APPLY, "none (reported)", null],
-  [SUBPROCESS_MAP, PYTHON_MAP, ">= 2x Python", (x) => x >= 2],
+  [SUBPROCESS_MAP, FLOOR_SUBPROCESS, "none (reported)", null],
+  [SUBPROCESS_MAP, PYTHON_MAP, ">= 3x Python", (x) => x >= 3],
   [SUBPROCESS_APPLY, PYTHON_APPLY, ">= 2x Python", (x) => x >= 2],
   [WORKER_MAP, SUBPROCESS_MAP, "none (reported)", null],
 ];
@@ -202,6 +212,8 @@ async function main(opts: Options): Promise<void> {
     poolVariant(WORKER_MAP, "worker", "map", opts),
     poolVariant(SUBPROCESS_APPLY, "subprocess", "apply", opts),
     poolVariant(SUBPROCESS_MAP, "subprocess", "map", opts),
+    { name: FLOOR_WORKER, run: () => floorSample("worker", tasks, processes) },
+    { name: FLOOR_SUBPROCESS, run: () => floorSample("subprocess", tasks, processes) },
     ...(node ? [peerVariant(PISCINA, () => runNode(tasks, processes))] : []),
     ...(python
       ? [

@@ -47,10 +47,10 @@ const DEFAULTS: report.RoundOptions = {
 };
 
 const RATIOS: report.RatioSpec[] = [
-  [SUBPROCESS, RAW_COMMAND, "<= 1.3x", (x) => x <= 1.3],
+  [SUBPROCESS, RAW_COMMAND, "<= 1.2x", (x) => x <= 1.2],
   // Worker children run on node:worker_threads threads (a stuck one cannot
   // hold the program): that is their floor. The Web Worker's is reported.
-  [WORKER, RAW_NODE_WORKER, "<= 1.5x", (x) => x <= 1.5],
+  [WORKER, RAW_NODE_WORKER, "<= 1.3x", (x) => x <= 1.3],
   [WORKER, RAW_WORKER, "(reported)", null],
   [PYTHON, SUBPROCESS, "> 1x (faster than Python)", (x) => x > 1],
   [PYTHON, WORKER, "> 1x (faster than Python)", (x) => x > 1],

@@ -45,7 +45,7 @@ const PYTHON = "Python mp.Queue spawn";
 const WARMUP_ITEMS = 10_000;
 
 const RATIOS: report.RatioSpec[] = [
-  [SUBPROCESS, PYTHON, ">= 2x Python", (x) => x >= 2],
+  [SUBPROCESS, PYTHON, ">= 5x Python", (x) => x >= 5],
   [WORKER, PYTHON, "none (reported)", null],
   [WORKER, SUBPROCESS, "none (reported)", null],
 ];

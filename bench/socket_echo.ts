@@ -14,76 +14,42 @@
  */
 
 import { peerScript, runPython } from "./_report.ts";
-
-/** The child: echoes what it reads until the connection closes. */
-async function serve(path: string): Promise<void> {
-  const listener = Deno.listen({ transport: "unix", path });
-  console.log("ready");
-  const conn = await listener.accept();
-  listener.close();
-  const buf = new Uint8Array(64);
-  while (true) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    await conn.write(buf.subarray(0, n));
-  }
-  conn.close();
-}
+import { startEcho } from "./_echo.ts";
 
 async function measure(trips: number): Promise<number> {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/s`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", import.meta.filename!, "--serve", path],
-    stdout: "piped",
-  }).spawn();
-  const ready = child.stdout.getReader();
-  await ready.read();
-  ready.releaseLock();
-  const conn = await Deno.connect({ transport: "unix", path });
-  const msg = new Uint8Array(20);
-  const buf = new Uint8Array(64);
+  const echo = await startEcho();
   let best = 0;
-  for (let round = 0; round < 3; round++) {
-    const t0 = performance.now();
-    for (let i = 0; i < trips; i++) {
-      await conn.write(msg);
-      await conn.read(buf);
+  try {
+    for (let round = 0; round < 3; round++) {
+      best = Math.max(best, trips / (await echo.trips(trips) / 1000));
     }
-    best = Math.max(best, trips / ((performance.now() - t0) / 1000));
+  } finally {
+    await echo.close();
   }
-  conn.close();
-  await child.stdout.cancel();
-  await child.status;
-  await Deno.remove(dir, { recursive: true });
   return best;
 }
 
 if (import.meta.main) {
-  if (Deno.args[0] === "--serve") {
-    await serve(Deno.args[1]);
-  } else {
-    const i = Deno.args.indexOf("--trips");
-    const trips = i >= 0 ? Number(Deno.args[i + 1]) : 10_000;
-    if (!Number.isInteger(trips) || trips < 1) {
-      throw new RangeError(`--trips must be a positive integer, received ${Deno.args[i + 1]}`);
-    }
-    const deno = await measure(trips);
-    console.log(
-      `Deno ${Deno.version.deno}: ${Math.round(deno).toLocaleString("en-US")} round trips/s`,
+  const i = Deno.args.indexOf("--trips");
+  const trips = i >= 0 ? Number(Deno.args[i + 1]) : 10_000;
+  if (!Number.isInteger(trips) || trips < 1) {
+    throw new RangeError(`--trips must be a positive integer, received ${Deno.args[i + 1]}`);
+  }
+  const deno = await measure(trips);
+  console.log(
+    `Deno ${Deno.version.deno}: ${Math.round(deno).toLocaleString("en-US")} round trips/s`,
+  );
+  try {
+    const py = await runPython<{ trips_per_s: number; version: string }>(
+      peerScript("socket_echo.py"),
+      ["--trips", String(trips)],
+      120_000,
     );
-    try {
-      const py = await runPython<{ trips_per_s: number; version: string }>(
-        peerScript("socket_echo.py"),
-        ["--trips", String(trips)],
-        120_000,
-      );
-      console.log(
-        `Python ${py.version}: ${Math.round(py.trips_per_s).toLocaleString("en-US")} round trips/s`,
-      );
-      console.log(`Deno / Python: ${(deno / py.trips_per_s).toFixed(2)}x`);
-    } catch (err) {
-      console.error(`Skipping Python: ${(err as Error).message}`);
-    }
+    console.log(
+      `Python ${py.version}: ${Math.round(py.trips_per_s).toLocaleString("en-US")} round trips/s`,
+    );
+    console.log(`Deno / Python: ${(deno / py.trips_per_s).toFixed(2)}x`);
+  } catch (err) {
+    console.error(`Skipping Python: ${(err as Error).message}`);
   }
 }
