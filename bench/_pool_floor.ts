@@ -13,7 +13,7 @@
 import { FrameReader, FrameWriter, HEADER } from "../_internal/wire/framing.ts";
 import { decode, encodeSyncParts } from "../_internal/wire/codec.ts";
 import { fingerprint } from "../_internal/process/target.ts";
-import type { Results, TaskMessage } from "../_internal/pool/worker.ts";
+import type { Results, TaskBatch } from "../_internal/pool/worker.ts";
 import { noop } from "./_pool.ts";
 
 /** Tasks per message, as the issue sets the floor. */
@@ -33,7 +33,7 @@ async function serve(path: string): Promise<void> {
   const conn = await Deno.connect({ transport: "unix", path });
   const reader = new FrameReader(conn), writer = new FrameWriter(conn);
   for (let frame = await reader.next(); frame !== null; frame = await reader.next()) {
-    const { tasks } = decode(frame) as { tasks: TaskMessage[] };
+    const { tasks } = decode(frame) as TaskBatch;
     const t0 = performance.now();
     const results = tasks.map((t) => ({ id: t.id, value: t.calls.map((x) => noop(x as number)) }));
     send(writer, { results, t: performance.now() - t0 } satisfies Results);
@@ -60,11 +60,9 @@ async function run(peers: Peer[], n: number): Promise<number[]> {
   const out = new Array<number>(n);
   let next = 0;
   const feed = (p: Peer) => {
-    const tasks: TaskMessage[] = [];
-    for (; tasks.length < BATCH && next < n; next++) {
-      tasks.push({ id: next, fn: FN, calls: [next] });
-    }
-    if (tasks.length > 0) send(p.writer, { tasks });
+    const tasks: TaskBatch["tasks"] = [];
+    for (; tasks.length < BATCH && next < n; next++) tasks.push({ id: next, f: 0, calls: [next] });
+    if (tasks.length > 0) send(p.writer, { tasks, fns: [FN] } satisfies TaskBatch);
     return tasks.length;
   };
   await Promise.all(peers.map(async (p) => {

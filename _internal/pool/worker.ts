@@ -7,8 +7,9 @@
  * The protocol on the pipe (the engine's side is `engine.ts` and
  * `scheduler.ts`):
  *
- * - parent → worker `{ tasks }`: tasks to run after those already held
- *   (a batch; a worker may hold several).
+ * - parent → worker `{ tasks, fns }`: tasks to run after those already
+ *   held (a batch, each task naming its function by its index in `fns`; a
+ *   worker may hold several).
  * - parent → worker `{ reclaim: ids }`: give back those of these tasks not
  *   yet started. Messages are read while tasks run, so this is seen between
  *   two tasks (or at once, while a task awaits).
@@ -36,12 +37,19 @@ import { state } from "../base/state.ts";
 import type { TargetRef } from "../process/target.ts";
 import { drainClients } from "../hub/client.ts";
 import { nextTurn } from "../base/async.ts";
-import { resolveTarget, type Result, runTask, type TaskMessage } from "./run_task.ts";
+import {
+  fromBatch,
+  resolveTarget,
+  type Result,
+  runTask,
+  type TaskBatch,
+  type TaskMessage,
+} from "./run_task.ts";
 
-export type { Result, TaskMessage } from "./run_task.ts";
+export type { Result, TaskBatch, TaskMessage } from "./run_task.ts";
 
 /** What the engine sends a worker. */
-export type ToWorker = { tasks: TaskMessage[] } | { reclaim: number[] } | { stop: true };
+export type ToWorker = TaskBatch | { reclaim: number[] } | { stop: true };
 
 /** Finished tasks, and the milliseconds they ran. */
 export interface Results {
@@ -68,15 +76,25 @@ export const FLUSH_MS = 1;
 /** The worker lets its event loop turn at least this often (ms) between tasks. */
 export const YIELD_MS = 1;
 
+/** A subprocess worker looks for its parent at most this often (ms) between tasks. */
+const PARENT_LOOK_MS = 1;
+
 /**
- * Whether the parent process is gone: a subprocess worker's parent pid
- * changes when its parent dies (~150 ns a look). A worker thread dies with
- * its process.
+ * Whether the parent process is gone, as of `now`: a subprocess worker's
+ * parent pid changes when its parent dies. A look is a system call (about
+ * 1 µs in a fresh worker: 12% of its time in a map of no-op tasks when it
+ * looked before every task), so it looks once {@link PARENT_LOOK_MS} have
+ * passed since the last. A worker thread dies with its process.
  */
-function parentWatch(): () => boolean {
+function parentWatch(): (now: number) => boolean {
   if (state().isWorker) return () => false;
   const ppid = Deno.ppid;
-  return () => Deno.ppid !== ppid;
+  let next = 0;
+  return (now) => {
+    if (now < next) return false;
+    next = now + PARENT_LOOK_MS;
+    return Deno.ppid !== ppid;
+  };
 }
 
 /** The reply itself, or an error in its place when its value cannot be cloned. */
@@ -165,7 +183,7 @@ async function receive(conn: Conn, held: Held): Promise<void> {
     } catch {
       return held.end("eof"); // The pool is gone: its end of the pipe closed.
     }
-    if ("tasks" in msg) held.push(msg.tasks);
+    if ("tasks" in msg) held.push(fromBatch(msg));
     else if ("reclaim" in msg) {
       const returned = held.take(msg.reclaim);
       if (returned.length > 0) conn.send({ returned }).catch(() => {});
@@ -260,7 +278,7 @@ export async function poolWorker(
     }
     // A synchronous task never lets this process read its stdin's end:
     // between two tasks, it looks for its parent itself.
-    if (parentGone()) Deno.exit(1);
+    if (parentGone(t0)) Deno.exit(1);
     const ran = runTask(entry.task);
     const result = ran instanceof Promise ? await ran : ran as Result;
     // One clock read per task: it ends this task's time and starts the next one's.
