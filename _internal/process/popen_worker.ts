@@ -198,6 +198,27 @@ export async function spawnThread(opts: ThreadOptions, identity: number[]): Prom
   return popen;
 }
 
+/**
+ * Has a spare thread rehearse its first task's path (see `child.ts`), so
+ * that its task does not run that code for the first time; kills it and
+ * rejects if it does not answer.
+ */
+export async function rehearseThread(popen: WorkerPopen): Promise<void> {
+  await popen.port.send({ op: "warm" });
+  const reply = await withAwakeTimeout(
+    popen.port.recv(),
+    state().startTimeoutMs,
+    () => `Cannot start a spare: the worker did not rehearse within ${state().startTimeoutMs} ms`,
+  ).catch((err) => {
+    popen.kill();
+    throw err;
+  });
+  if ((reply as { op?: string })?.op !== "warmed") {
+    popen.kill();
+    throw new ProcessError(`Cannot start a spare: ${popen.describeExit()}`);
+  }
+}
+
 /** Gives a thread its task; resolves once it runs its target. */
 export async function handOverThread(
   popen: WorkerPopen,

@@ -19,7 +19,7 @@ import { isolateGlobal, type StartMethod, state } from "../base/state.ts";
 import { keepAlive } from "../base/async.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
 import { type Connected, handOver, spawnConnected } from "./popen_subprocess.ts";
-import { handOverThread, spawnThread, type WorkerPopen } from "./popen_worker.ts";
+import { handOverThread, rehearseThread, spawnThread, type WorkerPopen } from "./popen_worker.ts";
 import { ensureReaper } from "./reaper.ts";
 
 type Spare = { kind: "subprocess"; c: Connected } | { kind: "worker"; p: WorkerPopen };
@@ -73,7 +73,11 @@ function kill(s: Spare): void {
 
 async function startOne(method: StartMethod): Promise<Spare> {
   const opts = { name: "spare", permissions: "inherit" as const, runtimeArgs: state().runtimeArgs };
-  if (method === "worker") return { kind: "worker", p: await spawnThread(opts, [0]) };
+  if (method === "worker") {
+    const p = await spawnThread(opts, [0]);
+    await rehearseThread(p);
+    return { kind: "worker", p };
+  }
   await ensureReaper();
   const c = await spawnConnected(opts);
   c.channel.unref();
@@ -158,7 +162,9 @@ export function launchWarm(
   // the child it started has exited, or 100 ms.
   let refilled = false;
   const schedule = (ms: number) => {
-    if (refilled) return;
+    // Spares stopped meanwhile (setWarm(…, 0)): nothing to refill, and a
+    // timer armed now would outlive them.
+    if (refilled || s.want === 0) return;
     const t = setTimeout(later, ms);
     Deno.unrefTimer(t);
     s.timers.add(t);
