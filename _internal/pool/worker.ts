@@ -36,7 +36,7 @@ import { WorkerExit } from "../process/worker_exit.ts";
 import { state } from "../base/state.ts";
 import type { TargetRef } from "../process/target.ts";
 import { drainClients } from "../hub/client.ts";
-import { nextTurn } from "../base/async.ts";
+import { turn } from "../base/async.ts";
 import {
   fromBatch,
   resolveTarget,
@@ -238,7 +238,7 @@ class Outbox {
   /** Lets the event loop turn, once what was sent is written. */
   async pause(): Promise<void> {
     await drainClients();
-    await nextTurn();
+    await turn();
     this.#yielded = performance.now();
   }
 }
