@@ -110,7 +110,7 @@ export interface RuntimeState {
    */
   exitHooks: Set<() => Promise<void> | void>;
   /** Delivers a push that came over a worker's port; set by the object server. */
-  portPush?: (m: { host: string; p: string; ev: string; a: unknown[] }) => void;
+  portPush?: (m: { host: string; p: string; ev: string; a?: unknown[]; j?: string }) => void;
   /** Closes this process's connections to hosts; set by the object server. */
   closeClients?: () => void;
   /** The deno.json found for each module URL (see `findConfig`). */
