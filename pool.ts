@@ -29,7 +29,12 @@ import { type AnyFn, fingerprint, type TargetRef } from "./_internal/process/tar
 import { ProcessError } from "./_internal/base/errors.ts";
 import { state } from "./_internal/base/state.ts";
 import { keepAlive } from "./_internal/base/async.ts";
-import { type LaunchedWorker, MAX_BATCH, PER_WORKER, PoolEngine } from "./_internal/pool/engine.ts";
+import {
+  IMAP_PER_WORKER,
+  type LaunchedWorker,
+  PER_WORKER,
+  PoolEngine,
+} from "./_internal/pool/engine.ts";
 import { imapChunks } from "./_internal/pool/imap.ts";
 import { mapChunks } from "./_internal/pool/map.ts";
 import type { PoolLike } from "./pool/pool_like.ts";
@@ -331,8 +336,7 @@ export class Pool implements PoolLike {
     ordered: boolean,
   ): AsyncGenerator<Awaited<R>> {
     const size = this.#chunksize(0, options.chunksize ?? 1);
-    // A batch per worker in flight: a lazy input is read no further ahead.
-    const window = this.#options.processes * MAX_BATCH;
+    const window = this.#options.processes * IMAP_PER_WORKER;
     let ref: TargetRef;
     try {
       ref = this.#ref(fn as AnyFn, options.module);

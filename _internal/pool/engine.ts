@@ -25,7 +25,7 @@ import { PoolTask } from "./pool_task.ts";
 import { inSlices, SignalWatch } from "./signals.ts";
 import type { FromWorker, TaskMessage, ToWorker } from "./worker.ts";
 
-export { MAX_BATCH, PER_WORKER } from "./scheduler.ts";
+export { IMAP_PER_WORKER, PER_WORKER } from "./scheduler.ts";
 
 /** A started pool worker, as the engine sees it. */
 export interface WorkerProcess {

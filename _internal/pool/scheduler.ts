@@ -28,13 +28,16 @@ import type { Results } from "./worker.ts";
 import { toBatch } from "./run_task.ts";
 
 /**
- * Tasks per message: the cap on what tiny tasks batch up to. Measured
- * (bench/pool_throughput.ts, 20k no-op tasks on 2 fresh workers): batches
- * of 32 ran at 0.6x the rate of batches of 64, each message's cost (its
- * frame, its dispatch in both processes, a wake-up of each) being paid
- * for half as many tasks.
+ * Tasks per message: the cap on what tiny tasks batch up to (tasks go in
+ * batches only while what a worker holds is expected to end within
+ * {@link PREFETCH_MS}). Measured (20k no-op tasks on 2 fresh workers):
+ * batches of 32 ran at 0.6x the rate of batches of 64, and those at 0.8x
+ * the rate of batches of 128, each message's cost (its frame, its dispatch
+ * in both processes, a wake-up of each) being paid for fewer tasks.
  */
-export const MAX_BATCH = 64;
+export const MAX_BATCH = 128;
+/** Tasks per worker a lazy `imap` keeps in flight: how far ahead it reads its input. */
+export const IMAP_PER_WORKER = 64;
 /**
  * The most tasks a worker holds: a few batches, topped up whenever one more
  * fits, so that a worker going through tiny tasks never waits for the next
