@@ -27,7 +27,7 @@
 
 import { CLOSED, SocketChannel } from "./_internal/transport/channel.ts";
 import { ProcessError } from "./_internal/base/errors.ts";
-import { type Descriptor, hasHandles, packHandles, revive } from "./_internal/hub/handles.ts";
+import { hasHandles, packHandles, reviveAt, WithHandles } from "./_internal/hub/handles.ts";
 import { claim, forgetManager, registryRef, releaseOwned } from "./_internal/manager/refcount.ts";
 import type { ObjectProxy } from "./manager/proxies.ts";
 import { managerMain, serveManager } from "./manager/_main.ts";
@@ -383,9 +383,14 @@ export class BaseManager {
    */
   async create<P = ObjectProxy>(typeid: string, ...args: unknown[]): Promise<P> {
     this.#guard(`create '${typeid}'`, "started", "connected", "serving");
-    const packed = hasHandles(args) ? await packHandles(args) : args;
-    const d = await this.#registry!.call("create", [typeid, packed]) as Descriptor;
-    const handle = await revive(d);
+    const packed = hasHandles(args) ? await packHandles(args) : { value: args };
+    // The handles' paths, from the call's arguments: [typeid, args].
+    const handles = packed.handles?.map((p) => [1, ...p]);
+    const made = await this.#registry!.call("create", [typeid, packed.value], { handles });
+    if (!(made instanceof WithHandles)) {
+      throw new ProcessError(`Cannot create '${typeid}': the manager did not answer with a handle`);
+    }
+    const handle = await reviveAt(made.value, made.handles);
     // Disposing this instance gives back what was made through it.
     claim(this, handle);
     return handle as P;

@@ -32,6 +32,7 @@ import { keepAlive } from "./_internal/base/async.ts";
 import { type LaunchedWorker, PER_WORKER, PoolEngine } from "./_internal/pool/engine.ts";
 import { imapChunks } from "./_internal/pool/imap.ts";
 import { mapChunks } from "./_internal/pool/map.ts";
+import { newSealKey, sealOf } from "./_internal/pool/seal.ts";
 import type { PoolLike } from "./pool/pool_like.ts";
 import { Pipe } from "./connection.ts";
 import { cpuCount, type Permissions, Process, type StartMethod, type Target } from "./process.ts";
@@ -104,6 +105,8 @@ export class Pool implements PoolLike {
   #options: Required<Omit<PoolOptions, "initializer" | "module">> & PoolOptions;
   #engine: PoolEngine;
   #refs = new WeakMap<AnyFn, TargetRef>();
+  /** The key of the seals on task modules (`_internal/pool/seal.ts`), given to each worker. */
+  #sealKey = newSealKey();
 
   /**
    * Creates the pool and starts its workers.
@@ -165,6 +168,8 @@ export class Pool implements PoolLike {
       exportName: fn.name,
       fingerprint: fingerprint(fn),
       kind: "function",
+      // Workers import only what this pool vouched for.
+      seal: sealOf(this.#sealKey, String(mod)),
     };
     this.#refs.set(fn, ref);
     return ref;
@@ -177,7 +182,7 @@ export class Pool implements PoolLike {
     const init = o.initializer ? { fn: this.#ref(o.initializer), args: o.initargs } : null;
     const process = new Process({
       target: poolWorkerTarget,
-      args: [theirs, init, o.maxTasksPerChild],
+      args: [theirs, init, o.maxTasksPerChild, this.#sealKey],
       // As Python's: terminated at exit, and never what keeps a program alive.
       daemon: true,
       module: WORKER_MODULE,

@@ -339,8 +339,17 @@ export class Process {
     const method = this.#startMethod ?? state().startMethod ?? "subprocess";
     // A worker child gets its task by postMessage: shared memory is shared.
     const ctx = { sharedMemory: method === "worker" };
-    spec.args = await packHandles(spec.args, ctx);
-    spec.fields = await packHandles(spec.fields, ctx);
+    const args = await packHandles(spec.args, ctx);
+    const fields = await packHandles(spec.fields, ctx);
+    spec.args = args.value;
+    spec.fields = fields.value;
+    // Where the handles are travels beside the values: nothing else in them is one.
+    if (args.handles || fields.handles) {
+      spec.handles = {
+        ...(args.handles ? { args: args.handles } : {}),
+        ...(fields.handles ? { fields: fields.handles } : {}),
+      };
+    }
     const opts = {
       spec,
       permissions: this.#permissions,

@@ -155,7 +155,6 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   async [TO_DESCRIPTOR](): Promise<Descriptor> {
     return {
       kind: "queue",
-      module: import.meta.url,
       address: await this.#ref.address(),
       id: this.#ref.id,
       extra: { maxsize: this.#maxsize, flavor: this.#flavor },

@@ -225,8 +225,6 @@ export class Connection {
     if (this.#closed) return Promise.reject(new ProcessError("Cannot pass a closed connection"));
     return this.#endpoint.describe().then((d) => ({
       ...d,
-      // This module registers the "pipe" reviver.
-      module: import.meta.url,
       extra: { ...d.extra, readable: this.#readable, writable: this.#writable },
     }));
   }

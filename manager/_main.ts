@@ -23,7 +23,8 @@ import { Condition } from "../synchronize/condition.ts";
 import { Event } from "../synchronize/event.ts";
 import { Lock, RLock } from "../synchronize/lock.ts";
 import { serve, type Served, type ServeOptions } from "../_internal/manager/server.ts";
-import { PROXIES_URL } from "./proxies.ts";
+// The proxies' revivers, for handles this process receives.
+import "./proxies.ts";
 
 function handleOf(h: Travelling & { [Symbol.asyncDispose](): unknown }): Made {
   return { handle: h, dispose: () => void h[Symbol.asyncDispose]() };
@@ -92,7 +93,7 @@ export interface ManagerInfo {
 
 /** Serves a manager, with the built-in types, from this process's hub. */
 export function serveManager(options: ServeOptions = {}): Promise<Served> {
-  return serve(options, { factories: builtins(), proxies: PROXIES_URL });
+  return serve(options, { factories: builtins() });
 }
 
 /** The manager process's target: serve, report where, wait for shutdown. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { callProxy, extraOf, pack } from "../_internal/manager/proxy_calls.ts";
+import { callProxy, extraOf } from "../_internal/manager/proxy_calls.ts";
 import { BaseProxy } from "./base_proxy.ts";
 
 /**
@@ -47,6 +47,6 @@ export class ObjectProxy<T = Record<string, (...args: any[]) => unknown>> extend
     // deno-lint-ignore no-explicit-any
     ...args: T[M] extends (...a: infer A) => any ? A : never
   ): Promise<T[M] extends (...a: never[]) => infer R ? Awaited<R> : never> {
-    return await callProxy(this, method, await pack(args) as unknown[]);
+    return await callProxy(this, method, args);
   }
 }

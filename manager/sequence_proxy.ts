@@ -5,7 +5,7 @@
  * @module
  */
 
-import { callProxy, pack } from "../_internal/manager/proxy_calls.ts";
+import { callProxy } from "../_internal/manager/proxy_calls.ts";
 import { BaseProxy } from "./base_proxy.ts";
 
 /**
@@ -47,7 +47,7 @@ export class SequenceProxy<T> extends BaseProxy {
    * @throws {RangeError} When `index` is out of range.
    */
   async set(index: number, value: T): Promise<void> {
-    await callProxy(this, "set", [index, await pack(value)]);
+    await callProxy(this, "set", [index, value]);
   }
 
   /**

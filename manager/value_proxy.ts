@@ -4,7 +4,7 @@
  * @module
  */
 
-import { callProxy, extraOf, pack } from "../_internal/manager/proxy_calls.ts";
+import { callProxy, extraOf } from "../_internal/manager/proxy_calls.ts";
 import { BaseProxy } from "./base_proxy.ts";
 
 /**
@@ -35,7 +35,7 @@ export class ValueProxy<T = unknown> extends BaseProxy {
 
   /** Sets the value. */
   async set(value: T): Promise<void> {
-    await callProxy(this, "set", [await pack(value)]);
+    await callProxy(this, "set", [value]);
   }
 
   /**

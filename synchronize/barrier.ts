@@ -123,7 +123,7 @@ export class Barrier {
    * @ignore
    */
   [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
-    return this.#link.describe("barrier", import.meta.url, ctx, {
+    return this.#link.describe("barrier", ctx, {
       parties: this.#parties,
       timeout: this.#timeout,
       hasAction: this.#link.action !== undefined,

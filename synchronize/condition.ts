@@ -5,11 +5,11 @@
  */
 
 import {
+  describe,
   type Descriptor,
   type PackContext,
-  packHandles,
   registerReviver,
-  reviveHandles,
+  reviveKind,
 } from "../_internal/hub/handles.ts";
 import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
 import { ConditionCore } from "../_internal/primitives/condition_core.ts";
@@ -162,8 +162,8 @@ export class Condition {
    * @ignore
    */
   async [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
-    const [lock] = await packHandles([this.#lock], ctx);
-    return this.#link.describe("condition", import.meta.url, ctx, { lock });
+    const lock = await describe(this.#lock, ctx);
+    return this.#link.describe("condition", ctx, { lock });
   }
 
   /**
@@ -177,7 +177,7 @@ export class Condition {
 }
 
 registerReviver("condition", async (d) => {
-  const [lock] = await reviveHandles([d.extra?.lock]) as [Lock];
+  const lock = await reviveKind(d.extra?.lock, "lock") as Lock;
   const lockCore = direct<LockCore>(LINKS.get(lock)!);
   const link = linkFrom(d, (ia) => new ConditionCore(lockCore!, ia));
   const token = { [REVIVE]: [lock, lockCore ? link : new SyncLink(undefined, link.ref())] };

@@ -82,7 +82,7 @@ export class Event {
    * @ignore
    */
   [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
-    return this.#link.describe("event", import.meta.url, ctx, {});
+    return this.#link.describe("event", ctx, {});
   }
 
   /** In the creating process: stops serving the event to other processes. */

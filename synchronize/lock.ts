@@ -103,7 +103,7 @@ export class Lock {
    */
   [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
     const recursive = this instanceof RLock;
-    return this.#link.describe("lock", import.meta.url, ctx, { recursive });
+    return this.#link.describe("lock", ctx, { recursive });
   }
 
   /** In the creating process: stops serving the lock to other processes. */

@@ -99,7 +99,7 @@ export class Semaphore {
    */
   [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
     const bounded = this instanceof BoundedSemaphore;
-    return this.#link.describe("semaphore", import.meta.url, ctx, { bounded });
+    return this.#link.describe("semaphore", ctx, { bounded });
   }
 
   /** In the creating process: stops serving the semaphore to other processes. */

@@ -30,6 +30,8 @@ import { connectRetrying, sessionId } from "./connect.ts";
 import { BytesMessage } from "../wire/codec.ts";
 import { errorFromData } from "../wire/error_data.ts";
 import { limits } from "../wire/limits.ts";
+import { WithHandles } from "./handles.ts";
+import type { Path } from "./paths.ts";
 
 // Deno provides Node's setImmediate as a global; its types are Node's.
 declare function setImmediate(fn: () => void): unknown;
@@ -161,7 +163,7 @@ export class Client {
     this.#pending.delete(m.id);
     if (this.#pending.size === 0) this.#conn.unref();
     if (m.kind === "error") waiter.reject(errorFromData(m.error));
-    else waiter.resolve(m.value);
+    else waiter.resolve(m.handles ? new WithHandles(m.value, m.handles) : m.value);
   }
 
   /** Marks the connection gone: pending calls fail, and it is no longer found or kept. */
@@ -190,7 +192,7 @@ export class Client {
     opts: CallOptions = {},
   ): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closed);
-    const { signal, onOrphan } = opts;
+    const { signal, onOrphan, handles } = opts;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const r = this.#next++;
     return new Promise((resolve, reject) => {
@@ -208,7 +210,9 @@ export class Client {
         reject: (e) => (off(), reject(e)),
       });
       if (this.#pending.size === 1) this.#conn.ref();
-      this.#enqueue({ r, o: objectId, m: method, a: args }).catch((err) => {
+      const msg: CallMessage = { r, o: objectId, m: method, a: args };
+      if (handles) msg.h = handles;
+      this.#enqueue(msg).catch((err) => {
         this.#pending.delete(r);
         off();
         reject(err);
@@ -216,9 +220,15 @@ export class Client {
     });
   }
 
-  post(objectId: string, method: string, args: unknown[]): Promise<void> {
+  post(objectId: string, method: string, args: unknown[], handles?: Path[]): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closed);
-    return this.#enqueue({ o: objectId, m: method, a: args });
+    return this.#enqueue(
+      handles ? { o: objectId, m: method, a: args, h: handles } : {
+        o: objectId,
+        m: method,
+        a: args,
+      },
+    );
   }
 
   /**

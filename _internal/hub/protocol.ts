@@ -4,16 +4,18 @@
  * that created it (its host), which serves it as a {@link Hosted}; anywhere
  * else it is reached through an {@link ObjectRef}.
  *
- * Wire messages, client to host: `{r, o, m, a}` (a call expecting a reply
- * `r`), `{o, m, a}` (fire and forget), `{c}` (cancel call `c`), `{b}` (a
+ * Wire messages, client to host: `{r, o, m, a, h?}` (a call expecting a
+ * reply `r`; `h`: where handles are among its arguments), `{o, m, a, h?}`
+ * (fire and forget), `{c}` (cancel call `c`), `{b}` (a
  * batch of them), `{end: true}` (the client's session is over). Host to
- * client: `{r, v}` or `{r, e}`, and `{p: objectId, ev, a}` pushes. Each is
+ * client: `{r, v, h?}` or `{r, e}`, and `{p: objectId, ev, a}` pushes. Each is
  * checked where it enters (`messages.ts`).
  *
  * @module
  */
 
 import type { Address } from "../transport/address.ts";
+import type { Path } from "./paths.ts";
 
 /** Who is calling: the host itself, or one connection. */
 export interface Peer {
@@ -65,6 +67,12 @@ export interface CallOptions {
    * produced it), so that the caller can give it back.
    */
   onOrphan?(value: unknown): void;
+  /**
+   * Where handles (packed into descriptors) are among the arguments: the
+   * host marks them (`marks.ts`). A reply that carries handles resolves a
+   * `WithHandles`.
+   */
+  handles?: Path[];
 }
 
 /** A way to call an object, wherever it lives. */
@@ -73,7 +81,10 @@ export interface ObjectRef {
   readonly id: string;
   /** The host's address (the hub is opened on first need). */
   address(): Promise<Address>;
-  /** Calls a method and resolves its result. */
+  /**
+   * Calls a method and resolves its result (a `WithHandles` when the host
+   * sent handles back).
+   */
   call(method: string, args: unknown[], opts?: CallOptions): Promise<unknown>;
   /** Calls a method without waiting for, or getting, a reply. */
   send(method: string, args: unknown[]): void;
@@ -82,7 +93,7 @@ export interface ObjectRef {
    * queued, and rejects when its arguments cannot be cloned. Calls posted
    * from one process run in the order they were posted.
    */
-  post(method: string, args: unknown[]): Promise<void>;
+  post(method: string, args: unknown[], handles?: Path[]): Promise<void>;
   /**
    * Calls `method([...items])` later with this and the items of the calls
    * deferred after it (see `Client.defer`); `item` must surely encode, and
@@ -117,6 +128,7 @@ export interface CallMessage {
   o?: string;
   m?: string;
   a?: unknown[];
+  h?: Path[];
   c?: number;
   b?: CallMessage[];
   end?: true;

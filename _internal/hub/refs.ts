@@ -17,6 +17,8 @@ import { type Address, addressToString } from "../transport/address.ts";
 import "./server.ts";
 import type { CallOptions, Hosted, ObjectRef, Peer } from "./protocol.ts";
 import { registry } from "./registry.ts";
+import { markAt } from "./marks.ts";
+import type { Path } from "./paths.ts";
 
 const LOCAL_PEER: Peer = { id: 0, session: "", push() {}, pushBytes: () => Promise.resolve() };
 
@@ -50,10 +52,11 @@ export class LocalRef implements ObjectRef {
     args: unknown[],
     opts: CallOptions = {},
   ): Promise<unknown> {
-    const { signal, onOrphan } = opts;
+    const { signal, onOrphan, handles } = opts;
     if (signal?.aborted) return Promise.reject(signal.reason);
     let result: Promise<unknown>;
     try {
+      if (handles) markAt(args, handles);
       const v = this.#obj.call(method, args, LOCAL_PEER, signal ?? NEVER);
       // An answer that waits (a get on an empty queue) keeps this process
       // alive, as a remote call's open connection does.
@@ -88,8 +91,8 @@ export class LocalRef implements ObjectRef {
     this.call(method, args).catch(() => {});
   }
 
-  post(method: string, args: unknown[]): Promise<void> {
-    this.send(method, args);
+  post(method: string, args: unknown[], handles?: Path[]): Promise<void> {
+    this.call(method, args, { handles }).catch(() => {});
     return Promise.resolve();
   }
 
@@ -201,8 +204,8 @@ export class RemoteRef implements ObjectRef {
     this.post(method, args).catch(() => {});
   }
 
-  post(method: string, args: unknown[]): Promise<void> {
-    return this.#with((c) => c.post(this.id, method, args));
+  post(method: string, args: unknown[], handles?: Path[]): Promise<void> {
+    return this.#with((c) => c.post(this.id, method, args, handles));
   }
 
   defer(method: string, item: unknown, size?: number): void {

@@ -19,7 +19,7 @@ import type { Hosted, Peer } from "./protocol.ts";
 import { type Attach, type Inbound, ProtocolError, readAttach, readInbound } from "./messages.ts";
 
 /** A call, checked (see `messages.ts`). */
-type Call = { r?: number; o: string; m: string; a?: unknown[] };
+type Call = { r?: number; o: string; m: string; a?: unknown[]; h?: unknown };
 import {
   endSession,
   endSessionsOf,
@@ -34,6 +34,8 @@ import { state } from "../base/state.ts";
 import { addressToString } from "../transport/address.ts";
 import { BytesMessage } from "../wire/codec.ts";
 import { errorToData } from "../wire/error_data.ts";
+import { WithHandles } from "./handles.ts";
+import { markAt } from "./marks.ts";
 
 // The host side: a connection that says "attach" is served until it closes.
 onHubMessage("attach", serveConnection);
@@ -251,11 +253,13 @@ class Connection {
       return;
     }
     this.#touch(entry.obj);
+    const args = m.a ?? [];
     if (id === undefined) {
       // Fire and forget: no reply, no cancellation, errors dropped; what
       // still waits when the connection goes is aborted then.
       try {
-        const v = entry.obj.call(m.m, m.a ?? [], this.#peer, this.#gone.signal);
+        if (m.h !== undefined) markAt(args, m.h);
+        const v = entry.obj.call(m.m, args, this.#peer, this.#gone.signal);
         if (v instanceof Promise) v.catch(() => {});
       } catch { /* the caller asked for no reply */ }
       return;
@@ -263,7 +267,9 @@ class Connection {
     const ctl = new AbortController();
     this.#calls.set(id, ctl);
     try {
-      const v = entry.obj.call(m.m, m.a ?? [], this.#peer, ctl.signal);
+      // Handles only where the message's paths say: a value is never taken for one.
+      if (m.h !== undefined) markAt(args, m.h);
+      const v = entry.obj.call(m.m, args, this.#peer, ctl.signal);
       if (v instanceof Promise) {
         v.then((v) => this.#reply(id, v, false), (e) => this.#reply(id, e, true));
       } else this.#reply(id, v, false);
@@ -281,7 +287,13 @@ class Connection {
   #reply(id: number, v: unknown, failed: boolean): void {
     if (!this.#calls.delete(id)) return;
     // No `v` for undefined: `{r}` takes the JSON fast path, `{r, v: undefined}` would not.
-    const msg = failed ? { r: id, e: errorToData(v) } : v === undefined ? { r: id } : { r: id, v };
+    const msg = failed
+      ? { r: id, e: errorToData(v) }
+      : v === undefined
+      ? { r: id }
+      : v instanceof WithHandles
+      ? { r: id, v: v.value, h: v.handles }
+      : { r: id, v };
     // A result that cannot be cloned, or is over the size limit, fails that call only.
     this.#channel.post(msg).catch((err) =>
       this.#channel.post({ r: id, e: errorToData(err) }).catch(() => {})

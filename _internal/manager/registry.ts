@@ -9,10 +9,11 @@
  * @module
  */
 
-import { type Descriptor, descriptorsIn } from "../hub/handles.ts";
+import { type Descriptor, WithHandles } from "../hub/handles.ts";
+import { marksIn, withHandles } from "../hub/marks.ts";
 import { TO_DESCRIPTOR } from "../base/symbols.ts";
 import type { Travelling } from "../hub/handles.ts";
-import { HOOK_URL, markManaged, unmark } from "./refcount.ts";
+import { markManaged, unmark } from "./refcount.ts";
 import type { ManagedMeta } from "./refcount.ts";
 import type { Holdings } from "./holdings.ts";
 import type { Hosted, Peer } from "../hub/protocol.ts";
@@ -34,7 +35,7 @@ export type Made =
   | { core: Hosted & { dispose?(): void }; kind: string; extra?: Record<string, unknown> }
   | { handle: Travelling; dispose?: () => void };
 
-/** Makes an object of a type from the caller's arguments (handles in them still packed). */
+/** Makes an object of a type from the caller's arguments (handles in them still marked: `marks.ts`). */
 export type Factory = (args: unknown[], registry: RegistryCore) => Made | Promise<Made>;
 
 interface Entry {
@@ -51,36 +52,32 @@ interface Entry {
 export class RegistryCore implements Hosted, Holdings {
   #entries = new Map<string, Entry>();
   #factories: Map<string, Factory>;
-  #proxies: string;
   #onShutdown: () => void;
   #address!: Address;
   #addressKey = "";
   #meta!: ManagedMeta;
 
-  /**
-   * A registry creating objects with `factories`; `proxies` is the URL of
-   * the module defining the proxy classes.
-   */
-  constructor(factories: Map<string, Factory>, proxies: string, onShutdown: () => void) {
+  /** A registry creating objects with `factories`. */
+  constructor(factories: Map<string, Factory>, onShutdown: () => void) {
     this.#factories = factories;
-    this.#proxies = proxies;
     this.#onShutdown = onShutdown;
   }
 
-  /** Sets where the registry is served, its id and the manager's key. */
-  serveAt(address: Address, id: string, authkey?: Uint8Array): void {
+  /** Sets where the registry is served, and its id. */
+  serveAt(address: Address, id: string): void {
     this.#address = address;
     this.#addressKey = addressToString(address);
-    this.#meta = authkey ? { registry: id, authkey } : { registry: id };
+    this.#meta = { registry: id };
   }
 
   call(method: string, args: unknown[], peer: Peer): unknown {
     switch (method) {
       case "create":
+        // The descriptor goes back as a handle (its path beside it), never as a value.
         return this.create(
           argId(args, method),
           args[1] === undefined ? [] : argArray(args, 1, method),
-        );
+        ).then((d) => new WithHandles(d, [[]]));
       case "incref":
         return this.#add(argId(args, method), "transit", 1);
       case "adopt": {
@@ -125,7 +122,7 @@ export class RegistryCore implements Hosted, Holdings {
     let dispose: () => void;
     if ("core" in made) {
       const ref = new LocalRef(made.core);
-      d = { kind: made.kind, module: this.#proxies, address: this.#address, id: ref.id };
+      d = { kind: made.kind, address: this.#address, id: ref.id };
       if (made.extra) d.extra = made.extra;
       dispose = () => {
         ref.release();
@@ -149,8 +146,7 @@ export class RegistryCore implements Hosted, Holdings {
       });
       markManaged(d.address, d.id, this.#meta);
     }
-    d.via = HOOK_URL;
-    d.meta = this.#meta;
+    d.managed = { registry: this.#meta.registry };
     return d;
   }
 
@@ -172,7 +168,7 @@ export class RegistryCore implements Hosted, Holdings {
 
   #own(value: unknown): Descriptor[] {
     if (typeof value !== "object" || value === null) return [];
-    return descriptorsIn(value).filter((d) => addressToString(d.address) === this.#addressKey);
+    return marksIn(value).filter((d) => addressToString(d.address) === this.#addressKey);
   }
 
   stored(value: unknown): void {
@@ -186,9 +182,9 @@ export class RegistryCore implements Hosted, Holdings {
     for (const d of this.#own(value)) this.#add(d.id, "stored", -1);
   }
 
-  readOut<T>(value: T): T {
+  readOut(value: unknown): unknown {
     for (const d of this.#own(value)) this.#add(d.id, "transit", 1);
-    return value;
+    return withHandles(value);
   }
 
   /** A client session is over: its references go. */
@@ -203,7 +199,7 @@ export class RegistryCore implements Hosted, Holdings {
     return this.#entries.get(id)?.handle;
   }
 
-  /** Descriptors of this manager's objects inside `value` (packed). */
+  /** Descriptors of this manager's objects inside `value` (marked). */
   ownDescriptors(value: unknown): Descriptor[] {
     return this.#own(value);
   }

@@ -345,11 +345,14 @@ export class PoolEngine {
     const handles = hasHandles(calls);
     if (!handles && this.#packs === 0) return queue(calls);
     task.exclusive = handles;
-    if (handles) task.message.handles = true;
     this.#packs++;
     const packed = this.#packing.then(() => packHandles(calls, this.#options.pack));
     this.#packing = packed.then(
-      (p) => queue(p),
+      (p) => {
+        // Where the handles are goes beside the calls: nothing else in them is one.
+        if (p.handles) task.message.handles = p.handles;
+        queue(p.value);
+      },
       (err) => task.reject(err),
     ).finally(() => this.#packs--);
   }

@@ -14,7 +14,8 @@
 import { type AnyFn, findTarget, type TargetRef } from "../process/target.ts";
 import { WorkerExit } from "../process/worker_exit.ts";
 import { type ErrorData, errorToData } from "../wire/error_data.ts";
-import { reviveHandles } from "../hub/handles.ts";
+import { type Path, reviveAt } from "../hub/handles.ts";
+import type { ModuleGate } from "./seal.ts";
 
 /** One task as it crosses to a worker. */
 export interface TaskMessage {
@@ -30,8 +31,8 @@ export interface TaskMessage {
   calls: unknown[];
   /** Each entry of `calls` is an argument list. */
   spread?: true;
-  /** Its arguments hold handles to revive (absent when they hold none). */
-  handles?: true;
+  /** Where handles are in `calls` (packed into descriptors); absent when there are none. */
+  handles?: Path[];
 }
 
 /** One task's outcome: its results, or its error. */
@@ -49,8 +50,12 @@ function keyOf(ref: TargetRef): string {
   return `${ref.module}\n${ref.exportName}\n${ref.fingerprint}`;
 }
 
-/** Imports the function's module (once) and finds the function in it. */
-export async function resolveTarget(ref: TargetRef): Promise<AnyFn> {
+/**
+ * Imports the function's module (once, and only when `gate` says the pool
+ * vouched for it) and finds the function in it.
+ */
+export async function resolveTarget(ref: TargetRef, gate: ModuleGate): Promise<AnyFn> {
+  gate.check(ref);
   let mod = modules.get(ref.module);
   if (!mod) modules.set(ref.module, mod = import(ref.module));
   const fn = findTarget(await mod, ref, "run task");
@@ -94,22 +99,25 @@ async function finish(
   }
 }
 
-async function runSlow(task: TaskMessage): Promise<Result> {
+async function runSlow(task: TaskMessage, gate: ModuleGate): Promise<Result> {
   let fn: AnyFn;
   try {
-    fn = await resolveTarget(task.fn);
+    fn = await resolveTarget(task.fn, gate);
     // Queues, pipe ends and other handles among the arguments.
-    if (task.handles) task.calls = await reviveHandles(task.calls);
+    if (task.handles) task.calls = await reviveAt(task.calls, task.handles);
   } catch (err) {
     return await failed(task.id, err);
   }
   return await finish(task, fn, [], 0);
 }
 
-/** Runs a task: its result at once where every call returned a plain value, else a promise of it. */
-export function runTask(task: TaskMessage): Result | Promise<Result> {
+/**
+ * Runs a task: its result at once where every call returned a plain value,
+ * else a promise of it. A function not met yet is looked up through `gate`.
+ */
+export function runTask(task: TaskMessage, gate: ModuleGate): Result | Promise<Result> {
   const fn = found.get(keyOf(task.fn));
-  if (!fn || task.handles) return runSlow(task);
+  if (!fn || task.handles) return runSlow(task, gate);
   const values: unknown[] = [];
   try {
     for (let i = 0; i < task.calls.length; i++) {

@@ -37,6 +37,7 @@ import type { TargetRef } from "../process/target.ts";
 import { drainClients } from "../hub/client.ts";
 import { nextTurn } from "../base/async.ts";
 import { resolveTarget, type Result, runTask, type TaskMessage } from "./run_task.ts";
+import { ModuleGate } from "./seal.ts";
 
 export type { Result, TaskMessage } from "./run_task.ts";
 
@@ -227,15 +228,18 @@ class Outbox {
 
 /**
  * Serves tasks until stopped. `init` is the pool's initializer, run once
- * before the first task.
+ * before the first task; `sealKey` is the key of the seals on the modules
+ * the pool sends (`seal.ts`): a task naming another module fails.
  */
 export async function poolWorker(
   conn: Conn,
   init: { fn: TargetRef; args: unknown[] } | null,
   maxTasks: number,
+  sealKey: string,
 ): Promise<void> {
+  const gate = new ModuleGate(sealKey);
   try {
-    if (init) await (await resolveTarget(init.fn))(...init.args);
+    if (init) await (await resolveTarget(init.fn, gate))(...init.args);
   } catch (err) {
     // Deno.exit() in a Web Worker's initializer ends it as a process exit
     // would; anything else the pool reports with the failed start.
@@ -261,7 +265,7 @@ export async function poolWorker(
     // A synchronous task never lets this process read its stdin's end:
     // between two tasks, it looks for its parent itself.
     if (parentGone()) Deno.exit(1);
-    const ran = runTask(entry.task);
+    const ran = runTask(entry.task, gate);
     const result = ran instanceof Promise ? await ran : ran as Result;
     // One clock read per task: it ends this task's time and starts the next one's.
     const t1 = performance.now();

@@ -31,7 +31,7 @@ import { connectAuthed } from "../transport/sockets.ts";
 import { parseAddress } from "../transport/address.ts";
 
 import { errorToData } from "../wire/error_data.ts";
-import { reviveHandles } from "../hub/handles.ts";
+import { reviveAt } from "../hub/handles.ts";
 import type { TaskSpec } from "./task_spec.ts";
 import { type AnyFn, findTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
@@ -160,8 +160,8 @@ async function runChild(
   let target: AnyFn;
   try {
     target = await importing;
-    spec.args = await reviveHandles(spec.args);
-    spec.fields = await reviveHandles(spec.fields);
+    spec.args = await reviveAt(spec.args, spec.handles?.args);
+    spec.fields = await reviveAt(spec.fields, spec.handles?.fields);
   } catch (err) {
     await channel.send({ op: "failed", error: errorToData(err) }).catch(() => {});
     return await exit(1);

@@ -124,7 +124,7 @@ function commandFor(
 ): [string, string[]] {
   // Arguments stay off the command line; the rest lets the child start
   // importing its target while it connects back. A spare has no task yet.
-  const boot = opts.spec ? { ...opts.spec, args: [], fields: {} } : undefined;
+  const boot = opts.spec ? { ...opts.spec, args: [], fields: {}, handles: undefined } : undefined;
   const arg = encodeTicket({
     ppid: Deno.pid,
     address: addressToString(address),

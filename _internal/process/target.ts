@@ -25,7 +25,10 @@ export type AnyFn = (...args: any[]) => unknown;
 
 /** Finds the target among the module's exports by name and source fingerprint. */
 /** What identifies an exported function across processes. */
-export type TargetRef = Pick<TaskSpec, "module" | "exportName" | "fingerprint" | "kind">;
+export type TargetRef = Pick<TaskSpec, "module" | "exportName" | "fingerprint" | "kind"> & {
+  /** A pool's seal on the module (see `pool/seal.ts`). */
+  seal?: string;
+};
 
 /**
  * Finds a target among a module's exports by name and source fingerprint;

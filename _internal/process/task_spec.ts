@@ -7,6 +7,7 @@
  */
 
 import type { ParentInfo, StartMethod, TransportKind } from "../base/state.ts";
+import type { Path } from "../hub/paths.ts";
 
 /** What a child is told to run. */
 export interface TaskSpec {
@@ -22,6 +23,8 @@ export interface TaskSpec {
   args: unknown[];
   /** Own enumerable fields of a Process subclass instance. */
   fields: Record<string, unknown>;
+  /** Where handles are in `args` and `fields` (packed into descriptors), when there are any. */
+  handles?: { args?: Path[]; fields?: Path[] };
   /** The child's process name. */
   name: string;
   /** The child's identity (its place in the tree). */
