@@ -99,7 +99,7 @@ export class Listener {
     // bounded number at a time; a failed accept is retried, not taken for
     // the listener's end.
     await serveListener(this.#bound, {
-      authkey: () => this.#authkey,
+      keyFor: (kid) => kid === "" ? this.#authkey : undefined,
       authed: (authed) =>
         this.#results.push({
           value: connectionOf(socketEnd(new SocketChannel(authed)), true, true),

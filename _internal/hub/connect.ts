@@ -30,7 +30,7 @@ export function sessionId(): string {
 export async function connectRetrying(address: Address): Promise<AuthedConn> {
   for (let attempt = 1;; attempt++) {
     try {
-      return await connectAuthed(address, hostAuthkey(address), 10_000);
+      return await connectAuthed(address, hostAccess(address), 10_000);
     } catch (err) {
       const final = err instanceof AuthenticationError && !(err.cause instanceof Error) ||
         err instanceof Deno.errors.NotFound || attempt >= limits().connectAttempts;
@@ -40,16 +40,28 @@ export async function connectRetrying(address: Address): Promise<AuthedConn> {
   }
 }
 
-function hostKeys(): Map<string, Uint8Array> {
-  return isolateGlobal("hostKeys", () => (new Map<string, Uint8Array>()));
+/** How this process proves itself to one host. */
+export interface HostAccess {
+  /** The key. */
+  key: Uint8Array;
+  /** Its id, as the host knows it (`""`: the host's own key). */
+  kid: string;
+  /** Whether the handshake is bound to the address dialled (see `transport/auth.ts`). */
+  bind: boolean;
+}
+
+function hostKeys(): Map<string, HostAccess> {
+  return isolateGlobal("hostKeys", () => (new Map<string, HostAccess>()));
 }
 
 /**
- * Sets the key this process proves to the host at `address` (a manager
- * started with its own authkey); other hosts get this process tree's.
+ * Sets the key this process proves to the host at `address`: an address
+ * its user configured (a manager it started or connected to with a key of
+ * its own), or one its launch named. Only such addresses get a key other
+ * than this process tree's; keys never come from data.
  */
-export function setHostAuthkey(address: Address, authkey: Uint8Array): void {
-  hostKeys().set(addressToString(address), authkey);
+export function setHostAuthkey(address: Address, authkey: Uint8Array, kid = ""): void {
+  hostKeys().set(addressToString(address), { key: authkey, kid, bind: false });
 }
 
 /** Forgets the key of a host that is gone. */
@@ -57,7 +69,17 @@ export function forgetHostAuthkey(address: Address): void {
   hostKeys().delete(addressToString(address));
 }
 
+/**
+ * How this process proves itself to the host at `address`: the key set for
+ * it, else this process tree's, with the handshake bound to the address (a
+ * host found in data: a relay to another host gets nothing).
+ */
+export function hostAccess(address: Address): HostAccess {
+  const s = state();
+  return hostKeys().get(addressToString(address)) ?? { key: s.authkey, kid: s.kid, bind: true };
+}
+
 /** The key this process proves to the host at `address`. */
 export function hostAuthkey(address: Address): Uint8Array {
-  return hostKeys().get(addressToString(address)) ?? state().authkey;
+  return hostAccess(address).key;
 }

@@ -21,6 +21,7 @@ import {
 } from "../transport/sockets.ts";
 import type { Address } from "../transport/address.ts";
 import { state, type TransportKind } from "../base/state.ts";
+import { keyForId } from "../transport/keys.ts";
 
 /** Handles the first message of a connection, then owns the channel. */
 export type Handler = (
@@ -99,7 +100,8 @@ function openHub(): BoundListener {
   const bound = listen(c?.transport ?? state().transport, c?.hostname, c?.port);
   bound.listener.unref();
   serveListener(bound, {
-    authkey: () => hub().config?.authkey ?? state().authkey,
+    // This hub's key, or a sandboxed child's key derived from it.
+    keyFor: (kid) => keyForId(hub().config?.authkey ?? state().authkey, kid),
     authed: (authed) => void serve(authed),
   });
   // A hub still held at exit (a lock shared and never disposed) must not

@@ -68,8 +68,9 @@ async function connectWithTicket(
   t: Ticket,
   authkey: Uint8Array,
 ): Promise<Channel> {
+  // Bound to the parent's address: the handshake cannot be relayed elsewhere.
   const channel = new SocketChannel(
-    await connectAuthed(parseAddress(t.address), authkey),
+    await connectAuthed(parseAddress(t.address), { key: authkey, kid: state().kid, bind: true }),
   );
   await channel.send({ op: "hello", ticket: t.ticket });
   return channel;

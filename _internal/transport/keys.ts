@@ -36,6 +36,18 @@ export function deriveKey(key: Uint8Array, label: string, ...parts: string[]): U
   return hmacSha256(key, encoder.encode([label, ...parts].join("\0")));
 }
 
+/** The prefix of the id of a key derived for one sandboxed child. */
+export const CHILD_KID_PREFIX = "c:";
+
+/**
+ * The key a listener with key `base` accepts under id `kid`: its own for
+ * `""`, a sandboxed child's derived key for `"c:…"`, else none.
+ */
+export function keyForId(base: Uint8Array, kid: string): Uint8Array | undefined {
+  if (kid === "") return base;
+  return kid.startsWith(CHILD_KID_PREFIX) ? deriveKey(base, "mp-child", kid) : undefined;
+}
+
 /** Compares in time that does not depend on where the bytes differ. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
