@@ -29,7 +29,8 @@ import "./_internal/process/child.ts";
 import { CURRENT_SPEC, PROCESS_BRAND } from "./_internal/base/symbols.ts";
 import { ProcessError } from "./_internal/base/errors.ts";
 import { validateOptions } from "./_internal/process/options.ts";
-import { packHandles } from "./_internal/hub/handles.ts";
+import { descriptorsAt, packHandles } from "./_internal/hub/handles.ts";
+import { launchKeys } from "./_internal/hub/connect.ts";
 import type { Popen } from "./_internal/process/popen.ts";
 import { launchSubprocess } from "./_internal/process/popen_subprocess.ts";
 import { launchWorker } from "./_internal/process/popen_worker.ts";
@@ -349,6 +350,13 @@ export class Process {
         ...(args.handles ? { args: args.handles } : {}),
         ...(fields.handles ? { fields: fields.handles } : {}),
       };
+      // Keys of hosts with keys of their own go with the launch, not in descriptors.
+      const ds = [
+        ...descriptorsAt(args.value, args.handles),
+        ...descriptorsAt(fields.value, fields.handles),
+      ];
+      const keys = launchKeys(ds.map((d) => d.address));
+      if (keys) spec.keys = keys;
     }
     const opts = {
       spec,

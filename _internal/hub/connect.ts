@@ -9,7 +9,8 @@
 import { delay } from "../base/async.ts";
 import { AuthenticationError } from "../base/errors.ts";
 import { isolateGlobal, state } from "../base/state.ts";
-import { type Address, addressToString } from "../transport/address.ts";
+import { type Address, addressToString, parseAddress } from "../transport/address.ts";
+import { fromHex, toHex } from "../transport/keys.ts";
 import { type AuthedConn, connectAuthed } from "../transport/sockets.ts";
 import { limits } from "../wire/limits.ts";
 
@@ -82,4 +83,47 @@ export function hostAccess(address: Address): HostAccess {
 /** The key this process proves to the host at `address`. */
 export function hostAuthkey(address: Address): Uint8Array {
   return hostAccess(address).key;
+}
+
+/** A host's key as a child receives it with its launch (and a pool task with its task). */
+export interface LaunchKey {
+  /** The host's address, as `addressToString` writes it. */
+  address: string;
+  /** The key, hex. */
+  key: string;
+  /** Its id, as the host knows it. */
+  kid?: string;
+}
+
+/**
+ * The keys a receiver needs for the hosts at `addresses` that this process
+ * reaches with keys of their own (configured: a manager with its own key):
+ * they go with a launch, never inside a descriptor. Undefined when none.
+ */
+export function launchKeys(addresses: Iterable<Address>): LaunchKey[] | undefined {
+  const out = new Map<string, LaunchKey>();
+  for (const a of addresses) {
+    const s = addressToString(a);
+    const access = hostKeys().get(s);
+    if (!access || out.has(s)) continue;
+    out.set(s, { address: s, key: toHex(access.key), ...(access.kid ? { kid: access.kid } : {}) });
+  }
+  return out.size > 0 ? [...out.values()] : undefined;
+}
+
+/**
+ * Sets the keys a launch (or a pool task, from this worker's pool) gave.
+ *
+ * @throws {TypeError} When they are malformed.
+ */
+export function useLaunchKeys(keys: unknown): void {
+  if (keys === undefined) return;
+  if (!Array.isArray(keys)) throw new TypeError("Cannot start: malformed launch keys");
+  for (const k of keys as LaunchKey[]) {
+    const key = fromHex(k?.key);
+    if (!key || typeof k.address !== "string" || (k.kid !== undefined && typeof k.kid !== "string")) {
+      throw new TypeError("Cannot start: malformed launch keys");
+    }
+    setHostAuthkey(parseAddress(k.address), key, k.kid ?? "");
+  }
 }

@@ -25,7 +25,7 @@ import {
   libraryModule,
   MANAGED_MODULE,
 } from "./descriptor.ts";
-import { checkPaths, isPlain, MAX_DEPTH, type Path, replaceAt } from "./paths.ts";
+import { checkPaths, isPlain, MAX_DEPTH, type Path, replaceAt, replaceAtSync } from "./paths.ts";
 
 export type { Descriptor } from "./descriptor.ts";
 export { checkPaths, type Path } from "./paths.ts";
@@ -211,6 +211,13 @@ async function packInto(
     if (p !== value[key]) (copy ??= { ...value })[key] = p;
   }
   return copy ?? value;
+}
+
+/** The descriptors at `handles` inside a packed value (this process packed it: not checked). */
+export function descriptorsAt(value: unknown, handles: Path[] | undefined): Descriptor[] {
+  const out: Descriptor[] = [];
+  for (const path of handles ?? []) replaceAtSync(value, path, (d) => (out.push(d as Descriptor), d));
+  return out;
 }
 
 /**

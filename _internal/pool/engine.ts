@@ -17,7 +17,8 @@
 import { BrokenPoolError, EOFError, ProcessError, WorkerDiedError } from "../base/errors.ts";
 import { keepAlive, nextTurn } from "../base/async.ts";
 import { errorFromData } from "../wire/error_data.ts";
-import { hasHandles, type PackContext, packHandles } from "../hub/handles.ts";
+import { descriptorsAt, hasHandles, type PackContext, packHandles } from "../hub/handles.ts";
+import { launchKeys } from "../hub/connect.ts";
 import type { TargetRef } from "../process/target.ts";
 import { Scheduler } from "./scheduler.ts";
 import { type FnStats, newSlot, newStats, type Slot as SlotState, type Task } from "./task.ts";
@@ -349,8 +350,13 @@ export class PoolEngine {
     const packed = this.#packing.then(() => packHandles(calls, this.#options.pack));
     this.#packing = packed.then(
       (p) => {
-        // Where the handles are goes beside the calls: nothing else in them is one.
-        if (p.handles) task.message.handles = p.handles;
+        // Where the handles are goes beside the calls: nothing else in them is one;
+        // keys of hosts with keys of their own go with the task, not in descriptors.
+        if (p.handles) {
+          task.message.handles = p.handles;
+          const keys = launchKeys(descriptorsAt(p.value, p.handles).map((d) => d.address));
+          if (keys) task.message.keys = keys;
+        }
         queue(p.value);
       },
       (err) => task.reject(err),

@@ -15,6 +15,7 @@ import { type AnyFn, findTarget, type TargetRef } from "../process/target.ts";
 import { WorkerExit } from "../process/worker_exit.ts";
 import { type ErrorData, errorToData } from "../wire/error_data.ts";
 import { type Path, reviveAt } from "../hub/handles.ts";
+import { type LaunchKey, useLaunchKeys } from "../hub/connect.ts";
 import type { ModuleGate } from "./seal.ts";
 
 /** One task as it crosses to a worker. */
@@ -33,6 +34,8 @@ export interface TaskMessage {
   spread?: true;
   /** Where handles are in `calls` (packed into descriptors); absent when there are none. */
   handles?: Path[];
+  /** Keys of those handles' hosts that have keys of their own (see `hub/connect.ts`). */
+  keys?: LaunchKey[];
 }
 
 /** One task's outcome: its results, or its error. */
@@ -104,7 +107,10 @@ async function runSlow(task: TaskMessage, gate: ModuleGate): Promise<Result> {
   try {
     fn = await resolveTarget(task.fn, gate);
     // Queues, pipe ends and other handles among the arguments.
-    if (task.handles) task.calls = await reviveAt(task.calls, task.handles);
+    if (task.handles) {
+      useLaunchKeys(task.keys);
+      task.calls = await reviveAt(task.calls, task.handles);
+    }
   } catch (err) {
     return await failed(task.id, err);
   }

@@ -32,6 +32,7 @@ import { parseAddress } from "../transport/address.ts";
 
 import { errorToData } from "../wire/error_data.ts";
 import { reviveAt } from "../hub/handles.ts";
+import { useLaunchKeys } from "../hub/connect.ts";
 import type { TaskSpec } from "./task_spec.ts";
 import { type AnyFn, findTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
@@ -161,6 +162,7 @@ async function runChild(
   let target: AnyFn;
   try {
     target = await importing;
+    useLaunchKeys(spec.keys);
     spec.args = await reviveAt(spec.args, spec.handles?.args);
     spec.fields = await reviveAt(spec.fields, spec.handles?.fields);
   } catch (err) {

@@ -124,7 +124,10 @@ function commandFor(
 ): [string, string[]] {
   // Arguments stay off the command line; the rest lets the child start
   // importing its target while it connects back. A spare has no task yet.
-  const boot = opts.spec ? { ...opts.spec, args: [], fields: {}, handles: undefined } : undefined;
+  // Nor are keys: a command line is visible to every process of the machine.
+  const boot = opts.spec
+    ? { ...opts.spec, args: [], fields: {}, handles: undefined, keys: undefined }
+    : undefined;
   const arg = encodeTicket({
     ppid: Deno.pid,
     address: addressToString(address),

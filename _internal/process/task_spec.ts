@@ -8,6 +8,7 @@
 
 import type { ParentInfo, StartMethod, TransportKind } from "../base/state.ts";
 import type { Path } from "../hub/paths.ts";
+import type { LaunchKey } from "../hub/connect.ts";
 
 /** What a child is told to run. */
 export interface TaskSpec {
@@ -25,6 +26,8 @@ export interface TaskSpec {
   fields: Record<string, unknown>;
   /** Where handles are in `args` and `fields` (packed into descriptors), when there are any. */
   handles?: { args?: Path[]; fields?: Path[] };
+  /** Keys of the hosts of those handles that have keys of their own (never on a command line). */
+  keys?: LaunchKey[];
   /** The child's process name. */
   name: string;
   /** The child's identity (its place in the tree). */
