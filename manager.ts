@@ -30,7 +30,7 @@ import { ProcessError } from "./_internal/base/errors.ts";
 import { hasHandles, packHandles, reviveAt, WithHandles } from "./_internal/hub/handles.ts";
 import { claim, forgetManager, registryRef, releaseOwned } from "./_internal/manager/refcount.ts";
 import type { ObjectProxy } from "./manager/proxies.ts";
-import { managerMain, serveManager } from "./manager/_main.ts";
+import { type ManagerInfo, managerMain, serveManager } from "./manager/_main.ts";
 import { type Served, type TypeSpec, typeSpec } from "./_internal/manager/server.ts";
 import { closeClient } from "./_internal/hub/client.ts";
 import { setHostAuthkey } from "./_internal/hub/connect.ts";
@@ -38,9 +38,10 @@ import type { ObjectRef } from "./_internal/hub/protocol.ts";
 import { state } from "./_internal/base/state.ts";
 import { type Address, toAddress, toAuthkey } from "./_internal/transport/address.ts";
 import { connectAuthed } from "./_internal/transport/sockets.ts";
-import { removeSocketDir, socketDirOf } from "./_internal/transport/socket_dir.ts";
-import { Process } from "./process.ts";
-import { type JoinableQueue, Queue } from "./queue.ts";
+import { makeSocketDir, removeSocketDir } from "./_internal/transport/socket_dir.ts";
+import { READ_REPORT } from "./_internal/base/symbols.ts";
+import { Process, type ProcessOptions } from "./process.ts";
+import type { JoinableQueue, Queue } from "./queue.ts";
 import type { Barrier } from "./synchronize/barrier.ts";
 import type { BoundedSemaphore, Semaphore } from "./synchronize/semaphore.ts";
 import type { Condition } from "./synchronize/condition.ts";
@@ -164,6 +165,8 @@ export class BaseManager {
   #address: Address | undefined;
   #registry: ObjectRef | undefined;
   #served: Served | undefined;
+  /** The directory this process made for its manager's socket. */
+  #socketDir: string | undefined;
 
   /**
    * Registers a type: `create(typeid, ...args)` calls `factory(...args)`
@@ -265,20 +268,26 @@ export class BaseManager {
         "Cannot start manager: it picks its own Unix socket; pass a TCP { hostname, port } or nothing",
       );
     }
-    const reply = new Queue<{ address: Address; registry: string } | { error: string }>();
+    // The socket's directory is made here, and only it is removed here:
+    // never a path another process names.
+    const dir = (address?.transport ?? state().transport) === "unix" ? makeSocketDir() : undefined;
     const p = new Process({
       target: managerMain,
-      args: [reply, {
+      args: [{
         address,
         authkey: this.#options.authkey === undefined ? undefined : this.#authkey,
         types: this.#types(false),
+        socketDir: dir,
       }],
       module: SERVER_MODULE,
       name: "SyncManager",
       startMethod: "subprocess",
       daemon: true,
       runtimeArgs: this.#options.runtimeArgs,
-    });
+      // Its address comes back over its launch channel, which only this process reads.
+      [READ_REPORT]: true,
+    } as ProcessOptions);
+    this.#socketDir = dir;
     try {
       await p.start();
       this.#process = p;
@@ -289,9 +298,9 @@ export class BaseManager {
           `Cannot start manager: its process exited with code ${code} before it served`,
         );
       });
-      const info = await raceTimer(Promise.race([reply.get(), exited]), 60_000, () => {
+      const info = await raceTimer(Promise.race([p[READ_REPORT](), exited]), 60_000, () => {
         throw new ProcessError("Cannot start manager: it did not report within 60 s");
-      });
+      }) as ManagerInfo | { error: string };
       if ("error" in info) throw new ProcessError(`Cannot start manager: ${info.error}`);
       this.#attach(info.address, info.registry);
       // This process ending without shutdown() terminates the manager (a
@@ -301,9 +310,9 @@ export class BaseManager {
     } catch (err) {
       this.#lifecycle = "initial";
       if (p.isAlive()) p.kill();
+      if (p.pid !== undefined) await p.join();
+      this.#removeSocket();
       throw err;
-    } finally {
-      await reply[Symbol.asyncDispose]();
     }
   }
 
@@ -430,9 +439,9 @@ export class BaseManager {
   }
 
   #removeSocket = (): void => {
-    const a = this.#address, pid = this.#process?.pid;
-    // Only the directory of the manager process this one started.
-    const dir = a?.transport === "unix" && pid !== undefined ? socketDirOf(a.path, pid) : undefined;
+    // Only the directory this process made: its socket, then the directory if empty.
+    const dir = this.#socketDir;
+    this.#socketDir = undefined;
     if (dir) removeSocketDir(dir);
   };
 

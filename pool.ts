@@ -33,9 +33,18 @@ import { type LaunchedWorker, PER_WORKER, PoolEngine } from "./_internal/pool/en
 import { imapChunks } from "./_internal/pool/imap.ts";
 import { mapChunks } from "./_internal/pool/map.ts";
 import { newSealKey, sealOf } from "./_internal/pool/seal.ts";
+import { newSandboxId } from "./_internal/hub/grants.ts";
+import { SANDBOX_ID } from "./_internal/base/symbols.ts";
 import type { PoolLike } from "./pool/pool_like.ts";
 import { Pipe } from "./connection.ts";
-import { cpuCount, type Permissions, Process, type StartMethod, type Target } from "./process.ts";
+import {
+  cpuCount,
+  type Permissions,
+  Process,
+  type ProcessOptions,
+  type StartMethod,
+  type Target,
+} from "./process.ts";
 
 export { AsyncResult } from "./pool/async_result.ts";
 export { BrokenPoolError, WorkerDiedError } from "./_internal/base/errors.ts";
@@ -107,6 +116,8 @@ export class Pool implements PoolLike {
   #refs = new WeakMap<AnyFn, TargetRef>();
   /** The key of the seals on task modules (`_internal/pool/seal.ts`), given to each worker. */
   #sealKey = newSealKey();
+  /** The workers' sandbox, when their permissions are narrowed (`_internal/hub/grants.ts`). */
+  #sandbox: string | undefined;
 
   /**
    * Creates the pool and starts its workers.
@@ -143,8 +154,11 @@ export class Pool implements PoolLike {
       permissions: o.permissions ?? "inherit",
       runtimeArgs: o.runtimeArgs ?? state().runtimeArgs,
     };
+    // Narrowed workers share one sandbox: a task's grants serve whichever runs it.
+    if (this.#options.permissions !== "inherit") this.#sandbox = newSandboxId();
     this.#engine = new PoolEngine({
       processes,
+      sandbox: this.#sandbox,
       maxTasksPerChild: maxTasks ?? 0,
       // Tasks reach worker children by postMessage: memory is shared.
       pack: { sharedMemory: this.#options.startMethod === "worker" },
@@ -189,7 +203,8 @@ export class Pool implements PoolLike {
       startMethod: o.startMethod,
       permissions: o.permissions,
       runtimeArgs: o.runtimeArgs,
-    });
+      [SANDBOX_ID]: this.#sandbox,
+    } as ProcessOptions);
     // The worker holds its end once started; here it is closed either way.
     const started = process.start().finally(() => theirs.close());
     return { process, conn: mine, started };

@@ -26,11 +26,11 @@
  */
 
 import "./_internal/process/child.ts";
-import { CURRENT_SPEC, PROCESS_BRAND } from "./_internal/base/symbols.ts";
+import { CURRENT_SPEC, PROCESS_BRAND, READ_REPORT, SANDBOX_ID } from "./_internal/base/symbols.ts";
 import { ProcessError } from "./_internal/base/errors.ts";
 import { validateOptions } from "./_internal/process/options.ts";
-import { descriptorsAt, packHandles } from "./_internal/hub/handles.ts";
-import { launchKeys } from "./_internal/hub/connect.ts";
+import { packSpec } from "./_internal/process/pack_spec.ts";
+import { newSandboxId } from "./_internal/hub/grants.ts";
 import type { Popen } from "./_internal/process/popen.ts";
 import { launchSubprocess } from "./_internal/process/popen_subprocess.ts";
 import { launchWorker } from "./_internal/process/popen_worker.ts";
@@ -155,6 +155,9 @@ export class Process {
   #starting: Promise<void> | undefined;
   #pid: number | undefined;
   #ident: string | undefined;
+  /** A sandboxed child's key id (see `_internal/hub/grants.ts`). */
+  #kid: string | undefined;
+  #report = false;
 
   /**
    * Creates a process object; nothing starts until {@link Process.start}.
@@ -192,6 +195,12 @@ export class Process {
     this.#permissions = options.permissions ?? "inherit";
     this.#module = options.module === undefined ? undefined : String(options.module);
     this.#runtimeArgs = options.runtimeArgs;
+    // Narrowed permissions: a sandbox, with a key of its own, never the tree's.
+    const internal = options as Record<symbol, unknown>;
+    if (this.#permissions !== "inherit") {
+      this.#kid = internal[SANDBOX_ID] as string | undefined ?? newSandboxId();
+    }
+    this.#report = internal[READ_REPORT] === true;
   }
 
   /** The process name. */
@@ -339,25 +348,8 @@ export class Process {
     // Queues, pipe ends and locks travel as descriptors, revived in the child.
     const method = this.#startMethod ?? state().startMethod ?? "subprocess";
     // A worker child gets its task by postMessage: shared memory is shared.
-    const ctx = { sharedMemory: method === "worker" };
-    const args = await packHandles(spec.args, ctx);
-    const fields = await packHandles(spec.fields, ctx);
-    spec.args = args.value;
-    spec.fields = fields.value;
-    // Where the handles are travels beside the values: nothing else in them is one.
-    if (args.handles || fields.handles) {
-      spec.handles = {
-        ...(args.handles ? { args: args.handles } : {}),
-        ...(fields.handles ? { fields: fields.handles } : {}),
-      };
-      // Keys of hosts with keys of their own go with the launch, not in descriptors.
-      const ds = [
-        ...descriptorsAt(args.value, args.handles),
-        ...descriptorsAt(fields.value, fields.handles),
-      ];
-      const keys = launchKeys(ds.map((d) => d.address));
-      if (keys) spec.keys = keys;
-    }
+    await packSpec(spec, { sharedMemory: method === "worker" }, this.#kid);
+    if (this.#report) spec.report = true;
     const opts = {
       spec,
       permissions: this.#permissions,
@@ -376,6 +368,19 @@ export class Process {
     const children: Set<ChildHandle> = state().children;
     children.add(this);
     this.#popen.exited.then(() => children.delete(this));
+  }
+
+  /**
+   * The report a child started with the internal report option sends over
+   * its launch channel (a manager's address), once it does.
+   *
+   * @ignore
+   */
+  [READ_REPORT](): Promise<unknown> {
+    if (!this.#popen?.report) {
+      return Promise.reject(new ProcessError(`Process '${this.#name}' has no report channel`));
+    }
+    return this.#popen.report();
   }
 
   /**

@@ -119,6 +119,8 @@ export interface RuntimeState {
   exitHooks: Set<() => Promise<void> | void>;
   /** Delivers a push that came over a worker's port; set by the object server. */
   portPush?: (m: { host: string; p: string; ev: string; a: unknown[] }) => void;
+  /** In a child whose task asked for it: sends its parent one report over its launch channel. */
+  report?: (value: unknown) => Promise<void>;
   /** Closes this process's connections to hosts; set by the object server. */
   closeClients?: () => void;
   /** The deno.json found for each module URL (see `findConfig`). */

@@ -31,6 +31,7 @@ import { BytesMessage } from "../wire/codec.ts";
 import { errorFromData } from "../wire/error_data.ts";
 import { limits } from "../wire/limits.ts";
 import { WithHandles } from "./handles.ts";
+import { type Grant, grantsFor, onGrants } from "./grants.ts";
 import type { Path } from "./paths.ts";
 
 // Deno provides Node's setImmediate as a global; its types are Node's.
@@ -103,14 +104,20 @@ export class Client {
         try {
           const authed = await connectRetrying(address);
           const channel = new SocketChannel(authed);
+          // A sandboxed process shows the grants it holds for this host.
+          const grants = grantsFor(address);
           await channel.send({
             op: "attach",
             ident: state().ident,
             session: sessionId(),
             daemon: state().daemon,
+            ...(grants.length > 0 ? { g: grants } : {}),
           });
           const client = new Client(key, channel, authed.conn);
           registry().clients.set(key, client);
+          // Grants that arrived while this connected go now.
+          const later = grantsFor(address).slice(grants.length);
+          if (later.length > 0) client.grant(later);
           return client;
         } catch (err) {
           throw new ProcessError(
@@ -346,6 +353,12 @@ export class Client {
     return this.#enqueue(new BytesMessage({ o: objectId, m: method, a: args }, bytes));
   }
 
+  /** Shows the host grants that arrived after this connection attached (a pool task's). */
+  grant(grants: Grant[]): void {
+    if (this.#closed) return;
+    this.#enqueue({ g: grants }).catch(() => {});
+  }
+
   /** Resolves once every queued and deferred message is written. */
   drain(): Promise<void> {
     this.#flush();
@@ -415,3 +428,8 @@ export function closeClients(): void {
 
 // A child closes its connections at exit, once what it sent is written.
 state().closeClients = closeClients;
+
+// Grants a pool task brings go to the host's connection, before the calls that need them.
+onGrants((address, grants) =>
+  (registry().clients.get(address) as Client | undefined)?.grant(grants)
+);

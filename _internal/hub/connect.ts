@@ -61,8 +61,19 @@ function hostKeys(): Map<string, HostAccess> {
  * its own), or one its launch named. Only such addresses get a key other
  * than this process tree's; keys never come from data.
  */
-export function setHostAuthkey(address: Address, authkey: Uint8Array, kid = ""): void {
-  hostKeys().set(addressToString(address), { key: authkey, kid, bind: false });
+export function setHostAuthkey(
+  address: Address,
+  authkey: Uint8Array,
+  kid = "",
+  bind = false,
+): void {
+  hostKeys().set(addressToString(address), { key: authkey, kid, bind });
+}
+
+/** The key of a host this process reaches with that host's own key (configured), if any. */
+export function configuredKey(address: Address): Uint8Array | undefined {
+  const a = hostKeys().get(addressToString(address));
+  return a && a.kid === "" ? a.key : undefined;
 }
 
 /** Forgets the key of a host that is gone. */
@@ -121,9 +132,12 @@ export function useLaunchKeys(keys: unknown): void {
   if (!Array.isArray(keys)) throw new TypeError("Cannot start: malformed launch keys");
   for (const k of keys as LaunchKey[]) {
     const key = fromHex(k?.key);
-    if (!key || typeof k.address !== "string" || (k.kid !== undefined && typeof k.kid !== "string")) {
+    if (
+      !key || typeof k.address !== "string" || (k.kid !== undefined && typeof k.kid !== "string")
+    ) {
       throw new TypeError("Cannot start: malformed launch keys");
     }
-    setHostAuthkey(parseAddress(k.address), key, k.kid ?? "");
+    // The address is the host's own (from its descriptor): the handshake can be bound to it.
+    setHostAuthkey(parseAddress(k.address), key, k.kid ?? "", true);
   }
 }

@@ -216,7 +216,9 @@ async function packInto(
 /** The descriptors at `handles` inside a packed value (this process packed it: not checked). */
 export function descriptorsAt(value: unknown, handles: Path[] | undefined): Descriptor[] {
   const out: Descriptor[] = [];
-  for (const path of handles ?? []) replaceAtSync(value, path, (d) => (out.push(d as Descriptor), d));
+  for (const path of handles ?? []) {
+    replaceAtSync(value, path, (d) => (out.push(d as Descriptor), d));
+  }
   return out;
 }
 

@@ -23,10 +23,14 @@ import type { Address } from "../transport/address.ts";
 import { state, type TransportKind } from "../base/state.ts";
 import { keyForId } from "../transport/keys.ts";
 
-/** Handles the first message of a connection, then owns the channel. */
+/**
+ * Handles the first message of a connection, then owns the channel; `kid`
+ * is the id of the key the peer proved (`""`: the hub's own).
+ */
 export type Handler = (
   channel: Channel,
   first: Record<string, unknown>,
+  kid: string,
 ) => void;
 
 interface HubState {
@@ -46,6 +50,8 @@ export interface HubConfig {
   hostname?: string;
   /** TCP port to listen on (0: any free one). */
   port?: number;
+  /** The directory for the Unix socket, made by another process (a manager's owner). */
+  dir?: string;
 }
 
 /**
@@ -90,6 +96,11 @@ export function acquireHub(): Promise<{ address: Address; release: () => void }>
   return Promise.resolve({ address: h.bound.address, release });
 }
 
+/** The key this process's hub asks for (and derives its sandboxes' keys from). */
+export function hubKey(): Uint8Array {
+  return hub().config?.authkey ?? state().authkey;
+}
+
 /** The hub's address if it is open. */
 export function hubAddress(): Address | undefined {
   return hub().bound?.address;
@@ -97,11 +108,11 @@ export function hubAddress(): Address | undefined {
 
 function openHub(): BoundListener {
   const c = hub().config;
-  const bound = listen(c?.transport ?? state().transport, c?.hostname, c?.port);
+  const bound = listen(c?.transport ?? state().transport, c?.hostname, c?.port, c?.dir);
   bound.listener.unref();
   serveListener(bound, {
     // This hub's key, or a sandboxed child's key derived from it.
-    keyFor: (kid) => keyForId(hub().config?.authkey ?? state().authkey, kid),
+    keyFor: (kid) => keyForId(hubKey(), kid),
     authed: (authed) => void serve(authed),
   });
   // A hub still held at exit (a lock shared and never disposed) must not
@@ -121,6 +132,9 @@ function closeHub(): void {
   bound?.close();
 }
 
+/** What a sandboxed child's connection may ask for: its own task, and what it was given. */
+const SANDBOX_OPS: ReadonlySet<unknown> = new Set(["hello", "attach"]);
+
 /**
  * Hands an authenticated connection to the handler its first message names
  * (a plain object with a known `op`); anything else closes it.
@@ -129,9 +143,10 @@ async function serve(authed: AuthedConn): Promise<void> {
   const channel = new SocketChannel(authed);
   const first = await channel.recv();
   const op = isPlainObject(first) ? first.op : undefined;
-  const handler = typeof op === "string" ? hub().handlers.get(op) : undefined;
+  const allowed = authed.kid === "" || SANDBOX_OPS.has(op);
+  const handler = allowed && typeof op === "string" ? hub().handlers.get(op) : undefined;
   try {
-    if (handler) return handler(channel, first as Record<string, unknown>);
+    if (handler) return handler(channel, first as Record<string, unknown>, authed.kid);
   } catch { /* a handler that cannot take it: as if unknown */ }
   channel.close();
 }

@@ -37,7 +37,24 @@ export class ProtocolError extends Error {
  * when it expects a reply). The message itself, not a copy: checking costs
  * no allocation on the path of every call.
  */
-export type Inbound = CallMessage & { a?: unknown[] };
+export type Inbound = CallMessage & { a?: unknown[]; g?: Grant[] };
+
+/** A grant, as a sandboxed client presents one: object id, role, proof (hex). */
+export type Grant = [string, string, string];
+
+/** The most grants one message may carry. */
+const MAX_GRANTS = 4096;
+
+/** Checks a list of grants' shape (their proofs are the server's to check). */
+function readGrants(g: unknown): Grant[] {
+  const ok = Array.isArray(g) && g.length <= MAX_GRANTS &&
+    g.every((x) =>
+      Array.isArray(x) && x.length === 3 &&
+      x.every((s) => typeof s === "string" && s.length > 0 && s.length <= MAX_NAME)
+    );
+  if (!ok) fail("'g' is not a list of grants");
+  return g as Grant[];
+}
 
 /** Longest object id accepted (ids are short base-36 numbers). */
 const MAX_ID = 64;
@@ -68,6 +85,7 @@ const CALL_KEYS: ReadonlySet<string> = new Set(["r", "o", "m", "a", "h"]);
 const CANCEL_KEYS: ReadonlySet<string> = new Set(["c"]);
 const BATCH_KEYS: ReadonlySet<string> = new Set(["b"]);
 const END_KEYS: ReadonlySet<string> = new Set(["end"]);
+const GRANT_KEYS: ReadonlySet<string> = new Set(["g"]);
 
 function checkCall(m: Record<string, unknown>, bytes: boolean): void {
   checkKeys(m, CALL_KEYS);
@@ -92,12 +110,15 @@ function checkHandles(h: unknown, bytes: boolean): void {
   }
 }
 
-/** One message of a batch, or a message on its own: a call or a cancel. */
+/** One message of a batch, or a message on its own: a call, a cancel or grants. */
 function readOne(m: unknown, out: Inbound[]): void {
   if (!isPlain(m)) fail("not an object");
   if ("c" in m) {
     checkKeys(m, CANCEL_KEYS);
     if (!isRequestId(m.c)) fail("'c' is not a request id");
+  } else if ("g" in m) {
+    checkKeys(m, GRANT_KEYS);
+    return void out.push({ g: readGrants(m.g) });
   } else {
     checkCall(m, false);
   }
@@ -193,6 +214,8 @@ export interface Attach {
   session?: string;
   /** Whether the client is a daemonic process (its connection does not keep the host alive). */
   daemon?: boolean;
+  /** A sandboxed client's grants (see `grants.ts`). */
+  grants?: Grant[];
 }
 
 /** Longest ident or session id accepted. */
@@ -204,7 +227,7 @@ const MAX_NAME = 256;
  * @throws {ProtocolError} When a field is malformed.
  */
 export function readAttach(first: Record<string, unknown>): Attach {
-  const { ident, session, daemon } = first;
+  const { ident, session, daemon, g } = first;
   if (daemon !== undefined && typeof daemon !== "boolean") fail("'daemon' is not a boolean");
   if (ident !== undefined && (typeof ident !== "string" || ident.length > MAX_NAME)) {
     fail("'ident' is not a name");
@@ -214,5 +237,10 @@ export function readAttach(first: Record<string, unknown>): Attach {
   ) {
     fail("'session' is not a session id");
   }
-  return { ident: ident ?? "", session, daemon: daemon === true };
+  return {
+    ident: ident ?? "",
+    session,
+    daemon: daemon === true,
+    ...(g === undefined ? {} : { grants: readGrants(g) }),
+  };
 }

@@ -38,6 +38,11 @@ export interface Peer {
    * resolves once they are written (a sender can wait on a slow reader).
    */
   pushBytes(objectId: string, event: string, args: unknown[], bytes: Uint8Array): Promise<void>;
+  /**
+   * A sandboxed peer's grants: whether it was given object `objectId` (in
+   * `role`, when one is named). Absent for a peer that holds the key itself.
+   */
+  granted?(objectId: string, role?: string): boolean;
 }
 
 /** An object served to other processes. */
@@ -51,6 +56,11 @@ export interface Hosted {
   ): unknown;
   /** The peer's connection is gone: give back what it held. */
   detach?(peer: Peer): void;
+  /**
+   * The role a call needs from a sandboxed peer (see `grants.ts`); default:
+   * any role it was given the object in.
+   */
+  roleOf?(method: string, args: unknown[]): string | undefined;
   /**
    * The session is over (ended by its client, or no connection of it came
    * back within the grace period): give back what it held.
@@ -129,6 +139,8 @@ export interface CallMessage {
   m?: string;
   a?: unknown[];
   h?: Path[];
+  /** Grants a sandboxed client shows (see `grants.ts`). */
+  g?: [string, string, string][];
   c?: number;
   b?: CallMessage[];
   end?: true;

@@ -16,7 +16,15 @@ import { type Channel, CLOSED, type MessagePortLike } from "../transport/channel
 import { ProcessError } from "../base/errors.ts";
 import { hubAddress, onHubMessage } from "./hub.ts";
 import type { Hosted, Peer } from "./protocol.ts";
-import { type Attach, type Inbound, ProtocolError, readAttach, readInbound } from "./messages.ts";
+import {
+  type Attach,
+  type Grant,
+  type Inbound,
+  ProtocolError,
+  readAttach,
+  readInbound,
+} from "./messages.ts";
+import { ANY_ROLE, Sandbox } from "./sandbox.ts";
 
 /** A call, checked (see `messages.ts`). */
 type Call = { r?: number; o: string; m: string; a?: unknown[]; h?: unknown };
@@ -148,10 +156,12 @@ export function peersClosed(ident: string, ms: number): Promise<void> {
   });
 }
 
-function serveConnection(channel: Channel, first: Record<string, unknown>): void {
+function serveConnection(channel: Channel, first: Record<string, unknown>, kid: string): void {
   let attach: Attach;
+  let sandbox: Sandbox | undefined;
   try {
     attach = readAttach(first);
+    if (kid !== "") sandbox = new Sandbox(kid, attach.grants ?? []);
   } catch {
     channel.close();
     return;
@@ -159,7 +169,7 @@ function serveConnection(channel: Channel, first: Record<string, unknown>): void
   // A daemonic peer does not keep this process alive (its process handle does
   // not either): a pool's idle workers let a program end.
   if (attach.daemon) channel.unref();
-  void new Connection(channel, attach).serve();
+  void new Connection(channel, attach, sandbox).serve();
 }
 
 /** One client's connection: its calls in flight and the objects it touched. */
@@ -175,16 +185,22 @@ class Connection {
   #ended = false;
   #tornDown = false;
   #inbound: Inbound[] = [];
+  /** A sandboxed child's grants: what its connection may reach (none: everything). */
+  #sandbox: Sandbox | undefined;
 
-  constructor(channel: Channel, attach: Attach) {
-    this.ident = attach.ident;
+  constructor(channel: Channel, attach: Attach, sandbox?: Sandbox) {
+    // A sandboxed child is who its launch said, and its sessions are its own.
+    this.ident = sandbox ? sandbox.identOf(attach.ident) : attach.ident;
     this.#channel = channel;
+    this.#sandbox = sandbox;
     const id = registry().nextPeer++;
     // Without a session of its own, a connection is its own session.
-    const session = attach.session ?? `#${id}`;
-    this.#session = openSession(session, attach.ident);
-    const port = localWorkers().get(attach.ident);
-    this.#peer = port ? portPeer(id, session, port) : socketPeer(id, session, channel);
+    const own = attach.session ?? `#${id}`;
+    const session = sandbox ? `${sandbox.kid}/${own}` : own;
+    this.#session = openSession(session, this.ident);
+    const port = localWorkers().get(this.ident);
+    const peer = port ? portPeer(id, session, port) : socketPeer(id, session, channel);
+    this.#peer = sandbox ? { ...peer, granted: (o, role) => sandbox.may(o, role) } : peer;
   }
 
   /** Dispatches each message until the connection closes, breaks the protocol, or is dropped. */
@@ -235,20 +251,38 @@ class Connection {
           new DOMException("Call cancelled by the caller", "AbortError"),
         );
       } else if (m.end) this.#ended = true;
+      else if (m.g) this.#grant(m.g);
       else this.#call(m as Call);
     }
   }
 
+  /** More grants for a sandboxed connection (a pool task brought handles). */
+  #grant(grants: Grant[]): void {
+    if (!this.#sandbox) return;
+    // A grant that does not check out breaks the protocol: the connection goes.
+    this.#sandbox.add(grants);
+  }
+
   #call(m: Call): void {
-    const entry = registry().objects.get(m.o);
+    let entry = registry().objects.get(m.o);
     const id = m.r;
     if (id !== undefined && this.#calls.has(id)) {
       throw new ProtocolError(`Malformed message: request id ${id} is already in flight`);
     }
+    let refused: string | undefined;
+    if (entry && this.#sandbox) {
+      const role = entry.obj.roleOf?.(m.m, m.a ?? []) ?? ANY_ROLE;
+      if (!this.#sandbox.may(m.o, role)) {
+        entry = undefined;
+        refused =
+          `Cannot reach object '${m.o}' as '${role}': this sandboxed process was not given it`;
+      }
+    }
     if (!entry) {
       if (id !== undefined) {
         this.#calls.set(id, NEVER_CONTROLLER);
-        this.#reply(id, new ProcessError(`No object '${m.o}' here: it was released`), true);
+        const why = refused ?? `No object '${m.o}' here: it was released`;
+        this.#reply(id, new ProcessError(why), true);
       }
       return;
     }

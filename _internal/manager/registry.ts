@@ -70,7 +70,19 @@ export class RegistryCore implements Hosted, Holdings {
     this.#meta = { registry: id };
   }
 
+  /**
+   * The role a sandboxed peer needs: "refs" to count its own references,
+   * which its grants allow; anything else (create, shutdown…) no sandbox has.
+   */
+  roleOf(method: string): string {
+    return method === "adopt" || method === "decref" || method === "incref" ? "refs" : "admin";
+  }
+
   call(method: string, args: unknown[], peer: Peer): unknown {
+    // A sandboxed peer counts references only to the objects it was given.
+    if (peer.granted && !peer.granted(argId(args, method))) {
+      throw new TypeError(`Cannot call '${method}' on a manager: this process was not given it`);
+    }
     switch (method) {
       case "create":
         // The descriptor goes back as a handle (its path beside it), never as a value.

@@ -44,6 +44,11 @@ export interface ServeOptions {
   address?: Address;
   /** Registered types. */
   types?: TypeSpec[];
+  /**
+   * The directory of the Unix socket, made by the manager's owner (it
+   * removes what it made: never a path the manager reports).
+   */
+  socketDir?: string;
 }
 
 /** What the manager makes besides registered types. */
@@ -113,6 +118,8 @@ export async function serve(options: ServeOptions, builtins: Builtins): Promise<
     authkey: options.authkey,
     ...(addr?.transport === "tcp"
       ? { transport: "tcp", hostname: addr.hostname, port: addr.port }
+      : options.socketDir
+      ? { dir: options.socketDir }
       : {}),
   });
   let stop!: () => void;

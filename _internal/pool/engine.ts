@@ -18,13 +18,13 @@ import { BrokenPoolError, EOFError, ProcessError, WorkerDiedError } from "../bas
 import { keepAlive, nextTurn } from "../base/async.ts";
 import { errorFromData } from "../wire/error_data.ts";
 import { descriptorsAt, hasHandles, type PackContext, packHandles } from "../hub/handles.ts";
-import { launchKeys } from "../hub/connect.ts";
+import { launchAccess } from "../hub/grants.ts";
 import type { TargetRef } from "../process/target.ts";
 import { Scheduler } from "./scheduler.ts";
 import { type FnStats, newSlot, newStats, type Slot as SlotState, type Task } from "./task.ts";
 import { PoolTask } from "./pool_task.ts";
 import { inSlices, SignalWatch } from "./signals.ts";
-import type { FromWorker, TaskMessage, ToWorker } from "./worker.ts";
+import { isFromWorker, type TaskMessage, type ToWorker } from "./worker.ts";
 
 export { PER_WORKER } from "./scheduler.ts";
 
@@ -66,6 +66,8 @@ export interface EngineOptions {
   pack: PackContext;
   /** Starts a worker. */
   launch: LaunchWorker;
+  /** The sandbox the workers share, when they are sandboxed: tasks bring grants for it. */
+  sandbox?: string;
 }
 
 interface Slot extends SlotState {
@@ -190,11 +192,17 @@ export class PoolEngine {
 
   async #receive(slot: Slot): Promise<void> {
     while (true) {
-      let msg: FromWorker;
+      let msg: unknown;
       try {
-        msg = await slot.conn.recv() as FromWorker;
+        msg = await slot.conn.recv();
       } catch (err) {
         if (!(err instanceof EOFError)) throw err;
+        break;
+      }
+      // A worker that breaks the protocol is stopped (it fails what it
+      // held, as a death does): nothing it sends can take the pool down.
+      if (!isFromWorker(msg)) {
+        slot.process.kill();
         break;
       }
       if ("ready" in msg) {
@@ -354,8 +362,8 @@ export class PoolEngine {
         // keys of hosts with keys of their own go with the task, not in descriptors.
         if (p.handles) {
           task.message.handles = p.handles;
-          const keys = launchKeys(descriptorsAt(p.value, p.handles).map((d) => d.address));
-          if (keys) task.message.keys = keys;
+          const access = launchAccess(descriptorsAt(p.value, p.handles), this.#options.sandbox);
+          if (access) task.message.access = access;
         }
         queue(p.value);
       },

@@ -15,7 +15,8 @@ import { type AnyFn, findTarget, type TargetRef } from "../process/target.ts";
 import { WorkerExit } from "../process/worker_exit.ts";
 import { type ErrorData, errorToData } from "../wire/error_data.ts";
 import { type Path, reviveAt } from "../hub/handles.ts";
-import { type LaunchKey, useLaunchKeys } from "../hub/connect.ts";
+import type { LaunchKey } from "../hub/connect.ts";
+import { type Access, useAccess } from "../hub/grants.ts";
 import type { ModuleGate } from "./seal.ts";
 
 /** One task as it crosses to a worker. */
@@ -34,8 +35,11 @@ export interface TaskMessage {
   spread?: true;
   /** Where handles are in `calls` (packed into descriptors); absent when there are none. */
   handles?: Path[];
-  /** Keys of those handles' hosts that have keys of their own (see `hub/connect.ts`). */
-  keys?: LaunchKey[];
+  /**
+   * For those handles' hosts: the keys of those with keys of their own, or,
+   * for a sandboxed pool, the workers' keys and grants there (`hub/grants.ts`).
+   */
+  access?: (LaunchKey | Access)[];
 }
 
 /** One task's outcome: its results, or its error. */
@@ -108,7 +112,7 @@ async function runSlow(task: TaskMessage, gate: ModuleGate): Promise<Result> {
     fn = await resolveTarget(task.fn, gate);
     // Queues, pipe ends and other handles among the arguments.
     if (task.handles) {
-      useLaunchKeys(task.keys);
+      useAccess(task.access);
       task.calls = await reviveAt(task.calls, task.handles);
     }
   } catch (err) {

@@ -57,6 +57,31 @@ export type FromWorker =
   | { ready: true }
   | { initError: ErrorData };
 
+function isPlain(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+function isResult(r: unknown): r is Result {
+  return isPlain(r) && Number.isSafeInteger(r.id) &&
+    (r.value === undefined || Array.isArray(r.value)) &&
+    (r.error === undefined || (isPlain(r.error) && typeof r.error.message === "string"));
+}
+
+/**
+ * Whether a message from a worker has the protocol's shape: the engine
+ * stops a worker that sends anything else, rather than fail on it.
+ */
+export function isFromWorker(m: unknown): m is FromWorker {
+  if (!isPlain(m)) return false;
+  if ("results" in m) {
+    return Array.isArray(m.results) && m.results.every(isResult) &&
+      (m.t === undefined || typeof m.t === "number");
+  }
+  if ("returned" in m) return Array.isArray(m.returned) && m.returned.every(Number.isSafeInteger);
+  if ("initError" in m) return isPlain(m.initError) && typeof m.initError.message === "string";
+  return m.ready === true;
+}
+
 /** What a worker's pipe end looks like here (a `Connection`). */
 interface Conn {
   recv(): Promise<unknown>;

@@ -26,13 +26,14 @@ import {
   SocketChannel,
 } from "../transport/channel.ts";
 import { keepAlive } from "../base/async.ts";
-import { AUTHKEY_BYTES, inNodeWorker, inWorker, type RuntimeState, state } from "../base/state.ts";
+import { inNodeWorker, inWorker, type RuntimeState, state } from "../base/state.ts";
+import { type LaunchKeyMessage, readLaunchKey } from "./launch_key.ts";
 import { connectAuthed } from "../transport/sockets.ts";
 import { parseAddress } from "../transport/address.ts";
 
 import { errorToData } from "../wire/error_data.ts";
 import { reviveAt } from "../hub/handles.ts";
-import { useLaunchKeys } from "../hub/connect.ts";
+import { useAccess } from "../hub/grants.ts";
 import type { TaskSpec } from "./task_spec.ts";
 import { type AnyFn, findTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
@@ -47,31 +48,25 @@ export const CHILD_ENTRY_URL: string = import.meta.url;
 export const CHILD_MARKER = "--deno-multiprocessing-child";
 
 /**
- * Reads the authkey (its raw bytes) from stdin, then watches stdin for EOF: the parent
- * never writes again, so EOF means it is gone, however it died.
+ * Reads the child's key (length-prefixed: `launch_key.ts`) from stdin, then
+ * watches stdin for EOF: the parent never writes again, so EOF means it is
+ * gone, however it died.
  */
-async function authkeyFromStdin(onParentGone: () => void): Promise<Uint8Array> {
-  const key = new Uint8Array(AUTHKEY_BYTES);
-  for (let have = 0; have < key.length;) {
-    const n = await Deno.stdin.read(key.subarray(have));
-    if (n === null) onParentGone();
-    have += n ?? 0;
-  }
+async function authkeyFromStdin(onParentGone: () => void): Promise<LaunchKeyMessage> {
+  const got = await readLaunchKey((p) => Deno.stdin.read(p));
+  if (!got) onParentGone();
   (async () => {
     const sink = new Uint8Array(64);
     while ((await Deno.stdin.read(sink)) !== null) { /* the parent writes nothing more */ }
     onParentGone();
   })();
-  return key;
+  return got!;
 }
 
-async function connectWithTicket(
-  t: Ticket,
-  authkey: Uint8Array,
-): Promise<Channel> {
+async function connectWithTicket(t: Ticket, key: LaunchKeyMessage): Promise<Channel> {
   // Bound to the parent's address: the handshake cannot be relayed elsewhere.
   const channel = new SocketChannel(
-    await connectAuthed(parseAddress(t.address), { key: authkey, kid: state().kid, bind: true }),
+    await connectAuthed(parseAddress(t.address), { key: key.key, kid: key.kid, bind: true }),
   );
   await channel.send({ op: "hello", ticket: t.ticket });
   return channel;
@@ -113,7 +108,7 @@ async function beforeExit(s: RuntimeState): Promise<void> {
  * module. A subprocess child does this from its ticket, while it connects
  * back and fetches its arguments: the import overlaps the handshake.
  */
-function bootstrap(spec: TaskSpec, authkey: Uint8Array): Promise<AnyFn> {
+function bootstrap(spec: TaskSpec, key: LaunchKeyMessage): Promise<AnyFn> {
   const s = state();
   Object.assign(s, {
     name: spec.name,
@@ -125,7 +120,9 @@ function bootstrap(spec: TaskSpec, authkey: Uint8Array): Promise<AnyFn> {
     runtimeArgs: spec.runtimeArgs,
     transport: spec.transport,
     startMethod: spec.startMethod,
-    authkey,
+    // A sandboxed child holds a key derived for it alone (its id says which).
+    authkey: key.key,
+    kid: key.kid,
     ident: s.isWorker ? `${Deno.pid}/${spec.identity.join(":")}` : String(Deno.pid),
   });
   if (spec.kind === "none") return Promise.resolve(() => {});
@@ -154,15 +151,15 @@ function instanceOf(target: AnyFn, spec: TaskSpec): { run(): unknown } {
 async function runChild(
   channel: Channel,
   spec: TaskSpec,
-  authkey: Uint8Array,
+  key: LaunchKeyMessage,
   exit: Exit,
-  importing: Promise<AnyFn> = bootstrap(spec, authkey),
+  importing: Promise<AnyFn> = bootstrap(spec, key),
 ): Promise<never> {
   const s = state();
   let target: AnyFn;
   try {
     target = await importing;
-    useLaunchKeys(spec.keys);
+    useAccess(spec.access);
     spec.args = await reviveAt(spec.args, spec.handles?.args);
     spec.fields = await reviveAt(spec.fields, spec.handles?.fields);
   } catch (err) {
@@ -170,6 +167,8 @@ async function runChild(
     return await exit(1);
   }
   await channel.send({ op: "started" });
+  // A child that reports (a manager's address) does so over its launch channel only.
+  if (spec.report) s.report = (value) => channel.send({ op: "report", value });
   let code = 0;
   try {
     if (spec.kind === "class") {
@@ -193,13 +192,13 @@ async function runChild(
 /** A `deno run` child: ticket in the arguments, authkey on stdin. */
 async function subprocessMain(): Promise<never> {
   const ticket = decodeTicket(Deno.args[0]);
-  const authkey = await authkeyFromStdin(() => Deno.exit(1));
-  const importing = ticket.boot ? bootstrap(ticket.boot, authkey) : undefined;
-  const channel = await connectWithTicket(ticket, authkey);
+  const key = await authkeyFromStdin(() => Deno.exit(1));
+  const importing = ticket.boot ? bootstrap(ticket.boot, key) : undefined;
+  const channel = await connectWithTicket(ticket, key);
   return runChild(
     channel,
     await receiveTask(channel),
-    authkey,
+    key,
     (code) => Deno.exit(code),
     importing,
   );
@@ -275,12 +274,13 @@ async function runWorker(
   exit: Exit,
 ): Promise<never> {
   if (first.op === "standalone") {
-    const authkey = first.authkey as Uint8Array;
-    const channel = await connectWithTicket(first.ticket as Ticket, authkey);
-    return runChild(channel, await receiveTask(channel), authkey, exit);
+    const key = first.key as LaunchKeyMessage;
+    const channel = await connectWithTicket(first.ticket as Ticket, key);
+    return runChild(channel, await receiveTask(channel), key, exit);
   }
   const spec = first.spec as TaskSpec;
-  return runChild(port, spec, spec.authkey!, exit);
+  // Over the port from the parent: the tree's key, or a sandbox's own.
+  return runChild(port, spec, { key: spec.authkey!, kid: spec.kid ?? "" }, exit);
 }
 
 /**
@@ -289,7 +289,7 @@ async function runWorker(
  */
 async function hostStandalone(): Promise<never> {
   const ticket = decodeTicket(Deno.args[1]);
-  const authkey = await authkeyFromStdin(() => Deno.exit(1));
+  const key = await authkeyFromStdin(() => Deno.exit(1));
   const worker = new Worker(CHILD_ENTRY_URL, {
     type: "module",
     name: "deno-multiprocessing-child",
@@ -300,7 +300,7 @@ async function hostStandalone(): Promise<never> {
     console.error(`Process: ${e.message}`);
     Deno.exit(1);
   });
-  await port.send({ op: "standalone", ticket, authkey });
+  await port.send({ op: "standalone", ticket, key });
   while (true) {
     const msg = await port.recv() as { op?: string; code?: number };
     if (msg?.op === "exit") Deno.exit(msg.code ?? 0);

@@ -8,6 +8,8 @@
  */
 
 import { state } from "../base/state.ts";
+import { type Address, parseAddress } from "../transport/address.ts";
+import type { TaskSpec } from "./task_spec.ts";
 
 /** Finds the deno.json Deno would find for a module: walk up from its folder. */
 export function findConfig(moduleUrl: string | undefined): string | undefined {
@@ -64,4 +66,40 @@ export function moduleReadPaths(moduleUrl: string): string[] {
     paths.push(decodeURIComponent(new URL("../..", import.meta.url).pathname));
   }
   return paths;
+}
+
+/**
+ * The sockets a sandboxed child must reach besides its parent's: the hosts
+ * of the handles it was given (its grants name them), for its permissions.
+ */
+export function grantedHosts(spec: TaskSpec | undefined): Address[] {
+  if (!spec?.kid) return [];
+  return (spec.access ?? []).map((a) => parseAddress(a.address));
+}
+
+/** What a child needs to reach the sockets of `addresses`: read, write and net grants. */
+export function socketsNeeds(
+  addresses: Address[],
+): { read: string[]; write: string[]; net: string[] } {
+  const out = { read: [] as string[], write: [] as string[], net: [] as string[] };
+  for (const a of addresses) {
+    const n = socketNeeds(a);
+    out.read.push(...n.read);
+    out.write.push(...n.write);
+    out.net.push(...n.net);
+  }
+  return out;
+}
+
+/** What a child needs to reach a hub's socket: read, write and net grants. */
+export function socketNeeds(
+  address: Address,
+): { read: string[]; write: string[]; net: string[] } {
+  return address.transport === "unix"
+    ? {
+      read: [address.path],
+      write: [address.path],
+      net: [`unix:${address.path}`],
+    }
+    : { read: [], write: [], net: [`${address.hostname}:${address.port}`] };
 }

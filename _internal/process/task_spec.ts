@@ -8,6 +8,7 @@
 
 import type { ParentInfo, StartMethod, TransportKind } from "../base/state.ts";
 import type { Path } from "../hub/paths.ts";
+import type { Access } from "../hub/grants.ts";
 import type { LaunchKey } from "../hub/connect.ts";
 
 /** What a child is told to run. */
@@ -26,8 +27,16 @@ export interface TaskSpec {
   fields: Record<string, unknown>;
   /** Where handles are in `args` and `fields` (packed into descriptors), when there are any. */
   handles?: { args?: Path[]; fields?: Path[] };
-  /** Keys of the hosts of those handles that have keys of their own (never on a command line). */
-  keys?: LaunchKey[];
+  /**
+   * For the hosts of those handles: the keys of those with keys of their
+   * own, or, for a sandboxed child, its key and grants there (never on a
+   * command line).
+   */
+  access?: (LaunchKey | Access)[];
+  /** The id of a sandboxed child's key (`"c:…"`; its key comes with it, never in a ticket). */
+  kid?: string;
+  /** The child may send its parent one report over its launch channel (`READ_REPORT`). */
+  report?: true;
   /** The child's process name. */
   name: string;
   /** The child's identity (its place in the tree). */
@@ -44,6 +53,10 @@ export interface TaskSpec {
   transport: TransportKind;
   /** The context-wide start method, carried into the child. */
   startMethod?: StartMethod;
-  /** The tree's authkey; sent only over a worker's port (a socket child proved it has it). */
+  /**
+   * The worker child's key, sent only over its port: the tree's, or for a
+   * sandboxed child one derived for it ({@link TaskSpec.kid}). A socket
+   * child proved it holds its key already.
+   */
   authkey?: Uint8Array;
 }

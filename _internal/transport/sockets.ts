@@ -48,14 +48,25 @@ export function bound(listener: Deno.Listener, address: Address, close: () => vo
   };
 }
 
-/** Opens a listener of the given kind (TCP: on `port`, 0 for any free one). */
-export function listen(kind: TransportKind, hostname = "127.0.0.1", port = 0): BoundListener {
+/**
+ * Opens a listener of the given kind (TCP: on `port`, 0 for any free one).
+ * A Unix socket goes in a fresh private directory, or in `dir` when given
+ * (one its owner made for it: closing then removes the socket only, and
+ * the directory is the owner's to remove).
+ */
+export function listen(
+  kind: TransportKind,
+  hostname = "127.0.0.1",
+  port = 0,
+  dir?: string,
+): BoundListener {
   if (kind === "tcp") {
     const listener = Deno.listen({ hostname, port, transport: "tcp" });
     const at = (listener.addr as Deno.NetAddr).port;
     return bound(listener, { transport: "tcp", hostname, port: at }, () => closeQuietly(listener));
   }
-  const dir = makeSocketDir();
+  if (dir) return listenIn(dir);
+  dir = makeSocketDir();
   const path = `${dir}/${SOCKET_NAME}`;
   let listener: Deno.Listener;
   try {
@@ -69,6 +80,19 @@ export function listen(kind: TransportKind, hostname = "127.0.0.1", port = 0): B
   return bound(listener, { transport: "unix", path }, () => {
     closeQuietly(listener);
     removeSocketDir(dir);
+  });
+}
+
+/** A Unix socket in a directory another process made for it. */
+function listenIn(dir: string): BoundListener {
+  const path = `${dir}/${SOCKET_NAME}`;
+  const listener = Deno.listen({ transport: "unix", path });
+  Deno.chmodSync(path, 0o600);
+  return bound(listener, { transport: "unix", path }, () => {
+    closeQuietly(listener);
+    try {
+      Deno.removeSync(path);
+    } catch { /* already gone */ }
   });
 }
 
