@@ -37,6 +37,7 @@ import { setHostAuthkey } from "./_internal/hub/connect.ts";
 import type { ObjectRef } from "./_internal/hub/protocol.ts";
 import { state } from "./_internal/base/state.ts";
 import { type Address, toAddress, toAuthkey } from "./_internal/transport/address.ts";
+import { checkAuthkey } from "./_internal/transport/keys.ts";
 import { connectAuthed } from "./_internal/transport/sockets.ts";
 import { makeSocketDir, removeSocketDir } from "./_internal/transport/socket_dir.ts";
 import { READ_REPORT } from "./_internal/base/symbols.ts";
@@ -86,7 +87,9 @@ export interface ManagerOptions {
    */
   address?: ManagerAddress | { hostname?: string; port: number };
   /**
-   * The key clients must prove (bytes, or a string taken as UTF-8).
+   * The key clients must prove (bytes, or a string taken as UTF-8), at
+   * least 16 bytes; on TCP, a long random one (it is all that guards the
+   * port: the traffic itself is not encrypted).
    * @default {this process tree's authkey}
    */
   authkey?: Uint8Array | string;
@@ -198,12 +201,15 @@ export class BaseManager {
   /**
    * A manager not yet started or connected.
    *
-   * @throws {RangeError} When the address's port is out of range.
+   * @throws {RangeError} When the address's port is out of range, or the
+   * authkey is shorter than 16 bytes.
    */
   constructor(options: ManagerOptions = {}) {
     managerAddress(options.address);
     this.#options = options;
-    this.#authkey = options.authkey === undefined ? state().authkey : toAuthkey(options.authkey);
+    this.#authkey = options.authkey === undefined
+      ? state().authkey
+      : checkAuthkey(toAuthkey(options.authkey), "create manager");
   }
 
   /** The key clients prove. */

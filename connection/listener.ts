@@ -18,6 +18,7 @@ import {
   serveListener,
 } from "../_internal/transport/sockets.ts";
 import { type Address, fromAddress, toAddress, toAuthkey } from "../_internal/transport/address.ts";
+import { checkAuthkey } from "../_internal/transport/keys.ts";
 export { AuthenticationError } from "../_internal/base/errors.ts";
 import { type Connection, connectionOf } from "./connection.ts";
 
@@ -35,8 +36,8 @@ function bindAddress(where: ListenerAddress): BoundListener {
 /** Where a {@link Listener} listens: a Unix socket path, or a TCP host and port. */
 export type ListenerAddress = { path: string } | { hostname?: string; port: number };
 
-function keyOf(authkey: Uint8Array | string | undefined): Uint8Array {
-  return authkey === undefined ? state().authkey : toAuthkey(authkey);
+function keyOf(authkey: Uint8Array | string | undefined, what: string): Uint8Array {
+  return authkey === undefined ? state().authkey : checkAuthkey(toAuthkey(authkey), what);
 }
 
 /** Options of {@link Listener}. */
@@ -47,7 +48,8 @@ export interface ListenerOptions {
    */
   address?: ListenerAddress;
   /**
-   * The shared secret clients must prove they hold.
+   * The shared secret clients must prove they hold: at least 16 bytes (a
+   * shorter one could be guessed offline from one observed handshake).
    * @default {this process tree's authkey}
    */
   authkey?: Uint8Array | string;
@@ -63,9 +65,9 @@ export interface ListenerOptions {
  * import { Client, Listener } from "../connection.ts";
  * import { assertEquals } from "@std/assert";
  *
- * await using listener = new Listener({ authkey: "secret" });
+ * await using listener = new Listener({ authkey: "a shared secret, 16+ bytes" });
  * const accepting = listener.accept();
- * await using client = await Client(listener.address, { authkey: "secret" });
+ * await using client = await Client(listener.address, { authkey: "a shared secret, 16+ bytes" });
  * await using server = await accepting;
  * await client.send("ping");
  * assertEquals(await server.recv(), "ping");
@@ -82,9 +84,10 @@ export class Listener {
    *
    * @param options Address and authkey.
    * @throws {Deno.errors.AddrInUse} When the address is taken.
+   * @throws {RangeError} When the authkey is shorter than 16 bytes.
    */
   constructor(options: ListenerOptions = {}) {
-    this.#authkey = keyOf(options.authkey);
+    this.#authkey = keyOf(options.authkey, "listen");
     this.#bound = options.address ? bindAddress(options.address) : listen(state().transport);
     this.#acceptLoop();
   }
@@ -145,16 +148,17 @@ export class Listener {
  * Python's `multiprocessing.connection.Client`.
  *
  * @param address The listener's address.
- * @param options `authkey` (default: this process tree's).
+ * @param options `authkey` (default: this process tree's; at least 16 bytes).
  * @throws {AuthenticationError} When the keys differ.
+ * @throws {RangeError} When the authkey is shorter than 16 bytes.
  *
  * @example
  * ```ts
  * import { AuthenticationError, Client, Listener } from "../connection.ts";
  * import { assertRejects } from "@std/assert";
  *
- * await using listener = new Listener({ authkey: "right" });
- * await assertRejects(() => Client(listener.address, { authkey: "wrong" }), AuthenticationError);
+ * await using listener = new Listener({ authkey: "the right key, 16+ bytes" });
+ * await assertRejects(() => Client(listener.address, { authkey: "a wrong key, 16+ bytes" }), AuthenticationError);
  * await assertRejects(() => listener.accept(), AuthenticationError);
  * ```
  */
@@ -162,6 +166,10 @@ export async function Client(
   address: ListenerAddress,
   options: { authkey?: Uint8Array | string } = {},
 ): Promise<Connection> {
-  const authed = await connectAuthed(toAddress(address, "connect"), keyOf(options.authkey), 10_000);
+  const authed = await connectAuthed(
+    toAddress(address, "connect"),
+    keyOf(options.authkey, "connect"),
+    10_000,
+  );
   return connectionOf(socketEnd(new SocketChannel(authed)), true, true);
 }

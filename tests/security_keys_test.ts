@@ -1,8 +1,8 @@
 // Issue #13, findings 3 and 7: keys never travel in data, and weak or odd
 // keys are refused. Whole programs: tests/fixtures/attack_key_*.ts.
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { denoRun, fixturePath, testBoth } from "./_helpers.ts";
-import { Manager, Pool, Process } from "../mod.ts";
+import { BaseManager, Client, Listener, Manager, Pool, Process } from "../mod.ts";
 import { fillDict } from "./fixtures/manager_targets.ts";
 
 const MANAGER_TARGETS = new URL("./fixtures/manager_targets.ts", import.meta.url).href;
@@ -55,3 +55,24 @@ testBoth(
     assertEquals(await d.items(), [["k0", 0], ["k1", 1], ["k2", 2]]);
   },
 );
+
+Deno.test("Security: a key under 16 bytes is refused (one observed handshake would give it away)", async () => {
+  const out = await denoRun([fixturePath("attack_weak_key.ts")]);
+  assertEquals(
+    out.stdout.trim(),
+    "refused: RangeError: Cannot listen: 'authkey' must be at least 16 bytes, received 1",
+    out.stderr,
+  );
+  for (const authkey of ["", "k", new Uint8Array(15)]) {
+    assertThrows(() => new Listener({ authkey }), RangeError, "at least 16 bytes");
+    assertThrows(() => new BaseManager({ authkey }), RangeError, "at least 16 bytes");
+    await assertRejects(() => Client({ port: 1 }, { authkey }), RangeError, "at least 16 bytes");
+  }
+});
+
+for (const length of [20, 40, 64]) {
+  Deno.test(`Security: a key of ${length} bytes reaches children whole (it travels length-prefixed)`, async () => {
+    const out = await denoRun([fixturePath("attack_odd_key.ts"), String(length)]);
+    assertEquals(out.stdout.trim(), "child started, exit 0", out.stderr);
+  });
+}
