@@ -33,7 +33,7 @@ import type { ObjectProxy } from "./manager/proxies.ts";
 import { type ManagerInfo, managerMain, serveManager } from "./manager/_main.ts";
 import { type Served, type TypeSpec, typeSpec } from "./_internal/manager/server.ts";
 import { closeClient } from "./_internal/hub/client.ts";
-import { setHostAuthkey } from "./_internal/hub/connect.ts";
+import { sessionId, setHostAuthkey } from "./_internal/hub/connect.ts";
 import type { ObjectRef } from "./_internal/hub/protocol.ts";
 import { state } from "./_internal/base/state.ts";
 import { type Address, toAddress, toAuthkey } from "./_internal/transport/address.ts";
@@ -284,6 +284,8 @@ export class BaseManager {
         authkey: this.#options.authkey === undefined ? undefined : this.#authkey,
         types: this.#types(false),
         socketDir: dir,
+        // Only this process's session may shut it down.
+        owner: sessionId(),
       }],
       module: SERVER_MODULE,
       name: "SyncManager",

@@ -20,6 +20,7 @@ import type { Hosted, Peer } from "../hub/protocol.ts";
 import { LocalRef } from "../hub/refs.ts";
 import { type Address, addressToString } from "../transport/address.ts";
 import { argArray } from "../hub/args.ts";
+import { ProcessError } from "../base/errors.ts";
 
 /** An object id or type name: a string, as a client sends it. */
 function argId(args: unknown[], method: string): string {
@@ -53,14 +54,20 @@ export class RegistryCore implements Hosted, Holdings {
   #entries = new Map<string, Entry>();
   #factories: Map<string, Factory>;
   #onShutdown: () => void;
+  /** The session that may shut the manager down (its starter's); undefined: any. */
+  #owner: string | undefined;
   #address!: Address;
   #addressKey = "";
   #meta!: ManagedMeta;
 
-  /** A registry creating objects with `factories`. */
-  constructor(factories: Map<string, Factory>, onShutdown: () => void) {
+  /**
+   * A registry creating objects with `factories`; only session `owner` (when
+   * given) may shut it down.
+   */
+  constructor(factories: Map<string, Factory>, onShutdown: () => void, owner?: string) {
     this.#factories = factories;
     this.#onShutdown = onShutdown;
+    this.#owner = owner;
   }
 
   /** Sets where the registry is served, and its id. */
@@ -97,7 +104,12 @@ export class RegistryCore implements Hosted, Holdings {
         const e = this.#entries.get(id);
         if (!e) return;
         e.holders.set(peer.session, (e.holders.get(peer.session) ?? 0) + 1);
-        return this.#add(id, "transit", -1);
+        // A reference in transit becomes this session's; an adopt with none
+        // (one that overtook its incref, or a client's own count) takes
+        // nothing from the others: transit never goes below 0, so no
+        // session can lower what another holds.
+        if (e.transit > 0) this.#add(id, "transit", -1);
+        return;
       }
       case "decref": {
         const id = argId(args, method);
@@ -113,6 +125,13 @@ export class RegistryCore implements Hosted, Holdings {
       case "types":
         return [...this.#factories.keys()];
       case "shutdown":
+        // The right of the process that started the manager (or of every key
+        // holder, for one serving in a process of its own: serveForever).
+        if (this.#owner !== undefined && peer.id !== 0 && peer.session !== this.#owner) {
+          throw new ProcessError(
+            "Cannot shut down the manager: only the process that started it may",
+          );
+        }
         return this.shutdown();
     }
     throw new TypeError(`Cannot call '${method}' on a manager: no such method`);

@@ -49,6 +49,8 @@ export interface ServeOptions {
    * removes what it made: never a path the manager reports).
    */
   socketDir?: string;
+  /** The session of the process that started the manager: only it may shut it down. */
+  owner?: string;
 }
 
 /** What the manager makes besides registered types. */
@@ -124,7 +126,7 @@ export async function serve(options: ServeOptions, builtins: Builtins): Promise<
   });
   let stop!: () => void;
   const stopped = new Promise<void>((r) => (stop = r));
-  const reg = new RegistryCore(factories, () => stop());
+  const reg = new RegistryCore(factories, () => stop(), options.owner);
   const ref = new LocalRef(reg);
   let address: Address;
   try {
