@@ -24,13 +24,33 @@ import { type Connection, connectionOf } from "./connection.ts";
 
 function bindAddress(where: ListenerAddress): BoundListener {
   const a = toAddress(where, "listen");
-  const listener = a.transport === "unix"
-    ? Deno.listen({ transport: "unix", path: a.path })
-    : Deno.listen({ transport: "tcp", hostname: a.hostname, port: a.port });
-  const address: Address = a.transport === "unix"
-    ? a
-    : { transport: "tcp", hostname: a.hostname, port: (listener.addr as Deno.NetAddr).port };
-  return bound(listener, address, () => listener.close());
+  if (a.transport === "unix") return bindPath(a.path);
+  const listener = Deno.listen({ transport: "tcp", hostname: a.hostname, port: a.port });
+  const port = (listener.addr as Deno.NetAddr).port;
+  return bound(listener, { transport: "tcp", hostname: a.hostname, port }, () => listener.close());
+}
+
+/**
+ * A Unix socket at a path the user chose: readable and writable by its
+ * owner only (not what the umask leaves), and removed on close (else the
+ * next bind to the path fails), if it is still the socket this made.
+ */
+function bindPath(path: string): BoundListener {
+  const listener = Deno.listen({ transport: "unix", path });
+  try {
+    Deno.chmodSync(path, 0o600);
+  } catch (err) {
+    listener.close();
+    throw err;
+  }
+  const made = Deno.lstatSync(path).ino;
+  return bound(listener, { transport: "unix", path }, () => {
+    listener.close();
+    try {
+      const now = Deno.lstatSync(path);
+      if (now.isSocket && now.ino === made) Deno.removeSync(path);
+    } catch { /* gone already */ }
+  });
 }
 
 /** Where a {@link Listener} listens: a Unix socket path, or a TCP host and port. */
@@ -53,12 +73,21 @@ export interface ListenerOptions {
    * @default {this process tree's authkey}
    */
   authkey?: Uint8Array | string;
+  /**
+   * Called with the error of each connection that failed the handshake (a
+   * wrong key, garbage, a stall): {@link Listener.accept} resolves only
+   * connections that passed it, and nothing of a failed one is kept.
+   * @default {failures are dropped}
+   */
+  onRejected?: (err: Error) => void;
 }
 
 /**
  * Accepts authenticated connections, as Python's
  * `multiprocessing.connection.Listener`. A client that holds the wrong key,
- * sends garbage or stalls fails its own connection only.
+ * sends garbage or stalls fails its own connection only, and is never
+ * what `accept()` returns. A socket at a path of yours is made 0600 and
+ * removed on close.
  *
  * @example
  * ```ts
@@ -78,6 +107,7 @@ export class Listener {
   #authkey: Uint8Array;
   #results: MessageInbox = new MessageInbox();
   #closed = false;
+  #onRejected: ((err: Error) => void) | undefined;
 
   /**
    * Starts listening.
@@ -88,6 +118,7 @@ export class Listener {
    */
   constructor(options: ListenerOptions = {}) {
     this.#authkey = keyOf(options.authkey, "listen");
+    this.#onRejected = options.onRejected;
     this.#bound = options.address ? bindAddress(options.address) : listen(state().transport);
     this.#acceptLoop();
   }
@@ -107,15 +138,17 @@ export class Listener {
         this.#results.push({
           value: connectionOf(socketEnd(new SocketChannel(authed)), true, true),
         }),
-      failed: (err) => this.#results.push({ value: err }),
+      // Not queued for accept(): a stranger's failures neither make it
+      // throw nor pile up while no one accepts.
+      failed: (err) => this.#onRejected?.(err as Error),
     });
     this.#results.end();
   }
 
   /**
-   * The next authenticated connection.
+   * The next connection that passed the authkey handshake (Python's
+   * `accept()` raises for one that failed; here those go to `onRejected`).
    *
-   * @throws {AuthenticationError} For a client that failed the challenge.
    * @throws {ProcessError} Once the listener is closed.
    */
   async accept(): Promise<Connection> {
@@ -125,7 +158,6 @@ export class Listener {
       throw new ProcessError("Cannot accept: the listener is closed");
     }
     this.#results.take();
-    if (m.value instanceof Error) throw m.value;
     return m.value as Connection;
   }
 
@@ -155,11 +187,15 @@ export class Listener {
  * @example
  * ```ts
  * import { AuthenticationError, Client, Listener } from "../connection.ts";
- * import { assertRejects } from "@std/assert";
+ * import { assertInstanceOf, assertRejects } from "@std/assert";
  *
- * await using listener = new Listener({ authkey: "the right key, 16+ bytes" });
+ * const rejected = Promise.withResolvers<Error>();
+ * await using listener = new Listener({
+ *   authkey: "the right key, 16+ bytes",
+ *   onRejected: rejected.resolve,
+ * });
  * await assertRejects(() => Client(listener.address, { authkey: "a wrong key, 16+ bytes" }), AuthenticationError);
- * await assertRejects(() => listener.accept(), AuthenticationError);
+ * assertInstanceOf(await rejected.promise, AuthenticationError);
  * ```
  */
 export async function Client(

@@ -1,5 +1,6 @@
-// Issue #13, findings 3 and 7: keys never travel in data, and weak or odd
-// keys are refused. Whole programs: tests/fixtures/attack_key_*.ts.
+// Issue #13, findings 3, 7 and 9: keys never travel in data, weak or odd
+// keys are refused or carried whole, a Listener on a path is its owner's.
+// Whole programs: tests/fixtures/attack_*.ts.
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { denoRun, fixturePath, testBoth } from "./_helpers.ts";
 import { BaseManager, Client, Listener, Manager, Pool, Process } from "../mod.ts";
@@ -76,3 +77,12 @@ for (const length of [20, 40, 64]) {
     assertEquals(out.stdout.trim(), "child started, exit 0", out.stderr);
   });
 }
+
+Deno.test("Security: a Listener on a path is its owner's only, leaves nothing behind, and accept() gives only good connections", async () => {
+  const out = await denoRun([fixturePath("attack_listener.ts")]);
+  assertEquals(out.stdout.trim().split("\n"), [
+    "mode for group and others: 0",
+    "accept() after 100 failed handshakes: a connection",
+    "listen again on the path: ok",
+  ], out.stderr);
+});
