@@ -43,6 +43,7 @@ import { addressToString } from "../transport/address.ts";
 import { BytesMessage } from "../wire/codec.ts";
 import { errorToData } from "../wire/error_data.ts";
 import { WithHandles } from "./handles.ts";
+import { limits } from "../wire/limits.ts";
 import { markAt } from "./marks.ts";
 
 // The host side: a connection that says "attach" is served until it closes.
@@ -187,6 +188,8 @@ class Connection {
   #inbound: Inbound[] = [];
   /** A sandboxed child's grants: what its connection may reach (none: everything). */
   #sandbox: Sandbox | undefined;
+  /** Fire-and-forget calls still running (they count against the calls in flight). */
+  #running = 0;
 
   constructor(channel: Channel, attach: Attach, sandbox?: Sandbox) {
     // A sandboxed child is who its launch said, and its sessions are its own.
@@ -206,7 +209,11 @@ class Connection {
   /** Dispatches each message until the connection closes, breaks the protocol, or is dropped. */
   async serve(): Promise<void> {
     served().set(this.#channel, this);
+    const l = limits();
     while (!this.#tornDown) {
+      // A client that does not read its replies is not read either (its
+      // socket's own flow control then holds it back), until half is written.
+      if (this.#channel.queued() > l.backlog) await this.#channel.whenBelow(l.backlog / 2);
       const msg = await this.#channel.recv();
       if (msg === CLOSED) break;
       try {
@@ -290,13 +297,20 @@ class Connection {
     const args = m.a ?? [];
     if (id === undefined) {
       // Fire and forget: no reply, no cancellation, errors dropped; what
-      // still waits when the connection goes is aborted then.
+      // still waits when the connection goes is aborted then. Past the
+      // bound of calls in flight, dropped.
+      if (!this.#roomForCall()) return;
       try {
         if (m.h !== undefined) markAt(args, m.h);
         const v = entry.obj.call(m.m, args, this.#peer, this.#gone.signal);
-        if (v instanceof Promise) v.catch(() => {});
+        if (v instanceof Promise) this.#track(v);
       } catch { /* the caller asked for no reply */ }
       return;
+    }
+    if (!this.#roomForCall()) {
+      this.#calls.set(id, NEVER_CONTROLLER);
+      const n = limits().callsInFlight;
+      return this.#reply(id, new ProcessError(`Cannot call '${m.m}': ${n} calls in flight`), true);
     }
     const ctl = new AbortController();
     this.#calls.set(id, ctl);
@@ -320,6 +334,7 @@ class Connection {
 
   #reply(id: number, v: unknown, failed: boolean): void {
     if (!this.#calls.delete(id)) return;
+    const before = this.#channel.queued();
     // No `v` for undefined: `{r}` takes the JSON fast path, `{r, v: undefined}` would not.
     const msg = failed
       ? { r: id, e: errorToData(v) }
@@ -332,6 +347,24 @@ class Connection {
     this.#channel.post(msg).catch((err) =>
       this.#channel.post({ r: id, e: errorToData(err) }).catch(() => {})
     );
+    // One large reply is fine; replies piling up past the hard cap on a
+    // backlog (a client that never reads) close the connection.
+    const l = limits();
+    if (before > l.backlog && this.#channel.queued() > l.backlogHard) this.#channel.close();
+  }
+
+  /**
+   * Whether one more call may start: at most `limits().callsInFlight` wait
+   * for replies or run without one on this connection.
+   */
+  #roomForCall(): boolean {
+    return this.#calls.size + this.#running < limits().callsInFlight;
+  }
+
+  /** Counts a fire-and-forget call still running until `v` settles. */
+  #track(v: Promise<unknown>): void {
+    this.#running++;
+    v.catch(() => {}).finally(() => this.#running--);
   }
 }
 

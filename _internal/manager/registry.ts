@@ -21,6 +21,7 @@ import { LocalRef } from "../hub/refs.ts";
 import { type Address, addressToString } from "../transport/address.ts";
 import { argArray } from "../hub/args.ts";
 import { ProcessError } from "../base/errors.ts";
+import { Quota } from "./quota.ts";
 
 /** An object id or type name: a string, as a client sends it. */
 function argId(args: unknown[], method: string): string {
@@ -47,6 +48,8 @@ interface Entry {
   transit: number;
   stored: number;
   typeid: string;
+  /** The client session that made it (counted against its quota), if a client did. */
+  creator?: string;
 }
 
 /** The registry object a manager serves first. */
@@ -56,6 +59,7 @@ export class RegistryCore implements Hosted, Holdings {
   #onShutdown: () => void;
   /** The session that may shut the manager down (its starter's); undefined: any. */
   #owner: string | undefined;
+  #quota = new Quota();
   #address!: Address;
   #addressKey = "";
   #meta!: ManagedMeta;
@@ -96,6 +100,7 @@ export class RegistryCore implements Hosted, Holdings {
         return this.create(
           argId(args, method),
           args[1] === undefined ? [] : argArray(args, 1, method),
+          peer.id === 0 ? undefined : peer.session,
         ).then((d) => new WithHandles(d, [[]]));
       case "incref":
         return this.#add(argId(args, method), "transit", 1);
@@ -137,8 +142,12 @@ export class RegistryCore implements Hosted, Holdings {
     throw new TypeError(`Cannot call '${method}' on a manager: no such method`);
   }
 
-  /** Makes an object; resolves its descriptor, with one reference in transit. */
-  async create(typeid: string, args: unknown[]): Promise<Descriptor> {
+  /**
+   * Makes an object; resolves its descriptor, with one reference in
+   * transit. A client session (`creator`) may hold at most
+   * `limits().objectsPerClient` objects it made.
+   */
+  async create(typeid: string, args: unknown[], creator?: string): Promise<Descriptor> {
     const factory = this.#factories.get(typeid);
     if (!factory) {
       throw new TypeError(
@@ -147,7 +156,22 @@ export class RegistryCore implements Hosted, Holdings {
         })`,
       );
     }
-    // Arguments stay packed: a dict's entries are stored as they came.
+    if (creator !== undefined) this.#quota.take(creator, typeid);
+    try {
+      return await this.#make(typeid, factory, args, creator);
+    } catch (err) {
+      if (creator !== undefined) this.#quota.give(creator);
+      throw err;
+    }
+  }
+
+  async #make(
+    typeid: string,
+    factory: Factory,
+    args: unknown[],
+    creator: string | undefined,
+  ): Promise<Descriptor> {
+    // Arguments stay marked: a dict's entries are stored as they came.
     const made = await factory(args, this);
     let d: Descriptor;
     let dispose: () => void;
@@ -164,8 +188,10 @@ export class RegistryCore implements Hosted, Holdings {
       dispose = made.dispose ?? (() => {});
     }
     const e = this.#entries.get(d.id);
-    if (e) e.transit++; // A factory that hands out one shared object.
-    else {
+    if (e) {
+      e.transit++; // A factory that hands out one shared object: nothing new made.
+      if (creator !== undefined) this.#quota.give(creator);
+    } else {
       const handle = "handle" in made ? made.handle : undefined;
       this.#entries.set(d.id, {
         dispose,
@@ -174,6 +200,7 @@ export class RegistryCore implements Hosted, Holdings {
         transit: 1,
         stored: 0,
         typeid,
+        creator,
       });
       markManaged(d.address, d.id, this.#meta);
     }
@@ -194,6 +221,7 @@ export class RegistryCore implements Hosted, Holdings {
     if (total > 0) return;
     this.#entries.delete(id);
     unmark(this.#address, id);
+    if (e.creator !== undefined) this.#quota.give(e.creator);
     e.dispose();
   }
 
