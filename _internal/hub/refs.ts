@@ -144,6 +144,10 @@ export class RemoteRef implements ObjectRef {
   #address: Address;
   #client: Client | undefined;
   #waiting: ((c: Client | Error) => void)[] | undefined;
+  #listeners: ((event: string, args: unknown[]) => void)[] = [];
+  /** The connection the listeners are on, and how many of them. */
+  #listeningOn: Client | undefined;
+  #listened = 0;
 
   /** References object `id` at `address`. */
   constructor(address: Address, id: string) {
@@ -167,6 +171,7 @@ export class RemoteRef implements ObjectRef {
     const client = this.#client ?? Client.existing(this.#address);
     if (client && !this.#waiting) {
       this.#client = client;
+      if (this.#listeners.length > 0) this.#follow(client);
       try {
         return Promise.resolve(fn(client));
       } catch (err) {
@@ -192,8 +197,26 @@ export class RemoteRef implements ObjectRef {
   #drain(c: Client | Error): void {
     const waiting = this.#waiting ?? [];
     this.#waiting = undefined;
-    if (!(c instanceof Error)) this.#client = c;
+    if (!(c instanceof Error)) {
+      this.#client = c;
+      if (this.#listeners.length > 0) this.#follow(c);
+    }
     for (const w of waiting) w(c);
+  }
+
+  /**
+   * Puts this reference's push listeners on connection `c`: all of them
+   * when it is a new one (a lost connection was replaced), else those added
+   * since.
+   */
+  #follow(c: Client): void {
+    if (c !== this.#listeningOn) {
+      this.#listeningOn = c;
+      this.#listened = 0;
+    }
+    while (this.#listened < this.#listeners.length) {
+      c.listen(this.id, this.#listeners[this.#listened++]);
+    }
   }
 
   call(method: string, args: unknown[], opts?: CallOptions): Promise<unknown> {
@@ -239,7 +262,9 @@ export class RemoteRef implements ObjectRef {
   }
 
   onPush(listener: (event: string, args: unknown[]) => void): void {
-    this.#with((c) => c.listen(this.id, listener)).catch(() => {});
+    // Kept here: a connection that replaces a lost one gets them too.
+    this.#listeners.push(listener);
+    this.#with((c) => this.#follow(c)).catch(() => {});
   }
 
   /**
