@@ -5,16 +5,17 @@
  * gone ({@link dropPeers}), has its calls aborted and its objects detached.
  *
  * Pushes to a worker child of this process go over the worker's port
- * instead of its socket ({@link registerLocalWorker}).
+ * instead of its socket (`peers.ts`).
  *
  * @module
  */
 
 import { raceTimer } from "../base/async.ts";
 import { isolateGlobal } from "../base/state.ts";
-import { type Channel, CLOSED, type MessagePortLike } from "../transport/channel.ts";
+import { type Channel, CLOSED } from "../transport/channel.ts";
 import { ProcessError } from "../base/errors.ts";
-import { hubAddress, onHubMessage } from "./hub.ts";
+import { onHubMessage } from "./hub.ts";
+import { localWorkers, portPeer, socketPeer } from "./peers.ts";
 import type { Hosted, Peer } from "./protocol.ts";
 import {
   type Attach,
@@ -39,8 +40,6 @@ import {
 } from "./sessions.ts";
 import { registry } from "./registry.ts";
 import { state } from "../base/state.ts";
-import { addressToString } from "../transport/address.ts";
-import { BytesMessage } from "../wire/codec.ts";
 import { errorToData } from "../wire/error_data.ts";
 import { WithHandles } from "./handles.ts";
 import { limits } from "../wire/limits.ts";
@@ -52,55 +51,7 @@ onHubMessage("attach", serveConnection);
 // In a worker child, pushes from the parent arrive on its port.
 state().portPush = (m) => registry().clients.get(m.host)?.pushed(m.p, m.ev, m.a);
 
-/** Ports of this process's running worker children, by ident. */
-function localWorkers(): Map<string, MessagePortLike> {
-  return isolateGlobal("localWorkers", () => (new Map<string, MessagePortLike>()));
-}
-
-/**
- * Registers a worker child's port: pushes to it (pipe data) then go by
- * `postMessage`, one structured-clone copy or a transfer, instead of
- * through the socket. Returns the unregister function.
- */
-export function registerLocalWorker(ident: string, port: MessagePortLike): () => void {
-  localWorkers().set(ident, port);
-  return () => localWorkers().delete(ident);
-}
-
-/** A peer that is a worker of this process: pushes go over its port, in order. */
-function portPeer(id: number, session: string, port: MessagePortLike): Peer {
-  const host = addressToString(hubAddress()!);
-  const push = (p: string, ev: string, a: unknown[], transfer?: Transferable[]) => {
-    try {
-      port.postMessage({ op: "push", host, p, ev, a }, transfer ?? []);
-    } catch { /* the worker is gone */ }
-  };
-  return {
-    id,
-    session,
-    push,
-    pushBytes(p, ev, a, bytes) {
-      push(p, ev, [...a, bytes]);
-      return Promise.resolve();
-    },
-  };
-}
-
-/** A peer across a socket: pushes are posted on its connection. */
-function socketPeer(id: number, session: string, channel: Channel): Peer {
-  return {
-    id,
-    session,
-    push(objectId, event, args) {
-      channel.post({ p: objectId, ev: event, a: args }).catch(() => {});
-    },
-    pushBytes(objectId, event, args, bytes) {
-      return channel.send(new BytesMessage({ p: objectId, ev: event, a: args }, bytes)).catch(
-        () => {},
-      );
-    },
-  };
-}
+export { registerLocalWorker } from "./peers.ts";
 
 /** The connections being served, by channel. */
 function served(): Map<Channel, Connection> {
