@@ -274,10 +274,32 @@ export class BaseManager {
         "Cannot start manager: it picks its own Unix socket; pass a TCP { hostname, port } or nothing",
       );
     }
+    const p = this.#process = this.#managerProcess(address);
+    try {
+      await p.start();
+      const info = await reportOf(p);
+      this.#attach(info.address, info.registry);
+      // This process ending without shutdown() terminates the manager (a
+      // daemonic child), which then has no time to remove its socket.
+      globalThis.addEventListener("unload", this.#removeSocket);
+      this.#lifecycle = "started";
+    } catch (err) {
+      this.#lifecycle = "initial";
+      this.#process = undefined;
+      if (p.isAlive()) p.kill();
+      if (p.pid !== undefined) await p.join();
+      this.#removeSocket();
+      throw err;
+    }
+  }
+
+  /** The manager process, not yet started, and the socket directory made for it. */
+  #managerProcess(address: Address | undefined): Process {
     // The socket's directory is made here, and only it is removed here:
     // never a path another process names.
     const dir = (address?.transport ?? state().transport) === "unix" ? makeSocketDir() : undefined;
-    const p = new Process({
+    this.#socketDir = dir;
+    return new Process({
       target: managerMain,
       args: [{
         address,
@@ -295,33 +317,6 @@ export class BaseManager {
       // Its address comes back over its launch channel, which only this process reads.
       [READ_REPORT]: true,
     } as ProcessOptions);
-    this.#socketDir = dir;
-    try {
-      await p.start();
-      this.#process = p;
-      // A ref'd timer: nothing else keeps this process alive while it waits
-      // (the manager is a daemonic child, the hub's listener is unref'd).
-      const exited = p.sentinel.then((code): never => {
-        throw new ProcessError(
-          `Cannot start manager: its process exited with code ${code} before it served`,
-        );
-      });
-      const info = await raceTimer(Promise.race([p[READ_REPORT](), exited]), 60_000, () => {
-        throw new ProcessError("Cannot start manager: it did not report within 60 s");
-      }) as ManagerInfo | { error: string };
-      if ("error" in info) throw new ProcessError(`Cannot start manager: ${info.error}`);
-      this.#attach(info.address, info.registry);
-      // This process ending without shutdown() terminates the manager (a
-      // daemonic child), which then has no time to remove its socket.
-      globalThis.addEventListener("unload", this.#removeSocket);
-      this.#lifecycle = "started";
-    } catch (err) {
-      this.#lifecycle = "initial";
-      if (p.isAlive()) p.kill();
-      if (p.pid !== undefined) await p.join();
-      this.#removeSocket();
-      throw err;
-    }
   }
 
   /**
@@ -568,6 +563,22 @@ export class Manager extends BaseManager {
   Array<T = number>(typecode: string, items: Iterable<T>): Promise<ArrayProxy<T>> {
     return this.create("Array", typecode, [...items]);
   }
+}
+
+/** Where a started manager process serves, as it reports over its launch channel. */
+async function reportOf(p: Process): Promise<ManagerInfo> {
+  // A ref'd timer: nothing else keeps this process alive while it waits
+  // (the manager is a daemonic child, the hub's listener is unref'd).
+  const exited = p.sentinel.then((code): never => {
+    throw new ProcessError(
+      `Cannot start manager: its process exited with code ${code} before it served`,
+    );
+  });
+  const info = await raceTimer(Promise.race([p[READ_REPORT](), exited]), 60_000, () => {
+    throw new ProcessError("Cannot start manager: it did not report within 60 s");
+  }) as ManagerInfo | { error: string };
+  if ("error" in info) throw new ProcessError(`Cannot start manager: ${info.error}`);
+  return info;
 }
 
 function fmt(a: Address): string {
