@@ -29,16 +29,38 @@ import { type AnyFn, fingerprint, type TargetRef } from "./_internal/process/tar
 import { ProcessError } from "./_internal/base/errors.ts";
 import { state } from "./_internal/base/state.ts";
 import { keepAlive } from "./_internal/base/async.ts";
+import { checkOptionNames, optionNames } from "./_internal/base/options.ts";
 import { type LaunchedWorker, PER_WORKER, PoolEngine } from "./_internal/pool/engine.ts";
 import { imapChunks } from "./_internal/pool/imap.ts";
 import { mapChunks } from "./_internal/pool/map.ts";
-import type { PoolLike } from "./pool/pool_like.ts";
+import type { MapItem, PoolLike, TaskFunction } from "./pool/pool_like.ts";
 import { Pipe } from "./connection.ts";
 import { cpuCount, type Permissions, Process, type StartMethod, type Target } from "./process.ts";
 
 export { AsyncResult } from "./pool/async_result.ts";
 export { BrokenPoolError, WorkerDiedError } from "./_internal/base/errors.ts";
-export type { PoolCallOptions, PoolLike, PoolMapOptions } from "./pool/pool_like.ts";
+export type {
+  MapItem,
+  PoolCallOptions,
+  PoolLike,
+  PoolMapOptions,
+  TaskFunction,
+} from "./pool/pool_like.ts";
+
+const POOL_OPTIONS = optionNames(
+  "processes",
+  "initializer",
+  "initargs",
+  "maxTasksPerChild",
+  "startMethod",
+  "permissions",
+  "module",
+  "runtimeArgs",
+);
+const CALL_OPTIONS = optionNames("callback", "errorCallback", "signal", "module");
+const MAP_OPTIONS = optionNames(...CALL_OPTIONS, "chunksize");
+// What #mapCalls sees: the caller's options and the function.
+const MAP_OPTIONS_FN = optionNames(...MAP_OPTIONS, "fn");
 
 const WORKER_MODULE = new URL("./_internal/pool/worker.ts", import.meta.url).href;
 
@@ -114,6 +136,7 @@ export class Pool implements PoolLike {
    */
   constructor(options: number | PoolOptions = {}) {
     const o = typeof options === "number" ? { processes: options } : options;
+    checkOptionNames("create pool", o, POOL_OPTIONS);
     const processes = o.processes ?? cpuCount();
     if (!Number.isInteger(processes) || processes < 1) {
       throw new RangeError(
@@ -193,6 +216,7 @@ export class Pool implements PoolLike {
   #submit<T>(fn: AnyFn, calls: unknown[][], options: CallOptions<T>): Promise<unknown[]> {
     let ref: TargetRef;
     try {
+      checkOptionNames("submit task", options, CALL_OPTIONS);
       ref = this.#ref(fn, options.module);
     } catch (err) {
       return Promise.reject(err);
@@ -212,21 +236,22 @@ export class Pool implements PoolLike {
    * Runs `fn(...args)` in a worker; the result comes back as an
    * {@link AsyncResult}.
    */
-  applyAsync<T>(
-    fn: (...args: never[]) => T | Promise<T>,
-    args: unknown[] = [],
-    options: CallOptions<Awaited<T>> = {},
-  ): AsyncResult<Awaited<T>> {
-    const p = this.#submit(fn as AnyFn, [args], options).then((v) => v[0] as Awaited<T>);
+  applyAsync<F extends TaskFunction>(
+    fn: F,
+    args?: Readonly<Parameters<F>>,
+    options: CallOptions<Awaited<ReturnType<F>>> = {},
+  ): AsyncResult<Awaited<ReturnType<F>>> {
+    type R = Awaited<ReturnType<F>>;
+    const p = this.#submit(fn, [(args ?? []) as unknown[]], options).then((v) => v[0] as R);
     return this.#withCallbacks(p, options);
   }
 
   /** Runs `fn(...args)` in a worker and resolves its result. */
-  apply<T>(
-    fn: (...args: never[]) => T | Promise<T>,
-    args: unknown[] = [],
-    options: CallOptions<Awaited<T>> = {},
-  ): Promise<Awaited<T>> {
+  apply<F extends TaskFunction>(
+    fn: F,
+    args?: Readonly<Parameters<F>>,
+    options: CallOptions<Awaited<ReturnType<F>>> = {},
+  ): Promise<Awaited<ReturnType<F>>> {
     return this.applyAsync(fn, args, options).get();
   }
 
@@ -255,6 +280,7 @@ export class Pool implements PoolLike {
   ): AsyncResult<T[]> {
     let p: Promise<T[]>;
     try {
+      checkOptionNames("map", options, MAP_OPTIONS_FN);
       const size = this.#chunksize(input.length, options.chunksize);
       const ref = this.#ref(options.fn, options.module);
       const { signal } = options;
@@ -274,11 +300,11 @@ export class Pool implements PoolLike {
   }
 
   /** `map` that returns an {@link AsyncResult} of the list of results. */
-  mapAsync<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T>,
-    options: MapOptions<Awaited<R>[]> = {},
-  ): AsyncResult<Awaited<R>[]> {
+  mapAsync<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>>,
+    options: MapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): AsyncResult<Awaited<ReturnType<F>>[]> {
     let items: unknown[];
     try {
       // A copy, read as its chunks go out: the caller may change its own.
@@ -292,23 +318,23 @@ export class Pool implements PoolLike {
   }
 
   /** Applies `fn` to every item, in chunks across the workers; results in input order. */
-  map<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T>,
-    options: MapOptions<Awaited<R>[]> = {},
-  ): Promise<Awaited<R>[]> {
+  map<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>>,
+    options: MapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): Promise<Awaited<ReturnType<F>>[]> {
     return this.mapAsync(fn, iterable, options).get();
   }
 
   /** `starmap` that returns an {@link AsyncResult}. */
-  starmapAsync<R>(
-    fn: (...args: never[]) => R | Promise<R>,
-    iterable: Iterable<unknown[]>,
-    options: MapOptions<Awaited<R>[]> = {},
-  ): AsyncResult<Awaited<R>[]> {
+  starmapAsync<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<Readonly<Parameters<F>>>,
+    options: MapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): AsyncResult<Awaited<ReturnType<F>>[]> {
     let calls: unknown[][];
     try {
-      calls = [...iterable];
+      calls = [...iterable] as unknown as unknown[][];
     } catch (err) {
       return this.#withCallbacks(Promise.reject(err), options);
     }
@@ -316,27 +342,29 @@ export class Pool implements PoolLike {
   }
 
   /** Like {@link Pool.map}, with each item spread as the arguments. */
-  starmap<R>(
-    fn: (...args: never[]) => R | Promise<R>,
-    iterable: Iterable<unknown[]>,
-    options: MapOptions<Awaited<R>[]> = {},
-  ): Promise<Awaited<R>[]> {
+  starmap<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<Readonly<Parameters<F>>>,
+    options: MapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): Promise<Awaited<ReturnType<F>>[]> {
     return this.starmapAsync(fn, iterable, options).get();
   }
 
-  #imap<T, R>(
-    fn: (item: T) => R,
-    iterable: Iterable<T> | AsyncIterable<T>,
+  #imap<R>(
+    fn: TaskFunction,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
     options: MapOptions<never>,
     ordered: boolean,
-  ): AsyncGenerator<Awaited<R>> {
-    const size = this.#chunksize(0, options.chunksize ?? 1);
+  ): AsyncIterableIterator<R> {
     const window = this.#options.processes * PER_WORKER;
     let ref: TargetRef;
+    let size: number;
     try {
-      ref = this.#ref(fn as AnyFn, options.module);
+      checkOptionNames("map", options, MAP_OPTIONS);
+      size = this.#chunksize(0, options.chunksize ?? 1);
+      ref = this.#ref(fn, options.module);
     } catch (err) {
-      return imapChunks(() => Promise.reject(err), iterable, size, window, ordered);
+      return imapChunks(() => Promise.reject(err), iterable, 1, window, ordered);
     }
     const submit = (items: unknown[]) => this.#engine.submitItems(ref, items, options.signal);
     return imapChunks(submit, iterable, size, window, ordered);
@@ -346,20 +374,20 @@ export class Pool implements PoolLike {
    * Results of `fn` over the items, in order, as they come: the input is
    * read lazily, with a bounded number of chunks in flight.
    */
-  imap<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T> | AsyncIterable<T>,
+  imap<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options: MapOptions<never> = {},
-  ): AsyncGenerator<Awaited<R>> {
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
     return this.#imap(fn, iterable, options, true);
   }
 
   /** Like {@link Pool.imap}, yielding each result as soon as it is ready. */
-  imapUnordered<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T> | AsyncIterable<T>,
+  imapUnordered<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options: MapOptions<never> = {},
-  ): AsyncGenerator<Awaited<R>> {
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
     return this.#imap(fn, iterable, options, false);
   }
 

@@ -46,19 +46,23 @@ export type { StartMethod } from "./_internal/base/state.ts";
 // deno-lint-ignore no-explicit-any
 export type Target = (...args: any[]) => unknown;
 
-/** Options of {@link Process}. */
-export interface ProcessOptions {
+/**
+ * Options of {@link Process}.
+ *
+ * @typeParam F The target's type: `args` is typed from its parameters.
+ */
+export interface ProcessOptions<F extends Target = Target> {
   /**
    * The function the child runs. It must be exported from `module`.
    * Without one, the child runs {@link Process.run} (override it in an
    * exported subclass) or does nothing.
    */
-  target?: Target;
+  target?: F;
   /**
    * Arguments for the target, cloned with structured-clone semantics.
    * @default {[]}
    */
-  args?: unknown[];
+  args?: Readonly<Parameters<F>>;
   /**
    * The process name.
    * @default {"Process-N"} (`Process-N:M` in a child), after the class name
@@ -130,7 +134,7 @@ const BOOTSTRAP_ERROR = "An attempt has been made to start a new process before 
  * assertEquals(p.exitCode, 0);
  * ```
  */
-export class Process {
+export class Process<F extends Target = Target> {
   /**
    * Marks the class so a child finds the base of an exported subclass.
    *
@@ -161,7 +165,7 @@ export class Process {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `startMethod` is not a start method.
    */
-  constructor(options: ProcessOptions = {}) {
+  constructor(options: ProcessOptions<F> = {}) {
     const special = (options as Record<symbol, unknown>)[CURRENT_SPEC] as
       | (Partial<TaskSpec> & { role?: Role; pid?: number; ident?: string })
       | undefined;
@@ -181,7 +185,7 @@ export class Process {
     }
     validateOptions(options);
     this.#target = options.target;
-    this.#args = options.args ?? [];
+    this.#args = (options.args ?? []) as unknown[];
     this.#identity = [...s.identity, ++s.childCounter];
     this.#name = options.name ??
       `${new.target.name}-${this.#identity.join(":")}`;

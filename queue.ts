@@ -37,6 +37,7 @@ import { LocalRef, refFor } from "./_internal/hub/refs.ts";
 import type { ObjectRef } from "./_internal/hub/protocol.ts";
 import { QueueCore } from "./_internal/primitives/queue_core.ts";
 import { surelyCloneable } from "./_internal/wire/codec.ts";
+import { blockingWait, type Wait } from "./_internal/base/waits.ts";
 
 export { QueueClosedError, QueueEmptyError, QueueFullError } from "./_internal/base/errors.ts";
 
@@ -76,15 +77,9 @@ const MAX_WINDOW = 256;
 /** Milliseconds a remote consumer keeps items fetched ahead while it asks for none. */
 const HOLD_MS = 20;
 
-function waitFor(what: string, o: { block?: boolean; timeout?: number }): number | null {
-  if (o.block === false) return 0;
-  if (o.timeout === undefined) return null;
-  if (typeof o.timeout !== "number" || !(o.timeout >= 0)) {
-    throw new RangeError(
-      `Cannot ${what}: 'timeout' must be a non-negative number, received ${o.timeout}`,
-    );
-  }
-  return o.timeout;
+/** The host's timeout argument: 0 for a non-blocking call, null for ever. */
+function waitFor(w: Wait): number | null {
+  return w.block === false ? 0 : w.timeout ?? null;
 }
 
 // Set once by Queue's static block: JoinableQueue reaches the reference.
@@ -189,23 +184,35 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * they are delivered; a child does so before it exits).
    *
    * @param item The item; it must be structured-cloneable.
-   * @param options `block`, `timeout` (ms) and `signal`.
+   * @param block `false` to reject at once when full (Python's `block`), or
+   * the timeout in ms, or the options (`block`, `timeout`, `signal`).
+   * @param timeout With a boolean `block`: the timeout in ms, or the options.
+   * @returns Resolves once the item is in the queue (or, on an unbounded
+   * queue from a child, accepted to be sent).
    * @throws {QueueFullError} When full and not waiting, or after `timeout`.
    * @throws {QueueClosedError} When the queue is closed (it carries `item`).
    * @throws {DOMException} `DataCloneError` when the item cannot be cloned.
+   * @throws {TypeError} On an unknown option.
+   * @throws {RangeError} On a negative timeout.
+   * @throws The signal's reason once it aborts the wait.
    */
-  put(item: T, options: PutOptions = {}): Promise<void> {
+  put(
+    item: T,
+    block?: boolean | number | PutOptions,
+    timeout?: number | PutOptions,
+  ): Promise<void> {
     try {
-      const timeout = waitFor("put to queue", options);
+      const options = blockingWait("put to queue", block, timeout);
+      const timeoutMs = waitFor(options);
       if (this.#closedSeen) throw new QueueClosedError("Cannot put to queue: it is closed", item);
       if (this.#local) {
         // Same rule here as anywhere: what cannot cross a process cannot be put.
         if (!surelyCloneable(item)) structuredClone(item);
-        return this.#local.call("put", [item, timeout], options) as Promise<void>;
+        return this.#local.call("put", [item, timeoutMs], options) as Promise<void>;
       }
       this.#listen();
       if (this.#maxsize > 0) {
-        return this.#ref.call("put", [item, timeout], options) as Promise<void>;
+        return this.#ref.call("put", [item, timeoutMs], options) as Promise<void>;
       }
       // An item that surely encodes is accepted now, as Python's feeder
       // thread accepts it, and sent with the others put this turn: a loop
@@ -226,14 +233,22 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   /**
    * Removes and returns the oldest item, waiting for one unless told not to.
    *
-   * @param options `block`, `timeout` (ms) and `signal`.
+   * @param block `false` to reject at once when empty (Python's `block`:
+   * `get(false)` is `getNowait()`), or the timeout in ms, or the options
+   * (`block`, `timeout`, `signal`).
+   * @param timeout With a boolean `block`: the timeout in ms, or the options.
+   * @returns The item.
    * @throws {QueueEmptyError} When empty and not waiting, or after `timeout`.
    * @throws {QueueClosedError} When the queue is closed and empty.
+   * @throws {TypeError} On an unknown option.
+   * @throws {RangeError} On a negative timeout.
+   * @throws The signal's reason once it aborts the wait (no item is lost).
    */
-  async get(options: GetOptions = {}): Promise<T> {
-    const timeout = waitFor("get from queue", options);
+  async get(block?: boolean | number | GetOptions, timeout?: number | GetOptions): Promise<T> {
+    const options = blockingWait("get from queue", block, timeout);
+    const timeoutMs = waitFor(options);
     if (this.#local) {
-      const items = await this.#local.call("get", [timeout, 1], options) as T[];
+      const items = await this.#local.call("get", [timeoutMs, 1], options) as T[];
       return items[0];
     }
     this.#listen();
@@ -248,7 +263,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
         continue;
       }
       this.#take(
-        await this.#ref.call("get", [timeout, this.#window], {
+        await this.#ref.call("get", [timeoutMs, this.#window], {
           signal: options.signal,
           // Fetched after the caller gave up: give them back, in order.
           onOrphan: (v) => this.#ref.send("nack", [v]),

@@ -8,7 +8,7 @@
 
 import type { Attempt } from "../_internal/cluster/protocol.ts";
 import { hasHandles, ProcessError } from "../_internal/cluster/core.ts";
-import type { PoolCallOptions, PoolLike, PoolMapOptions } from "../pool.ts";
+import type { MapItem, PoolCallOptions, PoolLike, PoolMapOptions, TaskFunction } from "../pool.ts";
 import type { Engine } from "../_internal/cluster/engine.ts";
 import type { AgentsView } from "../_internal/cluster/agents_view.ts";
 import type { FnRef } from "../_internal/cluster/protocol.ts";
@@ -165,21 +165,23 @@ export class ClusterPool implements PoolLike {
   }
 
   /** Runs `fn(...args)` on an agent; its result as a {@link ClusterAsyncResult}. */
-  applyAsync<T>(
-    fn: (...args: never[]) => T | Promise<T>,
-    args: unknown[] = [],
-    options: PoolCallOptions<Awaited<T>> = {},
-  ): ClusterAsyncResult<Awaited<T>> {
-    const { all, attempts } = this.#submit(fn, [[args]], options as PoolCallOptions<never>);
-    return this.#result(all.then((v) => v[0][0] as Awaited<T>), attempts, options);
+  applyAsync<F extends TaskFunction>(
+    fn: F,
+    args?: Readonly<Parameters<F>>,
+    options: PoolCallOptions<Awaited<ReturnType<F>>> = {},
+  ): ClusterAsyncResult<Awaited<ReturnType<F>>> {
+    type R = Awaited<ReturnType<F>>;
+    const calls = [[(args ?? []) as unknown[]]];
+    const { all, attempts } = this.#submit(fn, calls, options as PoolCallOptions<never>);
+    return this.#result(all.then((v) => v[0][0] as R), attempts, options);
   }
 
   /** Runs `fn(...args)` on an agent and resolves its result. */
-  apply<T>(
-    fn: (...args: never[]) => T | Promise<T>,
-    args: unknown[] = [],
-    options: PoolCallOptions<Awaited<T>> = {},
-  ): Promise<Awaited<T>> {
+  apply<F extends TaskFunction>(
+    fn: F,
+    args?: Readonly<Parameters<F>>,
+    options: PoolCallOptions<Awaited<ReturnType<F>>> = {},
+  ): Promise<Awaited<ReturnType<F>>> {
     return this.applyAsync(fn, args, options).get();
   }
 
@@ -212,50 +214,50 @@ export class ClusterPool implements PoolLike {
   }
 
   /** `map` that returns a {@link ClusterAsyncResult} of the list of results. */
-  mapAsync<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T>,
-    options: PoolMapOptions<Awaited<R>[]> = {},
-  ): ClusterAsyncResult<Awaited<R>[]> {
+  mapAsync<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>>,
+    options: PoolMapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): ClusterAsyncResult<Awaited<ReturnType<F>>[]> {
     return this.#mapCalls(fn, () => Array.from(iterable, (x) => [x]), options);
   }
 
   /** Applies `fn` to every item, in chunks across the agents; results in input order. */
-  map<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T>,
-    options: PoolMapOptions<Awaited<R>[]> = {},
-  ): Promise<Awaited<R>[]> {
+  map<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>>,
+    options: PoolMapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): Promise<Awaited<ReturnType<F>>[]> {
     return this.mapAsync(fn, iterable, options).get();
   }
 
   /** `starmap` that returns a {@link ClusterAsyncResult}. */
-  starmapAsync<R>(
-    fn: (...args: never[]) => R | Promise<R>,
-    iterable: Iterable<unknown[]>,
-    options: PoolMapOptions<Awaited<R>[]> = {},
-  ): ClusterAsyncResult<Awaited<R>[]> {
-    return this.#mapCalls(fn, () => [...iterable], options);
+  starmapAsync<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<Readonly<Parameters<F>>>,
+    options: PoolMapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): ClusterAsyncResult<Awaited<ReturnType<F>>[]> {
+    return this.#mapCalls(fn, () => [...iterable] as unknown as unknown[][], options);
   }
 
   /** Like {@link ClusterPool.map}, with each item spread as the arguments. */
-  starmap<R>(
-    fn: (...args: never[]) => R | Promise<R>,
-    iterable: Iterable<unknown[]>,
-    options: PoolMapOptions<Awaited<R>[]> = {},
-  ): Promise<Awaited<R>[]> {
+  starmap<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<Readonly<Parameters<F>>>,
+    options: PoolMapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): Promise<Awaited<ReturnType<F>>[]> {
     return this.starmapAsync(fn, iterable, options).get();
   }
 
-  #imap<T, R>(
+  #imap<R>(
     fn: unknown,
-    it: Iterable<T> | AsyncIterable<T>,
+    it: Iterable<unknown> | AsyncIterable<unknown>,
     o: PoolMapOptions<never>,
     ordered: boolean,
-  ) {
+  ): AsyncIterableIterator<R> {
     const submit = (chunk: unknown[][]) => this.#submit(fn, [chunk], o).all.then((v) => v[0]);
     const window = Math.max(64, this.#parts.agents.totals().slots * 8);
-    return imapOver<T, Awaited<R>>(
+    return imapOver<unknown, R>(
       it,
       this.#chunksize(0, o.chunksize ?? 1),
       window,
@@ -265,21 +267,21 @@ export class ClusterPool implements PoolLike {
   }
 
   /** Results of `fn` over the items, in order, as they come; the input is read lazily. */
-  imap<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T> | AsyncIterable<T>,
+  imap<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options: PoolMapOptions<never> = {},
-  ): AsyncGenerator<Awaited<R>> {
-    return this.#imap<T, R>(fn, iterable, options, true);
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
+    return this.#imap(fn, iterable, options, true);
   }
 
   /** Like {@link ClusterPool.imap}, yielding each result as soon as it is ready. */
-  imapUnordered<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T> | AsyncIterable<T>,
+  imapUnordered<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options: PoolMapOptions<never> = {},
-  ): AsyncGenerator<Awaited<R>> {
-    return this.#imap<T, R>(fn, iterable, options, false);
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
+    return this.#imap(fn, iterable, options, false);
   }
 
   /** No more tasks; those submitted still run. Idempotent. */

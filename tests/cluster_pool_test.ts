@@ -132,9 +132,13 @@ Deno.test("Cluster.pool(): a local pool's options are refused with a TypeError",
     assertThrows(() => env.cluster.pool({ [key]: 1 } as never), TypeError, `'${key}'`);
   }
   await using pool = env.cluster.pool({ module });
-  await assertRejects(() => pool.apply((() => 1) as never, []), TypeError, "named function");
+  await assertRejects(() => pool.apply((() => 1) as () => number, []), TypeError, "named function");
   await using local = new Queue<number>();
-  await assertRejects(() => pool.apply(add, [local, 1]), TypeError, "a handle of this machine");
+  await assertRejects(
+    () => pool.apply(add, [local as never, 1]),
+    TypeError,
+    "a handle of this machine",
+  );
   await assertRejects(() => pool.map(square, [1], { chunksize: 0 }), RangeError, "chunksize");
 });
 
