@@ -31,7 +31,7 @@ import { state } from "./_internal/base/state.ts";
 import { keepAlive } from "./_internal/base/async.ts";
 import { checkOptionNames, optionNames } from "./_internal/base/options.ts";
 import { type LaunchedWorker, PER_WORKER, PoolEngine } from "./_internal/pool/engine.ts";
-import { imapChunks } from "./_internal/pool/imap.ts";
+import { failedIterator, imapChunks } from "./_internal/pool/imap.ts";
 import { mapChunks } from "./_internal/pool/map.ts";
 import type { MapItem, PoolLike, TaskFunction } from "./pool/pool_like.ts";
 import { Pipe } from "./connection.ts";
@@ -364,7 +364,7 @@ export class Pool implements PoolLike {
       size = this.#chunksize(0, options.chunksize ?? 1);
       ref = this.#ref(fn, options.module);
     } catch (err) {
-      return imapChunks(() => Promise.reject(err), iterable, 1, window, ordered);
+      return failedIterator(err);
     }
     const submit = (items: unknown[]) => this.#engine.submitItems(ref, items, options.signal);
     return imapChunks(submit, iterable, size, window, ordered);
@@ -372,7 +372,11 @@ export class Pool implements PoolLike {
 
   /**
    * Results of `fn` over the items, in order, as they come: the input is
-   * read lazily, with a bounded number of chunks in flight.
+   * read lazily, with a bounded number of chunks in flight. As Python's
+   * iterator, `next()` rejects for a failed item (with `chunksize`, for its
+   * chunk) and the following call resolves the next result; a `for await`
+   * loop stops at the first error, as JavaScript's loops do, and a `break`
+   * stops reading the input.
    */
   imap<F extends TaskFunction>(
     fn: F,

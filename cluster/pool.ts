@@ -7,7 +7,7 @@
  */
 
 import type { Attempt } from "../_internal/cluster/protocol.ts";
-import { hasHandles, ProcessError } from "../_internal/cluster/core.ts";
+import { failedIterator, hasHandles, imapChunks, ProcessError } from "../_internal/cluster/core.ts";
 import type { MapItem, PoolCallOptions, PoolLike, PoolMapOptions, TaskFunction } from "../pool.ts";
 import type { Engine } from "../_internal/cluster/engine.ts";
 import type { AgentsView } from "../_internal/cluster/agents_view.ts";
@@ -17,7 +17,6 @@ import type { Submitter, TaskHandle } from "../_internal/cluster/submitter.ts";
 import { randomId } from "../_internal/cluster/names.ts";
 import { Batcher, type Task } from "../_internal/cluster/batcher.ts";
 import { ClusterAsyncResult } from "./async_result.ts";
-import { imapOver } from "../_internal/cluster/imap.ts";
 
 /** Options of `Cluster.pool()`. */
 export interface ClusterPoolOptions {
@@ -255,15 +254,16 @@ export class ClusterPool implements PoolLike {
     o: PoolMapOptions<never>,
     ordered: boolean,
   ): AsyncIterableIterator<R> {
-    const submit = (chunk: unknown[][]) => this.#submit(fn, [chunk], o).all.then((v) => v[0]);
+    const submit = (items: unknown[]) =>
+      this.#submit(fn, [items.map((x) => [x])], o).all.then((v) => v[0]);
     const window = Math.max(64, this.#parts.agents.totals().slots * 8);
-    return imapOver<unknown, R>(
-      it,
-      this.#chunksize(0, o.chunksize ?? 1),
-      window,
-      ordered,
-      submit,
-    );
+    let size: number;
+    try {
+      size = this.#chunksize(0, o.chunksize ?? 1);
+    } catch (err) {
+      return failedIterator<R>(err);
+    }
+    return imapChunks<unknown, R>(submit, it, size, window, ordered);
   }
 
   /** Results of `fn` over the items, in order, as they come; the input is read lazily. */

@@ -14,7 +14,7 @@ import { Cluster, type ClusterPool, type PoolLike, TaskFailedError } from "../cl
 import type { Pool } from "../pool.ts";
 import { ProcessError } from "../context.ts";
 import { Queue } from "../queue.ts";
-import { add, fails, slow, square } from "./fixtures/cluster_targets.ts";
+import { add, fails, slow, square, squareUnless3 } from "./fixtures/cluster_targets.ts";
 import { setup, TARGETS as module, within } from "./_cluster.ts";
 import { newKey, startNats } from "./_nats.ts";
 import { connect, jetstreamManager } from "../_internal/cluster/deps.ts";
@@ -56,6 +56,23 @@ Deno.test("Cluster.pool().imap() yields in order, imapUnordered() yields every r
   const any: number[] = [];
   for await (const v of pool.imapUnordered(square, items(), { chunksize: 3 })) any.push(v);
   assertEquals(any.sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i * i));
+});
+
+Deno.test("Cluster.pool().imap(): next() rejects for a failed item, then resolves the following ones", async () => {
+  await using env = await setup();
+  await using pool = env.cluster.pool({ module });
+  const it = pool.imap(squareUnless3, [1, 2, 3, 4, 5]);
+  const out: (number | string)[] = [];
+  while (true) {
+    try {
+      const r = await it.next();
+      if (r.done) break;
+      out.push(r.value);
+    } catch (err) {
+      out.push((err as Error).message);
+    }
+  }
+  assertEquals(out, [1, 4, "3 is refused", 16, 25]);
 });
 
 Deno.test("Cluster.pool(): a task that throws fails with the remote stack, and is not retried", async () => {

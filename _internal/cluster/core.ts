@@ -18,6 +18,7 @@ export {
   RemoteError,
 } from "../base/errors.ts";
 export { hasHandles } from "../hub/handles.ts";
+export { failedIterator, imapChunks } from "../pool/imap.ts";
 export { hmacSha256 } from "../transport/sha256.ts";
 export { findConfig } from "../process/launch.ts";
 export { state } from "../base/state.ts";
