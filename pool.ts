@@ -29,15 +29,26 @@ import { type AnyFn, fingerprint, type TargetRef } from "./_internal/process/tar
 import { ProcessError } from "./_internal/base/errors.ts";
 import { state } from "./_internal/base/state.ts";
 import { keepAlive } from "./_internal/base/async.ts";
-import { checkOptionNames, optionNames } from "./_internal/base/options.ts";
+import { checkOptionNames } from "./_internal/base/options.ts";
+import { type CallSite, callSite, withCallSite } from "./_internal/base/call_site.ts";
+import {
+  CALL_OPTIONS,
+  type CallOptions,
+  MAP_OPTIONS,
+  type MapOptions,
+  type PoolOptions,
+  type PoolSettings,
+  poolSettings,
+} from "./pool/options.ts";
 import { type LaunchedWorker, PER_WORKER, PoolEngine } from "./_internal/pool/engine.ts";
 import { failedIterator, imapChunks } from "./_internal/pool/imap.ts";
 import { mapChunks } from "./_internal/pool/map.ts";
 import type { MapItem, PoolLike, TaskFunction } from "./pool/pool_like.ts";
 import { Pipe } from "./connection.ts";
-import { cpuCount, type Permissions, Process, type StartMethod, type Target } from "./process.ts";
+import { Process } from "./process.ts";
 
 export { AsyncResult } from "./pool/async_result.ts";
+export type { CallOptions, MapOptions, PoolOptions } from "./pool/options.ts";
 export { BrokenPoolError, WorkerDiedError } from "./_internal/base/errors.ts";
 export type {
   MapItem,
@@ -47,64 +58,7 @@ export type {
   TaskFunction,
 } from "./pool/pool_like.ts";
 
-const POOL_OPTIONS = optionNames(
-  "processes",
-  "initializer",
-  "initargs",
-  "maxTasksPerChild",
-  "startMethod",
-  "permissions",
-  "module",
-  "runtimeArgs",
-);
-const CALL_OPTIONS = optionNames("callback", "errorCallback", "signal", "module");
-const MAP_OPTIONS = optionNames(...CALL_OPTIONS, "chunksize");
-// What #mapCalls sees: the caller's options and the function.
-const MAP_OPTIONS_FN = optionNames(...MAP_OPTIONS, "fn");
-
 const WORKER_MODULE = new URL("./_internal/pool/worker.ts", import.meta.url).href;
-
-/** Options of {@link Pool}. */
-export interface PoolOptions {
-  /** Number of workers. @default {cpuCount()} */
-  processes?: number;
-  /** An exported function each worker runs once before its first task. */
-  initializer?: Target;
-  /** Arguments of `initializer`. @default {[]} */
-  initargs?: unknown[];
-  /**
-   * Tasks a worker runs before it is replaced by a fresh one (a positive
-   * integer, as Python's); no limit when absent.
-   * @default {undefined}
-   */
-  maxTasksPerChild?: number;
-  /** How workers start. @default {getStartMethod() ?? "subprocess"} */
-  startMethod?: StartMethod;
-  /** Permissions of subprocess workers (see `Process`). @default {"inherit"} */
-  permissions?: Permissions;
-  /** URL of the module exporting the task functions. @default {the main module} */
-  module?: string | URL;
-  /** Extra `deno run` flags for subprocess workers. @default {getRuntimeArgs()} */
-  runtimeArgs?: string[];
-}
-
-/** Per-call options. */
-export interface CallOptions<T> {
-  /** Called once with the result. */
-  callback?: (result: T) => void;
-  /** Called once with the error. */
-  errorCallback?: (error: unknown) => void;
-  /** Cancels a queued task (it never runs) or fails a running one. */
-  signal?: AbortSignal;
-  /** URL of the module exporting the function, for this call. */
-  module?: string | URL;
-}
-
-/** Per-call options of the map family. */
-export interface MapOptions<T> extends CallOptions<T> {
-  /** Items per task (Python's default for `map`, 1 for `imap`). */
-  chunksize?: number;
-}
 
 /**
  * A pool of worker processes (or workers), as Python's `multiprocessing.Pool`.
@@ -123,7 +77,7 @@ export interface MapOptions<T> extends CallOptions<T> {
  * ```
  */
 export class Pool implements PoolLike {
-  #options: Required<Omit<PoolOptions, "initializer" | "module">> & PoolOptions;
+  #options: PoolSettings;
   #engine: PoolEngine;
   #refs = new WeakMap<AnyFn, TargetRef>();
 
@@ -135,37 +89,11 @@ export class Pool implements PoolLike {
    * @throws {TypeError} When `initializer` is not a function.
    */
   constructor(options: number | PoolOptions = {}) {
-    const o = typeof options === "number" ? { processes: options } : options;
-    checkOptionNames("create pool", o, POOL_OPTIONS);
-    const processes = o.processes ?? cpuCount();
-    if (!Number.isInteger(processes) || processes < 1) {
-      throw new RangeError(
-        `Cannot create pool: 'processes' must be a positive integer, received ${processes}`,
-      );
-    }
-    const maxTasks = o.maxTasksPerChild;
-    if (maxTasks !== undefined && !(Number.isInteger(maxTasks) && maxTasks >= 1)) {
-      throw new RangeError(
-        `Cannot create pool: 'maxTasksPerChild' must be a positive integer, received ${maxTasks}`,
-      );
-    }
-    if (o.initializer !== undefined && typeof o.initializer !== "function") {
-      throw new TypeError(
-        `Cannot create pool: 'initializer' must be a function, received ${typeof o.initializer}`,
-      );
-    }
-    this.#options = {
-      ...o,
-      processes,
-      maxTasksPerChild: maxTasks ?? 0,
-      initargs: o.initargs ?? [],
-      startMethod: o.startMethod ?? state().startMethod ?? "subprocess",
-      permissions: o.permissions ?? "inherit",
-      runtimeArgs: o.runtimeArgs ?? state().runtimeArgs,
-    };
+    this.#options = poolSettings(options);
+    const { processes, maxTasksPerChild } = this.#options;
     this.#engine = new PoolEngine({
       processes,
-      maxTasksPerChild: maxTasks ?? 0,
+      maxTasksPerChild,
       // Tasks reach worker children by postMessage: memory is shared.
       pack: { sharedMemory: this.#options.startMethod === "worker" },
       launch: () => this.#launch(),
@@ -224,35 +152,73 @@ export class Pool implements PoolLike {
     return this.#engine.submit(ref, calls, options.signal);
   }
 
-  #withCallbacks<T>(p: Promise<T>, options: CallOptions<T>): AsyncResult<T> {
-    p.then(
+  /**
+   * The call's result: its error gets the call site after its stack, then
+   * the callbacks hear of it.
+   */
+  #result<T>(
+    p: Promise<T>,
+    options: CallOptions<T>,
+    site: CallSite,
+    except: unknown = options.signal?.reason,
+  ): AsyncResult<T> {
+    const q = p.then(undefined, (e) => {
+      throw withCallSite(e, site, except);
+    });
+    q.then(
       (v) => options.callback?.(v),
       (e) => options.errorCallback?.(e),
     );
-    return new AsyncResult(p);
+    return new AsyncResult(q);
   }
 
   /**
    * Runs `fn(...args)` in a worker; the result comes back as an
    * {@link AsyncResult}.
+   *
+   * @param fn An exported function (of the main module, or of `module`).
+   * @param args Its arguments (typed from its parameters).
+   * @param options Callbacks, `signal`, `module`.
+   * @returns The result to come; its error, if any, carries the call site
+   * after the remote stack (`Submitted at:`).
    */
   applyAsync<F extends TaskFunction>(
     fn: F,
     args?: Readonly<Parameters<F>>,
     options: CallOptions<Awaited<ReturnType<F>>> = {},
   ): AsyncResult<Awaited<ReturnType<F>>> {
-    type R = Awaited<ReturnType<F>>;
-    const p = this.#submit(fn, [(args ?? []) as unknown[]], options).then((v) => v[0] as R);
-    return this.#withCallbacks(p, options);
+    return this.#apply(fn, args, options, callSite(this.applyAsync));
   }
 
-  /** Runs `fn(...args)` in a worker and resolves its result. */
+  /**
+   * Runs `fn(...args)` in a worker and resolves its result.
+   *
+   * @param fn An exported function (of the main module, or of `module`).
+   * @param args Its arguments (typed from its parameters).
+   * @param options Callbacks, `signal`, `module`.
+   * @returns Its result.
+   * @throws The task's error (the remote stack, then `Submitted at:` and
+   * this call's stack), `WorkerDiedError` when its worker died,
+   * `signal.reason` once aborted, a `TypeError` for a function that is not
+   * an exported named function.
+   */
   apply<F extends TaskFunction>(
     fn: F,
     args?: Readonly<Parameters<F>>,
     options: CallOptions<Awaited<ReturnType<F>>> = {},
   ): Promise<Awaited<ReturnType<F>>> {
-    return this.applyAsync(fn, args, options).get();
+    return this.#apply(fn, args, options, callSite(this.apply)).get();
+  }
+
+  #apply<F extends TaskFunction>(
+    fn: F,
+    args: Readonly<Parameters<F>> | undefined,
+    options: CallOptions<Awaited<ReturnType<F>>>,
+    site: CallSite,
+  ): AsyncResult<Awaited<ReturnType<F>>> {
+    type R = Awaited<ReturnType<F>>;
+    const p = this.#submit(fn, [(args ?? []) as unknown[]], options).then((v) => v[0] as R);
+    return this.#result(p, options, site);
   }
 
   /** Python's default chunk size for `map`: about four chunks per worker. */
@@ -269,20 +235,31 @@ export class Pool implements PoolLike {
   }
 
   /**
-   * Maps over `input` in chunks, a window of them in flight (see
+   * Maps over the input in chunks, a window of them in flight (see
    * `_internal/pool/map.ts`): each entry is the one argument of a call, or
    * with `spread` its argument list.
    */
-  #mapCalls<T>(
-    input: unknown[],
+  #map<T>(
+    fn: TaskFunction,
+    iterable: Iterable<unknown>,
     spread: boolean,
-    options: MapOptions<T[]> & { fn: AnyFn },
+    options: MapOptions<T[]>,
+    site: CallSite,
   ): AsyncResult<T[]> {
+    let input: unknown[];
+    try {
+      // A copy, read as its chunks go out: the caller may change its own.
+      // (slice() allocates it once; Array.from grows it as it iterates.)
+      input = Array.isArray(iterable) ? iterable.slice() : Array.from(iterable);
+    } catch (err) {
+      // The input's own error, as itself.
+      return this.#result(Promise.reject(err), options, site, err);
+    }
     let p: Promise<T[]>;
     try {
-      checkOptionNames("map", options, MAP_OPTIONS_FN);
+      checkOptionNames("map", options, MAP_OPTIONS);
       const size = this.#chunksize(input.length, options.chunksize);
-      const ref = this.#ref(options.fn, options.module);
+      const ref = this.#ref(fn, options.module);
       const { signal } = options;
       // Enough to keep every worker fed; as few large chunks as that takes.
       const most = 2 * this.#options.processes * PER_WORKER;
@@ -296,58 +273,74 @@ export class Pool implements PoolLike {
     } catch (err) {
       p = Promise.reject(err);
     }
-    return this.#withCallbacks(p, options);
+    return this.#result(p, options, site);
   }
 
-  /** `map` that returns an {@link AsyncResult} of the list of results. */
+  /**
+   * `map` that returns an {@link AsyncResult} of the list of results.
+   *
+   * @param fn An exported function of one argument.
+   * @param iterable The items (copied at once).
+   * @param options `chunksize`, callbacks, `signal`, `module`.
+   * @returns The results to come, in input order.
+   */
   mapAsync<F extends TaskFunction>(
     fn: F,
     iterable: Iterable<MapItem<F>>,
     options: MapOptions<Awaited<ReturnType<F>>[]> = {},
   ): AsyncResult<Awaited<ReturnType<F>>[]> {
-    let items: unknown[];
-    try {
-      // A copy, read as its chunks go out: the caller may change its own.
-      // (slice() allocates it once; Array.from grows it as it iterates.)
-      items = Array.isArray(iterable) ? iterable.slice() : Array.from(iterable);
-    } catch (err) {
-      // The input's own error, as itself.
-      return this.#withCallbacks(Promise.reject(err), options);
-    }
-    return this.#mapCalls(items, false, { ...options, fn: fn as AnyFn });
+    return this.#map(fn, iterable, false, options, callSite(this.mapAsync));
   }
 
-  /** Applies `fn` to every item, in chunks across the workers; results in input order. */
+  /**
+   * Applies `fn` to every item, in chunks across the workers.
+   *
+   * @param fn An exported function of one argument.
+   * @param iterable The items (copied at once).
+   * @param options `chunksize`, callbacks, `signal`, `module`.
+   * @returns The results, in input order.
+   * @throws The first failed task's error (its remote stack, then the call
+   * site); the input's own error; `signal.reason` once aborted.
+   */
   map<F extends TaskFunction>(
     fn: F,
     iterable: Iterable<MapItem<F>>,
     options: MapOptions<Awaited<ReturnType<F>>[]> = {},
   ): Promise<Awaited<ReturnType<F>>[]> {
-    return this.mapAsync(fn, iterable, options).get();
+    return this.#map(fn, iterable, false, options, callSite(this.map)).get();
   }
 
-  /** `starmap` that returns an {@link AsyncResult}. */
+  /**
+   * `starmap` that returns an {@link AsyncResult}.
+   *
+   * @param fn An exported function.
+   * @param iterable Argument lists, one per call (typed from `fn`'s parameters).
+   * @param options `chunksize`, callbacks, `signal`, `module`.
+   * @returns The results to come, in input order.
+   */
   starmapAsync<F extends TaskFunction>(
     fn: F,
     iterable: Iterable<Readonly<Parameters<F>>>,
     options: MapOptions<Awaited<ReturnType<F>>[]> = {},
   ): AsyncResult<Awaited<ReturnType<F>>[]> {
-    let calls: unknown[][];
-    try {
-      calls = [...iterable] as unknown as unknown[][];
-    } catch (err) {
-      return this.#withCallbacks(Promise.reject(err), options);
-    }
-    return this.#mapCalls(calls, true, { ...options, fn: fn as AnyFn });
+    return this.#map(fn, iterable, true, options, callSite(this.starmapAsync));
   }
 
-  /** Like {@link Pool.map}, with each item spread as the arguments. */
+  /**
+   * Like {@link Pool.map}, with each entry spread as the arguments.
+   *
+   * @param fn An exported function.
+   * @param iterable Argument lists, one per call (typed from `fn`'s parameters).
+   * @param options `chunksize`, callbacks, `signal`, `module`.
+   * @returns The results, in input order.
+   * @throws As {@link Pool.map}.
+   */
   starmap<F extends TaskFunction>(
     fn: F,
     iterable: Iterable<Readonly<Parameters<F>>>,
     options: MapOptions<Awaited<ReturnType<F>>[]> = {},
   ): Promise<Awaited<ReturnType<F>>[]> {
-    return this.starmapAsync(fn, iterable, options).get();
+    return this.#map(fn, iterable, true, options, callSite(this.starmap)).get();
   }
 
   #imap<R>(
@@ -355,6 +348,7 @@ export class Pool implements PoolLike {
     iterable: Iterable<unknown> | AsyncIterable<unknown>,
     options: MapOptions<never>,
     ordered: boolean,
+    site: CallSite,
   ): AsyncIterableIterator<R> {
     const window = this.#options.processes * PER_WORKER;
     let ref: TargetRef;
@@ -366,7 +360,11 @@ export class Pool implements PoolLike {
     } catch (err) {
       return failedIterator(err);
     }
-    const submit = (items: unknown[]) => this.#engine.submitItems(ref, items, options.signal);
+    const { signal } = options;
+    const submit = (items: unknown[]) =>
+      this.#engine.submitItems(ref, items, signal).then(undefined, (e) => {
+        throw withCallSite(e, site, signal?.reason);
+      });
     return imapChunks(submit, iterable, size, window, ordered);
   }
 
@@ -377,22 +375,34 @@ export class Pool implements PoolLike {
    * chunk) and the following call resolves the next result; a `for await`
    * loop stops at the first error, as JavaScript's loops do, and a `break`
    * stops reading the input.
+   *
+   * @param fn An exported function of one argument.
+   * @param iterable The items, sync or async, read as room frees up.
+   * @param options `chunksize` (default 1), `signal`, `module`.
+   * @returns An iterator of the results.
    */
   imap<F extends TaskFunction>(
     fn: F,
     iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options: MapOptions<never> = {},
   ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
-    return this.#imap(fn, iterable, options, true);
+    return this.#imap(fn, iterable, options, true, callSite(this.imap));
   }
 
-  /** Like {@link Pool.imap}, yielding each result as soon as it is ready. */
+  /**
+   * Like {@link Pool.imap}, yielding each result as soon as it is ready.
+   *
+   * @param fn An exported function of one argument.
+   * @param iterable The items, sync or async, read as room frees up.
+   * @param options `chunksize` (default 1), `signal`, `module`.
+   * @returns An iterator of the results, in the order they come.
+   */
   imapUnordered<F extends TaskFunction>(
     fn: F,
     iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options: MapOptions<never> = {},
   ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
-    return this.#imap(fn, iterable, options, false);
+    return this.#imap(fn, iterable, options, false, callSite(this.imapUnordered));
   }
 
   /** No more tasks; workers exit once the queued ones are done. Idempotent. */

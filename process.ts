@@ -38,6 +38,7 @@ import type { Permissions } from "./_internal/process/permissions.ts";
 import type { TaskSpec } from "./_internal/process/task_spec.ts";
 import { type ChildHandle, type StartMethod, state } from "./_internal/base/state.ts";
 import { raceTimer } from "./_internal/base/async.ts";
+import { callSite, withCallSite } from "./_internal/base/call_site.ts";
 
 export type { Permissions, PermissionsObject } from "./_internal/process/permissions.ts";
 export type { StartMethod } from "./_internal/base/state.ts";
@@ -293,7 +294,10 @@ export class Process<F extends Target = Target> {
         );
       }
       this.#lifecycle = "starting";
-      this.#starting = this.#launch(this.#spec());
+      const site = callSite(this.start);
+      this.#starting = this.#launch(this.#spec()).catch((err) => {
+        throw withCallSite(err, site);
+      });
       return this.#starting;
     } catch (err) {
       return Promise.reject(err);

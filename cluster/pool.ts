@@ -7,7 +7,15 @@
  */
 
 import type { Attempt } from "../_internal/cluster/protocol.ts";
-import { failedIterator, hasHandles, imapChunks, ProcessError } from "../_internal/cluster/core.ts";
+import {
+  type CallSite,
+  callSite,
+  failedIterator,
+  hasHandles,
+  imapChunks,
+  ProcessError,
+  withCallSite,
+} from "../_internal/cluster/core.ts";
 import type { MapItem, PoolCallOptions, PoolLike, PoolMapOptions, TaskFunction } from "../pool.ts";
 import type { Engine } from "../_internal/cluster/engine.ts";
 import type { AgentsView } from "../_internal/cluster/agents_view.ts";
@@ -22,6 +30,16 @@ import { ClusterAsyncResult } from "./async_result.ts";
 export interface ClusterPoolOptions {
   /** URL of the module exporting the task functions. @default {the main module} */
   module?: string | URL;
+}
+
+/** A map's items as calls of one argument, read when the map starts. */
+function items(iterable: Iterable<unknown>): () => unknown[][] {
+  return () => Array.from(iterable, (x) => [x]);
+}
+
+/** A starmap's argument lists, read when the map starts. */
+function calls(iterable: Iterable<unknown>): () => unknown[][] {
+  return () => [...iterable] as unknown[][];
 }
 
 /** Local-pool options that mean nothing for a cluster pool (set them on the agents). */
@@ -154,13 +172,18 @@ export class ClusterPool implements PoolLike {
     this.#batcher.dropped(open as TaskHandle[]);
   }
 
+  /** The call's result: its error gets the call site after its stack, then the callbacks hear of it. */
   #result<T>(
     p: Promise<T>,
     attempts: Attempt[],
     options: PoolCallOptions<T>,
+    site: CallSite,
   ): ClusterAsyncResult<T> {
-    p.then((v) => options.callback?.(v), (e) => options.errorCallback?.(e));
-    return new ClusterAsyncResult(p, attempts);
+    const q = p.then(undefined, (e) => {
+      throw withCallSite(e, site, options.signal?.reason);
+    });
+    q.then((v) => options.callback?.(v), (e) => options.errorCallback?.(e));
+    return new ClusterAsyncResult(q, attempts);
   }
 
   /** Runs `fn(...args)` on an agent; its result as a {@link ClusterAsyncResult}. */
@@ -169,10 +192,19 @@ export class ClusterPool implements PoolLike {
     args?: Readonly<Parameters<F>>,
     options: PoolCallOptions<Awaited<ReturnType<F>>> = {},
   ): ClusterAsyncResult<Awaited<ReturnType<F>>> {
+    return this.#apply(fn, args, options, callSite(this.applyAsync));
+  }
+
+  #apply<F extends TaskFunction>(
+    fn: F,
+    args: Readonly<Parameters<F>> | undefined,
+    options: PoolCallOptions<Awaited<ReturnType<F>>>,
+    site: CallSite,
+  ): ClusterAsyncResult<Awaited<ReturnType<F>>> {
     type R = Awaited<ReturnType<F>>;
     const calls = [[(args ?? []) as unknown[]]];
     const { all, attempts } = this.#submit(fn, calls, options as PoolCallOptions<never>);
-    return this.#result(all.then((v) => v[0][0] as R), attempts, options);
+    return this.#result(all.then((v) => v[0][0] as R), attempts, options, site);
   }
 
   /** Runs `fn(...args)` on an agent and resolves its result. */
@@ -181,7 +213,7 @@ export class ClusterPool implements PoolLike {
     args?: Readonly<Parameters<F>>,
     options: PoolCallOptions<Awaited<ReturnType<F>>> = {},
   ): Promise<Awaited<ReturnType<F>>> {
-    return this.applyAsync(fn, args, options).get();
+    return this.#apply(fn, args, options, callSite(this.apply)).get();
   }
 
   /** Python's chunk size: about four chunks per process of the agents alive. */
@@ -197,19 +229,24 @@ export class ClusterPool implements PoolLike {
     return chunksize;
   }
 
-  #mapCalls<R>(fn: unknown, read: () => unknown[][], options: PoolMapOptions<R[]>) {
+  #mapCalls<R>(
+    fn: unknown,
+    read: () => unknown[][],
+    options: PoolMapOptions<R[]>,
+    site: CallSite,
+  ): ClusterAsyncResult<R[]> {
     let calls: unknown[][];
     let size: number;
     try {
       calls = read();
       size = this.#chunksize(calls.length, options.chunksize);
     } catch (err) {
-      return this.#result(Promise.reject(err) as Promise<R[]>, [], options);
+      return this.#result(Promise.reject(err) as Promise<R[]>, [], options, site);
     }
     const chunks: unknown[][][] = [];
     for (let i = 0; i < calls.length; i += size) chunks.push(calls.slice(i, i + size));
     const { all, attempts } = this.#submit(fn, chunks, options as PoolCallOptions<never>);
-    return this.#result(all.then((parts) => parts.flat() as R[]), attempts, options);
+    return this.#result(all.then((parts) => parts.flat() as R[]), attempts, options, site);
   }
 
   /** `map` that returns a {@link ClusterAsyncResult} of the list of results. */
@@ -218,7 +255,7 @@ export class ClusterPool implements PoolLike {
     iterable: Iterable<MapItem<F>>,
     options: PoolMapOptions<Awaited<ReturnType<F>>[]> = {},
   ): ClusterAsyncResult<Awaited<ReturnType<F>>[]> {
-    return this.#mapCalls(fn, () => Array.from(iterable, (x) => [x]), options);
+    return this.#mapCalls(fn, items(iterable), options, callSite(this.mapAsync));
   }
 
   /** Applies `fn` to every item, in chunks across the agents; results in input order. */
@@ -227,7 +264,7 @@ export class ClusterPool implements PoolLike {
     iterable: Iterable<MapItem<F>>,
     options: PoolMapOptions<Awaited<ReturnType<F>>[]> = {},
   ): Promise<Awaited<ReturnType<F>>[]> {
-    return this.mapAsync(fn, iterable, options).get();
+    return this.#mapCalls(fn, items(iterable), options, callSite(this.map)).get();
   }
 
   /** `starmap` that returns a {@link ClusterAsyncResult}. */
@@ -236,7 +273,7 @@ export class ClusterPool implements PoolLike {
     iterable: Iterable<Readonly<Parameters<F>>>,
     options: PoolMapOptions<Awaited<ReturnType<F>>[]> = {},
   ): ClusterAsyncResult<Awaited<ReturnType<F>>[]> {
-    return this.#mapCalls(fn, () => [...iterable] as unknown as unknown[][], options);
+    return this.#mapCalls(fn, calls(iterable), options, callSite(this.starmapAsync));
   }
 
   /** Like {@link ClusterPool.map}, with each item spread as the arguments. */
@@ -245,7 +282,7 @@ export class ClusterPool implements PoolLike {
     iterable: Iterable<Readonly<Parameters<F>>>,
     options: PoolMapOptions<Awaited<ReturnType<F>>[]> = {},
   ): Promise<Awaited<ReturnType<F>>[]> {
-    return this.starmapAsync(fn, iterable, options).get();
+    return this.#mapCalls(fn, calls(iterable), options, callSite(this.starmap)).get();
   }
 
   #imap<R>(
@@ -253,9 +290,12 @@ export class ClusterPool implements PoolLike {
     it: Iterable<unknown> | AsyncIterable<unknown>,
     o: PoolMapOptions<never>,
     ordered: boolean,
+    site: CallSite,
   ): AsyncIterableIterator<R> {
     const submit = (items: unknown[]) =>
-      this.#submit(fn, [items.map((x) => [x])], o).all.then((v) => v[0]);
+      this.#submit(fn, [items.map((x) => [x])], o).all.then((v) => v[0], (e) => {
+        throw withCallSite(e, site, o.signal?.reason);
+      });
     const window = Math.max(64, this.#parts.agents.totals().slots * 8);
     let size: number;
     try {
@@ -272,7 +312,7 @@ export class ClusterPool implements PoolLike {
     iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options: PoolMapOptions<never> = {},
   ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
-    return this.#imap(fn, iterable, options, true);
+    return this.#imap(fn, iterable, options, true, callSite(this.imap));
   }
 
   /** Like {@link ClusterPool.imap}, yielding each result as soon as it is ready. */
@@ -281,7 +321,7 @@ export class ClusterPool implements PoolLike {
     iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options: PoolMapOptions<never> = {},
   ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
-    return this.#imap(fn, iterable, options, false);
+    return this.#imap(fn, iterable, options, false, callSite(this.imapUnordered));
   }
 
   /** No more tasks; those submitted still run. Idempotent. */

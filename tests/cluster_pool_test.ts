@@ -81,6 +81,8 @@ Deno.test("Cluster.pool(): a task that throws fails with the remote stack, and i
   const result = pool.applyAsync(fails, ["boom"]);
   const err = await assertRejects(() => result.get(), RangeError, "boom");
   assert(err.stack?.includes("cluster_targets.ts"), "the remote stack is kept");
+  const site = err.stack!.slice(err.stack!.indexOf("\nSubmitted at:\n"));
+  assert(site.includes("cluster_pool_test.ts"), `the call site follows: ${err.stack}`);
   assertEquals(result.attempts.length, 1);
   assertEquals(result.attempts[0].outcome, "completed");
   assertEquals(env.agent!.record().retried, 0);

@@ -11,10 +11,11 @@
  * @module
  */
 
-import { type AnyFn, findTarget, type TargetRef } from "../process/target.ts";
+import { type AnyFn, locateTarget, type TargetRef } from "../process/target.ts";
 import { WorkerExit } from "../process/worker_exit.ts";
 import { type ErrorData, errorToData } from "../wire/error_data.ts";
 import { reviveHandles } from "../hub/handles.ts";
+import { state } from "../base/state.ts";
 
 /** One task as it crosses to a worker. */
 export interface TaskMessage {
@@ -53,7 +54,7 @@ function keyOf(ref: TargetRef): string {
 export async function resolveTarget(ref: TargetRef): Promise<AnyFn> {
   let mod = modules.get(ref.module);
   if (!mod) modules.set(ref.module, mod = import(ref.module));
-  const fn = findTarget(await mod, ref, "run task");
+  const fn = await locateTarget(await mod, ref, "run task");
   found.set(keyOf(ref), fn);
   return fn;
 }
@@ -67,11 +68,13 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
     typeof (v as { then?: unknown }).then === "function";
 }
 
-function failed(id: number, err: unknown): Result | Promise<never> {
+function failed(task: TaskMessage, err: unknown): Result | Promise<never> {
   // Deno.exit() in a worker-method task ends this worker, as it ends a
   // subprocess: serve nothing more (the parent sees the exit).
   if (err instanceof WorkerExit) return new Promise<never>(() => {});
-  return { id, error: errorToData(err) };
+  if (err instanceof Error) return { id: task.id, error: errorToData(err) };
+  const where = `${task.fn.module}#${task.fn.exportName} in pool worker '${state().name}'`;
+  return { id: task.id, error: errorToData(err, 0, where) };
 }
 
 /** The calls from `from` on, awaiting each; `first` is call `from`'s pending value. */
@@ -90,7 +93,7 @@ async function finish(
     for (let i = from; i < task.calls.length; i++) values.push(await call(task, fn, i));
     return { id: task.id, value: values };
   } catch (err) {
-    return await failed(task.id, err);
+    return await failed(task, err);
   }
 }
 
@@ -101,7 +104,7 @@ async function runSlow(task: TaskMessage): Promise<Result> {
     // Queues, pipe ends and other handles among the arguments.
     if (task.handles) task.calls = await reviveHandles(task.calls);
   } catch (err) {
-    return await failed(task.id, err);
+    return await failed(task, err);
   }
   return await finish(task, fn, [], 0);
 }
@@ -118,7 +121,7 @@ export function runTask(task: TaskMessage): Result | Promise<Result> {
       values.push(v);
     }
   } catch (err) {
-    return failed(task.id, err);
+    return failed(task, err);
   }
   return { id: task.id, value: values };
 }

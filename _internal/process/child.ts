@@ -32,7 +32,7 @@ import { parseAddress } from "../transport/address.ts";
 import { errorToData } from "../wire/error_data.ts";
 import { reviveHandles } from "../hub/handles.ts";
 import type { TaskSpec } from "./task_spec.ts";
-import { type AnyFn, findTarget } from "./target.ts";
+import { type AnyFn, locateTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
 import { decodeTicket, type Ticket } from "./ticket.ts";
 import { CURRENT_SPEC, PROCESS_BRAND } from "../base/symbols.ts";
@@ -127,7 +127,7 @@ function bootstrap(spec: TaskSpec, authkey: Uint8Array): Promise<AnyFn> {
   });
   if (spec.kind === "none") return Promise.resolve(() => {});
   s.bootstrapping = true;
-  const imported = import(spec.module).then((mod) => findTarget(mod, spec));
+  const imported = import(spec.module).then((mod) => locateTarget(mod, spec));
   imported.catch(() => {}).finally(() => (s.bootstrapping = false));
   return imported;
 }
@@ -178,7 +178,11 @@ async function runChild(
   } catch (err) {
     if (err instanceof WorkerExit) return await exit(err.code);
     console.error(
-      `Process ${spec.name}:\n${err instanceof Error ? err.stack : String(err)}`,
+      `Process ${spec.name}:\n${
+        err instanceof Error
+          ? err.stack
+          : `${spec.module}#${spec.exportName} threw a non-Error value: ${Deno.inspect(err)}`
+      }`,
     );
     code = 1;
   }

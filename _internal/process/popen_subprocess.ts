@@ -22,7 +22,7 @@ import { signalExitCode } from "./exit_codes.ts";
 import { ensureReaper } from "./reaper.ts";
 import { withAwakeTimeout, withTimeout } from "../base/async.ts";
 import { expectChild } from "./expect.ts";
-import { moduleReadPaths, resolutionFlags } from "./launch.ts";
+import { moduleReadPaths, resolutionFlags, withImportMapHint } from "./launch.ts";
 import { permissionFlags } from "./permissions.ts";
 import { state } from "../base/state.ts";
 import { type Address, addressToString } from "../transport/address.ts";
@@ -193,7 +193,7 @@ export async function launchSubprocess(
       popen.kill();
       await popen.exited;
     }
-    throw err;
+    throw withImportMapHint(err, opts.runtimeArgs);
   } finally {
     hub.release();
   }

@@ -1,0 +1,108 @@
+/**
+ * The options of a `Pool` and of its calls, and their checks at the
+ * boundary.
+ *
+ * @module
+ */
+
+import { checkOptionNames, optionNames } from "../_internal/base/options.ts";
+import { state } from "../_internal/base/state.ts";
+import { cpuCount, type Permissions, type StartMethod, type Target } from "../process.ts";
+
+/** The names of the options of `new Pool()`. */
+export const POOL_OPTIONS = optionNames(
+  "processes",
+  "initializer",
+  "initargs",
+  "maxTasksPerChild",
+  "startMethod",
+  "permissions",
+  "module",
+  "runtimeArgs",
+);
+/** The names of the options of a call. */
+export const CALL_OPTIONS = optionNames("callback", "errorCallback", "signal", "module");
+/** The names of the options of a map. */
+export const MAP_OPTIONS = optionNames(...CALL_OPTIONS, "chunksize");
+
+/** Options of {@link Pool}. */
+export interface PoolOptions {
+  /** Number of workers. @default {cpuCount()} */
+  processes?: number;
+  /** An exported function each worker runs once before its first task. */
+  initializer?: Target;
+  /** Arguments of `initializer`. @default {[]} */
+  initargs?: unknown[];
+  /**
+   * Tasks a worker runs before it is replaced by a fresh one (a positive
+   * integer, as Python's); no limit when absent.
+   * @default {undefined}
+   */
+  maxTasksPerChild?: number;
+  /** How workers start. @default {getStartMethod() ?? "subprocess"} */
+  startMethod?: StartMethod;
+  /** Permissions of subprocess workers (see `Process`). @default {"inherit"} */
+  permissions?: Permissions;
+  /** URL of the module exporting the task functions. @default {the main module} */
+  module?: string | URL;
+  /** Extra `deno run` flags for subprocess workers. @default {getRuntimeArgs()} */
+  runtimeArgs?: string[];
+}
+
+/** Per-call options. */
+export interface CallOptions<T> {
+  /** Called once with the result. */
+  callback?: (result: T) => void;
+  /** Called once with the error. */
+  errorCallback?: (error: unknown) => void;
+  /** Cancels a queued task (it never runs) or fails a running one. */
+  signal?: AbortSignal;
+  /** URL of the module exporting the function, for this call. */
+  module?: string | URL;
+}
+
+/** Per-call options of the map family. */
+export interface MapOptions<T> extends CallOptions<T> {
+  /** Items per task (Python's default for `map`, 1 for `imap`). */
+  chunksize?: number;
+}
+
+/** A pool's options, checked, with their defaults filled in. */
+export type PoolSettings = Required<Omit<PoolOptions, "initializer" | "module">> & PoolOptions;
+
+/**
+ * Checks `new Pool(options)`'s options and fills in the defaults.
+ *
+ * @throws {TypeError} On an unknown option, or an `initializer` that is not a function.
+ * @throws {RangeError} When `processes` or `maxTasksPerChild` is not a positive integer.
+ */
+export function poolSettings(options: number | PoolOptions): PoolSettings {
+  const o = typeof options === "number" ? { processes: options } : options;
+  checkOptionNames("create pool", o, POOL_OPTIONS);
+  const processes = o.processes ?? cpuCount();
+  if (!Number.isInteger(processes) || processes < 1) {
+    throw new RangeError(
+      `Cannot create pool: 'processes' must be a positive integer, received ${processes}`,
+    );
+  }
+  const maxTasks = o.maxTasksPerChild;
+  if (maxTasks !== undefined && !(Number.isInteger(maxTasks) && maxTasks >= 1)) {
+    throw new RangeError(
+      `Cannot create pool: 'maxTasksPerChild' must be a positive integer, received ${maxTasks}`,
+    );
+  }
+  if (o.initializer !== undefined && typeof o.initializer !== "function") {
+    throw new TypeError(
+      `Cannot create pool: 'initializer' must be a function, received ${typeof o.initializer}`,
+    );
+  }
+  return {
+    ...o,
+    processes,
+    maxTasksPerChild: maxTasks ?? 0,
+    initargs: o.initargs ?? [],
+    startMethod: o.startMethod ?? state().startMethod ?? "subprocess",
+    permissions: o.permissions ?? "inherit",
+    runtimeArgs: o.runtimeArgs ?? state().runtimeArgs,
+  };
+}
