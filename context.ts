@@ -43,6 +43,7 @@ import {
 } from "./synchronize.ts";
 import { SharedArray, Value } from "./shared.ts";
 import { state } from "./_internal/base/state.ts";
+import { setWarm } from "./_internal/process/spares.ts";
 
 export { AuthenticationError, ProcessError, RemoteError } from "./_internal/base/errors.ts";
 export type { StartMethod } from "./process.ts";
@@ -142,8 +143,11 @@ function boundPool(startMethod: StartMethod): typeof Pool {
  * `Pool` bound to that method.
  *
  * @param method `"subprocess"` or `"worker"`.
+ * @param options `warm`: how many children of this method to keep started
+ * ahead (see {@link WarmOptions}).
  * @returns The context.
- * @throws {RangeError} On an unknown start method.
+ * @throws {RangeError} On an unknown start method, or a `warm` that is not
+ * a non-negative integer.
  *
  * @example Worker children and a worker pool without naming the method each time
  * ```ts
@@ -157,10 +161,11 @@ function boundPool(startMethod: StartMethod): typeof Pool {
  * assertEquals(await q.get(), 1);
  * ```
  */
-export function getContext(method?: StartMethod): Context {
+export function getContext(method?: StartMethod, options: WarmOptions = {}): Context {
   const startMethod = method === undefined
     ? getStartMethod() ?? "subprocess"
     : checkMethod(method, "get a context");
+  if (options.warm !== undefined) setWarm(startMethod, checkWarm(options.warm, "get a context"));
   return {
     startMethod,
     Process: boundProcess(startMethod),
@@ -193,7 +198,9 @@ export function getContext(method?: StartMethod): Context {
  * `set_start_method`. Children inherit it.
  *
  * @param method `"subprocess"` or `"worker"`.
- * @param options `force: true` replaces a method already set.
+ * @param options `force: true` replaces a method already set; `warm`
+ * keeps that many children of the method started ahead (see
+ * {@link WarmOptions}).
  * @throws {RangeError} On an unknown start method.
  * @throws {Error} When a method was already set and `force` is not given.
  *
@@ -209,7 +216,7 @@ export function getContext(method?: StartMethod): Context {
  */
 export function setStartMethod(
   method: StartMethod | undefined,
-  options: { force?: boolean } = {},
+  options: { force?: boolean } & WarmOptions = {},
 ): void {
   const s = state();
   if (s.startMethod !== undefined && !options.force) {
@@ -218,6 +225,31 @@ export function setStartMethod(
     );
   }
   s.startMethod = method === undefined ? undefined : checkMethod(method, "set the start method");
+  const warm = options.warm === undefined
+    ? undefined
+    : checkWarm(options.warm, "set the start method");
+  if (warm !== undefined) setWarm(s.startMethod ?? "subprocess", warm);
+}
+
+/** Options that keep children of a start method booted ahead of their start. */
+export interface WarmOptions {
+  /**
+   * How many children of this start method to keep started ahead, waiting
+   * for their task (Python's forkserver idea): a start takes one and a new
+   * one is started in the background. They never keep the program alive,
+   * are not in `activeChildren()`, and end with the program. A child that
+   * asks for other permissions or runtime flags than the defaults starts
+   * cold. `0` stops them.
+   * @default {0}
+   */
+  warm?: number;
+}
+
+function checkWarm(warm: unknown, what: string): number {
+  if (!Number.isInteger(warm) || (warm as number) < 0) {
+    throw new RangeError(`Cannot ${what}: 'warm' must be a non-negative integer, received ${warm}`);
+  }
+  return warm as number;
 }
 
 /**

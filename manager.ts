@@ -28,11 +28,12 @@
 import { CLOSED, SocketChannel } from "./_internal/transport/channel.ts";
 import { ProcessError } from "./_internal/base/errors.ts";
 import { type Descriptor, hasHandles, packHandles, revive } from "./_internal/hub/handles.ts";
-import { registryRef } from "./_internal/manager/refcount.ts";
+import { claim, forgetManager, registryRef, releaseOwned } from "./_internal/manager/refcount.ts";
 import type { ObjectProxy } from "./manager/proxies.ts";
 import { managerMain, serveManager } from "./manager/_main.ts";
 import { type Served, type TypeSpec, typeSpec } from "./_internal/manager/server.ts";
-import { closeClient, setHostAuthkey } from "./_internal/hub/client.ts";
+import { closeClient } from "./_internal/hub/client.ts";
+import { setHostAuthkey } from "./_internal/hub/connect.ts";
 import type { ObjectRef } from "./_internal/hub/protocol.ts";
 import { state } from "./_internal/base/state.ts";
 import { type Address, toAddress, toAuthkey } from "./_internal/transport/address.ts";
@@ -384,7 +385,10 @@ export class BaseManager {
     this.#guard(`create '${typeid}'`, "started", "connected", "serving");
     const packed = hasHandles(args) ? await packHandles(args) : args;
     const d = await this.#registry!.call("create", [typeid, packed]) as Descriptor;
-    return await revive(d) as P;
+    const handle = await revive(d);
+    // Disposing this instance gives back what was made through it.
+    claim(this, handle);
+    return handle as P;
   }
 
   /** How many objects the manager holds (for tests and debugging). */
@@ -412,7 +416,9 @@ export class BaseManager {
         await p.join();
       }
     }
-    closeClient(this.#address!);
+    await closeClient(this.#address!);
+    // Nothing of it is kept: not its registry, its objects' marks or its key.
+    forgetManager(this.#address!);
     // A killed manager could not remove its socket's directory.
     globalThis.removeEventListener("unload", this.#removeSocket);
     if (p) this.#removeSocket();
@@ -427,13 +433,15 @@ export class BaseManager {
 
   /**
    * Started or serving: shuts the manager down ({@link BaseManager.shutdown}).
-   * Connected: hangs up (the manager drops this process's references) and
-   * leaves the manager running.
+   * Connected: gives back the references of the proxies made through this
+   * instance (the manager frees what nothing else holds) and leaves the
+   * manager running; proxies made otherwise, and other instances connected
+   * to the same manager, go on working.
    */
   [Symbol.asyncDispose](): Promise<void> {
     if (this.#lifecycle !== "connected") return this.shutdown();
     this.#lifecycle = "shutdown";
-    closeClient(this.#address!);
+    releaseOwned(this);
     return Promise.resolve();
   }
 }

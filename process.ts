@@ -33,6 +33,7 @@ import { packHandles } from "./_internal/hub/handles.ts";
 import type { Popen } from "./_internal/process/popen.ts";
 import { launchSubprocess } from "./_internal/process/popen_subprocess.ts";
 import { launchWorker } from "./_internal/process/popen_worker.ts";
+import { launchWarm } from "./_internal/process/spares.ts";
 import { fingerprint } from "./_internal/process/target.ts";
 import type { Permissions } from "./_internal/process/permissions.ts";
 import type { TaskSpec } from "./_internal/process/task_spec.ts";
@@ -354,9 +355,10 @@ export class Process<F extends Target = Target> {
       runtimeArgs: this.#runtimeArgs ?? state().runtimeArgs,
     };
     try {
-      this.#popen = method === "worker"
-        ? await launchWorker(opts, this.#daemon)
-        : await launchSubprocess(opts, this.#daemon);
+      // A warm spare when one is ready and the child asks for the defaults.
+      this.#popen = await (launchWarm(method, opts, this.#daemon) ?? (method === "worker"
+        ? launchWorker(opts, this.#daemon)
+        : launchSubprocess(opts, this.#daemon)));
     } catch (err) {
       this.#lifecycle = "initial";
       throw err;

@@ -36,7 +36,8 @@ import { TO_DESCRIPTOR } from "./_internal/base/symbols.ts";
 import { LocalRef, refFor } from "./_internal/hub/refs.ts";
 import type { ObjectRef } from "./_internal/hub/protocol.ts";
 import { QueueCore } from "./_internal/primitives/queue_core.ts";
-import { surelyCloneable } from "./_internal/wire/codec.ts";
+import { QueueProducer } from "./_internal/primitives/queue_producer.ts";
+import { handOver, QueueConsumer } from "./_internal/primitives/queue_consumer.ts";
 import { blockingWait, type Wait } from "./_internal/base/waits.ts";
 
 export { QueueClosedError, QueueEmptyError, QueueFullError } from "./_internal/base/errors.ts";
@@ -71,12 +72,6 @@ export interface GetOptions {
 
 type Flavor = "queue" | "joinable" | "simple";
 
-/** Largest batch a remote consumer asks for at once. */
-const MAX_WINDOW = 256;
-
-/** Milliseconds a remote consumer keeps items fetched ahead while it asks for none. */
-const HOLD_MS = 20;
-
 /** The host's timeout argument: 0 for a non-blocking call, null for ever. */
 function waitFor(w: Wait): number | null {
   return w.block === false ? 0 : w.timeout ?? null;
@@ -110,13 +105,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   #flavor: Flavor;
   #closedSeen = false;
   #listening = false;
-  // Remote consumers: items fetched ahead, leased until handed out.
-  #buffer: T[] = [];
-  #window = 1;
-  #prefetching: Promise<void> | undefined;
-  #handed = 0;
-  #handedAtArm = 0;
-  #idle: ReturnType<typeof setTimeout> | undefined;
+  #producer!: QueueProducer;
+  // Away from the host: items fetched ahead, leased until handed out.
+  #consumer: QueueConsumer<T> | undefined;
 
   /**
    * Creates a queue hosted by this process.
@@ -140,13 +131,15 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       this.#maxsize = from.extra?.maxsize as number;
       this.#ref = refFor(from.address, from.id);
       if (this.#ref.local) this.#local = this.#ref as LocalRef;
-      return;
+      else this.#consumer = new QueueConsumer(this.#ref);
+    } else {
+      this.#maxsize = maxsize;
+      const core = new QueueCore(maxsize);
+      this.#local = new LocalRef(core);
+      this.#ref = this.#local;
+      core.id = this.#ref.id;
     }
-    this.#maxsize = maxsize;
-    const core = new QueueCore(maxsize);
-    this.#local = new LocalRef(core);
-    this.#ref = this.#local;
-    core.id = this.#ref.id;
+    this.#producer = new QueueProducer(this.#ref, this.#maxsize);
   }
 
   /**
@@ -179,9 +172,18 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
 
   /**
    * Puts an item, waiting for room in a full bounded queue unless told not
-   * to. On an unbounded queue a remote producer does not wait for the host:
+   * to. The item is copied as it is put (as Python pickles it): a change to
+   * it afterwards does not reach the queue; handles inside it (queues,
+   * locks, pipe ends, proxies) arrive as working handles.
+   *
+   * On an unbounded queue a remote producer does not wait for the host:
    * items are sent in batches (call {@link Queue.joinThread} to wait until
-   * they are delivered; a child does so before it exits).
+   * they are delivered; a child does so before it exits), up to about 1 MiB
+   * not yet written to the host; past that, a put waits until it is
+   * written (a timed put still waiting at its deadline rejects with
+   * {@link QueueFullError}; `putNowait` never does). In the process that
+   * hosts the queue, a loop of puts lets the event loop run every 1,000
+   * puts or 5 ms, so that the queue's consumers are served meanwhile.
    *
    * @param item The item; it must be structured-cloneable.
    * @param block `false` to reject at once when full (Python's `block`), or
@@ -203,28 +205,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   ): Promise<void> {
     try {
       const options = blockingWait("put to queue", block, timeout);
-      const timeoutMs = waitFor(options);
       if (this.#closedSeen) throw new QueueClosedError("Cannot put to queue: it is closed", item);
-      if (this.#local) {
-        // Same rule here as anywhere: what cannot cross a process cannot be put.
-        if (!surelyCloneable(item)) structuredClone(item);
-        return this.#local.call("put", [item, timeoutMs], options) as Promise<void>;
-      }
       this.#listen();
-      if (this.#maxsize > 0) {
-        return this.#ref.call("put", [item, timeoutMs], options) as Promise<void>;
-      }
-      // An item that surely encodes is accepted now, as Python's feeder
-      // thread accepts it, and sent with the others put this turn: a loop
-      // relaying items from a buffered get sends one frame per turn. Not
-      // once the host is known to be gone: the item would be dropped.
-      const lost = this.#ref.lost();
-      if (lost) throw lost;
-      if (surelyCloneable(item)) {
-        this.#ref.defer("putMany", item);
-        return Promise.resolve();
-      }
-      return this.#ref.post("putMany", [[item]]);
+      return this.#producer.put(item, waitFor(options), options.signal);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -247,94 +230,12 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   async get(block?: boolean | number | GetOptions, timeout?: number | GetOptions): Promise<T> {
     const options = blockingWait("get from queue", block, timeout);
     const timeoutMs = waitFor(options);
-    if (this.#local) {
-      const items = await this.#local.call("get", [timeoutMs, 1], options) as T[];
-      return items[0];
+    if (this.#consumer) {
+      this.#listen();
+      return await this.#consumer.get(timeoutMs, options.signal);
     }
-    this.#listen();
-    while (true) {
-      if (this.#buffer.length > 0) {
-        const item = this.#handOut();
-        this.#prefetchIfLow();
-        return item;
-      }
-      if (this.#prefetching) {
-        await this.#prefetching;
-        continue;
-      }
-      this.#take(
-        await this.#ref.call("get", [timeoutMs, this.#window], {
-          signal: options.signal,
-          // Fetched after the caller gave up: give them back, in order.
-          onOrphan: (v) => this.#ref.send("nack", [v]),
-        }) as T[],
-      );
-    }
-  }
-
-  #take(items: T[]): void {
-    if (items.length === this.#window) this.#window = Math.min(this.#window * 2, MAX_WINDOW);
-    this.#buffer.push(...items);
-  }
-
-  /**
-   * A streaming consumer asks for the next batch while it works through
-   * this one, so it never waits a round trip. The request does not wait on
-   * the host: an empty queue answers at once, and items that arrive later
-   * go to whichever consumer asks first.
-   */
-  #prefetchIfLow(): void {
-    if (this.#prefetching || this.#window < 4 || this.#buffer.length > this.#window / 2) return;
-    this.#prefetching = (this.#ref.call("get", [0, this.#window]) as Promise<
-      T[]
-    >).then(
-      (items) => this.#take(items),
-      () => {}, // Empty or closed: the next blocking get says so.
-    ).finally(() => (this.#prefetching = undefined));
-  }
-
-  /**
-   * Hands out a fetched item. Its lease is acknowledged with this turn's
-   * other deferred calls: if this process is killed, items it had fetched
-   * but not handed out go back to the queue, and (but in the turn of its
-   * death) no item handed out here is given again.
-   */
-  #handOut(): T {
-    this.#ref.defer("ackMany", 1);
-    this.#handed++;
-    const item = this.#buffer.shift()!;
-    if (this.#buffer.length > 0) this.#armIdle();
-    return item;
-  }
-
-  /**
-   * Items fetched ahead belong to a consumer that keeps asking. One that
-   * stops (a pool task that got its three items and returned, a child now
-   * waiting on something else) gives them back after {@link HOLD_MS}, so
-   * that no other consumer waits on items nobody will take (Python's
-   * queues fetch nothing ahead).
-   */
-  #armIdle(): void {
-    if (this.#idle !== undefined) return;
-    this.#handedAtArm = this.#handed;
-    this.#idle = setTimeout(() => this.#onIdle(), HOLD_MS);
-    Deno.unrefTimer(this.#idle);
-  }
-
-  #onIdle(): void {
-    this.#idle = undefined;
-    if (this.#buffer.length === 0) return;
-    if (this.#handed !== this.#handedAtArm || this.#prefetching) return this.#armIdle();
-    this.#giveBack();
-  }
-
-  #giveBack(): void {
-    clearTimeout(this.#idle);
-    this.#idle = undefined;
-    const items = this.#buffer;
-    this.#buffer = [];
-    this.#window = 1;
-    if (items.length > 0) this.#ref.send("nack", [items]);
+    const items = await this.#ref.call("get", [timeoutMs, 1], options) as unknown[];
+    return handOver<T>(items[0]);
   }
 
   /** `put(item, { block: false })`. */
@@ -349,7 +250,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
 
   /** The number of items in the queue (approximate while others use it, as in Python). */
   async qsize(): Promise<number> {
-    return await this.#ref.call("qsize", []) as number + this.#buffer.length;
+    return await this.#ref.call("qsize", []) as number + (this.#consumer?.buffered ?? 0);
   }
 
   /** Whether the queue is empty. */
@@ -410,7 +311,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       this.#local.call("close", []);
       this.#local.release();
     } else {
-      this.#giveBack();
+      this.#consumer?.giveBack();
       await this.joinThread().catch(() => {});
     }
   }

@@ -5,6 +5,10 @@
 // child's start, and the bench then loads only what it measures.
 import { Process, type StartMethod } from "../process.ts";
 import { empty } from "./_targets.ts";
+import { getRuntimeArgs } from "../context.ts";
+import { resolutionFlags } from "../_internal/process/launch.ts";
+import { permissionFlags } from "../_internal/process/permissions.ts";
+import { setWarm, sparesReady } from "../_internal/process/spares.ts";
 
 const TARGETS = new URL("./_targets.ts", import.meta.url).href;
 const EMPTY = new URL("./_empty.ts", import.meta.url).href;
@@ -12,7 +16,13 @@ const FLOOR_WORKER = new URL("./_floor_worker.ts", import.meta.url).href;
 
 /** The subprocess floor: `deno run` of an empty file, spawned and waited for. */
 export async function rawCommand(): Promise<void> {
-  const args = ["run", EMPTY];
+  // The library's exact flags: its config and permissions, as a child gets them.
+  const args = [
+    "run",
+    ...resolutionFlags(getRuntimeArgs()),
+    ...permissionFlags("inherit", { read: [], write: [], net: [] }),
+    EMPTY,
+  ];
   const { code } = await new Deno.Command(Deno.execPath(), { args })
     .spawn().status;
   if (code !== 0) throw new Error(`deno run ${EMPTY} exited with ${code}`);
@@ -58,4 +68,30 @@ export async function processStartJoin(
   if (p.exitCode !== 0) {
     throw new Error(`Process [${startMethod}] exited with ${p.exitCode}`);
   }
+}
+
+/**
+ * `Process` start and join of an empty target on a warm spare: keeps one
+ * spare and waits (off the clock) until it is ready, times start to join,
+ * then waits for the refill and stops the spares, so that the cold variants
+ * run without any. Returns the time, and how long the refill took (spare
+ * taken to the next one ready).
+ */
+export async function warmStartJoin(
+  startMethod: StartMethod,
+): Promise<{ ms: number; refillMs: number }> {
+  await setWarm(startMethod, 1);
+  while (sparesReady(startMethod) < 1) await new Promise((r) => setTimeout(r, 1));
+  // What a program that keeps spares sees: they were started a while ago.
+  await new Promise((r) => setTimeout(r, 20));
+  const t0 = performance.now();
+  const p = new Process({ target: empty, module: TARGETS, startMethod });
+  await p.start();
+  await p.join();
+  const ms = performance.now() - t0;
+  if (p.exitCode !== 0) throw new Error(`Process [${startMethod}] exited with ${p.exitCode}`);
+  while (sparesReady(startMethod) < 1) await new Promise((r) => setTimeout(r, 1));
+  const refillMs = performance.now() - t0;
+  await setWarm(startMethod, 0);
+  return { ms, refillMs };
 }

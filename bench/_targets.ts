@@ -15,3 +15,17 @@ export function spinFor(ms: number): void {
   const end = Date.now() + ms;
   while (Date.now() < end) { /* never yields */ }
 }
+
+/**
+ * A fixed amount of pure CPU work: `n` rounds of an integer mix (the same
+ * as bench/py/pool_scaling.py's), returning its checksum so that nothing is
+ * optimized away and results can be checked.
+ */
+export function mix(n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) {
+    h ^= i;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { processStartJoin, rawCommand, rawNodeWorker, rawWorker } from "./_start.ts";
+import { processStartJoin, rawCommand, rawNodeWorker, rawWorker, warmStartJoin } from "./_start.ts";
 import * as report from "./_report.ts";
 
 interface Stats {
@@ -30,6 +30,9 @@ const RAW_WORKER = "raw Web Worker";
 const RAW_NODE_WORKER = "raw node:worker_threads Worker (floor)";
 const WORKER = "Process [worker]";
 const PYTHON = "Python spawn";
+const WARM_SUBPROCESS = "Process [subprocess] warm";
+const WARM_WORKER = "Process [worker] warm";
+const PY_FORKSERVER = "Python forkserver";
 
 const DEFAULTS: report.RoundOptions = {
   rounds: 20,
@@ -51,6 +54,9 @@ const RATIOS: report.RatioSpec[] = [
   [WORKER, RAW_WORKER, "(reported)", null],
   [PYTHON, SUBPROCESS, "> 1x (faster than Python)", (x) => x > 1],
   [PYTHON, WORKER, "> 1x (faster than Python)", (x) => x > 1],
+  // Python 3.14's default on Linux, timed once its server is up.
+  [WARM_SUBPROCESS, PY_FORKSERVER, "<= 0.5x", (x) => x <= 0.5],
+  [WARM_WORKER, PY_FORKSERVER, "<= 0.25x", (x) => x <= 0.25],
 ];
 
 function timed(name: string, fn: () => Promise<void>): report.Variant {
@@ -65,8 +71,11 @@ function timed(name: string, fn: () => Promise<void>): report.Variant {
 }
 
 /** Runs the Python peer; it times start+join itself, excluding its own start. */
-function runPeer(rounds: number): Promise<{ samples: number[]; version: string }> {
-  return report.runPython(PY_SCRIPT, ["--rounds", String(rounds)]);
+function runPeer(
+  rounds: number,
+  method = "spawn",
+): Promise<{ samples: number[]; version: string }> {
+  return report.runPython(PY_SCRIPT, ["--rounds", String(rounds), "--method", method]);
 }
 
 function latency(samples: number[]): Stats {
@@ -86,6 +95,14 @@ function printReport(stats: Record<string, Stats>, rs: report.Ratio[]): void {
   report.printRatios("ratios of medians", rs, 3);
 }
 
+const refills = new Map<string, number[]>();
+
+/** Keeps a warm sample's refill time apart; returns its start-to-join time. */
+function record(name: string, r: { ms: number; refillMs: number }): number {
+  refills.set(name, [...refills.get(name) ?? [], r.refillMs]);
+  return r.ms;
+}
+
 async function main(opts: report.RoundOptions): Promise<void> {
   const python = await report.probePython(() => runPeer(1));
   const variants = [
@@ -96,14 +113,33 @@ async function main(opts: report.RoundOptions): Promise<void> {
     timed(WORKER, () => processStartJoin("worker")),
     // One interpreter per sample keeps Python interleaved with the others.
     ...(python ? [{ name: PYTHON, run: async () => (await runPeer(1)).samples[0] }] : []),
+    {
+      name: WARM_SUBPROCESS,
+      run: async () => record(WARM_SUBPROCESS, await warmStartJoin("subprocess")),
+    },
+    { name: WARM_WORKER, run: async () => record(WARM_WORKER, await warmStartJoin("worker")) },
+    // Its server starts with the interpreter's first child (the warm-up):
+    // then each start asks the server, which forks.
+    ...(python
+      ? [{ name: PY_FORKSERVER, run: async () => (await runPeer(1, "forkserver")).samples[0] }]
+      : []),
   ];
+
   const { samples, loadavg } = await report.measure(variants, opts);
+
   const stats = report.summarize(samples, latency);
   const rs = report.ratios(stats, (s) => s.median_ms, RATIOS);
   const { rounds, warmup, pause } = opts;
   const info = report.runInfo(python, loadavg);
   report.printHeading(info, `${rounds} rounds, ${pause} ms pause`);
   printReport(stats, rs);
+  for (const [name, ms] of refills) {
+    console.log(
+      `${name}: refill (spare taken to the next one ready) median ${
+        report.median(ms).toFixed(1)
+      } ms`,
+    );
+  }
   await report.writeJson(opts.json, info, { rounds, warmup, pause }, stats, rs);
 }
 

@@ -11,10 +11,11 @@ import { socketEnd } from "../_internal/primitives/pipe_endpoints.ts";
 import { SocketChannel } from "../_internal/transport/channel.ts";
 import { state } from "../_internal/base/state.ts";
 import {
-  acceptAuthed,
+  bound,
   type BoundListener,
   connectAuthed,
   listen,
+  serveListener,
 } from "../_internal/transport/sockets.ts";
 import { type Address, fromAddress, toAddress, toAuthkey } from "../_internal/transport/address.ts";
 export { AuthenticationError } from "../_internal/base/errors.ts";
@@ -28,7 +29,7 @@ function bindAddress(where: ListenerAddress): BoundListener {
   const address: Address = a.transport === "unix"
     ? a
     : { transport: "tcp", hostname: a.hostname, port: (listener.addr as Deno.NetAddr).port };
-  return { listener, address, close: () => listener.close() };
+  return bound(listener, address, () => listener.close());
 }
 
 /** Where a {@link Listener} listens: a Unix socket path, or a TCP host and port. */
@@ -94,20 +95,17 @@ export class Listener {
   }
 
   async #acceptLoop(): Promise<void> {
-    try {
-      for await (const conn of this.#bound.listener) {
-        // Handshakes run side by side: a stalled client holds up no one.
-        acceptAuthed(conn, this.#authkey).then(
-          (authed) =>
-            this.#results.push({
-              value: connectionOf(socketEnd(new SocketChannel(authed)), true, true),
-            }),
-          (err) => this.#results.push({ value: err }),
-        );
-      }
-    } catch {
-      // Closed.
-    }
+    // Handshakes run side by side (a stalled client holds up no one), a
+    // bounded number at a time; a failed accept is retried, not taken for
+    // the listener's end.
+    await serveListener(this.#bound, {
+      authkey: () => this.#authkey,
+      authed: (authed) =>
+        this.#results.push({
+          value: connectionOf(socketEnd(new SocketChannel(authed)), true, true),
+        }),
+      failed: (err) => this.#results.push({ value: err }),
+    });
     this.#results.end();
   }
 

@@ -162,12 +162,23 @@ export async function startAgent(
     child,
     line,
     id: /^agent (\S+)/.exec(line)?.[1] ?? "",
-    workers: () => childrenOf(child.pid),
+    // Children that carry a ticket: its pool workers (not, say, the
+    // short-lived launcher of its reaper).
+    workers: () => childrenOf(child.pid).filter(isChildEntry),
     kill,
     async [Symbol.asyncDispose]() {
       await kill("SIGKILL");
     },
   };
+}
+
+/** Whether process `pid` is a child the library started (its command line holds a ticket). */
+function isChildEntry(pid: number): boolean {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes('{"ppid":');
+  } catch {
+    return false;
+  }
 }
 
 /** Pids of the live children of `pid`. */

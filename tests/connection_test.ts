@@ -14,9 +14,11 @@ import {
   Pipe,
   Process,
   ProcessError,
+  Queue,
   wait,
 } from "../mod.ts";
-import { echo, sink, source } from "./fixtures/pipe_targets.ts";
+import { echo, sink, source, tightSender } from "./fixtures/pipe_targets.ts";
+import { delay } from "../_internal/base/async.ts";
 import { denoRun, fixturePath, startFixture, testBoth } from "./_helpers.ts";
 
 const module = new URL("./fixtures/pipe_targets.ts", import.meta.url).href;
@@ -305,4 +307,77 @@ Deno.test("Pipe: send with transfer between two ends in this process moves the b
   assertEquals(await b.recv(), { data: new Float64Array([1.5, 2.5]) });
   a.close();
   b.close();
+});
+
+// Issue #12, item 3, for pipes: a sender that never yields to the event loop
+// sent nothing until it stopped, and then everything at once; nothing bounded
+// what waits for a reader that does not read.
+testBoth(
+  "Connection.send() in a tight loop in a child: a reader that does not read holds a bounded backlog",
+  async (startMethod) => {
+    const n = 20_000, size = 1024;
+    const [here, there] = Pipe();
+    await using progress = new Queue<number>();
+    await using p = new Process({
+      target: tightSender,
+      args: [there, progress, n, size],
+      module,
+      startMethod,
+    });
+    await p.start();
+    // The sender's loop runs, and reports, while nothing here reads the pipe:
+    // wait until it has sent everything, or until it reports nothing more for
+    // a while (it waits for this reader: the bound below holds at any time).
+    assert(await progress.get({ timeout: 60_000 }) >= 0);
+    while (true) {
+      const i = await progress.get({ timeout: 2000 }).catch(() => -1);
+      if (i < 0 || i >= n - 100) break;
+    }
+    let backlog = 0;
+    let m: unknown;
+    while (await here.poll(0) && (m = await here.recv()) !== "done") {
+      assertEquals((m as { i: number }).i, backlog++);
+    }
+    // README, flow control: about 2 MiB at most waits for a reader.
+    assert(backlog * size <= 4 * (1 << 20), `${backlog} messages of ${size} bytes waited`);
+    // Reading on, the sender goes on: every message, in order.
+    let next = backlog;
+    while (m !== "done") {
+      m = await here.recv();
+      if (m !== "done") assertEquals((m as { i: number }).i, next++);
+    }
+    assertEquals(next, n);
+    here.close();
+    await p.join();
+    assertEquals(p.exitCode, 0);
+  },
+);
+
+Deno.test("Client.sendBytes() to a Listener connection that does not read: the sender waits, nothing is lost", async () => {
+  await using listener = new Listener();
+  const accepting = listener.accept();
+  await using client = await Client(listener.address);
+  await using server = await accepting;
+  const size = 64 * 1024, total = 1024; // 64 MiB in all
+  const buf = new Uint8Array(size);
+  let sent = 0;
+  const sending = (async () => {
+    for (let i = 0; i < total; i++) {
+      new DataView(buf.buffer).setUint32(0, i);
+      await client.sendBytes(buf);
+      sent++;
+    }
+  })();
+  // Nothing reads: wait until everything is sent, or nothing more is for a while.
+  for (let last = -1, still = 0; sent < total && still < 10; await delay(100)) {
+    still = sent === last ? still + 1 : 0;
+    last = sent;
+  }
+  // A window here, one at the sender and the sockets' own buffers: not 64 MiB.
+  assert(sent * size <= 24 * (1 << 20), `${sent * size} bytes went to a reader that reads nothing`);
+  for (let i = 0; i < total; i++) {
+    const m = await server.recvBytes();
+    assertEquals(new DataView(m.buffer, m.byteOffset).getUint32(0), i);
+  }
+  await sending;
 });

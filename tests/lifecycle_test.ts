@@ -108,3 +108,19 @@ for (const kind of ["process", "pool"]) {
     }
   });
 }
+
+for (const method of START_METHODS) {
+  Deno.test(`warm spares neither keep their program alive nor outlive it [${method}]`, async () => {
+    await using tmp = await tempDir();
+    const run = await startFixture("warm_main.ts", [method], { env: { TMPDIR: tmp.path } });
+    try {
+      assertEquals(run.line, "exit 0");
+      const pids = descendants(run.child.pid);
+      assert(await endsByItself(run.child), "the program was still running after 15 s");
+      assertEquals(await survivors(pids), []);
+      assertEquals(await socketDirs(tmp.path), []);
+    } finally {
+      await run.stdout.cancel();
+    }
+  });
+}

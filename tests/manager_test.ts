@@ -35,6 +35,10 @@ import { denoRun, fixturePath, pidAlive, startFixture, testBoth } from "./_helpe
 import { frameOf } from "../_internal/wire/framing.ts";
 import { connectAuthed } from "../_internal/transport/sockets.ts";
 import { encodeSync } from "../_internal/wire/codec.ts";
+import { loseClient } from "../_internal/hub/client.ts";
+import type { Address } from "../_internal/transport/address.ts";
+import { state } from "../_internal/base/state.ts";
+import { registry } from "../_internal/hub/registry.ts";
 
 const module = new URL("./fixtures/manager_targets.ts", import.meta.url).href;
 
@@ -485,4 +489,58 @@ Deno.test("BaseManager validates its arguments", async () => {
   await assertRejects(() => new BaseManager({ address: taken }).serveForever(), Error);
   await assertRejects(() => m.create("dict"), ProcessError, "the manager is initial");
   await assertRejects(() => new BaseManager().connect(), TypeError, "'address' is required");
+});
+
+// Issue #12, item 2: disposing a connected BaseManager used to close the
+// connection every proxy of this process shares, and free what it held.
+Deno.test("BaseManager[Symbol.asyncDispose]() of a connected client: 100 cycles while another proxy keeps working", async () => {
+  await using m = await Manager.start();
+  const d = await m.dict<string, number>({ n: 0 });
+  const kept = await m.list([1, 2, 3]);
+  const base = await m.liveObjects();
+  for (let round = 0; round < 100; round++) {
+    {
+      await using c = new BaseManager({ address: m.address, authkey: m.authkey });
+      await c.connect();
+      const l = await c.create<ListProxy<number>>("list", [round]);
+      assertEquals(await l.toArray(), [round], `round ${round}`);
+    }
+    await d.set("n", round);
+    assertEquals(await d.get("n"), round, `round ${round}`);
+  }
+  assertEquals(await kept.toArray(), [1, 2, 3]);
+  // What the clients made went with them; what the owner holds stays.
+  assert(await eventually(async () => (await m.liveObjects()) === base), "objects left");
+  const pid = m.pid!;
+  await m.shutdown();
+  assertEquals(m.exitCode, 0);
+  assert(!pidAlive(pid));
+});
+
+Deno.test("RemoteRef: a connection lost to a manager that is still alive reconnects, and no object is lost", async () => {
+  await using m = await Manager.start();
+  const d = await m.dict<string, number>({ a: 1 });
+  const l = await m.list([1]);
+  const base = await m.liveObjects();
+  for (let i = 0; i < 3; i++) {
+    loseClient(m.address as Address);
+    assertEquals(await d.get("a"), 1);
+    assertEquals(await l.toArray(), [1]);
+    assertEquals(await m.liveObjects(), base);
+  }
+});
+
+// Issue #12, item 4: each connection to a manager left an exit hook (and,
+// through it, its read buffer) behind for the life of the process.
+Deno.test("Manager.start()/shutdown() cycles leave no exit hook and no connection behind", async () => {
+  const hooks = state().exitHooks.size;
+  const clients = registry().clients.size;
+  for (let i = 0; i < 5; i++) {
+    const m = await Manager.start();
+    const d = await m.dict({ i });
+    assertEquals(await d.get("i"), i);
+    await m.shutdown();
+  }
+  assertEquals(state().exitHooks.size, hooks, "live exit hooks");
+  assertEquals(registry().clients.size, clients, "live connections");
 });

@@ -7,6 +7,7 @@ import {
   assertThrows,
 } from "@std/assert";
 import {
+  Event,
   JoinableQueue,
   Pool,
   Process,
@@ -17,15 +18,21 @@ import {
   SimpleQueue,
 } from "../mod.ts";
 import {
+  answerInside,
   blockedGet,
   consume,
+  getThenReport,
   produce,
   relay,
   takeN,
+  tightProducer,
   viaGrandchild,
   worker,
 } from "./fixtures/queue_targets.ts";
 import { testBoth } from "./_helpers.ts";
+
+/** The documented bound of a producer's unsent bytes per queue (README). */
+const UNSENT_MARK = 1 << 20;
 
 const module = new URL("./fixtures/queue_targets.ts", import.meta.url).href;
 
@@ -357,5 +364,98 @@ testBoth(
       got.flat().sort((a, b) => (a as number) - (b as number)),
       Array.from({ length: 24 }, (_, i) => i),
     );
+  },
+);
+
+// Issue #12, item 3: a producer that never yields to the event loop sent
+// nothing (its puts resolved at once and buffered), and in the hosting
+// process the same loop starved the queue's consumers.
+testBoth(
+  "Queue.put() in a tight loop in a child still delivers, with bounded unsent bytes",
+  async (startMethod) => {
+    const limit = 2_000_000;
+    await using q = new Queue<{ i: number; pad: string }>();
+    await using out = new Queue<{ sent: number; peak: number }>();
+    await using stop = new Event();
+    await using p = new Process({
+      target: tightProducer,
+      args: [q, stop, out, limit],
+      module,
+      startMethod,
+    });
+    await p.start();
+    for (let i = 0; i < 2000; i++) {
+      const item = await q.get({ timeout: 60_000 });
+      assertEquals(item.i, i);
+    }
+    await stop.set();
+    const { sent, peak } = await out.get({ timeout: 60_000 });
+    // It saw the stop while still in its loop: its puts let the event loop turn.
+    assert(sent < limit, `the producer put all ${sent} items before anything arrived`);
+    // What it had accepted and not yet written stayed under the mark.
+    assert(peak >= 0 && peak <= UNSENT_MARK + 4096, `peak unsent bytes ${peak}`);
+    await p.join();
+    assertEquals(p.exitCode, 0);
+  },
+);
+
+testBoth(
+  "Queue.put() in a tight loop in the hosting process lets its consumers run",
+  async (startMethod) => {
+    const limit = 2_000_000;
+    await using q = new Queue<number>();
+    await using out = new Queue<string>();
+    await using p = new Process({
+      target: getThenReport,
+      args: [q, out, 1000],
+      module,
+      startMethod,
+    });
+    await p.start();
+    let done = false;
+    out.get().then(() => (done = true), () => {});
+    let i = 0;
+    for (; i < limit && !done; i++) await q.put(i);
+    assert(i < limit, "the consumer got nothing while the loop ran");
+    await p.join();
+    assertEquals(p.exitCode, 0);
+  },
+);
+
+// Issue #12, item 7: in the process that hosts it, a queue handed out the
+// very object that was put (a pipe, or another process, gets a copy).
+Deno.test("Queue.get() in the hosting process returns a copy of what was put, as elsewhere", async () => {
+  await using q = new Queue<unknown>();
+  const item = { list: [1, 2], when: new Date(0), nested: { n: 1 } };
+  await q.put(item);
+  item.nested.n = 2; // A change after the put does not reach the item.
+  const got = await q.get() as typeof item;
+  assert(got !== item, "the same object came back");
+  assertEquals(got, { list: [1, 2], when: new Date(0), nested: { n: 1 } });
+  const plain = { a: [1] };
+  await q.put(plain);
+  const back = await q.get();
+  assert(back !== plain, "the same plain object came back");
+  assertEquals(back, { a: [1] });
+});
+
+testBoth(
+  "Queue: a handle inside an item arrives as a working handle, here and in a child",
+  async (startMethod) => {
+    await using q = new Queue<{ reply: Queue<string>; n: number }>();
+    await using reply = new Queue<string>();
+    // Here: the handle that comes back is a working queue handle.
+    await q.put({ reply, n: 0 });
+    const here = await q.get();
+    assertInstanceOf(here.reply, Queue);
+    await here.reply.put("here");
+    assertEquals(await reply.get(), "here");
+    // In a child: it answers on the queue it found inside the item.
+    await using p = new Process({ target: answerInside, args: [q], module, startMethod });
+    await p.start();
+    await q.put({ reply, n: 1 });
+    assertEquals(await reply.get({ timeout: 30_000 }), "answer 1");
+    await p.join();
+    assertEquals(p.exitCode, 0);
   },
 );

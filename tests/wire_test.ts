@@ -1,10 +1,34 @@
 // The wire format: structured-clone round trips on both encodings, errors as
 // data, and frames that are bounded and never merge.
-import { assertEquals, assertInstanceOf, assertRejects, assertStrictEquals } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertStrictEquals,
+} from "@std/assert";
 import { decodeAsync, encode } from "../_internal/wire/codec.ts";
 import { errorFromData, errorToData } from "../_internal/wire/error_data.ts";
-import { FrameError, frameOf, FrameReader } from "../_internal/wire/framing.ts";
-import { ProcessError, RemoteError } from "../mod.ts";
+import {
+  FrameError,
+  frameOf,
+  FrameReader,
+  FrameWriter,
+  HEADER,
+} from "../_internal/wire/framing.ts";
+import { setLimits } from "../_internal/wire/limits.ts";
+import { Client, Listener, Pipe, Process, ProcessError, RemoteError } from "../mod.ts";
+import { echo } from "./fixtures/pipe_targets.ts";
+import { testBoth } from "./_helpers.ts";
+
+const PIPE_TARGETS = new URL("./fixtures/pipe_targets.ts", import.meta.url).href;
+
+/** A frame with room for its header, then `payload`. */
+function frameWith(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HEADER + payload.length);
+  out.set(payload, HEADER);
+  return out;
+}
 
 async function roundTrip<T>(value: T): Promise<T> {
   return await decodeAsync(await encode(value)) as T;
@@ -138,4 +162,137 @@ Deno.test("the authkey challenge's HMAC-SHA256 matches WebCrypto's", async () =>
     const expected = new Uint8Array(await crypto.subtle.sign("HMAC", ck, msg));
     assertEquals(hmacSha256(key, msg), expected, `key ${keyLen} bytes, message ${msgLen} bytes`);
   }
+});
+
+/** Collects what a writer writes, in writes of any size. */
+function sinkOf(): { writer: { write(p: Uint8Array): Promise<number> }; bytes(): Uint8Array } {
+  const chunks: Uint8Array[] = [];
+  return {
+    writer: {
+      write(p) {
+        const n = Math.min(p.length, 1 + (chunks.length * 7919) % 5000);
+        chunks.push(p.slice(0, n));
+        return Promise.resolve(n);
+      },
+    },
+    bytes() {
+      const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of chunks) (out.set(c, at), at += c.length);
+      return out;
+    },
+  };
+}
+
+// Issue #15, item 7: a message over the frame limit was dropped (its sender
+// resolved, its reader saw the connection end). It now goes in pieces.
+Deno.test("FrameWriter cuts a message longer than a piece into pieces; FrameReader joins them", async () => {
+  const restore = setLimits({ piece: 1000, message: 100_000 });
+  try {
+    const sink = sinkOf();
+    const writer = new FrameWriter(sink.writer);
+    const big = new Uint8Array(54_321).map((_, i) => i * 31);
+    const small = new Uint8Array([9, 8, 7]);
+    const head = new Uint8Array(HEADER + 10).fill(5);
+    await Promise.all([
+      writer.write(frameWith(small)),
+      writer.write(frameWith(big)),
+      writer.write(head, big), // A prefix and a body, as sendBytes writes them.
+      writer.write(frameWith(new Uint8Array(1000 - 8))), // Exactly a piece: one frame.
+    ]);
+    const stream = sink.bytes();
+    for (const chunk of [1, 999, 1 << 20]) {
+      const reader = readerOf(stream, chunk);
+      assertEquals((await reader.next())?.slice(), small);
+      assertEquals((await reader.next())?.slice(), big);
+      const joined = new Uint8Array(10 + big.length).fill(5);
+      joined.set(big, 10);
+      assertEquals((await reader.next())?.slice(), joined);
+      assertEquals((await reader.next())?.length, 1000 - 8);
+      assertEquals(await reader.next(), null);
+    }
+    // Every frame on the stream is a piece at most.
+    for (let at = 0; at < stream.length;) {
+      const len = new DataView(stream.buffer).getUint32(at) & 0x7fffffff;
+      assert(len <= 1000, `a frame of ${len} bytes`);
+      at += 4 + len;
+    }
+  } finally {
+    restore();
+  }
+});
+
+Deno.test("FrameWriter refuses a message over the limit with a RangeError naming it; FrameReader refuses one declared over it", async () => {
+  const restore = setLimits({ piece: 1000, message: 10_000 });
+  try {
+    const writer = new FrameWriter(sinkOf().writer);
+    await assertRejects(
+      () => writer.write(frameWith(new Uint8Array(10_001))),
+      RangeError,
+      "exceeds the limit of 10000 bytes per message",
+    );
+    // A peer that declares more than the limit, or pieces that do not add up.
+    const declared = new Uint8Array(4 + 8 + 4);
+    new DataView(declared.buffer).setUint32(0, 0x80000000 + 12);
+    new DataView(declared.buffer).setUint32(8, 10_001);
+    await assertRejects(() => readerOf(declared, 64).next(), FrameError, "exceeds the limit");
+    const short = new Uint8Array(4 + 12);
+    new DataView(short.buffer).setUint32(0, 12); // The last piece, but 100 were declared.
+    new DataView(short.buffer).setUint32(0, 0x80000000 + 12);
+    new DataView(short.buffer).setUint32(8, 100);
+    const stream = new Uint8Array([...short, 0, 0, 0, 2, 1, 2]);
+    await assertRejects(() => readerOf(stream, 64).next(), FrameError, "fall short");
+  } finally {
+    restore();
+  }
+});
+
+testBoth(
+  "Pipe: a message longer than a piece crosses to a child and back whole",
+  async (startMethod) => {
+    // Small pieces here: what this process sends goes in pieces, and what the
+    // child sends back, whole, is read here under the same limits.
+    const restore = setLimits({ piece: 4096 });
+    try {
+      const [here, there] = Pipe();
+      await using p = new Process({
+        target: echo,
+        args: [there],
+        module: PIPE_TARGETS,
+        startMethod,
+      });
+      await p.start();
+      const value = { list: Array.from({ length: 5000 }, (_, i) => `item ${i}`), at: new Date(1) };
+      await here.send(value);
+      assertEquals(await here.recv(), value);
+      const bytes = new Uint8Array(100_000).map((_, i) => i);
+      await here.sendBytes(bytes);
+      assertEquals(await here.recvBytes(), bytes);
+      here.close();
+      await p.join();
+      assertEquals(p.exitCode, 0);
+    } finally {
+      restore();
+    }
+  },
+);
+
+Deno.test("Client: a message over the limit rejects its send with a RangeError, and the connection serves on", async () => {
+  await using listener = new Listener();
+  const accepting = listener.accept();
+  await using client = await Client(listener.address);
+  await using server = await accepting;
+  const restore = setLimits({ message: 50_000 });
+  try {
+    await assertRejects(() => client.send("x".repeat(60_000)), RangeError, "limit of 50000");
+    await assertRejects(
+      () => client.sendBytes(new Uint8Array(60_000)),
+      RangeError,
+      "limit of 50000",
+    );
+  } finally {
+    restore();
+  }
+  await client.send("after");
+  assertEquals(await server.recv(), "after");
 });

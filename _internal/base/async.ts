@@ -85,8 +85,11 @@ export function withAwakeTimeout<T>(
 }
 
 /** A promise of `ms` milliseconds. */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+export function delay(ms: number, options: TimerOptions = {}): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    if (options.unref) Deno.unrefTimer(timer);
+  });
 }
 
 // Deno provides Node's setImmediate as a global; its types are Node's.
@@ -94,9 +97,11 @@ declare function setImmediate(fn: () => void): unknown;
 
 /**
  * Resolves on a later turn of the event loop, once pending I/O and due
- * timers have had their turn: what a long run of work yields to. Not
- * `setTimeout(0)`, which is clamped to 4 ms once timers nest (measured:
- * 24 turns in 50 ms), while this takes microseconds.
+ * timers have had their turn: what a long run of work yields to (a loop
+ * that awaits only settled promises never lets the event loop run; a tight
+ * loop of puts yields with this). Not `setTimeout(0)`, which is clamped to
+ * 4 ms once timers nest (measured: 24 turns in 50 ms), while this takes
+ * microseconds.
  */
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -2,25 +2,42 @@
  * The client side of the object server: one connection per host, shared by
  * every `RemoteRef` to that host's objects and multiplexing their
  * calls. Messages of one turn go out as one frame; replies and pushes come
- * back on the same connection.
+ * back on the same connection, checked (`messages.ts`).
+ *
+ * A connection belongs to this isolate's session (an id sent when it
+ * attaches): a connection that is lost is replaced on the next call by one
+ * of the same session, and the host keeps what the session holds (a
+ * manager's references) for a grace period meanwhile. A child ends its
+ * sessions at exit, once what it sent is written.
+ *
+ * Flow control: what this process has accepted for a host (deferred puts)
+ * and not yet written counts against `limits().unsent`; past it, producers
+ * wait ({@link Client.room}, {@link Client.whenRoom}).
  *
  * @module
  */
 
-import { isolateGlobal } from "../base/state.ts";
 import { onAbort } from "../base/async.ts";
 import { type Channel, CLOSED, SocketChannel } from "../transport/channel.ts";
 import { ProcessError } from "../base/errors.ts";
 import type { CallMessage, CallOptions } from "./protocol.ts";
+import { readOutbound } from "./messages.ts";
+import { notePeakUnsent } from "./flow.ts";
 import { registry } from "./registry.ts";
 import { state } from "../base/state.ts";
 import { type Address, addressToString } from "../transport/address.ts";
-import { connectAuthed } from "../transport/sockets.ts";
+import { connectRetrying, sessionId } from "./connect.ts";
 import { BytesMessage } from "../wire/codec.ts";
-import { type ErrorData, errorFromData } from "../wire/error_data.ts";
+import { errorFromData } from "../wire/error_data.ts";
+import { limits } from "../wire/limits.ts";
 
 // Deno provides Node's setImmediate as a global; its types are Node's.
 declare function setImmediate(fn: () => void): unknown;
+
+/** Deferred items flushed at once from this many bytes (a frame of moderate size). */
+const DEFER_FLUSH = 64 * 1024;
+
+type Outgoing = { msg: CallMessage | BytesMessage; resolve(): void; reject(e: unknown): void };
 
 /** One connection to one host, shared by every reference to its objects. */
 export class Client {
@@ -32,12 +49,21 @@ export class Client {
   >();
   #listeners = new Map<string, ((event: string, args: unknown[]) => void)[]>();
   #closed: Error | undefined;
-  #outbox: { msg: CallMessage | BytesMessage; resolve(): void; reject(e: unknown): void }[] = [];
+  #outbox: Outgoing[] = [];
+  /** Deferred calls, one per object and method, in the order each was first deferred. */
   #deferred: { o: string; m: string; items: unknown[] }[] = [];
+  #deferredBytes = 0;
+  #flushArmed = false;
   /** Whether a child waits, before it exits, for what it sent here. */
   waitAtExit = true;
+  /**
+   * At a child's exit: what is queued is written, then the session ends.
+   * Registered while the connection is open, removed when it closes.
+   */
   #exitHook = () => {
-    const drained = this.drain();
+    this.#flush();
+    this.#channel.post({ end: true }).catch(() => {});
+    const drained = this.#channel.drain();
     return this.waitAtExit ? drained : undefined;
   };
   #conn: Deno.Conn;
@@ -48,12 +74,14 @@ export class Client {
     this.#channel = channel;
     this.#conn = conn;
     conn.unref();
+    state().exitHooks.add(this.#exitHook);
     this.#readLoop();
   }
 
   /** The open connection to the host at `address`, if there is one. */
   static existing(address: Address): Client | undefined {
-    return registry().clients.get(addressToString(address)) as Client | undefined;
+    const c = registry().clients.get(addressToString(address)) as Client | undefined;
+    return c && !c.#closed ? c : undefined;
   }
 
   /** The connection to the host at `address`, opened on first need. */
@@ -71,9 +99,14 @@ export class Client {
     if (!p) {
       p = (async () => {
         try {
-          const authed = await connectAuthed(address, hostAuthkey(address), 10_000);
+          const authed = await connectRetrying(address);
           const channel = new SocketChannel(authed);
-          await channel.send({ op: "attach", ident: state().ident, daemon: state().daemon });
+          await channel.send({
+            op: "attach",
+            ident: state().ident,
+            session: sessionId(),
+            daemon: state().daemon,
+          });
           const client = new Client(key, channel, authed.conn);
           registry().clients.set(key, client);
           return client;
@@ -99,39 +132,50 @@ export class Client {
     while (true) {
       const msg = await this.#channel.recv();
       if (msg === CLOSED) break;
-      if (msg instanceof BytesMessage) {
-        const h = msg.header as { p: string; ev: string; a?: unknown[] };
-        for (const l of this.#listeners.get(h.p) ?? []) l(h.ev, [...(h.a ?? []), msg.bytes]);
-        continue;
-      }
-      const m = msg as {
-        r?: number;
-        v?: unknown;
-        e?: ErrorData;
-        p?: string;
-        ev?: string;
-        a?: unknown[];
-      };
-      if (m.r !== undefined) {
-        const waiter = this.#pending.get(m.r);
-        if (!waiter) continue;
-        this.#pending.delete(m.r);
-        if (this.#pending.size === 0) this.#conn.unref();
-        if (m.e) waiter.reject(errorFromData(m.e));
-        else waiter.resolve(m.v);
-      } else if (m.p !== undefined) {
-        for (const l of this.#listeners.get(m.p) ?? []) l(m.ev!, m.a ?? []);
+      try {
+        this.#receive(msg);
+      } catch {
+        // A host that breaks the protocol: this connection is done with.
+        this.#channel.close();
+        break;
       }
     }
-    this.#closed = new ProcessError(
-      `Lost the connection to the process that hosts this object (${this.#key}): it has exited or closed it`,
+    this.#lose(
+      new ProcessError(
+        `Lost the connection to the process that hosts this object (${this.#key}): it has exited or closed it`,
+      ),
     );
-    registry().clients.delete(this.#key);
-    for (const w of this.#pending.values()) w.reject(this.#closed);
-    this.#pending.clear();
     for (const [id, ls] of this.#listeners) {
       for (const l of ls) l("disconnect", [id]);
     }
+  }
+
+  #receive(msg: unknown): void {
+    const m = readOutbound(msg);
+    if (m.kind === "push") {
+      for (const l of this.#listeners.get(m.objectId) ?? []) l(m.event, m.args);
+      return;
+    }
+    const waiter = this.#pending.get(m.id);
+    if (!waiter) return;
+    this.#pending.delete(m.id);
+    if (this.#pending.size === 0) this.#conn.unref();
+    if (m.kind === "error") waiter.reject(errorFromData(m.error));
+    else waiter.resolve(m.value);
+  }
+
+  /** Marks the connection gone: pending calls fail, and it is no longer found or kept. */
+  #lose(err: Error): void {
+    if (this.#closed) return;
+    this.#closed = err;
+    if (registry().clients.get(this.#key) === this) registry().clients.delete(this.#key);
+    state().exitHooks.delete(this.#exitHook);
+    for (const w of this.#pending.values()) w.reject(err);
+    this.#pending.clear();
+    for (const o of this.#outbox) o.reject(err);
+    this.#outbox = [];
+    this.#deferred = [];
+    this.#deferredBytes = 0;
   }
 
   /** Why the connection is gone, once it is. */
@@ -178,22 +222,47 @@ export class Client {
   }
 
   /**
-   * Queues `item` as an argument of a deferred call: consecutive deferred
-   * calls of one method on one object become one call with every item, sent
+   * Queues `item` as an argument of a deferred call: deferred calls of one
+   * method on one object become one call with every item, sent
    * at the end of this macrotask (or before any other message, which keeps
-   * this process's calls in order). The item must surely encode.
+   * this process's calls in order, or once they pass {@link DEFER_FLUSH}
+   * bytes). The item must surely encode; `size` is about its encoded bytes.
+   *
+   * @throws {ProcessError} Once the connection is lost.
    */
-  defer(objectId: string, method: string, item: unknown): void {
-    const last = this.#deferred.at(-1);
-    if (last && last.o === objectId && last.m === method) {
-      last.items.push(item);
-      return;
-    }
-    if (this.#deferred.length === 0) {
+  defer(objectId: string, method: string, item: unknown, size = 8): void {
+    if (this.#closed) throw this.#closed;
+    // One call per object and method gathers every item deferred to it since
+    // the last message: a relay that acks on one queue and puts on another
+    // sends two calls per turn, not two per item. (Calls to different
+    // objects are independent: no order between them is promised.)
+    const d = this.#deferredTo(objectId, method);
+    if (d) d.items.push(item);
+    else this.#deferred.push({ o: objectId, m: method, items: [item] });
+    this.#deferredBytes += size;
+    if (this.#deferredBytes >= DEFER_FLUSH) this.#flush();
+    else if (!this.#flushArmed) {
+      this.#flushArmed = true;
       setImmediate(() => this.#flush());
-      state().exitHooks.add(this.#exitHook);
     }
-    this.#deferred.push({ o: objectId, m: method, items: [item] });
+    notePeakUnsent(this.unsent());
+  }
+
+  /** Bytes accepted for this host and not yet written. */
+  unsent(): number {
+    return this.#deferredBytes + this.#channel.queued();
+  }
+
+  /** Whether a producer may hand this host more now (see the module doc). */
+  room(): boolean {
+    return !!this.#closed || this.unsent() <= limits().unsent;
+  }
+
+  /** Sends what waits, and resolves once half the bound is left (or the connection is gone). */
+  whenRoom(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    this.#flush();
+    return this.#channel.whenBelow(limits().unsent / 2);
   }
 
   /**
@@ -202,25 +271,40 @@ export class Client {
    */
   #enqueue(msg: CallMessage | BytesMessage): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.#outbox.length === 0 && this.#deferred.length === 0) {
-        queueMicrotask(() => this.#flush());
-        state().exitHooks.add(this.#exitHook);
-      }
+      if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
+      // What was deferred before this message goes before it.
+      this.#sealDeferred();
       this.#outbox.push({ msg, resolve, reject });
     });
   }
 
-  #flush(): void {
-    const deferred = this.#deferred.map((d) => ({
-      msg: { o: d.o, m: d.m, a: [d.items] },
-      resolve() {},
-      reject() {},
-    }));
+  /** Moves the deferred calls to the outbox, as messages. */
+  #sealDeferred(): void {
+    if (this.#deferred.length === 0) return;
+    for (const d of this.#deferred) {
+      this.#outbox.push({ msg: { o: d.o, m: d.m, a: [d.items] }, resolve() {}, reject() {} });
+    }
     this.#deferred = [];
-    const out = [...deferred, ...this.#outbox];
+  }
+
+  /** The deferred call to `o.m`, if any (looked for among the last few: there are few). */
+  #deferredTo(o: string, m: string): { o: string; m: string; items: unknown[] } | undefined {
+    const ds = this.#deferred;
+    for (let i = ds.length - 1; i >= 0 && i >= ds.length - 8; i--) {
+      if (ds[i].o === o && ds[i].m === m) return ds[i];
+    }
+    return undefined;
+  }
+
+  #flush(): void {
+    this.#flushArmed = false;
+    this.#sealDeferred();
+    this.#deferredBytes = 0;
+    if (this.#outbox.length === 0) return;
+    const out = this.#outbox;
     this.#outbox = [];
     // Bytes messages are frames of their own; the rest of a run shares one.
-    let run: typeof out = [];
+    let run: Outgoing[] = [];
     for (const o of out) {
       if (o.msg instanceof BytesMessage) {
         this.#post(run);
@@ -235,14 +319,13 @@ export class Client {
     this.#post(run);
   }
 
-  #post(
-    run: { msg: CallMessage | BytesMessage; resolve(): void; reject(e: unknown): void }[],
-  ): void {
+  #post(run: Outgoing[]): void {
     if (run.length === 0) return;
     const msg = run.length === 1 ? run[0].msg : { b: run.map((o) => o.msg as CallMessage) };
     this.#channel.post(msg).then(
       () => run.forEach((o) => o.resolve()),
-      // Something in the batch cannot be cloned: send each alone.
+      // Something in the batch cannot be cloned (or the batch is over the
+      // size limit): send each alone, so that only its own sender hears.
       () => run.forEach((o) => this.#channel.post(o.msg).then(o.resolve, o.reject)),
     );
   }
@@ -259,8 +342,26 @@ export class Client {
     return this.#channel.drain();
   }
 
+  /**
+   * Hangs up without ending the session, as a lost connection does: the
+   * host keeps what the session holds for the grace period. Pending calls
+   * fail.
+   */
   close(): void {
     this.#channel.close();
+    this.#lose(
+      new ProcessError(
+        `The connection to the process that hosts this object (${this.#key}) was closed`,
+      ),
+    );
+  }
+
+  /** Ends the session with this host once what is queued is written, then hangs up. */
+  end(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#flush();
+    this.#channel.post({ end: true }).catch(() => {});
+    return this.#channel.drain().finally(() => this.close());
   }
 
   /** Delivers a push to this object's listeners (from the socket or a worker's port). */
@@ -278,31 +379,23 @@ export class Client {
   }
 }
 
-function hostKeys(): Map<string, Uint8Array> {
-  return isolateGlobal("hostKeys", () => (new Map<string, Uint8Array>()));
-}
-
-/**
- * Sets the key this process proves to the host at `address` (a manager
- * started with its own authkey); other hosts get this process tree's.
- */
-export function setHostAuthkey(address: Address, authkey: Uint8Array): void {
-  hostKeys().set(addressToString(address), authkey);
-}
-
-/** The key this process proves to the host at `address`. */
-export function hostAuthkey(address: Address): Uint8Array {
-  return hostKeys().get(addressToString(address)) ?? state().authkey;
-}
-
 /** Resolves once every call posted to other hosts has been written. */
 export async function drainClients(): Promise<void> {
   await Promise.all([...registry().clients.values()].map((c) => c.drain()));
 }
 
-/** Closes this process's connection to a host, failing its pending calls. */
-export function closeClient(address: Address): void {
-  registry().clients.get(addressToString(address))?.close();
+/** Ends this process's session with a host and hangs up, failing its pending calls. */
+export function closeClient(address: Address): Promise<void> {
+  return (registry().clients.get(addressToString(address)) as Client | undefined)?.end() ??
+    Promise.resolve();
+}
+
+/**
+ * Hangs up on a host without ending the session, as a lost connection
+ * does (tests of reconnection).
+ */
+export function loseClient(address: Address): void {
+  (registry().clients.get(addressToString(address)) as Client | undefined)?.close();
 }
 
 /** Closes every connection this process opened to hosts (a child, at exit). */

@@ -12,8 +12,13 @@
  */
 
 import { isolateGlobal } from "../base/state.ts";
-import { type Channel, CLOSED, SocketChannel } from "../transport/channel.ts";
-import { acceptAuthed, type BoundListener, listen } from "../transport/sockets.ts";
+import { type Channel, SocketChannel } from "../transport/channel.ts";
+import {
+  type AuthedConn,
+  type BoundListener,
+  listen,
+  serveListener,
+} from "../transport/sockets.ts";
 import type { Address } from "../transport/address.ts";
 import { state, type TransportKind } from "../base/state.ts";
 
@@ -93,7 +98,10 @@ function openHub(): BoundListener {
   const c = hub().config;
   const bound = listen(c?.transport ?? state().transport, c?.hostname, c?.port);
   bound.listener.unref();
-  acceptLoop(bound);
+  serveListener(bound, {
+    authkey: () => hub().config?.authkey ?? state().authkey,
+    authed: (authed) => void serve(authed),
+  });
   // A hub still held at exit (a lock shared and never disposed) must not
   // leave its socket directory behind.
   globalThis.addEventListener("unload", closeHubAtExit);
@@ -111,31 +119,23 @@ function closeHub(): void {
   bound?.close();
 }
 
-async function acceptLoop(bound: BoundListener): Promise<void> {
+/**
+ * Hands an authenticated connection to the handler its first message names
+ * (a plain object with a known `op`); anything else closes it.
+ */
+async function serve(authed: AuthedConn): Promise<void> {
+  const channel = new SocketChannel(authed);
+  const first = await channel.recv();
+  const op = isPlainObject(first) ? first.op : undefined;
+  const handler = typeof op === "string" ? hub().handlers.get(op) : undefined;
   try {
-    for await (const conn of bound.listener) serve(conn);
-  } catch {
-    // The listener was closed.
-  }
+    if (handler) return handler(channel, first as Record<string, unknown>);
+  } catch { /* a handler that cannot take it: as if unknown */ }
+  channel.close();
 }
 
-async function serve(conn: Deno.Conn): Promise<void> {
-  let channel: SocketChannel;
-  try {
-    channel = new SocketChannel(
-      await acceptAuthed(conn, hub().config?.authkey ?? state().authkey),
-    );
-  } catch {
-    return; // Wrong key, garbage or a stall: that connection is closed.
-  }
-  const first = await channel.recv();
-  const op = first !== CLOSED && typeof first === "object" && first !== null
-    ? (first as Record<string, unknown>).op
-    : undefined;
-  const handler = typeof op === "string" ? hub().handlers.get(op) : undefined;
-  if (!handler) {
-    channel.close();
-    return;
-  }
-  handler(channel, first as Record<string, unknown>);
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }

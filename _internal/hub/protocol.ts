@@ -6,8 +6,9 @@
  *
  * Wire messages, client to host: `{r, o, m, a}` (a call expecting a reply
  * `r`), `{o, m, a}` (fire and forget), `{c}` (cancel call `c`), `{b}` (a
- * batch of them). Host to client: `{r, v}` or `{r, e}`, and
- * `{p: objectId, ev, a}` pushes.
+ * batch of them), `{end: true}` (the client's session is over). Host to
+ * client: `{r, v}` or `{r, e}`, and `{p: objectId, ev, a}` pushes. Each is
+ * checked where it enters (`messages.ts`).
  *
  * @module
  */
@@ -18,6 +19,12 @@ import type { Address } from "../transport/address.ts";
 export interface Peer {
   /** Unique per connection; 0 for calls made in the host. */
   readonly id: number;
+  /**
+   * The client's session: what it holds by session (a manager's references)
+   * outlives a lost connection for a grace period, and is resumed by a
+   * connection of the same session ("" in the host).
+   */
+  readonly session: string;
   /**
    * Sends an event to this peer's references to `objectId` (no-op locally).
    * `transfer` moves those buffers instead of copying them where the peer
@@ -42,6 +49,11 @@ export interface Hosted {
   ): unknown;
   /** The peer's connection is gone: give back what it held. */
   detach?(peer: Peer): void;
+  /**
+   * The session is over (ended by its client, or no connection of it came
+   * back within the grace period): give back what it held.
+   */
+  endSession?(session: string): void;
 }
 
 /** Options of a call. */
@@ -73,9 +85,17 @@ export interface ObjectRef {
   post(method: string, args: unknown[]): Promise<void>;
   /**
    * Calls `method([...items])` later with this and the items of the calls
-   * deferred after it (see `Client.defer`); `item` must surely encode.
+   * deferred after it (see `Client.defer`); `item` must surely encode, and
+   * `size` is about how many bytes it takes (flow control counts them).
    */
-  defer(method: string, item: unknown): void;
+  defer(method: string, item: unknown, size?: number): void;
+  /**
+   * Whether a producer may hand this host more now: false while the bytes
+   * accepted and not yet written to it exceed `limits().unsent`.
+   */
+  room(): boolean;
+  /** Resolves once there is {@link ObjectRef.room} again (what waits is sent meanwhile). */
+  whenRoom(): Promise<void>;
   /** At this process's exit, do not wait for calls to this host to be written. */
   noWaitAtExit(): void;
   /** Posts a call whose last argument is raw bytes, sent without the structured-clone serializer. */
@@ -90,7 +110,7 @@ export interface ObjectRef {
 
 /**
  * A message from a client to a host: a call (`r` set when it expects a
- * reply), a cancel (`c`), or a batch of them (`b`).
+ * reply), a cancel (`c`), a batch of them (`b`), or the session's end.
  */
 export interface CallMessage {
   r?: number;
@@ -99,6 +119,7 @@ export interface CallMessage {
   a?: unknown[];
   c?: number;
   b?: CallMessage[];
+  end?: true;
 }
 
 /** This process's connection to one host, as the registry holds it. */

@@ -18,7 +18,7 @@ import "./server.ts";
 import type { CallOptions, Hosted, ObjectRef, Peer } from "./protocol.ts";
 import { registry } from "./registry.ts";
 
-const LOCAL_PEER: Peer = { id: 0, push() {}, pushBytes: () => Promise.resolve() };
+const LOCAL_PEER: Peer = { id: 0, session: "", push() {}, pushBytes: () => Promise.resolve() };
 
 /** A reference to an object hosted here. */
 export class LocalRef implements ObjectRef {
@@ -97,6 +97,14 @@ export class LocalRef implements ObjectRef {
     this.send(method, [[item]]);
   }
 
+  room(): boolean {
+    return true;
+  }
+
+  whenRoom(): Promise<void> {
+    return Promise.resolve();
+  }
+
   noWaitAtExit(): void {}
 
   postBytes(method: string, args: unknown[], bytes: Uint8Array): Promise<void> {
@@ -150,6 +158,9 @@ export class RemoteRef implements ObjectRef {
    * never overtaken by a close made after it.
    */
   #with<T>(fn: (c: Client) => T | Promise<T>): Promise<T> {
+    // A lost connection is replaced on the next call (by one of the same
+    // session, so the host still knows what this process holds).
+    if (this.#client?.lost) this.#client = undefined;
     const client = this.#client ?? Client.existing(this.#address);
     if (client && !this.#waiting) {
       this.#client = client;
@@ -194,8 +205,26 @@ export class RemoteRef implements ObjectRef {
     return this.#with((c) => c.post(this.id, method, args));
   }
 
-  defer(method: string, item: unknown): void {
-    this.#with((c) => c.defer(this.id, method, item)).catch(() => {});
+  defer(method: string, item: unknown, size?: number): void {
+    // Connected: no promise for each item (this is on the path of every put and ack).
+    const c = this.#client;
+    if (c && !c.lost && !this.#waiting) {
+      try {
+        c.defer(this.id, method, item, size);
+      } catch { /* lost meanwhile: as with a send */ }
+      return;
+    }
+    this.#with((c) => c.defer(this.id, method, item, size)).catch(() => {});
+  }
+
+  room(): boolean {
+    // Not connected yet: what is sent meanwhile would wait unbounded.
+    const client = this.#client ?? Client.existing(this.#address);
+    return !!client && !this.#waiting && client.room();
+  }
+
+  whenRoom(): Promise<void> {
+    return this.#with((c) => c.whenRoom());
   }
 
   noWaitAtExit(): void {
@@ -210,6 +239,9 @@ export class RemoteRef implements ObjectRef {
     this.#with((c) => c.listen(this.id, listener)).catch(() => {});
   }
 
+  /**
+   * Why the connection to the host is gone, until a call opens another.
+   */
   lost(): Error | undefined {
     return this.#client?.lost;
   }

@@ -15,7 +15,20 @@ import { isolateGlobal } from "../base/state.ts";
 import { type Channel, CLOSED, type MessagePortLike } from "../transport/channel.ts";
 import { ProcessError } from "../base/errors.ts";
 import { hubAddress, onHubMessage } from "./hub.ts";
-import type { CallMessage, Hosted, Peer } from "./protocol.ts";
+import type { Hosted, Peer } from "./protocol.ts";
+import { type Attach, type Inbound, ProtocolError, readAttach, readInbound } from "./messages.ts";
+
+/** A call, checked (see `messages.ts`). */
+type Call = { r?: number; o: string; m: string; a?: unknown[] };
+import {
+  endSession,
+  endSessionsOf,
+  isSelfOrDescendant,
+  leaveSession,
+  openSession,
+  type Session,
+  sessions,
+} from "./sessions.ts";
 import { registry } from "./registry.ts";
 import { state } from "../base/state.ts";
 import { addressToString } from "../transport/address.ts";
@@ -23,12 +36,7 @@ import { BytesMessage } from "../wire/codec.ts";
 import { errorToData } from "../wire/error_data.ts";
 
 // The host side: a connection that says "attach" is served until it closes.
-// A daemonic peer does not keep this process alive (its process handle does
-// not either): a pool's idle workers let a program end.
-onHubMessage("attach", (channel, first) => {
-  if (first.daemon === true) channel.unref();
-  serveConnection(channel, String(first.ident ?? ""));
-});
+onHubMessage("attach", serveConnection);
 
 // In a worker child, pushes from the parent arrive on its port.
 state().portPush = (m) => registry().clients.get(m.host)?.pushed(m.p, m.ev, m.a);
@@ -49,7 +57,7 @@ export function registerLocalWorker(ident: string, port: MessagePortLike): () =>
 }
 
 /** A peer that is a worker of this process: pushes go over its port, in order. */
-function portPeer(id: number, port: MessagePortLike): Peer {
+function portPeer(id: number, session: string, port: MessagePortLike): Peer {
   const host = addressToString(hubAddress()!);
   const push = (p: string, ev: string, a: unknown[], transfer?: Transferable[]) => {
     try {
@@ -58,6 +66,7 @@ function portPeer(id: number, port: MessagePortLike): Peer {
   };
   return {
     id,
+    session,
     push,
     pushBytes(p, ev, a, bytes) {
       push(p, ev, [...a, bytes]);
@@ -67,9 +76,10 @@ function portPeer(id: number, port: MessagePortLike): Peer {
 }
 
 /** A peer across a socket: pushes are posted on its connection. */
-function socketPeer(id: number, channel: Channel): Peer {
+function socketPeer(id: number, session: string, channel: Channel): Peer {
   return {
     id,
+    session,
     push(objectId, event, args) {
       channel.post({ p: objectId, ev: event, a: args }).catch(() => {});
     },
@@ -100,18 +110,16 @@ export function dropPeers(ident: string): void {
       channel.close();
     }
   }
+  endSessionsOf(ident);
 }
 
-/** Closes every connection this process serves (a manager shutting down). */
+/** Closes every connection this process serves, and ends every session (a manager shutting down). */
 export function dropAllPeers(): void {
   for (const [channel, s] of served()) {
     s.teardown();
     channel.close();
   }
-}
-
-function isSelfOrDescendant(id: string, ident: string): boolean {
-  return id === ident || id.startsWith(`${ident}:`) || id.startsWith(`${ident}/`);
+  for (const s of [...sessions().values()]) endSession(s);
 }
 
 function closedWaiters(): Set<() => void> {
@@ -125,17 +133,31 @@ function closedWaiters(): Set<() => void> {
  */
 export function peersClosed(ident: string, ms: number): Promise<void> {
   const open = () => [...served().values()].some((s) => isSelfOrDescendant(s.ident, ident));
-  if (!open()) return Promise.resolve();
+  // The process is gone: no connection of its sessions can come back.
+  if (!open()) return Promise.resolve(endSessionsOf(ident));
   let check!: () => void;
   const closed = new Promise<void>((resolve) => {
     check = () => open() || resolve();
     closedWaiters().add(check);
   });
-  return raceTimer(closed, ms, () => dropPeers(ident)).finally(() => closedWaiters().delete(check));
+  return raceTimer(closed, ms, () => dropPeers(ident)).finally(() => {
+    closedWaiters().delete(check);
+    endSessionsOf(ident);
+  });
 }
 
-function serveConnection(channel: Channel, ident: string): Promise<void> {
-  return new Connection(channel, ident).serve();
+function serveConnection(channel: Channel, first: Record<string, unknown>): void {
+  let attach: Attach;
+  try {
+    attach = readAttach(first);
+  } catch {
+    channel.close();
+    return;
+  }
+  // A daemonic peer does not keep this process alive (its process handle does
+  // not either): a pool's idle workers let a program end.
+  if (attach.daemon) channel.unref();
+  void new Connection(channel, attach).serve();
 }
 
 /** One client's connection: its calls in flight and the objects it touched. */
@@ -143,25 +165,40 @@ class Connection {
   readonly ident: string;
   #channel: Channel;
   #peer: Peer;
+  #session: Session;
   #calls = new Map<number, AbortController>();
+  /** Aborted when the connection goes: the signal of its calls that expect no reply. */
+  #gone = new AbortController();
   #touched = new Set<Hosted>();
+  #ended = false;
   #tornDown = false;
+  #inbound: Inbound[] = [];
 
-  constructor(channel: Channel, ident: string) {
-    this.ident = ident;
+  constructor(channel: Channel, attach: Attach) {
+    this.ident = attach.ident;
     this.#channel = channel;
     const id = registry().nextPeer++;
-    const port = localWorkers().get(ident);
-    this.#peer = port ? portPeer(id, port) : socketPeer(id, channel);
+    // Without a session of its own, a connection is its own session.
+    const session = attach.session ?? `#${id}`;
+    this.#session = openSession(session, attach.ident);
+    const port = localWorkers().get(attach.ident);
+    this.#peer = port ? portPeer(id, session, port) : socketPeer(id, session, channel);
   }
 
-  /** Dispatches each message until the connection closes or is dropped. */
+  /** Dispatches each message until the connection closes, breaks the protocol, or is dropped. */
   async serve(): Promise<void> {
     served().set(this.#channel, this);
     while (!this.#tornDown) {
       const msg = await this.#channel.recv();
       if (msg === CLOSED) break;
-      this.#dispatch(msg as CallMessage | BytesMessage);
+      try {
+        this.#dispatch(msg);
+      } catch {
+        // A malformed message (ProtocolError), or an object that threw
+        // where it must not: this connection only is closed.
+        this.#channel.close();
+        break;
+      }
     }
     this.teardown();
   }
@@ -174,30 +211,38 @@ class Connection {
     for (const check of [...closedWaiters()]) check();
     const gone = new DOMException("The caller's connection closed", "AbortError");
     for (const ctl of this.#calls.values()) ctl.abort(gone);
-    for (const obj of this.#touched) obj.detach?.(this.#peer);
+    this.#gone.abort(gone);
+    for (const obj of this.#touched) {
+      try {
+        obj.detach?.(this.#peer);
+      } catch { /* the others still get theirs back */ }
+    }
+    leaveSession(this.#session, this.#ended);
   }
 
-  #dispatch(msg: CallMessage | BytesMessage): void {
-    let m: CallMessage;
-    if (msg instanceof BytesMessage) {
-      m = msg.header as CallMessage;
-      m.a = [...(m.a ?? []), msg.bytes];
-    } else {
-      m = msg;
+  #dispatch(msg: unknown): void {
+    const inbound = this.#inbound;
+    inbound.length = 0;
+    // Every message of a batch is checked before any of it runs.
+    readInbound(msg, inbound);
+    for (const m of inbound) {
+      if (m.c !== undefined) {
+        // The call still replies (its value, or the abort): the caller
+        // treats a value as an orphan and can give it back.
+        this.#calls.get(m.c)?.abort(
+          new DOMException("Call cancelled by the caller", "AbortError"),
+        );
+      } else if (m.end) this.#ended = true;
+      else this.#call(m as Call);
     }
-    if (m.b) return m.b.forEach((b) => this.#dispatch(b));
-    if (m.c !== undefined) {
-      // The call still replies (its value, or the abort): the caller treats
-      // a value as an orphan and can give it back.
-      this.#calls.get(m.c)?.abort(new DOMException("Call cancelled by the caller", "AbortError"));
-      return;
-    }
-    this.#call(m);
   }
 
-  #call(m: CallMessage): void {
-    const entry = registry().objects.get(String(m.o));
+  #call(m: Call): void {
+    const entry = registry().objects.get(m.o);
     const id = m.r;
+    if (id !== undefined && this.#calls.has(id)) {
+      throw new ProtocolError(`Malformed message: request id ${id} is already in flight`);
+    }
     if (!entry) {
       if (id !== undefined) {
         this.#calls.set(id, NEVER_CONTROLLER);
@@ -205,11 +250,12 @@ class Connection {
       }
       return;
     }
-    this.#touched.add(entry.obj);
+    this.#touch(entry.obj);
     if (id === undefined) {
-      // Fire and forget: no reply, no cancellation, errors dropped.
+      // Fire and forget: no reply, no cancellation, errors dropped; what
+      // still waits when the connection goes is aborted then.
       try {
-        const v = entry.obj.call(String(m.m), m.a ?? [], this.#peer, NEVER);
+        const v = entry.obj.call(m.m, m.a ?? [], this.#peer, this.#gone.signal);
         if (v instanceof Promise) v.catch(() => {});
       } catch { /* the caller asked for no reply */ }
       return;
@@ -217,7 +263,7 @@ class Connection {
     const ctl = new AbortController();
     this.#calls.set(id, ctl);
     try {
-      const v = entry.obj.call(String(m.m), m.a ?? [], this.#peer, ctl.signal);
+      const v = entry.obj.call(m.m, m.a ?? [], this.#peer, ctl.signal);
       if (v instanceof Promise) {
         v.then((v) => this.#reply(id, v, false), (e) => this.#reply(id, e, true));
       } else this.#reply(id, v, false);
@@ -226,16 +272,21 @@ class Connection {
     }
   }
 
+  #touch(obj: Hosted): void {
+    if (this.#touched.has(obj)) return;
+    this.#touched.add(obj);
+    if (obj.endSession) this.#session.holders.add(obj);
+  }
+
   #reply(id: number, v: unknown, failed: boolean): void {
     if (!this.#calls.delete(id)) return;
     // No `v` for undefined: `{r}` takes the JSON fast path, `{r, v: undefined}` would not.
     const msg = failed ? { r: id, e: errorToData(v) } : v === undefined ? { r: id } : { r: id, v };
-    // A result that cannot be cloned fails that call only.
+    // A result that cannot be cloned, or is over the size limit, fails that call only.
     this.#channel.post(msg).catch((err) =>
       this.#channel.post({ r: id, e: errorToData(err) }).catch(() => {})
     );
   }
 }
 
-const NEVER = new AbortController().signal;
 const NEVER_CONTROLLER = new AbortController();

@@ -12,6 +12,11 @@
  *   object survives the window in which the sender may drop its handle
  *   before the receiver has made its own.
  *
+ * References are the client session's (see `hub/client.ts`): a connection
+ * lost while the manager lives is replaced, and the references stay. A
+ * handle made through a `BaseManager` instance is also that instance's: its
+ * disposal gives back those references only ({@link releaseOwned}).
+ *
  * The manager's authkey travels with its handles, so a child reconnects to
  * a manager that does not use this process tree's key.
  *
@@ -19,7 +24,7 @@
  */
 
 import { type Descriptor, registerHandleHook } from "../hub/handles.ts";
-import { setHostAuthkey } from "../hub/client.ts";
+import { forgetHostAuthkey, setHostAuthkey } from "../hub/connect.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
 import { refFor } from "../hub/refs.ts";
 import { registry } from "../hub/registry.ts";
@@ -34,25 +39,84 @@ export interface ManagedMeta {
   authkey?: Uint8Array;
 }
 
+/** One handle's reference, as this process holds it. */
+interface Held {
+  address: Address;
+  id: string;
+  registry: string;
+  /** The set of the `BaseManager` instance it was made through, if any. */
+  owner?: Set<Held>;
+}
+
 interface Managed {
   objects: Map<string, ManagedMeta>;
+  /** Handles alive here per object: its mark goes with the last. */
+  handles: Map<string, number>;
   registries: Map<string, ObjectRef>;
-  finalizer: FinalizationRegistry<{ address: Address; id: string; registry: string }>;
+  finalizer: FinalizationRegistry<Held>;
+  held: WeakMap<object, Held>;
+  owned: WeakMap<object, Set<Held>>;
 }
 
 function managed(): Managed {
   return isolateGlobal<Managed>("managed", () => ({
     objects: new Map(),
+    handles: new Map(),
     registries: new Map(),
-    finalizer: new FinalizationRegistry((h) => {
-      // References are counted per connection: once it is closed, the
-      // manager has dropped them all (and a dead manager is not dialled).
-      const ref = registryRef(h.address, h.registry);
-      if (ref.local || registry().clients.has(addressToString(h.address))) {
-        ref.send("decref", [h.id]);
-      }
-    }),
+    finalizer: new FinalizationRegistry((h) => release(h)),
+    held: new WeakMap(),
+    owned: new WeakMap(),
   }));
+}
+
+/** Gives one reference back (once). */
+function release(h: Held): void {
+  h.owner?.delete(h);
+  h.owner = undefined;
+  const key = keyOf(h.address, h.id);
+  const n = managed().handles.get(key) ?? 0;
+  if (n > 1) managed().handles.set(key, n - 1);
+  else {
+    managed().handles.delete(key);
+    managed().objects.delete(key);
+  }
+  // A manager this process is not connected to any more has dropped the
+  // session's references (and a dead manager is not dialled).
+  const ref = registryRef(h.address, h.registry);
+  if (ref.local || registry().clients.has(addressToString(h.address))) {
+    ref.send("decref", [h.id]);
+  }
+}
+
+/** The handle was made through `owner` (a `BaseManager`): {@link releaseOwned} gives it back. */
+export function claim(owner: object, handle: unknown): void {
+  const h = typeof handle === "object" && handle !== null ? managed().held.get(handle) : undefined;
+  if (!h || h.owner) return;
+  let set = managed().owned.get(owner);
+  if (!set) managed().owned.set(owner, set = new Set());
+  set.add(h);
+  h.owner = set;
+}
+
+/** Gives back the references of the handles made through `owner` and still held. */
+export function releaseOwned(owner: object): void {
+  const set = managed().owned.get(owner);
+  if (!set) return;
+  for (const h of [...set]) {
+    managed().finalizer.unregister(h);
+    release(h);
+  }
+  managed().owned.delete(owner);
+}
+
+/** Forgets a manager that has shut down: its registry, its objects, its key. */
+export function forgetManager(address: Address): void {
+  const prefix = `${addressToString(address)}#`;
+  const m = managed();
+  for (const key of [...m.registries.keys()]) if (key.startsWith(prefix)) m.registries.delete(key);
+  for (const key of [...m.objects.keys()]) if (key.startsWith(prefix)) m.objects.delete(key);
+  for (const key of [...m.handles.keys()]) if (key.startsWith(prefix)) m.handles.delete(key);
+  forgetHostAuthkey(address);
 }
 
 function keyOf(address: Address, id: string): string {
@@ -80,9 +144,13 @@ export function track(d: Descriptor, handle: object): void {
   if (meta.authkey && !sameKey(meta.authkey, state().authkey)) {
     setHostAuthkey(d.address, meta.authkey);
   }
-  managed().objects.set(keyOf(d.address, d.id), { registry: meta.registry, authkey: meta.authkey });
+  const key = keyOf(d.address, d.id);
+  managed().objects.set(key, { registry: meta.registry, authkey: meta.authkey });
+  managed().handles.set(key, (managed().handles.get(key) ?? 0) + 1);
   registryRef(d.address, meta.registry).send("adopt", [d.id]);
-  managed().finalizer.register(handle, { address: d.address, id: d.id, registry: meta.registry });
+  const h: Held = { address: d.address, id: d.id, registry: meta.registry };
+  managed().held.set(handle, h);
+  managed().finalizer.register(handle, h, h);
 }
 
 /** Marks object `id` at `address` as a manager's (in the manager itself). */

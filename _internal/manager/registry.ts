@@ -1,8 +1,10 @@
 /**
  * The manager's registry: the hosted object that creates the others, counts
- * the references to each (per connection, in transit, and held inside
+ * the references to each (per client session, in transit, and held inside
  * other managed objects) and frees an object when the last one goes. See
- * `manager_hook.ts` for the scheme.
+ * `refcount.ts` for the scheme. A session's references go when it ends:
+ * ended by its client, or not resumed within the grace period after its
+ * last connection was lost.
  *
  * @module
  */
@@ -16,6 +18,16 @@ import type { Holdings } from "./holdings.ts";
 import type { Hosted, Peer } from "../hub/protocol.ts";
 import { LocalRef } from "../hub/refs.ts";
 import { type Address, addressToString } from "../transport/address.ts";
+import { argArray } from "../hub/args.ts";
+
+/** An object id or type name: a string, as a client sends it. */
+function argId(args: unknown[], method: string): string {
+  const v = args[0];
+  if (typeof v !== "string") {
+    throw new TypeError(`Cannot call '${method}' on a manager: argument 1 must be a string`);
+  }
+  return v;
+}
 
 /** What a factory made: a hosted core with its proxy kind, or a handle. */
 export type Made =
@@ -28,7 +40,8 @@ export type Factory = (args: unknown[], registry: RegistryCore) => Made | Promis
 interface Entry {
   dispose(): void;
   handle?: Travelling;
-  holders: Map<number, number>;
+  /** References by client session. */
+  holders: Map<string, number>;
   transit: number;
   stored: number;
   typeid: string;
@@ -62,24 +75,28 @@ export class RegistryCore implements Hosted, Holdings {
   }
 
   call(method: string, args: unknown[], peer: Peer): unknown {
-    const id = String(args[0]);
     switch (method) {
       case "create":
-        return this.create(id, (args[1] ?? []) as unknown[]);
+        return this.create(
+          argId(args, method),
+          args[1] === undefined ? [] : argArray(args, 1, method),
+        );
       case "incref":
-        return this.#add(id, "transit", 1);
+        return this.#add(argId(args, method), "transit", 1);
       case "adopt": {
+        const id = argId(args, method);
         const e = this.#entries.get(id);
         if (!e) return;
-        e.holders.set(peer.id, (e.holders.get(peer.id) ?? 0) + 1);
+        e.holders.set(peer.session, (e.holders.get(peer.session) ?? 0) + 1);
         return this.#add(id, "transit", -1);
       }
       case "decref": {
+        const id = argId(args, method);
         const e = this.#entries.get(id);
-        const n = e?.holders.get(peer.id);
+        const n = e?.holders.get(peer.session);
         if (!e || !n) return;
-        if (n > 1) e.holders.set(peer.id, n - 1);
-        else e.holders.delete(peer.id);
+        if (n > 1) e.holders.set(peer.session, n - 1);
+        else e.holders.delete(peer.session);
         return this.#check(id, e);
       }
       case "count":
@@ -174,10 +191,10 @@ export class RegistryCore implements Hosted, Holdings {
     return value;
   }
 
-  /** A connection closed: its references go. */
-  detach(peer: Peer): void {
+  /** A client session is over: its references go. */
+  endSession(session: string): void {
     for (const [id, e] of [...this.#entries]) {
-      if (e.holders.delete(peer.id)) this.#check(id, e);
+      if (e.holders.delete(session)) this.#check(id, e);
     }
   }
 

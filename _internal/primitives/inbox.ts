@@ -8,11 +8,13 @@
 
 import { abortable, raceTimer } from "../base/async.ts";
 
-/** One received message: a value from `send`, or bytes from `sendBytes`. */
-export type Message = { value: unknown; bytes?: undefined } | {
-  bytes: Uint8Array;
-  value?: undefined;
-};
+/**
+ * One received message: a value from `send`, or bytes from `sendBytes`;
+ * `size` is what it counts for in its pipe's flow control.
+ */
+export type Message =
+  | { value: unknown; bytes?: undefined; size?: number }
+  | { bytes: Uint8Array; value?: undefined; size?: number };
 
 /** Returned once the inbox is drained and its sender is gone. */
 export const EOF: unique symbol = Symbol("eof");
@@ -23,6 +25,8 @@ export class MessageInbox {
   #head = 0;
   #ended = false;
   #waiters: (() => void)[] = [];
+  /** Called with each message received (taken by its reader). */
+  onTake: ((m: Message) => void) | undefined;
 
   /** Adds a message. */
   push(m: Message): void {
@@ -52,9 +56,14 @@ export class MessageInbox {
     return this.#ended ? EOF : undefined;
   }
 
-  /** Takes the message {@link MessageInbox.peek} returned. */
-  take(): void {
+  /**
+   * Takes the message {@link MessageInbox.peek} returned; `received`: by
+   * its reader (false when it is passed on to a reader elsewhere).
+   */
+  take(received = true): void {
+    const m = this.#items[this.#head];
     this.#items[this.#head++] = undefined as unknown as Message;
+    if (received && m) this.onTake?.(m);
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;

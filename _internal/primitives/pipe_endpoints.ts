@@ -13,6 +13,9 @@ import type { LocalRef } from "../hub/refs.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
 import type { PipeCore } from "./pipe_core.ts";
 import { BytesMessage, surelyCloneable } from "../wire/codec.ts";
+import { sizeOf } from "../wire/measure.ts";
+import { FlowGate } from "../hub/flow.ts";
+import { limits } from "../wire/limits.ts";
 
 export type { Message };
 
@@ -26,20 +29,25 @@ export interface Endpoint {
   describe?(): Promise<Descriptor>;
 }
 
-/** An end of a pipe hosted in this process. */
+/** What a gate waits with: its sends run in order, each once there is room. */
+const WAIT = { timeout: null, onTimeout: () => new Error("unreachable") } as const;
+
+/**
+ * An end of a pipe hosted in this process. A send waits, in order, while
+ * the other end holds more than the window unread ({@link PipeCore.room}).
+ */
 export function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
+  const to = (1 - end) as 0 | 1;
+  const gate = new FlowGate(() => core.hasRoom(to), () => Promise.resolve(core.room(to)));
   return {
     inbox: core.inbox(end),
     ready: Promise.resolve(),
     send: (value, transfer) => {
       // What could not cross a process fails here, wherever the reader is.
       if (!surelyCloneable(value)) structuredClone(value);
-      core.deliver((1 - end) as 0 | 1, { value }, false, transfer);
-      return Promise.resolve();
+      return gate.pass(() => core.deliver(to, { value }, false, transfer), WAIT) ?? RESOLVED;
     },
-    sendBytes: async (bytes) => {
-      await core.deliver((1 - end) as 0 | 1, { bytes });
-    },
+    sendBytes: (bytes) => gate.pass(() => core.deliver(to, { bytes }), WAIT) ?? RESOLVED,
     close: () => core.closeLocal(end),
     describe: async () => ({
       kind: "pipe",
@@ -52,21 +60,76 @@ export function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
   };
 }
 
+const RESOLVED = Promise.resolve();
+
+/**
+ * A sender's credit with the host of a pipe elsewhere: it may send about a
+ * window ahead of what the host last said fits ("room" resolves once the
+ * other end holds at most a window unread). Asked for half way, so that a
+ * steady stream rarely waits a round trip.
+ */
+class Credit {
+  #ref: ObjectRef;
+  #end: 0 | 1;
+  #since = 0;
+  #asking: Promise<void> | undefined;
+
+  constructor(ref: ObjectRef, end: 0 | 1) {
+    this.#ref = ref;
+    this.#end = end;
+  }
+
+  room(): boolean {
+    return this.#since < limits().pipeWindow;
+  }
+
+  /** Counts a send of `bytes`; asks the host for room past half the window. */
+  spend(bytes: number): void {
+    this.#since += bytes;
+    if (this.#since >= limits().pipeWindow / 2) this.whenRoom().catch(() => {});
+  }
+
+  whenRoom(): Promise<void> {
+    if (this.#asking) return this.#asking;
+    const asked = this.#since;
+    this.#asking = (this.#ref.call("room", [this.#end]) as Promise<void>).then(
+      () => void (this.#since -= asked),
+    ).finally(() => (this.#asking = undefined));
+    return this.#asking;
+  }
+}
+
 /** An end of a pipe hosted by another process: the host pushes it what arrives. */
 export function remoteEnd(ref: ObjectRef, end: 0 | 1, d: Descriptor): Endpoint {
   const inbox = new MessageInbox();
+  // The host counts what waits here until this process says it was received.
+  inbox.onTake = (m) => ref.defer("consumed", [end, m.size ?? 0], 16);
   ref.onPush((event, args) => {
     if (event === "disconnect") return inbox.end();
     if (args[0] !== end) return;
-    if (event === "msg") inbox.push({ value: args[1] });
-    else if (event === "bytes") inbox.push({ bytes: args[1] as Uint8Array });
-    else if (event === "eof") inbox.end();
+    if (event === "msg") inbox.push({ value: args[1], size: args[2] as number });
+    else if (event === "bytes") {
+      const bytes = args[1] as Uint8Array;
+      inbox.push({ bytes, size: bytes.length });
+    } else if (event === "eof") inbox.end();
   });
+  const credit = new Credit(ref, end);
+  const gate = new FlowGate(() => credit.room(), () => credit.whenRoom());
   return {
     inbox,
     ready: ref.call("attach", [end]),
-    send: (value) => ref.post("send", [end, value]),
-    sendBytes: (bytes) => ref.postBytes("sendBytes", [end], bytes),
+    send: (value) =>
+      gate.pass(() => {
+        const sent = ref.post("send", [end, value]);
+        credit.spend(sizeOf(value));
+        return sent;
+      }, WAIT) ?? RESOLVED,
+    sendBytes: (bytes) =>
+      gate.pass(() => {
+        const sent = ref.postBytes("sendBytes", [end], bytes);
+        credit.spend(bytes.length);
+        return sent;
+      }, WAIT) ?? RESOLVED,
     close: () => ref.send("close", [end]),
     describe: () => Promise.resolve(d),
   };
@@ -84,24 +147,49 @@ export function hostedPipe(ref: LocalRef): PipeCore {
   return PIPES.get(ref)!;
 }
 
-/** A connection over its own authenticated socket (Listener/Client). */
+/**
+ * A connection over its own authenticated socket (Listener/Client). Flow
+ * control with the socket's own: a send waits while more than
+ * `limits().unsent` bytes wait to be written, and this side stops reading
+ * the socket while more than `limits().pipeWindow` bytes wait for its
+ * reader, so that a reader that does not read holds back its sender.
+ */
 export function socketEnd(channel: SocketChannel): Endpoint {
   const inbox = new MessageInbox();
+  let unread = 0;
+  let resume: (() => void) | undefined;
+  inbox.onTake = (m) => {
+    unread -= m.size ?? 0;
+    if (resume && unread <= limits().pipeWindow) resume();
+  };
   (async () => {
     while (true) {
+      if (unread > limits().pipeWindow) await new Promise<void>((r) => (resume = r));
+      resume = undefined;
       const msg = await channel.recv();
       if (msg === CLOSED) break;
-      if (msg instanceof BytesMessage) inbox.push({ bytes: msg.bytes });
-      else inbox.push({ value: msg });
+      const m: Message = msg instanceof BytesMessage
+        ? { bytes: msg.bytes, size: msg.bytes.length }
+        : { value: msg, size: sizeOf(msg) };
+      unread += m.size!;
+      inbox.push(m);
     }
     inbox.end();
   })();
+  const gate = new FlowGate(
+    () => channel.queued() <= limits().unsent,
+    () => channel.whenBelow(limits().unsent / 2),
+  );
   return {
     inbox,
     ready: Promise.resolve(),
-    send: (value) => channel.post(value),
+    send: (value) => gate.pass(() => channel.post(value), WAIT) ?? RESOLVED,
     // Written from the caller's buffer: resolved only once it is written.
-    sendBytes: (bytes) => channel.send(new BytesMessage(null, bytes)),
-    close: () => channel.close(),
+    sendBytes: (bytes) =>
+      gate.pass(() => channel.send(new BytesMessage(null, bytes)), WAIT) ?? RESOLVED,
+    close: () => {
+      channel.close();
+      resume?.();
+    },
   };
 }

@@ -16,11 +16,40 @@ import { onAbort } from "../base/async.ts";
 
 import { QueueClosedError, QueueEmptyError, QueueFullError } from "../base/errors.ts";
 import type { Hosted, Peer } from "../hub/protocol.ts";
+import { argArray, argInt, argTimeout } from "../hub/args.ts";
+
+/**
+ * An item that holds handles, packed (descriptors where the handles were):
+ * revived into working handles where it is read. Only the host and its
+ * readers wrap items in it; on the wire, which items are packed travels
+ * beside them ({@link PackedItems}), never inside a value.
+ */
+export class Packed {
+  /** Wraps a packed item. */
+  constructor(readonly value: unknown) {}
+}
+
+/**
+ * What a get across a connection receives: the items (unwrapped), the
+ * lease number of the first (the others follow it), and the indices of
+ * those that are packed, when some are.
+ */
+export interface Leased {
+  /** The items. */
+  i: unknown[];
+  /** The lease number of the first item; the next ones follow. */
+  s: number;
+  /** The indices of packed items, when there are any. */
+  h?: number[];
+}
+
+/** The most items a consumer may ask for at once. */
+const MAX_BATCH = 1 << 16;
 
 interface Getter {
   max: number;
   peer: Peer;
-  resolve(items: unknown[]): void;
+  resolve(items: unknown[] | Leased): void;
   reject(err: unknown): void;
 }
 
@@ -38,7 +67,9 @@ export class QueueCore implements Hosted {
   #closed = false;
   #getters: Getter[] = [];
   #putters: Putter[] = [];
-  #leases = new Map<number, unknown[]>();
+  /** Items leased to each peer, by lease number, in the order they were leased. */
+  #leases = new Map<number, Map<number, unknown>>();
+  #leased = 0;
   #unfinished = 0;
   #joiners: (() => void)[] = [];
   #peers = new Map<number, Peer>();
@@ -61,18 +92,25 @@ export class QueueCore implements Hosted {
   call(method: string, args: unknown[], peer: Peer, signal: AbortSignal): unknown {
     if (peer.id !== 0) this.#peers.set(peer.id, peer);
     switch (method) {
-      case "put":
-        return this.put(args[0], args[1] as number | null, signal);
+      case "put": {
+        const timeout = argTimeout(args, 1, method);
+        return this.put(args[2] === true ? new Packed(args[0]) : args[0], timeout, signal);
+      }
       case "putMany":
-        return this.putMany(args[0] as unknown[]);
+        return this.putMany(argArray(args, 0, method), packedIndices(args[1]));
       case "get":
-        return this.get(args[0] as number | null, args[1] as number, peer, signal);
+        return this.get(
+          argTimeout(args, 0, method),
+          argInt(args, 1, method, 1, MAX_BATCH),
+          peer,
+          signal,
+        );
       case "ack":
-        return this.ack(peer, args[0] as number);
+        return this.ack(peer, [argInt(args, 0, method)]);
       case "ackMany":
-        return this.ack(peer, (args[0] as number[]).length);
+        return this.ack(peer, argArray(args, 0, method));
       case "nack":
-        return this.nack(peer, args[0] as unknown[]);
+        return this.nack(peer, argArray(args, 0, method));
       case "qsize":
         return this.#size;
       case "full":
@@ -96,7 +134,7 @@ export class QueueCore implements Hosted {
    * else milliseconds.
    */
   put(item: unknown, timeout: number | null, signal: AbortSignal): Promise<void> | void {
-    if (this.#closed) throw new QueueClosedError("Cannot put to queue: it is closed", item);
+    if (this.#closed) throw new QueueClosedError("Cannot put to queue: it is closed", unwrap(item));
     if (!this.#full() && this.#putters.length === 0) return this.#accept(item);
     if (timeout === 0) throw new QueueFullError();
     return new Promise<void>((resolve, reject) => {
@@ -106,11 +144,14 @@ export class QueueCore implements Hosted {
     });
   }
 
-  /** Adds items from a producer that does not wait for room (unbounded queues). */
-  putMany(items: unknown[]): void {
-    for (const item of items) {
+  /**
+   * Adds items from a producer that does not wait for room (unbounded
+   * queues); those at `packed` hold handles.
+   */
+  putMany(items: unknown[], packed?: Set<number>): void {
+    for (let i = 0; i < items.length; i++) {
       if (this.#closed) return;
-      this.#accept(item);
+      this.#accept(packed?.has(i) ? new Packed(items[i]) : items[i]);
     }
   }
 
@@ -118,8 +159,7 @@ export class QueueCore implements Hosted {
     this.#unfinished++;
     const getter = this.#getters.shift();
     if (getter) {
-      this.#lease(getter.peer, [item]);
-      getter.resolve([item]);
+      getter.resolve(forPeer(getter.peer, [item], this.#lease(getter.peer, [item])));
     } else {
       this.#items.push(item);
     }
@@ -133,18 +173,21 @@ export class QueueCore implements Hosted {
     max: number,
     peer: Peer,
     signal: AbortSignal,
-  ): Promise<unknown[]> | unknown[] {
-    if (this.#size > 0) return this.#take(Math.max(1, max), peer);
+  ): Promise<unknown[] | Leased> | unknown[] | Leased {
+    if (this.#size > 0) {
+      const items = this.#take(Math.max(1, max));
+      return forPeer(peer, items, this.#lease(peer, items));
+    }
     if (this.#closed) throw new QueueClosedError("Cannot get from queue: it is closed and empty");
     if (timeout === 0) throw new QueueEmptyError();
-    return new Promise<unknown[]>((resolve, reject) => {
+    return new Promise<unknown[] | Leased>((resolve, reject) => {
       const getter: Getter = { max, peer, resolve, reject };
       this.#getters.push(getter);
       this.#wait(getter, this.#getters, timeout, signal, () => new QueueEmptyError());
     });
   }
 
-  #take(max: number, peer: Peer): unknown[] {
+  #take(max: number): unknown[] {
     const n = Math.min(max, this.#size);
     const out = this.#items.slice(this.#head, this.#head + n);
     this.#head += n;
@@ -152,28 +195,40 @@ export class QueueCore implements Hosted {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
-    this.#lease(peer, out);
     this.#admitPutters();
     return out;
   }
 
-  #lease(peer: Peer, items: unknown[]): void {
-    if (peer.id === 0) return;
-    const held = this.#leases.get(peer.id);
-    if (held) held.push(...items);
-    else this.#leases.set(peer.id, [...items]);
+  /** Leases items to a peer elsewhere; returns the first one's lease number (0 here). */
+  #lease(peer: Peer, items: unknown[]): number {
+    if (peer.id === 0) return 0;
+    const first = this.#leased + 1;
+    let held = this.#leases.get(peer.id);
+    if (!held) this.#leases.set(peer.id, held = new Map());
+    for (const item of items) held.set(++this.#leased, item);
+    return first;
   }
 
-  /** The peer handed its `n` oldest leased items to its caller. */
-  ack(peer: Peer, n: number): void {
-    this.#leases.get(peer.id)?.splice(0, n);
+  /** The peer handed these leased items to its caller. */
+  ack(peer: Peer, leases: unknown[]): void {
+    const held = this.#leases.get(peer.id);
+    if (held) { for (const n of leases) held.delete(n as number); }
   }
 
-  /** The peer gives items back (a cancelled get): they return to the front. */
-  nack(peer: Peer, items: unknown[]): void {
+  /**
+   * The peer gives back leased items (fetched ahead, or got by a cancelled
+   * get): they return to the front, in the order given, as they were here.
+   */
+  nack(peer: Peer, leases: unknown[]): void {
     const held = this.#leases.get(peer.id);
-    if (held) held.splice(held.length - items.length, items.length);
-    this.#unget(items);
+    if (!held) return;
+    const back: unknown[] = [];
+    for (const n of leases) {
+      if (!held.has(n as number)) continue;
+      back.push(held.get(n as number));
+      held.delete(n as number);
+    }
+    this.#unget(back);
   }
 
   #unget(items: unknown[]): void {
@@ -183,8 +238,7 @@ export class QueueCore implements Hosted {
     let i = 0;
     for (; i < items.length && this.#getters.length > 0; i++) {
       const getter = this.#getters.shift()!;
-      this.#lease(getter.peer, [items[i]]);
-      getter.resolve([items[i]]);
+      getter.resolve(forPeer(getter.peer, [items[i]], this.#lease(getter.peer, [items[i]])));
     }
     if (i < items.length) {
       this.#items = items.slice(i).concat(this.#items.slice(this.#head));
@@ -234,7 +288,7 @@ export class QueueCore implements Hosted {
       g.reject(new QueueClosedError("Cannot get from queue: it is closed and empty"));
     }
     for (const p of this.#putters.splice(0)) {
-      p.reject(new QueueClosedError("Cannot put to queue: it is closed", p.item));
+      p.reject(new QueueClosedError("Cannot put to queue: it is closed", unwrap(p.item)));
     }
     for (const peer of this.#peers.values()) peer.push(this.id, "closed", []);
   }
@@ -271,6 +325,31 @@ export class QueueCore implements Hosted {
     this.#peers.delete(peer.id);
     const held = this.#leases.get(peer.id);
     this.#leases.delete(peer.id);
-    if (held) this.#unget(held);
+    if (held) this.#unget([...held.values()]);
   }
+}
+
+function unwrap(item: unknown): unknown {
+  return item instanceof Packed ? item.value : item;
+}
+
+/** The indices of packed items in a `putMany`, checked. */
+function packedIndices(v: unknown): Set<number> | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || !v.every((i) => Number.isInteger(i) && i >= 0)) {
+    throw new TypeError("Cannot call 'putMany': argument 2 must be an array of indices");
+  }
+  return new Set(v);
+}
+
+/**
+ * Items as a peer receives them: for the host itself, as they are (packed
+ * ones wrapped); across a connection, unwrapped, with their lease numbers
+ * and which are packed beside them.
+ */
+function forPeer(peer: Peer, items: unknown[], first: number): unknown[] | Leased {
+  if (peer.id === 0) return items;
+  let h: number[] | undefined;
+  for (let i = 0; i < items.length; i++) if (items[i] instanceof Packed) (h ??= []).push(i);
+  return h ? { i: items.map(unwrap), s: first, h } : { i: items, s: first };
 }

@@ -7,6 +7,7 @@
  */
 
 import type { Hosted, Peer } from "../hub/protocol.ts";
+import { argInt, argTimeout } from "../hub/args.ts";
 import { SharedCore } from "./shared_core.ts";
 import { BarrierCore } from "./barrier_core.ts";
 import { ConditionCore } from "./condition_core.ts";
@@ -48,6 +49,7 @@ export class SyncHost implements Hosted {
   }
 
   call(method: string, args: unknown[], peer: Peer, signal: AbortSignal): unknown {
+    checkArgs(this.#core, method, args);
     const owner = args[0] as number;
     if (typeof owner === "number" && lockOf(this.#core)) {
       let set = this.#owners.get(peer.id);
@@ -62,6 +64,27 @@ export class SyncHost implements Hosted {
     for (const owner of this.#owners.get(peer.id) ?? []) lock?.forceRelease(owner);
     this.#owners.delete(peer.id);
   }
+}
+
+/** The largest owner number (a 31-bit hash of an ident, see `ownerOf`). */
+const MAX_OWNER = 0x7fffffff;
+
+/**
+ * Checks a call's arguments before any of them reaches a core: a semaphore
+ * released by a negative amount, say, would leave its word where every
+ * waiter spins without end, and the host with it.
+ */
+function checkArgs(core: Core, method: string, args: unknown[]): void {
+  if (core instanceof SharedCore) return; // It checks its own.
+  const owned = lockOf(core) !== undefined || core instanceof BarrierCore;
+  if (owned && method !== "nWaiting" && method !== "broken") {
+    argInt(args, 0, method, 1, MAX_OWNER);
+  }
+  if (method === "acquire" || method === "wait") {
+    argTimeout(args, core instanceof SemaphoreCore || core instanceof EventCore ? 0 : 1, method);
+  }
+  if (core instanceof SemaphoreCore && method === "release") argInt(args, 0, method, 1, MAX_OWNER);
+  if (core instanceof ConditionCore && method === "notify") argInt(args, 1, method, 0, MAX_OWNER);
 }
 
 /** Runs one call on a core; `args[0]` is the owner where one is needed. */

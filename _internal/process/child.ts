@@ -25,6 +25,7 @@ import {
   PortChannel,
   SocketChannel,
 } from "../transport/channel.ts";
+import { keepAlive } from "../base/async.ts";
 import { AUTHKEY_BYTES, inNodeWorker, inWorker, type RuntimeState, state } from "../base/state.ts";
 import { connectAuthed } from "../transport/sockets.ts";
 import { parseAddress } from "../transport/address.ts";
@@ -229,7 +230,13 @@ async function workerMain(): Promise<never> {
   const node = inNodeWorker();
   if (node) asNodeThread(() => state().name);
   const port = new PortChannel(globalThis as unknown as MessagePortLike);
+  // A listener does not keep a node:worker_threads thread alive: a spare,
+  // waiting for its task, would end.
+  const waiting = keepAlive();
+  // Loaded: a spare counts as ready from here (the task may come much later).
+  port.post({ op: "up" });
   const first = await port.recv() as Record<string, unknown>;
+  waiting();
   // Later messages are pushes from hosts in the parent (pipe data).
   (async () => {
     while (true) {
@@ -240,7 +247,12 @@ async function workerMain(): Promise<never> {
       }
     }
   })();
-  if (node) return await runWorker(port, first, (code) => Deno.exit(code));
+  if (node) {
+    return await runWorker(port, first, (code) => {
+      port.post({ op: "exit", code });
+      return Deno.exit(code);
+    });
+  }
   const exit = async (code: number): Promise<never> => {
     await port.send({ op: "exit", code });
     self.close();

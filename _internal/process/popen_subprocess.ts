@@ -30,7 +30,8 @@ import { encode } from "../wire/codec.ts";
 
 const STDERR_TAIL = 2048;
 
-class SubprocessPopen implements Popen {
+/** A running subprocess child. */
+export class SubprocessPopen implements Popen {
   readonly pid: number;
   readonly ident: string;
   exitCode: number | null = null;
@@ -119,17 +120,22 @@ function socketNeeds(
 function commandFor(
   address: Address,
   ticket: string,
-  opts: LaunchOptions,
+  opts: SpawnOptions,
 ): [string, string[]] {
   // Arguments stay off the command line; the rest lets the child start
-  // importing its target while it connects back.
-  const boot = { ...opts.spec, args: [], fields: {} };
-  const arg = encodeTicket({ ppid: Deno.pid, address: addressToString(address), ticket, boot });
+  // importing its target while it connects back. A spare has no task yet.
+  const boot = opts.spec ? { ...opts.spec, args: [], fields: {} } : undefined;
+  const arg = encodeTicket({
+    ppid: Deno.pid,
+    address: addressToString(address),
+    ticket,
+    ...(boot ? { boot } : {}),
+  });
   const launcher = state().standaloneLauncher ??
     (Deno.build.standalone ? [Deno.execPath()] : undefined);
   if (launcher) return [launcher[0], [...launcher.slice(1), CHILD_MARKER, arg]];
   const needs = socketNeeds(address);
-  needs.read.push(...moduleReadPaths(opts.spec.module));
+  if (opts.spec) needs.read.push(...moduleReadPaths(opts.spec.module));
   return [Deno.execPath(), [
     "run",
     ...resolutionFlags(opts.runtimeArgs),
@@ -139,17 +145,22 @@ function commandFor(
   ]];
 }
 
-/** Starts a subprocess child; resolves once it runs its target. */
-export async function launchSubprocess(
-  opts: LaunchOptions,
-  daemon: boolean,
-): Promise<Popen> {
-  // An argument that cannot be cloned fails here, before anything is spawned.
-  await encode(opts.spec);
+/** What a spawn needs: a launch's options, with the task absent for a spare. */
+type SpawnOptions = Omit<LaunchOptions, "spec"> & { spec?: LaunchOptions["spec"]; name: string };
+
+/** A subprocess child connected back and proven, waiting for its task. */
+export interface Connected {
+  popen: SubprocessPopen;
+  channel: Channel;
+}
+
+/**
+ * Spawns a child and waits until it has connected back and proven the
+ * authkey: a warm spare stops there; a cold start goes on to its task.
+ */
+export async function spawnConnected(opts: SpawnOptions): Promise<Connected> {
   const hub = await acquireHub();
   const expected = expectChild();
-  // The first child starts this process's reaper, side by side with itself.
-  const reaper = ensureReaper();
   let popen: SubprocessPopen | undefined;
   try {
     const [cmd, args] = commandFor(hub.address, expected.ticket, opts);
@@ -163,32 +174,18 @@ export async function launchSubprocess(
     await popen.sendAuthkey(state().authkey);
     const p = popen;
     const exitedEarly = p.exited.then(() => {
-      throw new ProcessError(
-        `Cannot start process '${opts.spec.name}': ${p.describeExit()}`,
-      );
+      throw new ProcessError(`Cannot start process '${opts.name}': ${p.describeExit()}`);
     });
     const channel: Channel = await withAwakeTimeout(
       Promise.race([expected.connected, exitedEarly]),
       state().startTimeoutMs,
       () =>
-        `Cannot start process '${opts.spec.name}': the child did not connect back within ${state().startTimeoutMs} ms; ${p.describeExit()}`,
+        `Cannot start process '${opts.name}': the child did not connect back within ${state().startTimeoutMs} ms; ${p.describeExit()}`,
     );
     exitedEarly.catch(() => {});
-    try {
-      await sendTask(channel, opts.spec, async () => {
-        await withTimeout(p.exited, 2000, () => "").catch(() => {});
-        return p.describeExit();
-      });
-    } finally {
-      channel.close();
-    }
-    await reaper;
-    // Only now: while it starts, its exit is what keeps this process waiting.
-    if (daemon) popen.setRef(false);
-    return popen;
+    return { popen, channel };
   } catch (err) {
     expected.cancel();
-    await reaper;
     if (popen) {
       popen.kill();
       await popen.exited;
@@ -196,5 +193,45 @@ export async function launchSubprocess(
     throw withImportMapHint(err, opts.runtimeArgs);
   } finally {
     hub.release();
+  }
+}
+
+/** Gives a connected child its task; resolves once it runs its target. */
+export async function handOver(c: Connected, opts: LaunchOptions, daemon: boolean): Promise<Popen> {
+  const { popen, channel } = c;
+  // A spare was unref'd: while it starts, it holds the program.
+  popen.setRef(true);
+  channel.ref();
+  try {
+    await sendTask(channel, opts.spec, async () => {
+      await withTimeout(popen.exited, 2000, () => "").catch(() => {});
+      return popen.describeExit();
+    });
+  } catch (err) {
+    popen.kill();
+    await popen.exited;
+    throw withImportMapHint(err, opts.runtimeArgs);
+  } finally {
+    channel.close();
+  }
+  // Only now: while it starts, its exit is what keeps this process waiting.
+  popen.setRef(!daemon);
+  return popen;
+}
+
+/** Starts a subprocess child; resolves once it runs its target. */
+export async function launchSubprocess(
+  opts: LaunchOptions,
+  daemon: boolean,
+): Promise<Popen> {
+  // An argument that cannot be cloned fails here, before anything is spawned.
+  await encode(opts.spec);
+  // The first child starts this process's reaper, side by side with itself.
+  const reaper = ensureReaper();
+  try {
+    const connected = await spawnConnected({ ...opts, name: opts.spec.name });
+    return await handOver(connected, opts, daemon);
+  } finally {
+    await reaper;
   }
 }

@@ -21,9 +21,10 @@ import { findConfig, moduleReadPaths } from "./launch.ts";
 import { PERMISSION_KINDS, type Permissions } from "./permissions.ts";
 import { state } from "../base/state.ts";
 
-class WorkerPopen implements Popen {
+/** A running worker child. */
+export class WorkerPopen implements Popen {
   readonly pid: number = Deno.pid;
-  readonly ident: string;
+  ident: string;
   exitCode: number | null = null;
   readonly exited: Promise<number>;
   readonly port: PortChannel;
@@ -31,9 +32,11 @@ class WorkerPopen implements Popen {
   #resolve!: (code: number | Promise<number>) => void;
   #lastError = "";
   #unregister: () => void;
+  #name: string;
 
   constructor(thread: Thread, name: string, identity: number[]) {
     this.#thread = thread;
+    this.#name = name;
     this.ident = `${Deno.pid}/${identity.join(":")}`;
     this.port = new PortChannel(thread.port);
     this.#unregister = registerLocalWorker(this.ident, thread.port);
@@ -41,7 +44,7 @@ class WorkerPopen implements Popen {
     thread.onExit((code, error) => {
       if (error && this.exitCode === null) {
         this.#lastError = error;
-        console.error(`Process ${name}: ${error}`);
+        console.error(`Process ${this.#name}: ${error}`);
       }
       this.#finish(code);
     });
@@ -59,6 +62,16 @@ class WorkerPopen implements Popen {
     recoverOwner(ownerOf(this.ident));
     this.port.end();
     this.#resolve(peersClosed(this.ident, PEERS_CLOSE_MS).then(() => code));
+  }
+
+  /** A spare gets its name and place in the tree with its task. */
+  rename(name: string, identity: number[]): void {
+    const ident = `${Deno.pid}/${identity.join(":")}`;
+    if (ident === this.ident) return;
+    this.#name = name;
+    this.#unregister();
+    this.ident = ident;
+    this.#unregister = registerLocalWorker(ident, this.#thread.port);
   }
 
   describeExit(): string {
@@ -128,38 +141,72 @@ function workerOptionsEnabled(): boolean | undefined {
   return known ? false : undefined;
 }
 
+/** What a thread needs before it has a task: its name, permissions and module (for reads). */
+export interface ThreadOptions {
+  name: string;
+  permissions: LaunchOptions["permissions"];
+  module?: string;
+}
+
 /**
  * The thread a child runs on: a `node:worker_threads` Worker, or a Web
  * Worker where its permissions are narrowed (see `threads.ts`).
  */
-async function threadFor(opts: LaunchOptions): Promise<Thread> {
-  const { spec } = opts;
-  if (opts.permissions === "inherit") return await nodeThread(CHILD_ENTRY_URL, spec.name);
+async function threadFor(opts: ThreadOptions): Promise<Thread> {
+  if (opts.permissions === "inherit") return await nodeThread(CHILD_ENTRY_URL, opts.name);
   if (workerOptionsEnabled() === false) {
     throw new ProcessError(
-      `Cannot start process '${spec.name}': narrowing a worker child's permissions needs ` +
+      `Cannot start process '${opts.name}': narrowing a worker child's permissions needs ` +
         `Deno's --unstable-worker-options flag (or "unstable": ["worker-options"] in deno.json)`,
     );
   }
-  const permissions = workerPermissions(opts.permissions, spec.module);
+  const permissions = workerPermissions(opts.permissions, opts.module ?? "");
   try {
-    return webThread(
-      CHILD_ENTRY_URL,
-      { type: "module", name: spec.name, deno: { permissions } } as WorkerOptions,
-    );
+    return webThread(CHILD_ENTRY_URL, {
+      type: "module",
+      name: opts.name,
+      deno: { permissions },
+    } as WorkerOptions);
   } catch (err) {
     throw new ProcessError(
-      `Cannot start process '${spec.name}': ${(err as Error).message} ` +
+      `Cannot start process '${opts.name}': ${(err as Error).message} ` +
         "(worker permissions need the --unstable-worker-options flag)",
       { cause: err },
     );
   }
 }
 
-/** Starts a worker child; resolves once it runs its target. */
-export async function launchWorker(opts: LaunchOptions, daemon: boolean): Promise<Popen> {
+/**
+ * A thread started with the child entry and loaded (it says `up`), waiting
+ * for its task: a warm spare, or a start about to hand it one.
+ */
+export async function spawnThread(opts: ThreadOptions, identity: number[]): Promise<WorkerPopen> {
+  const popen = new WorkerPopen(await threadFor(opts), opts.name, identity);
+  const up = await withAwakeTimeout(
+    popen.port.recv(),
+    state().startTimeoutMs,
+    () =>
+      `Cannot start process '${opts.name}': the worker did not load within ${state().startTimeoutMs} ms`,
+  ).catch((err) => {
+    popen.kill();
+    throw err;
+  });
+  if ((up as { op?: string })?.op !== "up") {
+    popen.kill();
+    throw new ProcessError(`Cannot start process '${opts.name}': ${popen.describeExit()}`);
+  }
+  return popen;
+}
+
+/** Gives a thread its task; resolves once it runs its target. */
+export async function handOverThread(
+  popen: WorkerPopen,
+  opts: LaunchOptions,
+  daemon: boolean,
+): Promise<Popen> {
   const { spec } = opts;
-  const popen = new WorkerPopen(await threadFor(opts), spec.name, spec.identity);
+  popen.rename(spec.name, spec.identity);
+  popen.setRef(true); // A spare was unref'd: while it starts, it holds the program.
   try {
     const started = sendTask(
       popen.port,
@@ -177,6 +224,16 @@ export async function launchWorker(opts: LaunchOptions, daemon: boolean): Promis
     throw err;
   }
   // Only now: while it starts, it is what keeps this process waiting.
-  if (daemon) popen.setRef(false);
+  popen.setRef(!daemon);
   return popen;
+}
+
+/** Starts a worker child; resolves once it runs its target. */
+export async function launchWorker(opts: LaunchOptions, daemon: boolean): Promise<Popen> {
+  const { spec } = opts;
+  const popen = await spawnThread(
+    { name: spec.name, permissions: opts.permissions, module: spec.module },
+    spec.identity,
+  );
+  return await handOverThread(popen, opts, daemon);
 }

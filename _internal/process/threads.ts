@@ -53,6 +53,17 @@ export async function nodeThread(url: string, name: string): Promise<Thread> {
   const listeners = new Map<(e: MessageEvent) => void, (data: never) => void>();
   let error: string | undefined;
   w.on("error", (e: Error) => (error = e.message));
+  const exits: ((code: number, error?: string) => void)[] = [];
+  let ended = false;
+  const end = (code: number) => {
+    if (ended) return;
+    ended = true;
+    for (const fn of exits) fn(code, error);
+  };
+  // The child entry posts its exit code before it exits: the parent need
+  // not wait for the thread's teardown (about a millisecond) to hear it.
+  w.on("message", (m: { op?: string; code?: number }) => m?.op === "exit" && end(m.code ?? 0));
+  w.on("exit", (code: number) => end(code));
   return {
     port: {
       postMessage: (m, transfer) => w.postMessage(m, transfer),
@@ -66,7 +77,7 @@ export async function nodeThread(url: string, name: string): Promise<Thread> {
         if (f) w.off("message", f);
       },
     },
-    onExit: (fn) => w.on("exit", (code: number) => fn(code, error)),
+    onExit: (fn) => exits.push(fn),
     stop: () => void w.terminate().catch(() => {}),
     setRef: (ref) => ref ? w.ref() : w.unref(),
   };

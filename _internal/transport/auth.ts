@@ -39,7 +39,8 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 async function readAuthFrame(reader: FrameReader): Promise<Uint8Array> {
-  const frame = await reader.next(MAX_AUTH_FRAME);
+  // No message in pieces either: nothing large is read before the key is proven.
+  const frame = await reader.next(MAX_AUTH_FRAME, MAX_AUTH_FRAME);
   if (frame === null) {
     throw new AuthenticationError(
       "Connection closed during the authkey challenge",

@@ -8,13 +8,13 @@
  */
 
 import type { AuthedConn } from "./sockets.ts";
-import { HEADER, writeHeader } from "../wire/framing.ts";
+import { HEADER } from "../wire/framing.ts";
+import { checkMessageSize } from "../wire/limits.ts";
 import {
   BytesMessage,
   decode,
-  encode,
   encodeBytesParts,
-  encodeSync,
+  encodeSyncParts,
   loadV8,
   needsV8,
 } from "../wire/codec.ts";
@@ -34,24 +34,39 @@ export interface Channel {
   post(msg: unknown): Promise<void>;
   /** Resolves once everything queued has been written. */
   drain(): Promise<void>;
+  /** Bytes encoded and queued, not yet written (0 where the platform queues). */
+  queued(): number;
+  /** Resolves once at most `bytes` are queued. */
+  whenBelow(bytes: number): Promise<void>;
   /** The next value, or {@link CLOSED} once the peer has gone. */
   recv(): Promise<unknown>;
   /** Closes this end. */
   close(): void;
-  /** Stops (or restarts) pending receives from keeping the process alive. */
+  /** Stops pending receives from keeping the process alive. */
   unref(): void;
+  /** Lets pending receives keep the process alive again. */
+  ref(): void;
 }
 
-/** Buffers received values for {@link Channel.recv}. */
+/**
+ * Buffers received values for {@link Channel.recv}, counting the bytes they
+ * came in, so that a socket's reading can pause while they pile up.
+ */
 class Inbox {
   #items: unknown[] = [];
+  #sizes: number[] = [];
   #waiters: ((v: unknown) => void)[] = [];
   #closed = false;
+  #drained: (() => void) | undefined;
+  /** Bytes of the values waiting to be received. */
+  bytes = 0;
 
-  push(v: unknown): void {
+  push(v: unknown, size = 0): void {
     const w = this.#waiters.shift();
-    if (w) w(v);
-    else this.#items.push(v);
+    if (w) return w(v);
+    this.#items.push(v);
+    this.#sizes.push(size);
+    this.bytes += size;
   }
 
   end(): void {
@@ -60,11 +75,28 @@ class Inbox {
   }
 
   next(): Promise<unknown> {
-    if (this.#items.length > 0) return Promise.resolve(this.#items.shift());
+    if (this.#items.length > 0) {
+      this.bytes -= this.#sizes.shift()!;
+      if (this.#drained && this.bytes <= PAUSE_BYTES / 2) this.#drained();
+      return Promise.resolve(this.#items.shift());
+    }
     if (this.#closed) return Promise.resolve(CLOSED);
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
+
+  /** Resolves once half the pause mark is left (or {@link Inbox.resume} is called). */
+  drained(): Promise<void> {
+    return new Promise((resolve) => (this.#drained = () => (this.#drained = undefined, resolve())));
+  }
+
+  /** Lets a paused reading go on (its connection is closing). */
+  resume(): void {
+    this.#drained?.();
+  }
 }
+
+/** A socket's reading pauses while this many received bytes wait for {@link Channel.recv}. */
+const PAUSE_BYTES = 1 << 20;
 
 /** A channel over an authenticated socket connection. */
 export class SocketChannel implements Channel {
@@ -86,13 +118,18 @@ export class SocketChannel implements Channel {
       while (true) {
         const frame = await reader.next();
         if (frame === null) break;
+        const size = frame.length;
         if (needsV8(frame)) {
-          const copy = frame.slice();
+          const owned = reader.owned;
+          const copy = owned ? frame : frame.slice();
           await loadV8();
-          this.#inbox.push(decode(copy));
+          this.#inbox.push(decode(copy, owned), size);
         } else {
-          this.#inbox.push(decode(frame, reader.owned));
+          this.#inbox.push(decode(frame, reader.owned), size);
         }
+        // A receiver that does not keep up: stop reading, and the socket's
+        // own flow control holds back the sender.
+        if (this.#inbox.bytes > PAUSE_BYTES) await this.#inbox.drained();
       }
     } catch (err) {
       if (!this.#closed) this.error = err;
@@ -107,36 +144,48 @@ export class SocketChannel implements Channel {
       // No copy of the bytes: they are written from the caller's buffer,
       // which the caller leaves alone until this resolves.
       const [prefix, body] = encodeBytesParts(msg, HEADER);
-      writeHeader(prefix, prefix.length - HEADER + body.length);
       return await this.#authed.writer.write(prefix, body);
     }
-    await this.#authed.writer.write(await this.#frame(msg));
+    const [frame, body] = await this.#parts(msg);
+    await this.#authed.writer.write(frame, body);
   }
 
   post(msg: unknown): Promise<void> {
     try {
-      const frame = encodeSync(msg, HEADER);
-      if (frame) {
-        writeHeader(frame, frame.length - HEADER);
-        this.#authed.writer.write(frame).catch(() => {});
-        return Promise.resolve();
-      }
+      const parts = encodeSyncParts(msg, HEADER);
+      if (parts) return Promise.resolve(this.#queue(parts));
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#frame(msg).then((frame) => {
-      this.#authed.writer.write(frame).catch(() => {});
-    });
+    return this.#parts(msg).then((parts) => this.#queue(parts));
+  }
+
+  /**
+   * Queues an encoded message without waiting for it to be written; a
+   * message over the limit throws here, so that its sender hears of it.
+   */
+  #queue([frame, body]: Uint8Array[]): void {
+    checkMessageSize(frame.length - HEADER + (body?.length ?? 0));
+    this.#authed.writer.write(frame, body).catch(() => {});
   }
 
   drain(): Promise<void> {
     return this.#authed.writer.idle();
   }
 
-  async #frame(msg: unknown): Promise<Uint8Array> {
-    const frame = encodeSync(msg, HEADER) ?? await encode(msg, HEADER);
-    writeHeader(frame, frame.length - HEADER);
-    return frame;
+  queued(): number {
+    return this.#authed.writer.queued;
+  }
+
+  whenBelow(bytes: number): Promise<void> {
+    return this.#authed.writer.whenBelow(bytes);
+  }
+
+  async #parts(msg: unknown): Promise<Uint8Array[]> {
+    const parts = encodeSyncParts(msg, HEADER);
+    if (parts) return parts;
+    await loadV8();
+    return encodeSyncParts(msg, HEADER)!;
   }
 
   recv(): Promise<unknown> {
@@ -149,10 +198,15 @@ export class SocketChannel implements Channel {
     try {
       this.#authed.conn.close();
     } catch { /* already closed */ }
+    this.#inbox.resume();
   }
 
   unref(): void {
     this.#authed.conn.unref();
+  }
+
+  ref(): void {
+    this.#authed.conn.ref();
   }
 }
 
@@ -195,6 +249,14 @@ export class PortChannel implements Channel {
     return Promise.resolve();
   }
 
+  queued(): number {
+    return 0;
+  }
+
+  whenBelow(): Promise<void> {
+    return Promise.resolve();
+  }
+
   recv(): Promise<unknown> {
     return this.#inbox.next();
   }
@@ -210,4 +272,6 @@ export class PortChannel implements Channel {
   }
 
   unref(): void {}
+
+  ref(): void {}
 }

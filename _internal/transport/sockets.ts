@@ -14,7 +14,8 @@ import { FrameReader, FrameWriter } from "../wire/framing.ts";
 import type { Address } from "./address.ts";
 import { makeSocketDir, removeSocketDir, SOCKET_NAME, sweepSocketDirs } from "./socket_dir.ts";
 import type { TransportKind } from "../base/state.ts";
-import { raceTimer } from "../base/async.ts";
+import { delay, raceTimer } from "../base/async.ts";
+import { limits } from "../wire/limits.ts";
 
 /** How long a peer may take over the authkey challenge. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -27,18 +28,32 @@ export interface BoundListener {
   address: Address;
   /** Closes the listener and removes its socket file and directory. */
   close(): void;
+  /** Whether {@link BoundListener.close} was called. */
+  readonly closed: boolean;
+}
+
+/** A listener as {@link bound} makes it: `close` also marks it closed. */
+export function bound(listener: Deno.Listener, address: Address, close: () => void): BoundListener {
+  let closed = false;
+  return {
+    listener,
+    address,
+    close() {
+      closed = true;
+      close();
+    },
+    get closed() {
+      return closed;
+    },
+  };
 }
 
 /** Opens a listener of the given kind (TCP: on `port`, 0 for any free one). */
 export function listen(kind: TransportKind, hostname = "127.0.0.1", port = 0): BoundListener {
   if (kind === "tcp") {
     const listener = Deno.listen({ hostname, port, transport: "tcp" });
-    const bound = (listener.addr as Deno.NetAddr).port;
-    return {
-      listener,
-      address: { transport: "tcp", hostname, port: bound },
-      close: () => closeQuietly(listener),
-    };
+    const at = (listener.addr as Deno.NetAddr).port;
+    return bound(listener, { transport: "tcp", hostname, port: at }, () => closeQuietly(listener));
   }
   const dir = makeSocketDir();
   const path = `${dir}/${SOCKET_NAME}`;
@@ -51,14 +66,10 @@ export function listen(kind: TransportKind, hostname = "127.0.0.1", port = 0): B
     throw err;
   }
   sweepSocketDirs(dir);
-  return {
-    listener,
-    address: { transport: "unix", path },
-    close() {
-      closeQuietly(listener);
-      removeSocketDir(dir);
-    },
-  };
+  return bound(listener, { transport: "unix", path }, () => {
+    closeQuietly(listener);
+    removeSocketDir(dir);
+  });
 }
 
 function closeQuietly(c: { close(): void }): void {
@@ -67,15 +78,28 @@ function closeQuietly(c: { close(): void }): void {
   } catch { /* already closed */ }
 }
 
+/**
+ * Readies a connection, opened or accepted: on TCP, Nagle's algorithm would
+ * hold back each small frame until the previous one is acknowledged (the
+ * handshake's frames, then each call and its reply), and delayed ACKs make
+ * that up to 40 ms a time; no-delay sends them at once.
+ */
+function ready<C extends Deno.Conn>(conn: C): C {
+  if ("setNoDelay" in conn) {
+    try {
+      (conn as unknown as Deno.TcpConn).setNoDelay(true);
+    } catch { /* closed already: the first read says so */ }
+  }
+  return conn;
+}
+
 /** Opens a connection to an address. */
-export function connectTo(address: Address): Promise<Deno.Conn> {
-  return address.transport === "unix"
-    ? Deno.connect({ transport: "unix", path: address.path })
-    : Deno.connect({
-      transport: "tcp",
-      hostname: address.hostname,
-      port: address.port,
-    });
+export async function connectTo(address: Address): Promise<Deno.Conn> {
+  return ready(
+    address.transport === "unix"
+      ? await Deno.connect({ transport: "unix", path: address.path })
+      : await Deno.connect({ transport: "tcp", hostname: address.hostname, port: address.port }),
+  );
 }
 
 /** An authenticated connection, framed both ways. */
@@ -136,4 +160,61 @@ export function acceptAuthed(
   authkey: Uint8Array,
 ): Promise<AuthedConn> {
   return handshake(conn, serverHandshake, authkey, HANDSHAKE_TIMEOUT_MS);
+}
+
+/** What {@link serveListener} does with each connection. */
+export interface ServeHandlers {
+  /** The key peers must prove (read at each connection: it may change). */
+  authkey(): Uint8Array;
+  /** A connection that proved it. */
+  authed(authed: AuthedConn): void;
+  /** A connection that failed the challenge, stalled or was shed. */
+  failed?(err: unknown): void;
+}
+
+/**
+ * Accepts connections until the listener is closed, and authenticates them
+ * side by side (a stalled peer holds up no one). Two defences:
+ *
+ * - at most `limits().pendingAuth` connections wait for the challenge at a
+ *   time; a new one sheds the oldest (an idle connection costs a file
+ *   descriptor and a few KiB until its deadline);
+ * - an accept that fails ("Too many open files") is retried after a delay,
+ *   doubling from `limits().acceptBackoffMs[0]` to `[1]`: the listener is
+ *   not taken for closed.
+ */
+export async function serveListener(bound: BoundListener, handlers: ServeHandlers): Promise<void> {
+  const waiting = new Set<Deno.Conn>();
+  let backoff = 0;
+  while (!bound.closed) {
+    let conn: Deno.Conn;
+    try {
+      conn = ready(await bound.listener.accept());
+    } catch (err) {
+      if (bound.closed || err instanceof Deno.errors.BadResource) break;
+      const [first, last] = limits().acceptBackoffMs;
+      backoff = backoff === 0 ? first : Math.min(backoff * 2, last);
+      // Unref'd: a listener that is itself unref'd must not be kept alive by its retries.
+      await delay(backoff, { unref: true });
+      continue;
+    }
+    backoff = 0;
+    waiting.add(conn);
+    if (waiting.size > limits().pendingAuth) {
+      const oldest = waiting.values().next().value!;
+      waiting.delete(oldest);
+      closeQuietly(oldest);
+    }
+    acceptAuthed(conn, handlers.authkey()).then(
+      (authed) => {
+        if (waiting.delete(conn)) handlers.authed(authed);
+        else closeQuietly(authed.conn);
+      },
+      (err) => {
+        waiting.delete(conn);
+        handlers.failed?.(err);
+      },
+    );
+  }
+  for (const conn of waiting) closeQuietly(conn);
 }

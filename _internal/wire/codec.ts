@@ -33,7 +33,7 @@ export class BytesMessage {
 }
 
 /** Objects deeper than this go to the v8 serializer (which handles cycles). */
-const MAX_JSON_DEPTH = 64;
+export const MAX_JSON_DEPTH = 64;
 
 type V8 = {
   serialize(value: unknown): Uint8Array;
@@ -124,8 +124,33 @@ export async function encode(value: unknown, reserve = 0): Promise<Uint8Array> {
  * needs the v8 serializer and it is not loaded yet (call {@link encode}).
  */
 export function encodeSync(value: unknown, reserve = 0): Uint8Array | undefined {
-  if (value instanceof BytesMessage) return encodeBytes(value, reserve);
-  if (isJsonExact(value, 0)) return encodeJson(value, reserve);
+  const parts = encodeSyncParts(value, reserve);
+  if (!parts || parts.length === 1) return parts?.[0];
+  const [prefix, body] = parts;
+  const out = new Uint8Array(prefix.length + body.length);
+  out.set(prefix);
+  out.set(body, prefix.length);
+  return out;
+}
+
+/** A body from this size up is kept apart from its prefix rather than copied after it. */
+const APART = 256 * 1024;
+
+/**
+ * Like {@link encodeSync}, but a large payload comes as two parts, a prefix
+ * (reserve, tag, header) and a body, to be written one after the other: a
+ * message of a gigabyte is not copied once more to join them.
+ */
+export function encodeSyncParts(
+  value: unknown,
+  reserve = 0,
+): [Uint8Array] | [Uint8Array, Uint8Array] | undefined {
+  if (value instanceof BytesMessage) {
+    return value.bytes.length >= APART
+      ? encodeBytesParts(value, reserve)
+      : [encodeBytes(value, reserve)];
+  }
+  if (isJsonExact(value, 0)) return [encodeJson(value, reserve)];
   if (!v8) return undefined;
   let body: Uint8Array;
   try {
@@ -133,10 +158,15 @@ export function encodeSync(value: unknown, reserve = 0): Uint8Array | undefined 
   } catch (err) {
     throw cloneError(err);
   }
+  if (body.length >= APART) {
+    const prefix = new Uint8Array(reserve + 1);
+    prefix[reserve] = TAG_V8;
+    return [prefix, body];
+  }
   const out = new Uint8Array(reserve + 1 + body.length);
   out[reserve] = TAG_V8;
   out.set(body, reserve + 1);
-  return out;
+  return [out];
 }
 
 /**
@@ -195,8 +225,9 @@ export function decode(payload: Uint8Array, owned = false): unknown {
     if (!v8) {
       throw new TypeError("Cannot decode payload: node:v8 is not loaded");
     }
-    // deserialize may keep a view of its input: give it its own copy.
-    return v8.deserialize(payload.slice(1));
+    // deserialize may keep a view of its input: give it its own copy (a
+    // payload of its own, a large one, is that already).
+    return v8.deserialize(owned ? payload.subarray(1) : payload.slice(1));
   }
   throw new TypeError(`Cannot decode payload: unknown tag ${tag}`);
 }

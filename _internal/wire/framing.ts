@@ -1,17 +1,29 @@
 /**
- * Length-prefixed frames on a byte stream: a 4-byte big-endian length, then
+ * Length-prefixed frames on a byte stream: a 4-byte big-endian word, then
  * that many bytes. Lengths are checked against a bound before anything is
  * allocated, so a malformed or hostile peer costs at most one closed
  * connection.
  *
+ * A message longer than a piece (`limits().piece`) goes as several frames:
+ * the word's top bit says "more pieces follow", and the first piece starts
+ * with the message's total length (8 bytes), so the reader allocates the
+ * message once, checked against `limits().message`, and reads every piece
+ * straight into it. A frame is therefore never larger than a piece, however
+ * large the message: the frame limit can be far below the message limit.
+ *
  * @module
  */
 
-/** Largest frame accepted once a connection is authenticated: 1 GiB. */
-export const MAX_FRAME = 1 << 30;
+import { checkMessageSize, limits } from "./limits.ts";
 
 /** Bytes of the length prefix. */
 export const HEADER = 4;
+
+/** The prefix's top bit: more pieces of this message follow. */
+const MORE = 0x80000000;
+
+/** Bytes of the total length at the start of a message's first piece. */
+const TOTAL = 8;
 
 /** What frames are read from: a connection's read side. */
 export interface ByteReader {
@@ -34,12 +46,24 @@ export class FrameError extends Error {
   }
 }
 
+/**
+ * The read buffer starts small (an idle or unauthenticated connection costs
+ * little) and doubles, up to this, while reads keep filling it (a stream of
+ * small frames is then read in large reads).
+ */
+const INITIAL_BUFFER = 2048;
+const STREAM_BUFFER = 64 * 1024;
+
+/** Frames from this size up are read into a buffer of their own. */
+const LARGE_FRAME = 256 * 1024;
+
 /** Reads frames from a stream. */
 export class FrameReader {
   #reader: ByteReader;
-  #buf = new Uint8Array(64 * 1024);
+  #buf = new Uint8Array(INITIAL_BUFFER);
   #start = 0;
   #end = 0;
+  #grow = false;
 
   /** Wraps a readable connection. */
   constructor(reader: ByteReader) {
@@ -47,74 +71,125 @@ export class FrameReader {
   }
 
   /**
-   * The next frame's bytes, or `null` at a clean end of stream. The returned
-   * view is valid until the next call: decode or copy it first.
-   *
-   * @throws {FrameError} On a frame larger than `max` or a truncated frame.
-   */
-  async next(max: number = MAX_FRAME): Promise<Uint8Array | null> {
-    while (true) {
-      const avail = this.#end - this.#start;
-      if (avail >= HEADER) {
-        const b = this.#buf, s = this.#start;
-        const len = ((b[s] << 24) | (b[s + 1] << 16) | (b[s + 2] << 8) | b[s + 3]) >>> 0;
-        if (len > max) {
-          throw new FrameError(
-            `Frame of ${len} bytes exceeds the limit of ${max}`,
-          );
-        }
-        if (avail >= HEADER + len) {
-          this.#start += HEADER + len;
-          this.owned = false;
-          return b.subarray(s + HEADER, s + HEADER + len);
-        }
-        if (len >= LARGE_FRAME) return await this.#readLarge(len);
-        this.#reserve(HEADER + len);
-      } else {
-        this.#reserve(HEADER);
-      }
-      const n = await this.#reader.read(this.#buf.subarray(this.#end));
-      if (n === null) {
-        if (this.#end > this.#start) {
-          throw new FrameError("Connection closed mid-frame");
-        }
-        return null;
-      }
-      this.#end += n;
-    }
-  }
-
-  /**
-   * Whether the last frame returned is a buffer of its own (a large frame,
-   * read straight into it), which the caller may keep without copying.
+   * Whether the last message returned is a buffer of its own (a large frame
+   * or a message in pieces, read straight into it), which the caller may
+   * keep without copying.
    */
   owned = false;
 
-  /** Reads a large frame into a buffer of its own: one copy, not two. */
-  async #readLarge(len: number): Promise<Uint8Array> {
-    const out = new Uint8Array(len);
-    let have = this.#end - this.#start - HEADER;
-    out.set(this.#buf.subarray(this.#start + HEADER, this.#end));
-    this.#start = this.#end = 0;
-    while (have < len) {
-      const n = await this.#reader.read(out.subarray(have));
-      if (n === null) throw new FrameError("Connection closed mid-frame");
-      have += n;
+  /**
+   * The next message's bytes, or `null` at a clean end of stream. The
+   * returned view is valid until the next call: decode or copy it first.
+   *
+   * @throws {FrameError} On a frame larger than `maxFrame`, a message larger
+   * than `maxMessage`, or a truncated or inconsistent one.
+   */
+  async next(
+    maxFrame: number = limits().frame,
+    maxMessage: number = limits().message,
+  ): Promise<Uint8Array | null> {
+    if (!await this.#fill(HEADER, true)) return null;
+    const [len, more] = this.#header(maxFrame);
+    if (!more) return await this.#frame(len);
+    return await this.#pieces(len, maxFrame, Math.min(maxMessage, limits().message));
+  }
+
+  /** Takes a length prefix from the buffer: the length and whether more pieces follow. */
+  #header(maxFrame: number): [number, boolean] {
+    const b = this.#buf, s = this.#start;
+    const word = ((b[s] << 24) | (b[s + 1] << 16) | (b[s + 2] << 8) | b[s + 3]) >>> 0;
+    const len = word & 0x7fffffff;
+    if (len > maxFrame) {
+      throw new FrameError(`Frame of ${len} bytes exceeds the limit of ${maxFrame}`);
     }
+    this.#start += HEADER;
+    return [len, word >= MORE];
+  }
+
+  async #frame(len: number): Promise<Uint8Array> {
+    this.owned = false;
+    if (this.#end - this.#start < len && len >= LARGE_FRAME) {
+      const out = new Uint8Array(len);
+      await this.#readInto(out);
+      this.owned = true;
+      return out;
+    }
+    await this.#fill(len, false);
+    const s = this.#start;
+    this.#start += len;
+    return this.#buf.subarray(s, s + len);
+  }
+
+  /** Reads a message in pieces into one buffer, allocated once. */
+  async #pieces(first: number, maxFrame: number, maxMessage: number): Promise<Uint8Array> {
+    if (first < TOTAL) throw new FrameError("Malformed first piece: no total length");
+    await this.#fill(TOTAL, false);
+    const v = new DataView(this.#buf.buffer, this.#buf.byteOffset + this.#start, TOTAL);
+    const total = v.getUint32(0) * 2 ** 32 + v.getUint32(4);
+    this.#start += TOTAL;
+    if (total > maxMessage) {
+      throw new FrameError(`Message of ${total} bytes exceeds the limit of ${maxMessage}`);
+    }
+    if (total < first - TOTAL) throw new FrameError("Malformed message: pieces exceed its length");
+    const out = new Uint8Array(total);
+    let at = 0, len = first - TOTAL, more = true;
+    while (true) {
+      if (at + len > total) throw new FrameError("Malformed message: pieces exceed its length");
+      await this.#readInto(out.subarray(at, at + len));
+      at += len;
+      if (!more) break;
+      if (!await this.#fill(HEADER, false)) throw new FrameError("Connection closed mid-frame");
+      [len, more] = this.#header(maxFrame);
+    }
+    if (at !== total) throw new FrameError("Malformed message: pieces fall short of its length");
     this.owned = true;
     return out;
   }
 
-  /** Makes room for `need` bytes from #start, compacting or growing. */
-  #reserve(need: number): void {
-    if (
-      this.#buf.length - this.#start >= need && this.#end < this.#buf.length
-    ) return;
+  /** Fills `dest` from what is buffered, then straight from the stream. */
+  async #readInto(dest: Uint8Array): Promise<void> {
+    const have = Math.min(this.#end - this.#start, dest.length);
+    dest.set(this.#buf.subarray(this.#start, this.#start + have));
+    this.#start += have;
+    for (let at = have; at < dest.length;) {
+      const n = await this.#reader.read(dest.subarray(at));
+      if (n === null) throw new FrameError("Connection closed mid-frame");
+      at += n;
+    }
+  }
+
+  /**
+   * Buffers at least `need` bytes; false at the end of the stream when
+   * nothing is buffered and `atBoundary` (a clean end).
+   */
+  async #fill(need: number, atBoundary: boolean): Promise<boolean> {
+    while (this.#end - this.#start < need) {
+      this.#room(need);
+      const free = this.#buf.length - this.#end;
+      const n = await this.#reader.read(this.#buf.subarray(this.#end));
+      if (n === null) {
+        if (atBoundary && this.#end === this.#start) return false;
+        throw new FrameError("Connection closed mid-frame");
+      }
+      this.#end += n;
+      if (n === free && this.#buf.length < STREAM_BUFFER) this.#grow = true;
+    }
+    return true;
+  }
+
+  /** Makes room for `need` bytes from #start and at least one more to read. */
+  #room(need: number): void {
+    const size = this.#buf.length;
+    if (!this.#grow && size - this.#start >= need && this.#end < size) return;
     const avail = this.#end - this.#start;
-    if (this.#buf.length >= need && this.#buf.length - avail >= 4096) {
+    let next = size;
+    if (this.#grow) next = Math.min(size * 2, Math.max(STREAM_BUFFER, size));
+    if (next < need + 1) next = need + 1024;
+    this.#grow = false;
+    if (next === size && size - avail >= 512) {
       this.#buf.copyWithin(0, this.#start, this.#end);
     } else {
-      const grown = new Uint8Array(Math.max(need + 4096, this.#buf.length * 2));
+      const grown = new Uint8Array(next);
       grown.set(this.#buf.subarray(this.#start, this.#end));
       this.#buf = grown;
     }
@@ -122,9 +197,6 @@ export class FrameReader {
     this.#end = avail;
   }
 }
-
-/** Frames from this size up are read into a buffer of their own. */
-const LARGE_FRAME = 256 * 1024;
 
 /** Frames queued together up to this many bytes are written as one. */
 const COALESCE = 64 * 1024;
@@ -146,8 +218,42 @@ export function frameOf(payload: Uint8Array): Uint8Array {
 }
 
 /**
+ * The frames of a message longer than a piece: each piece's prefix (the
+ * first with the total length) and its bytes, as views of the parts (no
+ * copy).
+ */
+function piecesOf(parts: Uint8Array[], total: number, piece: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let part = 0, offset = 0, left = total, first = true;
+  while (left > 0) {
+    const take = Math.min(left, first ? piece - TOTAL : piece);
+    left -= take;
+    const head = new Uint8Array(first ? HEADER + TOTAL : HEADER);
+    const word = (first ? take + TOTAL : take) + (left > 0 ? MORE : 0);
+    writeHeader(head, word >>> 0);
+    if (first) {
+      const v = new DataView(head.buffer);
+      v.setUint32(HEADER, Math.floor(total / 2 ** 32));
+      v.setUint32(HEADER + 4, total >>> 0);
+    }
+    out.push(head);
+    for (let need = take; need > 0;) {
+      const p = parts[part];
+      const n = Math.min(need, p.length - offset);
+      if (n > 0) out.push(p.subarray(offset, offset + n));
+      need -= n;
+      offset += n;
+      if (offset === p.length) [part, offset] = [part + 1, 0];
+    }
+    first = false;
+  }
+  return out;
+}
+
+/**
  * Writes frames in order. Frames queued while a write is in flight go out
- * together in one write: many small messages cost one system call.
+ * together in one write: many small messages cost one system call. A
+ * message longer than a piece is cut into pieces (see the module doc).
  */
 export class FrameWriter {
   #writer: ByteWriter;
@@ -155,27 +261,50 @@ export class FrameWriter {
   #queued = 0;
   #flushing: Promise<void> | undefined;
   #error: unknown;
+  #below: { bytes: number; resolve(): void }[] = [];
 
   /** Wraps a writable connection. */
   constructor(writer: ByteWriter) {
     this.#writer = writer;
   }
 
+  /** Bytes queued and not yet written. */
+  get queued(): number {
+    return this.#queued;
+  }
+
   /**
-   * Queues a complete frame (header included) and resolves once it is
-   * written.
+   * Queues a message: `frame` holds the header's room (its first
+   * {@link HEADER} bytes, set here) and the start of the payload, `body`
+   * (written from the caller's buffer) the rest. Resolves once written.
+   *
+   * @throws {RangeError} (rejects) When the message exceeds `limits().message`.
    */
   write(frame: Uint8Array, body?: Uint8Array): Promise<void> {
     if (this.#error !== undefined) return Promise.reject(this.#error);
-    this.#queue.push(frame);
-    this.#queued += frame.length;
-    if (body) {
+    const total = frame.length - HEADER + (body?.length ?? 0);
+    try {
+      checkMessageSize(total);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const piece = limits().piece;
+    if (total <= piece) {
+      writeHeader(frame, total);
+      this.#push(frame);
       // A large body is its own entry, written as it is (see #flush).
-      this.#queue.push(body);
-      this.#queued += body.length;
+      if (body) this.#push(body);
+    } else {
+      const parts = body ? [frame.subarray(HEADER), body] : [frame.subarray(HEADER)];
+      for (const p of piecesOf(parts, total, piece)) this.#push(p);
     }
     this.#flushing ??= this.#flush();
     return this.#flushing;
+  }
+
+  #push(bytes: Uint8Array): void {
+    this.#queue.push(bytes);
+    this.#queued += bytes.length;
   }
 
   /** Resolves once every queued frame is written (or the writer failed). */
@@ -184,8 +313,27 @@ export class FrameWriter {
   }
 
   /**
-   * Queues a frame; write errors make later writes reject (the read side
-   * sees the connection drop).
+   * Resolves once at most `bytes` are queued (or the writer failed: the
+   * next write says so).
+   */
+  whenBelow(bytes: number): Promise<void> {
+    if (this.#queued <= bytes || this.#error !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#below.push({ bytes, resolve }));
+  }
+
+  #wake(): void {
+    if (this.#below.length === 0) return;
+    const failed = this.#error !== undefined;
+    this.#below = this.#below.filter((w) => {
+      if (!failed && this.#queued > w.bytes) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  /**
+   * Writes what is queued; write errors make later writes reject (the read
+   * side sees the connection drop).
    */
   async #flush(): Promise<void> {
     // Let the current turn queue more frames before the first write.
@@ -199,7 +347,6 @@ export class FrameWriter {
           bytes += this.#queue[n++].length;
         }
         const batch = this.#queue.splice(0, n);
-        this.#queued -= bytes;
         let chunk = batch[0];
         if (n > 1) {
           chunk = new Uint8Array(bytes);
@@ -210,13 +357,17 @@ export class FrameWriter {
           }
         }
         await writeAll(this.#writer, chunk);
+        this.#queued -= bytes;
+        this.#wake();
       }
     } catch (err) {
       this.#error = err;
       this.#queue = [];
+      this.#queued = 0;
       throw err;
     } finally {
       this.#flushing = undefined;
+      this.#wake();
     }
   }
 }

@@ -1,4 +1,4 @@
-"""Start-up time of Python's multiprocessing.Process, spawn start method.
+"""Start-up time of Python's multiprocessing.Process (spawn by default).
 
 The peer of bench/process_start.ts, which runs this script once per round.
 Prints JSON {median_ms, p90_ms, samples, version}: milliseconds of
@@ -48,8 +48,11 @@ def main():
     # The first start of an interpreter also launches the resource tracker
     # and imports the spawn machinery: a one-time cost, as Deno's warm-up is.
     parser.add_argument("--warmup", type=int, default=1)
+    # forkserver: Python 3.14's default on Linux; its server starts with the
+    # first child (warm-up), and is then what each start asks.
+    parser.add_argument("--method", default="spawn", choices=["spawn", "forkserver", "fork"])
     args = parser.parse_args()
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context(args.method)
     for _ in range(args.warmup):
         start_join(ctx)
     samples = [start_join(ctx) for _ in range(args.rounds)]

@@ -1,0 +1,151 @@
+/**
+ * A queue handle's get in a process that does not host the queue. Items are
+ * fetched several per round trip when several wait, leased to this
+ * connection until they are handed out (the host takes them back if this
+ * process dies first), and items that hold handles are revived into working
+ * handles as they are handed out.
+ *
+ * @module
+ */
+
+import type { ObjectRef } from "../hub/protocol.ts";
+import { reviveHandles } from "../hub/handles.ts";
+import { type Leased, Packed } from "./queue_core.ts";
+
+/** Largest batch a remote consumer asks for at once. */
+const MAX_WINDOW = 256;
+
+/** Milliseconds a remote consumer keeps items fetched ahead while it asks for none. */
+const HOLD_MS = 20;
+
+/** Items as a get replies them: wrapped where they are packed. */
+function unpack(reply: Leased): unknown[] {
+  if (!reply.h) return reply.i;
+  const items = reply.i.slice();
+  for (const i of reply.h) items[i] = new Packed(items[i]);
+  return items;
+}
+
+/** The lease numbers of a reply's items. */
+function leasesOf(reply: Leased): number[] {
+  return Array.from({ length: reply.i.length }, (_, k) => reply.s + k);
+}
+
+/** An item as its reader gets it: a packed one with working handles. */
+export function handOver<T>(item: unknown): T | Promise<T> {
+  return item instanceof Packed ? reviveHandles(item.value) as Promise<T> : item as T;
+}
+
+/** The consuming side of one queue handle, away from its host. */
+export class QueueConsumer<T> {
+  #ref: ObjectRef;
+  #buffer: unknown[] = [];
+  /** The lease number of each buffered item. */
+  #leases: number[] = [];
+  #window = 1;
+  #prefetching: Promise<void> | undefined;
+  #handed = 0;
+  #handedAtArm = 0;
+  #idle: ReturnType<typeof setTimeout> | undefined;
+
+  /** Gets from the queue `ref` reaches. */
+  constructor(ref: ObjectRef) {
+    this.#ref = ref;
+  }
+
+  /** Items fetched and not yet handed out. */
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
+  /** The next item; `timeout` as for the queue's get. */
+  async get(timeout: number | null, signal?: AbortSignal): Promise<T> {
+    while (true) {
+      if (this.#buffer.length > 0) {
+        const item = this.#handOut();
+        this.#prefetchIfLow();
+        return handOver<T>(item);
+      }
+      if (this.#prefetching) {
+        await this.#prefetching;
+        continue;
+      }
+      this.#take(
+        await this.#ref.call("get", [timeout, this.#window], {
+          signal,
+          // Fetched after the caller gave up: give them back, in order.
+          onOrphan: (v) => this.#ref.send("nack", [leasesOf(v as Leased)]),
+        }) as Leased,
+      );
+    }
+  }
+
+  #take(reply: Leased): void {
+    const items = unpack(reply);
+    if (items.length === this.#window) this.#window = Math.min(this.#window * 2, MAX_WINDOW);
+    for (let k = 0; k < items.length; k++) {
+      this.#buffer.push(items[k]);
+      this.#leases.push(reply.s + k);
+    }
+  }
+
+  /**
+   * A streaming consumer asks for the next batch while it works through
+   * this one, so it never waits a round trip. The request does not wait on
+   * the host: an empty queue answers at once, and items that arrive later
+   * go to whichever consumer asks first.
+   */
+  #prefetchIfLow(): void {
+    if (this.#prefetching || this.#window < 4 || this.#buffer.length > this.#window / 2) return;
+    this.#prefetching = (this.#ref.call("get", [0, this.#window]) as Promise<Leased>).then(
+      (items) => this.#take(items),
+      () => {}, // Empty or closed: the next blocking get says so.
+    ).finally(() => (this.#prefetching = undefined));
+  }
+
+  /**
+   * Hands out a fetched item. Its lease is acknowledged with this turn's
+   * other deferred calls: if this process is killed, items it had fetched
+   * but not handed out go back to the queue, and (but in the turn of its
+   * death) no item handed out here is given again.
+   */
+  #handOut(): unknown {
+    this.#ref.defer("ackMany", this.#leases.shift()!);
+    this.#handed++;
+    const item = this.#buffer.shift();
+    if (this.#buffer.length > 0) this.#armIdle();
+    return item;
+  }
+
+  /**
+   * Items fetched ahead belong to a consumer that keeps asking. One that
+   * stops (a pool task that got its three items and returned, a child now
+   * waiting on something else) gives them back after {@link HOLD_MS}, so
+   * that no other consumer waits on items nobody will take (Python's
+   * queues fetch nothing ahead).
+   */
+  #armIdle(): void {
+    if (this.#idle !== undefined) return;
+    this.#handedAtArm = this.#handed;
+    this.#idle = setTimeout(() => this.#onIdle(), HOLD_MS);
+    Deno.unrefTimer(this.#idle);
+  }
+
+  #onIdle(): void {
+    this.#idle = undefined;
+    if (this.#buffer.length === 0) return;
+    if (this.#handed !== this.#handedAtArm || this.#prefetching) return this.#armIdle();
+    this.giveBack();
+  }
+
+  /** Gives back what was fetched ahead: the host puts it back at the front, in order. */
+  giveBack(): void {
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
+    const leases = this.#leases;
+    this.#buffer = [];
+    this.#leases = [];
+    this.#window = 1;
+    if (leases.length > 0) this.#ref.send("nack", [leases]);
+  }
+}

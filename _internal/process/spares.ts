@@ -1,0 +1,176 @@
+/**
+ * Warm spares, Python's forkserver idea done Deno's way: children already
+ * started, with the library's child entry loaded (a subprocess connected
+ * back and proven, a thread waiting for its first message), kept per start
+ * method. A start takes the next spare and hands it its task, and a new
+ * spare is started in the background.
+ *
+ * A spare runs with the context's defaults (all the permissions this
+ * process holds, its runtime flags): a start that asks for others starts
+ * cold. Spares are unref'd (they never keep a program alive), are not
+ * `Process` objects (never in `activeChildren()`), and end with their
+ * parent like any child (their stdin's end-of-file, the reaper), and at
+ * once at exit.
+ *
+ * @module
+ */
+
+import { isolateGlobal, type StartMethod, state } from "../base/state.ts";
+import { keepAlive } from "../base/async.ts";
+import type { LaunchOptions, Popen } from "./popen.ts";
+import { type Connected, handOver, spawnConnected } from "./popen_subprocess.ts";
+import { handOverThread, spawnThread, type WorkerPopen } from "./popen_worker.ts";
+import { ensureReaper } from "./reaper.ts";
+
+type Spare = { kind: "subprocess"; c: Connected } | { kind: "worker"; p: WorkerPopen };
+
+interface Spares {
+  want: number;
+  ready: Spare[];
+  starting: number;
+  /** Spares that died unclaimed in a row: after a few, no more are started. */
+  failures: number;
+  /** The runtime flags the spares were started with. */
+  runtimeArgs: string[];
+  /** How many were taken by a start. */
+  taken: number;
+  /** Timers of refills to come (see {@link launchWarm}). */
+  timers: Set<ReturnType<typeof setTimeout>>;
+}
+
+const MAX_FAILURES = 3;
+
+/** A taken spare is replaced once its child has exited, or after this many ms. */
+const REFILL_AFTER_MS = 100;
+
+function spares(method: StartMethod): Spares {
+  const all = isolateGlobal("spares", () => {
+    globalThis.addEventListener("unload", () => {
+      for (const m of ["subprocess", "worker"] as const) all[m].ready.splice(0).forEach(kill);
+    });
+    const make = (): Spares => ({
+      want: 0,
+      ready: [],
+      starting: 0,
+      failures: 0,
+      runtimeArgs: [],
+      taken: 0,
+      timers: new Set(),
+    });
+    return { subprocess: make(), worker: make() };
+  });
+  return all[method];
+}
+
+function popenOf(s: Spare): Popen {
+  return s.kind === "subprocess" ? s.c.popen : s.p;
+}
+
+function kill(s: Spare): void {
+  if (s.kind === "subprocess") s.c.channel.close();
+  popenOf(s).kill();
+}
+
+async function startOne(method: StartMethod): Promise<Spare> {
+  const opts = { name: "spare", permissions: "inherit" as const, runtimeArgs: state().runtimeArgs };
+  if (method === "worker") return { kind: "worker", p: await spawnThread(opts, [0]) };
+  await ensureReaper();
+  const c = await spawnConnected(opts);
+  c.channel.unref();
+  return { kind: "subprocess", c };
+}
+
+/** Starts spares until `want` are ready or starting. */
+function refill(method: StartMethod): void {
+  const s = spares(method);
+  while (s.ready.length + s.starting < s.want && s.failures < MAX_FAILURES) {
+    s.starting++;
+    startOne(method).then((spare) => {
+      s.starting--;
+      popenOf(spare).setRef(false);
+      if (s.ready.length >= s.want) return kill(spare);
+      s.ready.push(spare);
+      // One that dies before it is claimed is replaced, a few times at most.
+      popenOf(spare).exited.then(() => {
+        const i = s.ready.indexOf(spare);
+        if (i < 0) return;
+        s.ready.splice(i, 1);
+        s.failures++;
+        refill(method);
+      });
+    }, () => {
+      s.starting--;
+      s.failures++;
+    });
+  }
+}
+
+/**
+ * Keeps `count` spares of a start method ready (0 stops them); resolves
+ * once those over the count have exited.
+ */
+export async function setWarm(method: StartMethod, count: number): Promise<void> {
+  const s = spares(method);
+  s.want = count;
+  s.failures = 0;
+  for (const t of s.timers) clearTimeout(t);
+  s.timers.clear();
+  s.runtimeArgs = [...state().runtimeArgs];
+  const extra = s.ready.splice(count);
+  extra.forEach(kill);
+  refill(method);
+  // A wait: it holds the program (the spares themselves do not).
+  await Promise.all(extra.map((x) => popenOf(x).exited)).finally(keepAlive());
+}
+
+/** How many spares of a start method are ready. */
+export function sparesReady(method: StartMethod): number {
+  return spares(method).ready.length;
+}
+
+/** How many spares of a start method starts have taken so far. */
+export function sparesTaken(method: StartMethod): number {
+  return spares(method).taken;
+}
+
+/**
+ * Starts a child on a spare when one is ready and the child asks for the
+ * defaults; undefined when it must start cold.
+ */
+export function launchWarm(
+  method: StartMethod,
+  opts: LaunchOptions,
+  daemon: boolean,
+): Promise<Popen> | undefined {
+  const s = spares(method);
+  const defaults = opts.permissions === "inherit" &&
+    opts.runtimeArgs.join("\0") === s.runtimeArgs.join("\0");
+  if (!defaults) return undefined;
+  const spare = s.ready.shift();
+  if (!spare) return undefined;
+  s.taken++;
+  const started = spare.kind === "subprocess"
+    ? handOver(spare.c, opts, daemon)
+    : handOverThread(spare.p, opts, daemon);
+  // Not at once: starting a child blocks this thread (measured: creating a
+  // node:worker_threads Worker 22-40 ms, a Web Worker 7-27 ms, a spawn a few
+  // ms), which the start the spare was for, or its join, would pay. After
+  // the child it started has exited, or 100 ms.
+  let refilled = false;
+  const schedule = (ms: number) => {
+    if (refilled) return;
+    const t = setTimeout(later, ms);
+    Deno.unrefTimer(t);
+    s.timers.add(t);
+  };
+  const later = () => {
+    if (refilled) return;
+    refilled = true;
+    for (const t of s.timers) clearTimeout(t);
+    s.timers.clear();
+    refill(method);
+  };
+  schedule(REFILL_AFTER_MS);
+  started.then((popen) => popen.exited).then(() => schedule(0), () => schedule(0));
+  return started;
+}

@@ -1,0 +1,75 @@
+// Warm spares: children started ahead, waiting for their task.
+import { assert, assertEquals } from "@std/assert";
+import { activeChildren, getContext, Pool, Process } from "../mod.ts";
+import { setWarm, sparesReady, sparesTaken } from "../_internal/process/spares.ts";
+import { noop, whoAmI } from "./fixtures/targets.ts";
+import { square } from "./fixtures/pool_targets.ts";
+import { TARGETS as module, tempDir, testBoth } from "./_helpers.ts";
+
+async function ready(method: "subprocess" | "worker", n: number): Promise<void> {
+  const deadline = performance.now() + 15_000; // a guard against a hang
+  while (sparesReady(method) < n) {
+    assert(performance.now() < deadline, `no ${n} spare(s) after 15 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+testBoth(
+  "warm: a start takes a spare, which runs its own task, and a new one is started",
+  async (startMethod) => {
+    const ctx = getContext(startMethod, { warm: 1 });
+    try {
+      await ready(startMethod, 1);
+      assertEquals(activeChildren().length, 0, "a spare is not an active child");
+      await using dir = await tempDir();
+      const path = `${dir.path}/who.json`;
+      const taken = sparesTaken(startMethod);
+      const p = new ctx.Process({ target: whoAmI, args: [path, 1, "two"], module });
+      await p.start();
+      assertEquals(sparesTaken(startMethod), taken + 1, "the spare was taken");
+      await p.join();
+      assertEquals(p.exitCode, 0);
+      const who = JSON.parse(await Deno.readTextFile(path));
+      assertEquals(who, { name: p.name, parent: "MainProcess", args: [1, "two"] });
+      await ready(startMethod, 1); // refilled
+    } finally {
+      await setWarm(startMethod, 0);
+    }
+  },
+);
+
+testBoth("warm: a child that asks for other permissions starts cold", async (startMethod) => {
+  getContext(startMethod, { warm: 1 });
+  try {
+    await ready(startMethod, 1);
+    // Subprocess: narrowed permissions; worker: other runtime flags cannot
+    // matter, so a narrowed worker needs --unstable-worker-options: use
+    // runtimeArgs, which only subprocess children take, for both.
+    const taken = sparesTaken(startMethod);
+    const p = new Process({ target: noop, module, startMethod, runtimeArgs: ["--no-lock"] });
+    await p.start();
+    await p.join();
+    assertEquals(p.exitCode, 0);
+    assertEquals(sparesTaken(startMethod), taken, "the spare was left");
+  } finally {
+    await setWarm(startMethod, 0);
+  }
+});
+
+testBoth("warm: a pool's workers come from spares", async (startMethod) => {
+  getContext(startMethod, { warm: 2 });
+  try {
+    await ready(startMethod, 2);
+    const taken = sparesTaken(startMethod);
+    await using pool = new Pool({
+      processes: 2,
+      module: new URL("./fixtures/pool_targets.ts", import.meta.url),
+      startMethod,
+    });
+    assertEquals(await pool.map(square, [1, 2, 3]), [1, 4, 9]);
+    assertEquals(sparesTaken(startMethod), taken + 2, "both workers were spares");
+    await ready(startMethod, 2);
+  } finally {
+    await setWarm(startMethod, 0);
+  }
+});
