@@ -31,8 +31,10 @@ import { state } from "./_internal/base/state.ts";
 import { keepAlive } from "./_internal/base/async.ts";
 import { checkOptionNames } from "./_internal/base/options.ts";
 import { type CallSite, callSite, withCallSite } from "./_internal/base/call_site.ts";
+import { checkPlain } from "./_internal/wire/plain.ts";
 import {
   CALL_OPTIONS,
+  callClone,
   type CallOptions,
   MAP_OPTIONS,
   type MapOptions,
@@ -141,15 +143,19 @@ export class Pool implements PoolLike {
     return { process, conn: mine, started };
   }
 
-  #submit<T>(fn: AnyFn, calls: unknown[][], options: CallOptions<T>): Promise<unknown[]> {
+  /** Submits one call: `fn(...args)`. */
+  #submit<T>(fn: AnyFn, args: unknown[], options: CallOptions<T>): Promise<unknown[]> {
     let ref: TargetRef;
+    let plain: boolean;
     try {
       checkOptionNames("submit task", options, CALL_OPTIONS);
       ref = this.#ref(fn, options.module);
+      plain = callClone(this.#options, options) === "plain";
+      if (!plain) checkPlain(args, "args");
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#engine.submit(ref, calls, options.signal);
+    return this.#engine.submit(ref, [args], options.signal, plain);
   }
 
   /**
@@ -217,7 +223,7 @@ export class Pool implements PoolLike {
     site: CallSite,
   ): AsyncResult<Awaited<ReturnType<F>>> {
     type R = Awaited<ReturnType<F>>;
-    const p = this.#submit(fn, [(args ?? []) as unknown[]], options).then((v) => v[0] as R);
+    const p = this.#submit(fn, (args ?? []) as unknown[], options).then((v) => v[0] as R);
     return this.#result(p, options, site);
   }
 
@@ -260,20 +266,25 @@ export class Pool implements PoolLike {
       checkOptionNames("map", options, MAP_OPTIONS);
       const size = this.#chunksize(input.length, options.chunksize);
       const ref = this.#ref(fn, options.module);
+      const plain = callClone(this.#options, options) === "plain";
+      if (!plain) checkPlain(input, "items");
       const { signal } = options;
-      // Enough to keep every worker fed; as few large chunks as that takes.
-      const most = 2 * this.#options.processes * PER_WORKER;
-      const window = Math.max(2 * this.#options.processes, Math.ceil(most / size));
-      p = mapChunks(input.length, size, window, (start, end) => {
+      p = mapChunks(input.length, size, this.#mapWindow(size), (start, end) => {
         const chunk = input.slice(start, end);
         return spread
-          ? this.#engine.submit(ref, chunk as unknown[][], signal)
-          : this.#engine.submitItems(ref, chunk, signal);
+          ? this.#engine.submit(ref, chunk as unknown[][], signal, plain)
+          : this.#engine.submitItems(ref, chunk, signal, plain);
       }) as Promise<T[]>;
     } catch (err) {
       p = Promise.reject(err);
     }
     return this.#result(p, options, site);
+  }
+
+  /** Chunks a map keeps in flight: enough to keep every worker fed, as few as that takes. */
+  #mapWindow(size: number): number {
+    const most = 2 * this.#options.processes * PER_WORKER;
+    return Math.max(2 * this.#options.processes, Math.ceil(most / size));
   }
 
   /**
@@ -353,18 +364,25 @@ export class Pool implements PoolLike {
     const window = this.#options.processes * PER_WORKER;
     let ref: TargetRef;
     let size: number;
+    let plain: boolean;
     try {
       checkOptionNames("map", options, MAP_OPTIONS);
       size = this.#chunksize(0, options.chunksize ?? 1);
       ref = this.#ref(fn, options.module);
+      plain = callClone(this.#options, options) === "plain";
     } catch (err) {
       return failedIterator(err);
     }
     const { signal } = options;
-    const submit = (items: unknown[]) =>
-      this.#engine.submitItems(ref, items, signal).then(undefined, (e) => {
+    let read = 0;
+    const submit = (items: unknown[]) => {
+      const at = read;
+      read += items.length;
+      const sent = plain ? undefined : plainItems(items, at);
+      return (sent ?? this.#engine.submitItems(ref, items, signal, plain)).then(undefined, (e) => {
         throw withCallSite(e, site, signal?.reason);
       });
+    };
     return imapChunks(submit, iterable, size, window, ordered);
   }
 
@@ -433,6 +451,19 @@ export class Pool implements PoolLike {
     this.close();
     await this.join();
   }
+}
+
+/** A refusal for the first item of a chunk (from `items[at]` on) that is not plain data. */
+function plainItems(items: unknown[], at: number): Promise<never> | undefined {
+  try {
+    for (let i = 0; i < items.length; i++) {
+      const x = items[i];
+      if (typeof x === "object" && x !== null) checkPlain(x, `items[${at + i}]`);
+    }
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return undefined;
 }
 
 // The worker target, referenced so the child finds it by name and source.

@@ -40,6 +40,9 @@ import type { TaskSpec } from "./_internal/process/task_spec.ts";
 import { type ChildHandle, type StartMethod, state } from "./_internal/base/state.ts";
 import { raceTimer } from "./_internal/base/async.ts";
 import { callSite, withCallSite } from "./_internal/base/call_site.ts";
+import { checkPlain, type CloneMode, cloneMode } from "./_internal/wire/plain.ts";
+
+export type { CloneMode } from "./_internal/wire/plain.ts";
 
 export type { Permissions, PermissionsObject } from "./_internal/process/permissions.ts";
 export type { StartMethod } from "./_internal/base/state.ts";
@@ -102,6 +105,14 @@ export interface ProcessOptions<F extends Target = Target> {
    * @default {getRuntimeArgs()}
    */
   runtimeArgs?: string[];
+  /**
+   * How the arguments are copied: `"strict"` refuses an object of a class
+   * of your own among them (it would arrive as a plain object, without its
+   * methods) with a `DataCloneError` naming the class and its path
+   * (`args[0].point`); `"plain"` copies such objects as plain data.
+   * @default {"strict"}
+   */
+  clone?: CloneMode;
 }
 
 const STATES = ["initial", "starting", "started", "closed"] as const;
@@ -153,6 +164,7 @@ export class Process<F extends Target = Target> {
   #permissions: Permissions;
   #module: string | undefined;
   #runtimeArgs: string[] | undefined;
+  #clone: CloneMode = "strict";
   #lifecycle: Lifecycle = "initial";
   #role: Role = "child";
   #popen: Popen | undefined;
@@ -196,6 +208,7 @@ export class Process<F extends Target = Target> {
     this.#permissions = options.permissions ?? "inherit";
     this.#module = options.module === undefined ? undefined : String(options.module);
     this.#runtimeArgs = options.runtimeArgs;
+    this.#clone = cloneMode("create process", options.clone);
   }
 
   /** The process name. */
@@ -294,9 +307,14 @@ export class Process<F extends Target = Target> {
           `Cannot start process '${this.#name}': daemonic processes are not allowed to have children`,
         );
       }
+      const spec = this.#spec();
+      if (this.#clone === "strict") {
+        checkPlain(spec.args, "args");
+        checkPlain(spec.fields, "this");
+      }
       this.#lifecycle = "starting";
       const site = callSite(this.start);
-      this.#starting = this.#launch(this.#spec()).catch((err) => {
+      this.#starting = this.#launch(spec).catch((err) => {
         throw withCallSite(err, site);
       });
       return this.#starting;

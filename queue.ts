@@ -38,9 +38,28 @@ import type { ObjectRef } from "./_internal/hub/protocol.ts";
 import { QueueCore } from "./_internal/primitives/queue_core.ts";
 import { QueueProducer } from "./_internal/primitives/queue_producer.ts";
 import { handOver, QueueConsumer } from "./_internal/primitives/queue_consumer.ts";
-import { blockingWait, type Wait } from "./_internal/base/waits.ts";
+import { BLOCKING, blockingWait, type Wait } from "./_internal/base/waits.ts";
+import { checkOptionNames, optionNames } from "./_internal/base/options.ts";
+import { checkPlain, type CloneMode, cloneMode } from "./_internal/wire/plain.ts";
 
 export { QueueClosedError, QueueEmptyError, QueueFullError } from "./_internal/base/errors.ts";
+
+/** Options of `new Queue()`. */
+export interface QueueOptions {
+  /**
+   * Most items it holds; `0` for no limit.
+   * @default {0}
+   */
+  maxsize?: number;
+  /**
+   * How items are copied: `"strict"` refuses an item holding an object of a
+   * class of your own (it would arrive as a plain object, without its
+   * methods) with a `DataCloneError` naming the class and where it is;
+   * `"plain"` copies such objects as plain data.
+   * @default {"strict"}
+   */
+  clone?: CloneMode;
+}
 
 /** Options of {@link Queue.put}. */
 export interface PutOptions {
@@ -54,6 +73,8 @@ export interface PutOptions {
   timeout?: number;
   /** Aborts the wait: rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** How this item is copied (see {@link QueueOptions.clone}). @default {the queue's} */
+  clone?: CloneMode;
 }
 
 /** Options of {@link Queue.get}. */
@@ -71,6 +92,9 @@ export interface GetOptions {
 }
 
 type Flavor = "queue" | "joinable" | "simple";
+
+const QUEUE_OPTIONS = optionNames("maxsize", "clone");
+const PUT_OPTIONS = optionNames(...BLOCKING, "clone");
 
 /** The host's timeout argument: 0 for a non-blocking call, null for ever. */
 function waitFor(w: Wait): number | null {
@@ -102,6 +126,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   #ref: ObjectRef;
   #local: LocalRef | undefined;
   #maxsize: number;
+  #clone: CloneMode = "strict";
   #flavor: Flavor;
   #closedSeen = false;
   #listening = false;
@@ -112,12 +137,20 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   /**
    * Creates a queue hosted by this process.
    *
-   * @param maxsize Most items it holds; `0` (default) for no limit.
+   * @param maxsize Most items it holds; `0` (default) for no limit. Or the
+   * options.
+   * @param options The options (`clone`).
    * @throws {RangeError} When `maxsize` is not a non-negative integer.
+   * @throws {TypeError} On an unknown option, or a `clone` that is not one.
    */
-  constructor(maxsize = 0) {
+  constructor(maxsize: number | QueueOptions = 0, options: QueueOptions = {}) {
     const from = (maxsize as unknown as { [REVIVE]?: Descriptor })?.[REVIVE];
-    if (!from && (!Number.isInteger(maxsize) || maxsize < 0)) {
+    if (typeof maxsize === "object" && !from) [maxsize, options] = [maxsize.maxsize ?? 0, maxsize];
+    if (!from) {
+      checkOptionNames("create queue", options, QUEUE_OPTIONS);
+      this.#clone = cloneMode("create queue", options.clone);
+    }
+    if (!from && (!Number.isInteger(maxsize) || (maxsize as number) < 0)) {
       throw new RangeError(
         `Cannot create queue: 'maxsize' must be a non-negative integer, received ${maxsize}`,
       );
@@ -129,12 +162,13 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       : "queue";
     if (from) {
       this.#maxsize = from.extra?.maxsize as number;
+      if (from.extra?.clone === "plain") this.#clone = "plain";
       this.#ref = refFor(from.address, from.id);
       if (this.#ref.local) this.#local = this.#ref as LocalRef;
       else this.#consumer = new QueueConsumer(this.#ref);
     } else {
-      this.#maxsize = maxsize;
-      const core = new QueueCore(maxsize);
+      this.#maxsize = maxsize as number;
+      const core = new QueueCore(this.#maxsize);
       this.#local = new LocalRef(core);
       this.#ref = this.#local;
       core.id = this.#ref.id;
@@ -153,7 +187,11 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       module: import.meta.url,
       address: await this.#ref.address(),
       id: this.#ref.id,
-      extra: { maxsize: this.#maxsize, flavor: this.#flavor },
+      extra: {
+        maxsize: this.#maxsize,
+        flavor: this.#flavor,
+        ...(this.#clone === "plain" ? { clone: "plain" } : {}),
+      },
     };
   }
 
@@ -204,8 +242,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     timeout?: number | PutOptions,
   ): Promise<void> {
     try {
-      const options = blockingWait("put to queue", block, timeout);
+      const options: PutOptions = blockingWait("put to queue", block, timeout, PUT_OPTIONS);
       if (this.#closedSeen) throw new QueueClosedError("Cannot put to queue: it is closed", item);
+      if ((options.clone ?? this.#clone) === "strict") checkPlain(item, "item");
       this.#listen();
       return this.#producer.put(item, waitFor(options), options.signal);
     } catch (err) {
@@ -374,9 +413,15 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
  * ```
  */
 export class SimpleQueue<T = unknown> extends Queue<T> {
-  /** Creates an unbounded simple queue. */
-  constructor() {
-    super(arguments[0] ?? 0);
+  /**
+   * Creates an unbounded simple queue.
+   *
+   * @param options The options (`clone`; a simple queue has no `maxsize`).
+   * @throws {TypeError} On an unknown option.
+   */
+  constructor(options?: Omit<QueueOptions, "maxsize">) {
+    // A revived handle's token comes in the same place: Queue spots it.
+    super(options ?? 0);
   }
 }
 

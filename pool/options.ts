@@ -7,6 +7,7 @@
 
 import { checkOptionNames, optionNames } from "../_internal/base/options.ts";
 import { state } from "../_internal/base/state.ts";
+import { type CloneMode, cloneMode } from "../_internal/wire/plain.ts";
 import { cpuCount, type Permissions, type StartMethod, type Target } from "../process.ts";
 
 /** The names of the options of `new Pool()`. */
@@ -19,9 +20,10 @@ export const POOL_OPTIONS = optionNames(
   "permissions",
   "module",
   "runtimeArgs",
+  "clone",
 );
 /** The names of the options of a call. */
-export const CALL_OPTIONS = optionNames("callback", "errorCallback", "signal", "module");
+export const CALL_OPTIONS = optionNames("callback", "errorCallback", "signal", "module", "clone");
 /** The names of the options of a map. */
 export const MAP_OPTIONS = optionNames(...CALL_OPTIONS, "chunksize");
 
@@ -47,6 +49,15 @@ export interface PoolOptions {
   module?: string | URL;
   /** Extra `deno run` flags for subprocess workers. @default {getRuntimeArgs()} */
   runtimeArgs?: string[];
+  /**
+   * How arguments and results are copied: `"strict"` refuses an object of
+   * a class of your own among them (it would arrive as a plain object,
+   * without its methods) with a `DataCloneError` naming the class and its
+   * path (`args[0].point`, `items[3]`, `result`); `"plain"` copies such
+   * objects as plain data. Calls may say otherwise.
+   * @default {"strict"}
+   */
+  clone?: CloneMode;
 }
 
 /** Per-call options. */
@@ -59,6 +70,8 @@ export interface CallOptions<T> {
   signal?: AbortSignal;
   /** URL of the module exporting the function, for this call. */
   module?: string | URL;
+  /** How this call's arguments and results are copied (see {@link PoolOptions.clone}). */
+  clone?: CloneMode;
 }
 
 /** Per-call options of the map family. */
@@ -69,6 +82,15 @@ export interface MapOptions<T> extends CallOptions<T> {
 
 /** A pool's options, checked, with their defaults filled in. */
 export type PoolSettings = Required<Omit<PoolOptions, "initializer" | "module">> & PoolOptions;
+
+/**
+ * The clone mode of a call: its own, or the pool's.
+ *
+ * @throws {TypeError} On a mode that is not one.
+ */
+export function callClone(settings: PoolSettings, options: CallOptions<never>): CloneMode {
+  return options.clone === undefined ? settings.clone : cloneMode("submit task", options.clone);
+}
 
 /**
  * Checks `new Pool(options)`'s options and fills in the defaults.
@@ -104,5 +126,6 @@ export function poolSettings(options: number | PoolOptions): PoolSettings {
     startMethod: o.startMethod ?? state().startMethod ?? "subprocess",
     permissions: o.permissions ?? "inherit",
     runtimeArgs: o.runtimeArgs ?? state().runtimeArgs,
+    clone: cloneMode("create pool", o.clone),
   };
 }

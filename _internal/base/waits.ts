@@ -9,7 +9,7 @@
  * @module
  */
 
-import { checkOptionNames, optionNames } from "./options.ts";
+import { checkOptionNames, type OptionNames, optionNames } from "./options.ts";
 
 /** A wait's options: how long, and what aborts it. */
 export interface Wait {
@@ -21,7 +21,8 @@ export interface Wait {
   signal?: AbortSignal;
 }
 
-const BLOCKING = optionNames("block", "timeout", "signal");
+/** The options of a wait that may not block. */
+export const BLOCKING: OptionNames = optionNames("block", "timeout", "signal");
 const TIMED = optionNames("timeout", "signal");
 const NONE: Wait = Object.freeze({});
 
@@ -33,15 +34,20 @@ const NONE: Wait = Object.freeze({});
  * @throws {TypeError} On an unknown option or a signal that is not one.
  * @throws {RangeError} On a timeout that is not a non-negative number.
  */
-export function blockingWait(what: string, first: unknown, second?: unknown): Wait {
+export function blockingWait(
+  what: string,
+  first: unknown,
+  second?: unknown,
+  known: OptionNames = BLOCKING,
+): Wait {
   if (first === undefined && second === undefined) return NONE;
   let w: Wait;
   if (typeof first === "boolean") {
     w = typeof second === "object" && second !== null
-      ? { ...checked(what, second, BLOCKING), block: first }
+      ? { ...checked(what, second, known), block: first }
       : { block: first, timeout: second as number | undefined };
   } else {
-    w = typeof first === "number" ? { timeout: first } : checked(what, first, BLOCKING);
+    w = typeof first === "number" ? { timeout: first } : checked(what, first, known);
   }
   return validated(what, w);
 }
@@ -58,7 +64,7 @@ export function timedWait(what: string, arg: unknown): Wait {
   return validated(what, typeof arg === "number" ? { timeout: arg } : checked(what, arg, TIMED));
 }
 
-function checked(what: string, o: unknown, known: ReturnType<typeof optionNames>): Wait {
+function checked(what: string, o: unknown, known: OptionNames): Wait {
   if (o === undefined) return NONE;
   if (typeof o !== "object" || o === null) {
     throw new TypeError(

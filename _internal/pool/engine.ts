@@ -298,13 +298,23 @@ export class PoolEngine {
    * Queues a call of `fn` per argument list of `calls` (a chunk of a
    * starmap), run by one worker in order; resolves their results.
    */
-  submit(fn: TargetRef, calls: unknown[][], signal?: AbortSignal): Promise<unknown[]> {
-    return this.#submit(fn, calls, true, signal);
+  submit(
+    fn: TargetRef,
+    calls: unknown[][],
+    signal?: AbortSignal,
+    plain?: boolean,
+  ): Promise<unknown[]> {
+    return this.#submit(fn, calls, true, signal, plain);
   }
 
   /** Queues a call of `fn` per item of `items` (a chunk of a map), as {@link PoolEngine.submit}. */
-  submitItems(fn: TargetRef, items: unknown[], signal?: AbortSignal): Promise<unknown[]> {
-    return this.#submit(fn, items, false, signal);
+  submitItems(
+    fn: TargetRef,
+    items: unknown[],
+    signal?: AbortSignal,
+    plain?: boolean,
+  ): Promise<unknown[]> {
+    return this.#submit(fn, items, false, signal, plain);
   }
 
   #submit(
@@ -312,6 +322,7 @@ export class PoolEngine {
     calls: unknown[],
     spread: boolean,
     signal: AbortSignal | undefined,
+    plain: boolean | undefined,
   ): Promise<unknown[]> {
     if (this.#broken) return Promise.reject(this.#broken);
     if (this.#state !== "run") {
@@ -326,6 +337,7 @@ export class PoolEngine {
     if (!stats) this.#stats.set(fn, stats = newStats());
     const id = this.#nextId++;
     const message: TaskMessage = spread ? { id, fn, calls, spread } : { id, fn, calls };
+    if (plain) message.plain = true;
     if (this.#unsettled++ === 0) this.#release = keepAlive();
     const task = new PoolTask(id, message, stats, signal, this.#signals, this.#settled);
     if (signal) this.#signals.add(signal, task);

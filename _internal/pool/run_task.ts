@@ -16,6 +16,7 @@ import { WorkerExit } from "../process/worker_exit.ts";
 import { type ErrorData, errorToData } from "../wire/error_data.ts";
 import { reviveHandles } from "../hub/handles.ts";
 import { state } from "../base/state.ts";
+import { checkPlain } from "../wire/plain.ts";
 
 /** One task as it crosses to a worker. */
 export interface TaskMessage {
@@ -33,6 +34,8 @@ export interface TaskMessage {
   spread?: true;
   /** Its arguments hold handles to revive (absent when they hold none). */
   handles?: true;
+  /** Results may hold objects of a user's class, copied as plain data (`clone: "plain"`). */
+  plain?: true;
 }
 
 /** One task's outcome: its results, or its error. */
@@ -63,6 +66,12 @@ function call(task: TaskMessage, fn: AnyFn, i: number): unknown {
   return task.spread ? fn(...task.calls[i] as unknown[]) : fn(task.calls[i]);
 }
 
+/** A result, checked as `clone: "strict"` wants (primitives cost a typeof). */
+function checked(task: TaskMessage, v: unknown): unknown {
+  if (!task.plain && typeof v === "object" && v !== null) checkPlain(v, "result");
+  return v;
+}
+
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (typeof v === "object" && v !== null || typeof v === "function") &&
     typeof (v as { then?: unknown }).then === "function";
@@ -87,10 +96,12 @@ async function finish(
 ): Promise<Result> {
   try {
     if (first) {
-      values.push(await first);
+      values.push(checked(task, await first));
       from++;
     }
-    for (let i = from; i < task.calls.length; i++) values.push(await call(task, fn, i));
+    for (let i = from; i < task.calls.length; i++) {
+      values.push(checked(task, await call(task, fn, i)));
+    }
     return { id: task.id, value: values };
   } catch (err) {
     return await failed(task, err);
@@ -118,7 +129,7 @@ export function runTask(task: TaskMessage): Result | Promise<Result> {
     for (let i = 0; i < task.calls.length; i++) {
       const v = call(task, fn, i);
       if (isThenable(v)) return finish(task, fn, values, i, v);
-      values.push(v);
+      values.push(checked(task, v));
     }
   } catch (err) {
     return failed(task, err);

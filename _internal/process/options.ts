@@ -17,6 +17,7 @@ export const PROCESS_OPTIONS = optionNames(
   "permissions",
   "module",
   "runtimeArgs",
+  "clone",
 );
 
 /** The options `Process` takes, as far as checking them goes. */
