@@ -38,7 +38,8 @@ import { fingerprint } from "./_internal/process/target.ts";
 import type { Permissions } from "./_internal/process/permissions.ts";
 import type { TaskSpec } from "./_internal/process/task_spec.ts";
 import { type ChildHandle, type StartMethod, state } from "./_internal/base/state.ts";
-import { raceTimer } from "./_internal/base/async.ts";
+import { abortable, raceTimer } from "./_internal/base/async.ts";
+import { timedWait, type WaitOptions } from "./_internal/base/waits.ts";
 import { callSite, withCallSite } from "./_internal/base/call_site.ts";
 import { checkPlain, type CloneMode, cloneMode } from "./_internal/wire/plain.ts";
 
@@ -391,19 +392,18 @@ export class Process<F extends Target = Target> {
    * Waits until the child exits, or until `timeout` ms have passed; like
    * Python's `join`, it resolves either way: check {@link Process.exitCode}.
    *
-   * @param timeout Milliseconds to wait at most; `0` checks and returns at once.
+   * @param options Milliseconds to wait at most (`0` checks and returns at
+   * once; for ever when absent), or `{ timeout, signal }`.
+   * @returns Resolves once the child has exited, or at the timeout (the
+   * child still running: `exitCode` is then `null`).
    * @throws {ProcessError} When the process was never started, or is the current one.
    * @throws {RangeError} When `timeout` is negative or not a number.
+   * @throws {TypeError} On an unknown option.
+   * @throws The signal's reason once it aborts the wait (the child runs on).
    */
-  async join(timeout?: number): Promise<void> {
+  async join(options?: number | WaitOptions): Promise<void> {
     this.#check("join");
-    if (
-      timeout !== undefined && !(typeof timeout === "number" && timeout >= 0)
-    ) {
-      throw new RangeError(
-        `Cannot join process '${this.#name}': 'timeout' must be a non-negative number, received ${timeout}`,
-      );
-    }
+    const { timeout, signal } = timedWait(`join process '${this.#name}'`, options);
     if (this.#role !== "child") {
       throw new ProcessError(
         `Cannot join process '${this.#name}': a process cannot join itself or its parent`,
@@ -420,7 +420,7 @@ export class Process<F extends Target = Target> {
     // A daemonic child does not keep this process alive, except while joined.
     if (this.#daemon) popen.setRef(true);
     try {
-      await raceTimer(popen.exited, timeout, () => undefined);
+      await abortable(raceTimer(popen.exited, timeout, () => undefined), signal);
     } finally {
       if (this.#daemon && popen.exitCode === null) popen.setRef(false);
     }

@@ -38,7 +38,14 @@ import type { ObjectRef } from "./_internal/hub/protocol.ts";
 import { QueueCore } from "./_internal/primitives/queue_core.ts";
 import { QueueProducer } from "./_internal/primitives/queue_producer.ts";
 import { handOver, QueueConsumer } from "./_internal/primitives/queue_consumer.ts";
-import { BLOCKING, blockingWait, type Wait } from "./_internal/base/waits.ts";
+import {
+  BLOCKING,
+  blockingWait,
+  timedWait,
+  type Wait,
+  type WaitOptions,
+} from "./_internal/base/waits.ts";
+import { onAbort, raceTimer } from "./_internal/base/async.ts";
 import { checkOptionNames, optionNames } from "./_internal/base/options.ts";
 import { checkPlain, type CloneMode, cloneMode } from "./_internal/wire/plain.ts";
 
@@ -391,9 +398,35 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     await refOf(this).call("taskDone", []);
   }
 
-  /** Resolves once every item put has been marked done. */
-  async join(options: { signal?: AbortSignal } = {}): Promise<void> {
-    await refOf(this).call("join", [], options);
+  /**
+   * Waits until every item put has been marked done.
+   *
+   * @param options Milliseconds to wait at most (for ever when absent), or
+   * `{ timeout, signal }`.
+   * @returns Resolves once every item put has been marked done.
+   * @throws {DOMException} `TimeoutError` after `timeout`.
+   * @throws The signal's reason once it aborts the wait.
+   * @throws {RangeError} On a negative timeout.
+   */
+  async join(options?: number | WaitOptions): Promise<void> {
+    const { timeout, signal } = timedWait("join queue", options);
+    // One signal for the call, aborted by the caller's or by the timeout:
+    // a join given up on is withdrawn from the host.
+    const ctl = new AbortController();
+    const off = onAbort(signal, (reason) => ctl.abort(reason));
+    try {
+      const done = refOf(this).call("join", [], { signal: ctl.signal }) as Promise<unknown>;
+      await raceTimer(done, timeout, () => {
+        const late = new DOMException(
+          `Cannot join queue: not every item was done within ${timeout} ms`,
+          "TimeoutError",
+        );
+        ctl.abort(late);
+        throw late;
+      });
+    } finally {
+      off();
+    }
   }
 }
 

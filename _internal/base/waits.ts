@@ -11,15 +11,25 @@
 
 import { checkOptionNames, type OptionNames, optionNames } from "./options.ts";
 
-/** A wait's options: how long, and what aborts it. */
-export interface Wait {
-  /** Whether to wait at all (`false`: answer at once). */
-  block?: boolean;
-  /** Milliseconds to wait at most; for ever when absent. */
+/** Options of a wait that always blocks: `timeout` (ms) and `signal`. */
+export interface WaitOptions {
+  /** Milliseconds to wait at most; no limit when absent. */
   timeout?: number;
-  /** Aborts the wait. */
+  /** Aborts the wait: it rejects with the signal's reason. */
   signal?: AbortSignal;
 }
+
+/** Options of a wait that may not block: `block`, `timeout` (ms) and `signal`. */
+export interface AcquireOptions extends WaitOptions {
+  /**
+   * Wait at all; `false` answers at once.
+   * @default {true}
+   */
+  block?: boolean;
+}
+
+/** A wait's options, parsed: how long, and what aborts it. */
+export type Wait = AcquireOptions;
 
 /** The options of a wait that may not block. */
 export const BLOCKING: OptionNames = optionNames("block", "timeout", "signal");
@@ -81,7 +91,7 @@ function validated(what: string, w: Wait): Wait {
   const t = w.timeout;
   if (t !== undefined && !(typeof t === "number" && t >= 0)) {
     throw new RangeError(
-      `Cannot ${what}: 'timeout' must be a non-negative number of milliseconds, received ${
+      `Cannot ${what}: 'timeout' must be a non-negative number, received ${
         String(t)
       }`,
     );
