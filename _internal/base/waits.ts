@@ -91,9 +91,7 @@ function validated(what: string, w: Wait): Wait {
   const t = w.timeout;
   if (t !== undefined && !(typeof t === "number" && t >= 0)) {
     throw new RangeError(
-      `Cannot ${what}: 'timeout' must be a non-negative number, received ${
-        String(t)
-      }`,
+      `Cannot ${what}: 'timeout' must be a non-negative number, received ${String(t)}`,
     );
   }
   if (w.signal !== undefined && !(w.signal instanceof AbortSignal)) {
