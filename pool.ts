@@ -32,6 +32,7 @@ import { keepAlive } from "./_internal/base/async.ts";
 import { checkOptionNames } from "./_internal/base/options.ts";
 import { type CallSite, callSite, withCallSite } from "./_internal/base/call_site.ts";
 import { checkPlain } from "./_internal/wire/plain.ts";
+import { lengthOf, type Progress, progressOf } from "./_internal/pool/progress.ts";
 import {
   CALL_OPTIONS,
   callClone,
@@ -268,13 +269,16 @@ export class Pool implements PoolLike {
       const ref = this.#ref(fn, options.module);
       const plain = callClone(this.#options, options) === "plain";
       if (!plain) checkPlain(input, "items");
+      const progress = progressOf(options, input.length, "map");
       const { signal } = options;
       p = mapChunks(input.length, size, this.#mapWindow(size), (start, end) => {
         const chunk = input.slice(start, end);
-        return spread
+        const sent = spread
           ? this.#engine.submit(ref, chunk as unknown[][], signal, plain)
           : this.#engine.submitItems(ref, chunk, signal, plain);
+        return progress ? sent.then((v) => (progress.settled(chunk.length), v)) : sent;
       }) as Promise<T[]>;
+      if (progress) p.then(progress.end, progress.end);
     } catch (err) {
       p = Promise.reject(err);
     }
@@ -365,11 +369,13 @@ export class Pool implements PoolLike {
     let ref: TargetRef;
     let size: number;
     let plain: boolean;
+    let progress: Progress | undefined;
     try {
       checkOptionNames("map", options, MAP_OPTIONS);
       size = this.#chunksize(0, options.chunksize ?? 1);
       ref = this.#ref(fn, options.module);
       plain = callClone(this.#options, options) === "plain";
+      progress = progressOf(options, lengthOf(iterable), "map");
     } catch (err) {
       return failedIterator(err);
     }
@@ -379,11 +385,15 @@ export class Pool implements PoolLike {
       const at = read;
       read += items.length;
       const sent = plain ? undefined : plainItems(items, at);
-      return (sent ?? this.#engine.submitItems(ref, items, signal, plain)).then(undefined, (e) => {
+      return (sent ?? this.#engine.submitItems(ref, items, signal, plain)).then((v) => {
+        progress?.settled(items.length);
+        return v;
+      }, (e) => {
+        progress?.settled(items.length);
         throw withCallSite(e, site, signal?.reason);
       });
     };
-    return imapChunks(submit, iterable, size, window, ordered);
+    return imapChunks(submit, iterable, size, window, ordered, progress?.end);
   }
 
   /**

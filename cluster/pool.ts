@@ -13,7 +13,10 @@ import {
   failedIterator,
   hasHandles,
   imapChunks,
+  lengthOf,
   ProcessError,
+  type Progress,
+  progressOf,
   withCallSite,
 } from "../_internal/cluster/core.ts";
 import type { MapItem, PoolCallOptions, PoolLike, PoolMapOptions, TaskFunction } from "../pool.ts";
@@ -237,15 +240,21 @@ export class ClusterPool implements PoolLike {
   ): ClusterAsyncResult<R[]> {
     let calls: unknown[][];
     let size: number;
+    let progress: Progress | undefined;
     try {
       calls = read();
       size = this.#chunksize(calls.length, options.chunksize);
+      progress = progressOf(options, calls.length, "map");
     } catch (err) {
       return this.#result(Promise.reject(err) as Promise<R[]>, [], options, site);
     }
     const chunks: unknown[][][] = [];
     for (let i = 0; i < calls.length; i += size) chunks.push(calls.slice(i, i + size));
-    const { all, attempts } = this.#submit(fn, chunks, options as PoolCallOptions<never>);
+    const { all, attempts, tasks } = this.#submit(fn, chunks, options as PoolCallOptions<never>);
+    if (progress) {
+      tasks?.forEach((t, i) => t.promise.then(() => progress.settled(chunks[i].length), () => {}));
+      all.then(progress.end, progress.end);
+    }
     return this.#result(all.then((parts) => parts.flat() as R[]), attempts, options, site);
   }
 
@@ -292,18 +301,24 @@ export class ClusterPool implements PoolLike {
     ordered: boolean,
     site: CallSite,
   ): AsyncIterableIterator<R> {
+    let progress: Progress | undefined;
     const submit = (items: unknown[]) =>
-      this.#submit(fn, [items.map((x) => [x])], o).all.then((v) => v[0], (e) => {
+      this.#submit(fn, [items.map((x) => [x])], o).all.then((v) => {
+        progress?.settled(items.length);
+        return v[0];
+      }, (e) => {
+        progress?.settled(items.length);
         throw withCallSite(e, site, o.signal?.reason);
       });
     const window = Math.max(64, this.#parts.agents.totals().slots * 8);
     let size: number;
     try {
       size = this.#chunksize(0, o.chunksize ?? 1);
+      progress = progressOf(o, lengthOf(it), "map");
     } catch (err) {
       return failedIterator<R>(err);
     }
-    return imapChunks<unknown, R>(submit, it, size, window, ordered);
+    return imapChunks<unknown, R>(submit, it, size, window, ordered, progress?.end);
   }
 
   /** Results of `fn` over the items, in order, as they come; the input is read lazily. */

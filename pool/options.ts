@@ -9,6 +9,7 @@ import { checkOptionNames, optionNames } from "../_internal/base/options.ts";
 import { state } from "../_internal/base/state.ts";
 import { type CloneMode, cloneMode } from "../_internal/wire/plain.ts";
 import { cpuCount, type Permissions, type StartMethod, type Target } from "../process.ts";
+import type { PoolCallOptions, PoolMapOptions } from "./pool_like.ts";
 
 /** The names of the options of `new Pool()`. */
 export const POOL_OPTIONS = optionNames(
@@ -25,7 +26,7 @@ export const POOL_OPTIONS = optionNames(
 /** The names of the options of a call. */
 export const CALL_OPTIONS = optionNames("callback", "errorCallback", "signal", "module", "clone");
 /** The names of the options of a map. */
-export const MAP_OPTIONS = optionNames(...CALL_OPTIONS, "chunksize");
+export const MAP_OPTIONS = optionNames(...CALL_OPTIONS, "chunksize", "onProgress", "progress");
 
 /** Options of {@link Pool}. */
 export interface PoolOptions {
@@ -60,25 +61,14 @@ export interface PoolOptions {
   clone?: CloneMode;
 }
 
-/** Per-call options. */
-export interface CallOptions<T> {
-  /** Called once with the result. */
-  callback?: (result: T) => void;
-  /** Called once with the error. */
-  errorCallback?: (error: unknown) => void;
-  /** Cancels a queued task (it never runs) or fails a running one. */
-  signal?: AbortSignal;
-  /** URL of the module exporting the function, for this call. */
-  module?: string | URL;
+/** Per-call options of a local pool. */
+export interface CallOptions<T> extends PoolCallOptions<T> {
   /** How this call's arguments and results are copied (see {@link PoolOptions.clone}). */
   clone?: CloneMode;
 }
 
-/** Per-call options of the map family. */
-export interface MapOptions<T> extends CallOptions<T> {
-  /** Items per task (Python's default for `map`, 1 for `imap`). */
-  chunksize?: number;
-}
+/** Per-call options of a local pool's map family (`chunksize`: Python's default for `map`, 1 for `imap`). */
+export interface MapOptions<T> extends CallOptions<T>, PoolMapOptions<T> {}
 
 /** A pool's options, checked, with their defaults filled in. */
 export type PoolSettings = Required<Omit<PoolOptions, "initializer" | "module">> & PoolOptions;

@@ -40,6 +40,19 @@ export interface PoolCallOptions<T> {
 export interface PoolMapOptions<T> extends PoolCallOptions<T> {
   /** Items per task. */
   chunksize?: number;
+  /**
+   * Called once per settled chunk with the items settled so far (`done`)
+   * and the input's length (`total`: undefined for an input of unknown
+   * length, such as a generator); the last call has `done === total`. A
+   * failed chunk of an `imap` counts as settled.
+   */
+  onProgress?: (done: number, total: number | undefined) => void;
+  /**
+   * Draw a progress bar (count, rate, ETA) on stderr while the map runs,
+   * when stderr is a terminal; nothing otherwise.
+   * @default {false}
+   */
+  progress?: boolean;
 }
 
 /**

@@ -58,7 +58,7 @@ Deno.test("Cluster.pool().imap() yields in order, imapUnordered() yields every r
   assertEquals(any.sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i * i));
 });
 
-Deno.test("Cluster.pool().imap(): next() rejects for a failed item, then resolves the following ones", async () => {
+Deno.test("Cluster.pool().imap(): next() rejects for a failed item, then goes on; onProgress", async () => {
   await using env = await setup();
   await using pool = env.cluster.pool({ module });
   const it = pool.imap(squareUnless3, [1, 2, 3, 4, 5]);
@@ -73,6 +73,15 @@ Deno.test("Cluster.pool().imap(): next() rejects for a failed item, then resolve
     }
   }
   assertEquals(out, [1, 4, "3 is refused", 16, 25]);
+  // onProgress, as on a local pool: once per settled chunk, the last with done === total.
+  const calls: [number, number | undefined][] = [];
+  const onProgress = (done: number, total: number | undefined) => void calls.push([done, total]);
+  assertEquals(await pool.map(square, [1, 2, 3, 4], { chunksize: 2, onProgress }), [1, 4, 9, 16]);
+  assertEquals(calls.length, 2);
+  assertEquals(calls.at(-1), [4, 4]);
+  calls.length = 0;
+  for await (const _ of pool.imap(square, [1, 2, 3], { onProgress })) { /* drain */ }
+  assertEquals(calls.at(-1), [3, 3]);
 });
 
 Deno.test("Cluster.pool(): a task that throws fails with the remote stack, and is not retried", async () => {

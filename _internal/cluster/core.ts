@@ -19,6 +19,7 @@ export {
 } from "../base/errors.ts";
 export { hasHandles } from "../hub/handles.ts";
 export { failedIterator, imapChunks } from "../pool/imap.ts";
+export { lengthOf, type Progress, progressOf } from "../pool/progress.ts";
 export { blockingWait } from "../base/waits.ts";
 export { type CallSite, callSite, withCallSite, withoutCallSite } from "../base/call_site.ts";
 export { hmacSha256 } from "../transport/sha256.ts";

@@ -161,6 +161,7 @@ class ResultIterator<R> implements AsyncIterableIterator<R> {
   #finished = false;
   // Calls made before the last settled wait their turn, as a generator's do.
   #turn: Promise<unknown> = Promise.resolve();
+  #onEnd: (() => void) | undefined;
 
   constructor(
     submit: SubmitChunk,
@@ -168,7 +169,9 @@ class ResultIterator<R> implements AsyncIterableIterator<R> {
     size: number,
     window: number,
     ordered: boolean,
+    onEnd?: () => void,
   ) {
+    this.#onEnd = onEnd;
     this.#it = iteratorOf(iterable);
     this.#win = new Window(ordered);
     this.#producing = produce(this.#it, submit, size, this.#win, window, this.#input);
@@ -196,7 +199,7 @@ class ResultIterator<R> implements AsyncIterableIterator<R> {
         if (!outcome.ok) throw outcome.value;
         this.#values = outcome.value as R[];
       } else if (this.#input.done && this.#win.inFlight === 0) {
-        this.#finished = true;
+        this.#finish();
         if (this.#input.error) throw this.#input.error.error;
       } else {
         await this.#win.consumerWait();
@@ -204,8 +207,14 @@ class ResultIterator<R> implements AsyncIterableIterator<R> {
     }
   }
 
-  async return(): Promise<IteratorResult<R>> {
+  #finish(): void {
+    if (this.#finished) return;
     this.#finished = true;
+    this.#onEnd?.();
+  }
+
+  async return(): Promise<IteratorResult<R>> {
+    this.#finish();
     this.#values = [];
     if (!this.#input.done) {
       this.#input.stopped = true;
@@ -220,7 +229,8 @@ class ResultIterator<R> implements AsyncIterableIterator<R> {
 /**
  * The results of `submit` over `iterable` in chunks of `size`, with at most
  * `window` chunks in flight (results taken free their place); `ordered`
- * keeps input order. See {@link ResultIterator} for errors and stopping.
+ * keeps input order; `onEnd` is called once the iteration is over. See
+ * {@link ResultIterator} for errors and stopping.
  */
 export function imapChunks<T, R>(
   submit: SubmitChunk,
@@ -228,8 +238,9 @@ export function imapChunks<T, R>(
   size: number,
   window: number,
   ordered: boolean,
+  onEnd?: () => void,
 ): AsyncIterableIterator<R> {
-  return new ResultIterator<R>(submit, iterable, size, window, ordered);
+  return new ResultIterator<R>(submit, iterable, size, window, ordered, onEnd);
 }
 
 /**
