@@ -357,6 +357,7 @@ export class Process<F extends Target = Target> {
       // Absent rather than undefined: undefined would take the spec off the
       // JSON fast path, and the child would load node:v8 (~15 ms) to read it.
       ...(s.mainModule === undefined ? {} : { mainModule: s.mainModule }),
+      ...(Deno.args.length === 0 ? {} : { argv: [...Deno.args] }),
       ...(s.startMethod === undefined ? {} : { startMethod: s.startMethod }),
     };
   }

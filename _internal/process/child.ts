@@ -126,11 +126,23 @@ function bootstrap(spec: TaskSpec, authkey: Uint8Array): Promise<AnyFn> {
     authkey,
     ident: s.isWorker ? `${Deno.pid}/${spec.identity.join(":")}` : String(Deno.pid),
   });
+  if (spec.argv) setArgs(spec.argv);
   if (spec.kind === "none") return Promise.resolve(() => {});
   s.bootstrapping = true;
   const imported = import(spec.module).then((mod) => locateTarget(mod, spec));
   imported.catch(() => {}).finally(() => (s.bootstrapping = false));
   return imported;
+}
+
+/**
+ * The parent's `Deno.args`, as Python's children get the parent's
+ * `sys.argv`: set before the target's module is imported, so that code
+ * reading them at its top level sees them too (a subprocess child's own
+ * arguments are its ticket; a thread's are its process's already).
+ */
+function setArgs(argv: string[]): void {
+  const args = [...argv]; // As Deno's own: one array, not frozen.
+  Object.defineProperty(Deno, "args", { get: () => args, configurable: true, enumerable: true });
 }
 
 /**

@@ -32,6 +32,8 @@ export interface TaskSpec {
   parent: ParentInfo;
   /** The root's main module: the default module for the child's own children. */
   mainModule?: string;
+  /** The parent's `Deno.args`, which the child sees as its own (absent: none). */
+  argv?: string[];
   /** Context-wide flags for the child's own children. */
   runtimeArgs: string[];
   /** The child's hub transport. */
