@@ -1,0 +1,325 @@
+/**
+ * `BaseManager`: Python's manager of registered types, started as a manager
+ * process, served from this process, or reached where it runs.
+ *
+ * @module
+ */
+
+import { CLOSED, SocketChannel } from "../_internal/transport/channel.ts";
+import { ProcessError } from "../_internal/base/errors.ts";
+import { type Descriptor, hasHandles, packHandles, revive } from "../_internal/hub/handles.ts";
+import { claim, forgetManager, registryRef, releaseOwned } from "../_internal/manager/refcount.ts";
+import type { ObjectProxy } from "./proxies.ts";
+import { serveManager } from "./_main.ts";
+import { startManagerProcess } from "./_start.ts";
+import { type Served, type TypeSpec, typeSpec } from "../_internal/manager/server.ts";
+import { closeClient } from "../_internal/hub/client.ts";
+import { setHostAuthkey } from "../_internal/hub/connect.ts";
+import type { ObjectRef } from "../_internal/hub/protocol.ts";
+import { state } from "../_internal/base/state.ts";
+import { type Address, toAuthkey } from "../_internal/transport/address.ts";
+import { connectAuthed } from "../_internal/transport/sockets.ts";
+import { removeSocketDir, socketDirOf } from "../_internal/transport/socket_dir.ts";
+import type { Process } from "../process.ts";
+import { onAbort } from "../_internal/base/async.ts";
+import {
+  fmt,
+  type ManagerAddress,
+  managerAddress,
+  type ManagerOptions,
+  ownTypes,
+  type RegisterOptions,
+  type ServeForeverOptions,
+  typesOf,
+} from "./options.ts";
+
+type Lifecycle = "initial" | "starting" | "started" | "connected" | "serving" | "shutdown";
+
+/**
+ * Python's `BaseManager`: a server of registered types, started as a
+ * manager process ({@link BaseManager.start}), run in this process
+ * ({@link BaseManager.serveForever}), or reached where it already runs
+ * ({@link BaseManager.connect}).
+ *
+ * @example A custom type with an allowlist of methods
+ * ```ts
+ * import { BaseManager } from "@mp/multiprocessing/manager";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ *
+ * const module = new URL("./tests/fixtures/manager_targets.ts", import.meta.url).href;
+ * const { makeCounter } = await import(module);
+ *
+ * class CounterManager extends BaseManager {}
+ * CounterManager.register("Counter", makeCounter, { module, methods: ["add", "value"] });
+ *
+ * await using manager = new CounterManager();
+ * await manager.start();
+ * const counter = await manager.create("Counter", 1);
+ * await counter.call("add", 41);
+ * assertEquals(await counter.call("value"), 42);
+ * await assertRejects(() => counter.call("reset"), TypeError, "not an exposed method");
+ * ```
+ */
+export class BaseManager {
+  #options: ManagerOptions;
+  #authkey: Uint8Array;
+  #lifecycle: Lifecycle = "initial";
+  #process: Process | undefined;
+  #address: Address | undefined;
+  #registry: ObjectRef | undefined;
+  #served: Served | undefined;
+
+  /**
+   * Registers a type: `create(typeid, ...args)` calls `factory(...args)`
+   * in the manager process and resolves a proxy to the object it returns
+   * (or, when it returns a handle such as a `Queue`, that handle). The
+   * factory must be a function exported from `options.module`.
+   *
+   * @throws {TypeError} When `factory` is not a named function.
+   */
+  static register(
+    typeid: string,
+    // deno-lint-ignore no-explicit-any
+    factory: (...args: any[]) => unknown,
+    options: RegisterOptions = {},
+  ): void {
+    if (typeof factory !== "function" || !factory.name) {
+      throw new TypeError(
+        `Cannot register '${typeid}': the factory must be a named function exported from a module, received ${typeof factory}`,
+      );
+    }
+    const module = options.module ?? state().mainModule;
+    if (!module) throw new TypeError(`Cannot register '${typeid}': no main module; pass 'module'`);
+    ownTypes(this).set(typeid, typeSpec(typeid, factory, module, options.methods));
+  }
+
+  /**
+   * A manager not yet started or connected.
+   *
+   * @throws {RangeError} When the address's port is out of range.
+   */
+  constructor(options: ManagerOptions = {}) {
+    managerAddress(options.address);
+    this.#options = options;
+    this.#authkey = options.authkey === undefined ? state().authkey : toAuthkey(options.authkey);
+  }
+
+  /** The key clients prove. */
+  get authkey(): Uint8Array {
+    return this.#authkey;
+  }
+
+  /**
+   * Where the manager listens.
+   *
+   * @throws {ProcessError} Before it is started or connected.
+   */
+  get address(): ManagerAddress {
+    if (!this.#address) {
+      throw new ProcessError("Cannot read the manager's address: it is not started");
+    }
+    return { ...this.#address };
+  }
+
+  /** The manager process's pid (after `start`). */
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
+  /** The manager process's exit code: `null` while it runs or when there is none. */
+  get exitCode(): number | null {
+    return this.#process?.exitCode ?? null;
+  }
+
+  #guard(what: string, ...allowed: Lifecycle[]): void {
+    if (!allowed.includes(this.#lifecycle)) {
+      throw new ProcessError(`Cannot ${what}: the manager is ${this.#lifecycle}`);
+    }
+  }
+
+  #types(withFn: boolean): TypeSpec[] {
+    return [...typesOf(this.constructor).values()].map((t) => {
+      if (withFn) return t;
+      const { fn: _fn, ...rest } = t;
+      return rest;
+    });
+  }
+
+  #attach(address: Address, registry: string): void {
+    if (this.#options.authkey !== undefined) setHostAuthkey(address, this.#authkey);
+    this.#address = address;
+    this.#registry = registryRef(address, registry);
+  }
+
+  /**
+   * Starts the manager process and resolves once it serves.
+   *
+   * @throws {ProcessError} When it is already started, or fails to start.
+   */
+  async start(): Promise<void> {
+    this.#guard("start manager", "initial");
+    this.#lifecycle = "starting";
+    const address = managerAddress(this.#options.address);
+    if (address?.transport === "unix") {
+      this.#lifecycle = "initial";
+      throw new TypeError(
+        "Cannot start manager: it picks its own Unix socket; pass a TCP { hostname, port } or nothing",
+      );
+    }
+    try {
+      const started = await startManagerProcess({
+        address,
+        authkey: this.#options.authkey === undefined ? undefined : this.#authkey,
+        types: this.#types(false),
+        runtimeArgs: this.#options.runtimeArgs,
+      });
+      this.#process = started.process;
+      this.#attach(started.address, started.registry);
+    } catch (err) {
+      this.#lifecycle = "initial";
+      throw err;
+    }
+    // This process ending without shutdown() terminates the manager (a
+    // daemonic child), which then has no time to remove its socket.
+    globalThis.addEventListener("unload", this.#removeSocket);
+    this.#lifecycle = "started";
+  }
+
+  /**
+   * Connects to a manager already running at `options.address` (started
+   * by another process, or serving forever).
+   *
+   * @throws {AuthenticationError} When the key is wrong.
+   * @throws {ProcessError} When nothing manager-like answers there.
+   */
+  async connect(): Promise<void> {
+    this.#guard("connect to manager", "initial");
+    const address = managerAddress(this.#options.address);
+    if (!address) throw new TypeError("Cannot connect to manager: 'address' is required");
+    const authed = await connectAuthed(address, this.#authkey, 10_000);
+    const channel = new SocketChannel(authed);
+    let reply: unknown;
+    try {
+      await channel.send({ op: "manager" });
+      reply = await channel.recv();
+    } finally {
+      channel.close();
+    }
+    const registry = reply !== CLOSED && (reply as { registry?: unknown })?.registry;
+    if (typeof registry !== "string") {
+      throw new ProcessError(`Cannot connect to manager: no manager answers at ${fmt(address)}`);
+    }
+    // Connections to it prove this key, whatever this process tree's is.
+    setHostAuthkey(address, this.#authkey);
+    this.#attach(address, registry);
+    this.#lifecycle = "connected";
+  }
+
+  /**
+   * Serves the manager from this process until it is shut down (by a
+   * client, `shutdown()` or `options.signal`). This process's hub then
+   * listens where the manager was told, with its key.
+   *
+   * @throws {ProcessError} When already started.
+   */
+  async serveForever(options: ServeForeverOptions = {}): Promise<void> {
+    this.#guard("serve manager", "initial");
+    this.#lifecycle = "serving";
+    if (this.#options.authkey !== undefined && !state().isChild) {
+      // Children of a serving process connect back with the manager's key.
+      state().authkey = this.#authkey;
+    }
+    let served: Served;
+    try {
+      served = await serveManager({
+        address: managerAddress(this.#options.address),
+        authkey: this.#options.authkey === undefined ? undefined : this.#authkey,
+        types: this.#types(true),
+      });
+    } catch (err) {
+      this.#lifecycle = "initial";
+      throw err;
+    }
+    this.#served = served;
+    this.#attach(served.address, served.registry);
+    const off = onAbort(options.signal, () => served.core.shutdown());
+    options.onListen?.(this.address);
+    try {
+      await served.done;
+    } finally {
+      off();
+      this.#lifecycle = "shutdown";
+    }
+  }
+
+  /**
+   * Creates an object of a registered type in the manager and resolves a
+   * proxy to it (or the handle its factory returned).
+   *
+   * @typeParam P The proxy's type.
+   * @throws {TypeError} When the manager has no such type.
+   */
+  async create<P = ObjectProxy>(typeid: string, ...args: unknown[]): Promise<P> {
+    this.#guard(`create '${typeid}'`, "started", "connected", "serving");
+    const packed = hasHandles(args) ? await packHandles(args) : args;
+    const d = await this.#registry!.call("create", [typeid, packed]) as Descriptor;
+    const handle = await revive(d);
+    // Disposing this instance gives back what was made through it.
+    claim(this, handle);
+    return handle as P;
+  }
+
+  /** How many objects the manager holds (for tests and debugging). */
+  async liveObjects(): Promise<number> {
+    this.#guard("count manager objects", "started", "connected", "serving");
+    return await this.#registry!.call("count", []) as number;
+  }
+
+  /**
+   * Stops the manager: its objects are freed, its process exits with code
+   * 0 (it is killed if it does not within 2 s), and its socket is removed.
+   * On a connected manager, asks the server to shut down. Idempotent.
+   */
+  async shutdown(): Promise<void> {
+    const was = this.#lifecycle;
+    if (was === "initial" || was === "shutdown" || was === "starting") return;
+    this.#lifecycle = "shutdown";
+    if (was === "serving") return this.#served!.core.shutdown();
+    await this.#registry!.call("shutdown", []).catch(() => {});
+    const p = this.#process;
+    if (p) {
+      await p.join(2000);
+      if (p.exitCode === null) {
+        p.kill();
+        await p.join();
+      }
+    }
+    await closeClient(this.#address!);
+    // Nothing of it is kept: not its registry, its objects' marks or its key.
+    forgetManager(this.#address!);
+    // A killed manager could not remove its socket's directory.
+    globalThis.removeEventListener("unload", this.#removeSocket);
+    if (p) this.#removeSocket();
+  }
+
+  #removeSocket = (): void => {
+    const a = this.#address, pid = this.#process?.pid;
+    // Only the directory of the manager process this one started.
+    const dir = a?.transport === "unix" && pid !== undefined ? socketDirOf(a.path, pid) : undefined;
+    if (dir) removeSocketDir(dir);
+  };
+
+  /**
+   * Started or serving: shuts the manager down ({@link BaseManager.shutdown}).
+   * Connected: gives back the references of the proxies made through this
+   * instance (the manager frees what nothing else holds) and leaves the
+   * manager running; proxies made otherwise, and other instances connected
+   * to the same manager, go on working.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    if (this.#lifecycle !== "connected") return this.shutdown();
+    this.#lifecycle = "shutdown";
+    releaseOwned(this);
+    return Promise.resolve();
+  }
+}
