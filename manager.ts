@@ -38,6 +38,7 @@ export {
   ValueProxy,
 } from "./manager/proxies.ts";
 export { BaseManager } from "./manager/base_manager.ts";
+export type { Factory, MethodNames, ProxyFor, RegisteredProxy } from "./manager/object_proxy.ts";
 export { Manager } from "./manager/sync_manager.ts";
 export type {
   ManagerAddress,

@@ -9,7 +9,7 @@ import { CLOSED, SocketChannel } from "../_internal/transport/channel.ts";
 import { ProcessError } from "../_internal/base/errors.ts";
 import { type Descriptor, hasHandles, packHandles, revive } from "../_internal/hub/handles.ts";
 import { claim, forgetManager, registryRef, releaseOwned } from "../_internal/manager/refcount.ts";
-import type { ObjectProxy } from "./proxies.ts";
+import type { Factory, ObjectProxy, ProxyFor } from "./object_proxy.ts";
 import { serveManager } from "./_main.ts";
 import { startManagerProcess } from "./_start.ts";
 import { type Served, type TypeSpec, typeSpec } from "../_internal/manager/server.ts";
@@ -22,6 +22,7 @@ import { connectAuthed } from "../_internal/transport/sockets.ts";
 import { removeSocketDir, socketDirOf } from "../_internal/transport/socket_dir.ts";
 import type { Process } from "../process.ts";
 import { onAbort } from "../_internal/base/async.ts";
+import { checkOptionNames, optionNames } from "../_internal/base/options.ts";
 import {
   fmt,
   type ManagerAddress,
@@ -34,6 +35,21 @@ import {
 } from "./options.ts";
 
 type Lifecycle = "initial" | "starting" | "started" | "connected" | "serving" | "shutdown";
+
+/** A type's spec for the manager process: its factory found again by module and export. */
+function registered(typeid: string, factory: Factory, options: RegisterOptions): TypeSpec {
+  if (typeof factory !== "function" || !factory.name) {
+    throw new TypeError(
+      `Cannot register '${typeid}': the factory must be a named function exported from a module, received ${typeof factory}`,
+    );
+  }
+  checkOptionNames(`register '${typeid}'`, options, REGISTER_OPTIONS);
+  const module = options.module ?? state().mainModule;
+  if (!module) throw new TypeError(`Cannot register '${typeid}': no main module; pass 'module'`);
+  return typeSpec(typeid, factory, String(module), options.methods);
+}
+
+const REGISTER_OPTIONS = optionNames("methods", "module");
 
 /**
  * Python's `BaseManager`: a server of registered types, started as a
@@ -60,8 +76,10 @@ type Lifecycle = "initial" | "starting" | "started" | "connected" | "serving" | 
  * await assertRejects(() => counter.call("reset"), TypeError, "not an exposed method");
  * ```
  */
-export class BaseManager {
+export class BaseManager<Types extends Record<string, Factory> = Record<string, Factory>> {
   #options: ManagerOptions;
+  /** Types registered on this instance only. */
+  #own = new Map<string, TypeSpec>();
   #authkey: Uint8Array;
   #lifecycle: Lifecycle = "initial";
   #process: Process | undefined;
@@ -70,27 +88,47 @@ export class BaseManager {
   #served: Served | undefined;
 
   /**
-   * Registers a type: `create(typeid, ...args)` calls `factory(...args)`
-   * in the manager process and resolves a proxy to the object it returns
-   * (or, when it returns a handle such as a `Queue`, that handle). The
-   * factory must be a function exported from `options.module`.
+   * Registers a type for every manager of this class (and its
+   * subclasses): `create(typeid, ...args)` calls `factory(...args)` in the
+   * manager process and resolves a proxy to the object it returns, with
+   * the object's exposed methods as its own (or, when it returns a handle
+   * such as a `Queue`, that handle). The factory must be a function
+   * exported from `options.module`. Type the proxies with the class's type
+   * map: `class M extends BaseManager<{ Store: typeof makeStore }> {}`.
    *
-   * @throws {TypeError} When `factory` is not a named function.
+   * @param typeid The type's name, for `create()`.
+   * @param factory An exported function that makes the object.
+   * @param options `methods` (the allowlist), `module`.
+   * @throws {TypeError} When `factory` is not a named function, or no module is known.
    */
-  static register(
-    typeid: string,
-    // deno-lint-ignore no-explicit-any
-    factory: (...args: any[]) => unknown,
+  static register(typeid: string, factory: Factory, options: RegisterOptions = {}): void {
+    ownTypes(this).set(typeid, registered(typeid, factory, options));
+  }
+
+  /**
+   * Registers a type for this manager only (as {@link BaseManager.register}
+   * does for a class), before it starts or serves.
+   *
+   * @param typeid The type's name, for `create()`.
+   * @param factory An exported function that makes the object.
+   * @param options `methods` (the allowlist), `module`.
+   * @returns This manager, typed with the new type: `new
+   * BaseManager().register("Store", makeStore)` then `create("Store")`.
+   * @throws {TypeError} When `factory` is not a named function, or no module is known.
+   * @throws {ProcessError} Once the manager is started, connected or serving.
+   */
+  register<K extends string, F extends Factory>(
+    typeid: K,
+    factory: F,
     options: RegisterOptions = {},
-  ): void {
-    if (typeof factory !== "function" || !factory.name) {
-      throw new TypeError(
-        `Cannot register '${typeid}': the factory must be a named function exported from a module, received ${typeof factory}`,
+  ): BaseManager<Types & Record<K, F>> & this {
+    if (this.#lifecycle !== "initial") {
+      throw new ProcessError(
+        `Cannot register '${typeid}': register types before start() or serveForever(); the manager is ${this.#lifecycle}`,
       );
     }
-    const module = options.module ?? state().mainModule;
-    if (!module) throw new TypeError(`Cannot register '${typeid}': no main module; pass 'module'`);
-    ownTypes(this).set(typeid, typeSpec(typeid, factory, module, options.methods));
+    this.#own.set(typeid, registered(typeid, factory, options));
+    return this as BaseManager<Types & Record<K, F>> & this;
   }
 
   /**
@@ -138,7 +176,8 @@ export class BaseManager {
   }
 
   #types(withFn: boolean): TypeSpec[] {
-    return [...typesOf(this.constructor).values()].map((t) => {
+    const all = new Map([...typesOf(this.constructor), ...this.#own]);
+    return [...all.values()].map((t) => {
       if (withFn) return t;
       const { fn: _fn, ...rest } = t;
       return rest;
@@ -254,19 +293,38 @@ export class BaseManager {
 
   /**
    * Creates an object of a registered type in the manager and resolves a
-   * proxy to it (or the handle its factory returned).
+   * proxy to it, with its exposed methods as methods (or the handle its
+   * factory returned), typed from the manager's type map.
    *
-   * @typeParam P The proxy's type.
+   * @param typeid The type's name.
+   * @param args The factory's arguments.
+   * @returns The proxy (or handle).
+   * @throws {TypeError} When the manager has no such type.
+   * @throws {ProcessError} When the manager is not started or connected.
+   */
+  create<K extends keyof Types & string>(
+    typeid: K,
+    ...args: Parameters<Types[K]>
+  ): Promise<ProxyFor<ReturnType<Types[K]>>>;
+  /**
+   * Creates an object of a type the type map does not name, and resolves
+   * its proxy as `P`.
+   *
+   * @typeParam P The proxy's (or handle's) type.
+   * @param typeid The type's name.
+   * @param args The factory's arguments.
+   * @returns The proxy (or handle).
    * @throws {TypeError} When the manager has no such type.
    */
-  async create<P = ObjectProxy>(typeid: string, ...args: unknown[]): Promise<P> {
+  create<P = ObjectProxy>(typeid: string, ...args: unknown[]): Promise<P>;
+  async create(typeid: string, ...args: unknown[]): Promise<unknown> {
     this.#guard(`create '${typeid}'`, "started", "connected", "serving");
     const packed = hasHandles(args) ? await packHandles(args) : args;
     const d = await this.#registry!.call("create", [typeid, packed]) as Descriptor;
     const handle = await revive(d);
     // Disposing this instance gives back what was made through it.
     claim(this, handle);
-    return handle as P;
+    return handle;
   }
 
   /** How many objects the manager holds (for tests and debugging). */

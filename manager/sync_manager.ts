@@ -52,12 +52,12 @@ export class Manager extends BaseManager {
 
   /** A queue served by the manager (an ordinary {@link Queue} handle). */
   Queue<T = unknown>(maxsize = 0): Promise<Queue<T>> {
-    return this.create("Queue", maxsize);
+    return this.create<Queue<T>>("Queue", maxsize);
   }
 
   /** A joinable queue served by the manager. */
   JoinableQueue<T = unknown>(maxsize = 0): Promise<JoinableQueue<T>> {
-    return this.create("JoinableQueue", maxsize);
+    return this.create<JoinableQueue<T>>("JoinableQueue", maxsize);
   }
 
   /** A dict, filled from `init` (a Map, pairs or an object). */
@@ -65,61 +65,61 @@ export class Manager extends BaseManager {
     init: Map<K, V> | [K, V][] | Record<string, V> = [],
   ): Promise<DictProxy<K, V>> {
     const pairs = init instanceof Map || Array.isArray(init) ? [...init] : Object.entries(init);
-    return await this.create("dict", pairs);
+    return await this.create<DictProxy<K, V>>("dict", pairs);
   }
 
   /** A list of `items`. */
   list<T = unknown>(items: Iterable<T> = []): Promise<ListProxy<T>> {
-    return this.create("list", [...items]);
+    return this.create<ListProxy<T>>("list", [...items]);
   }
 
   /** A namespace with attributes `attrs`. */
   Namespace(attrs: Record<string, unknown> = {}): Promise<NamespaceProxy> {
-    return this.create("Namespace", attrs);
+    return this.create<NamespaceProxy>("Namespace", attrs);
   }
 
   /** A value; `typecode` (`"i"`, `"d"`…) is kept as data. */
   Value<T = number>(typecode: string, value: T): Promise<ValueProxy<T>> {
-    return this.create("Value", typecode, value);
+    return this.create<ValueProxy<T>>("Value", typecode, value);
   }
 
   /** A lock served by the manager (an ordinary {@link Lock} handle). */
   Lock(): Promise<Lock> {
-    return this.create("Lock");
+    return this.create<Lock>("Lock");
   }
 
   /** A recursive lock served by the manager. */
   RLock(): Promise<RLock> {
-    return this.create("RLock");
+    return this.create<RLock>("RLock");
   }
 
   /** A semaphore with `value` permits. */
   Semaphore(value = 1): Promise<Semaphore> {
-    return this.create("Semaphore", value);
+    return this.create<Semaphore>("Semaphore", value);
   }
 
   /** A semaphore that refuses releases above its initial `value`. */
   BoundedSemaphore(value = 1): Promise<BoundedSemaphore> {
-    return this.create("BoundedSemaphore", value);
+    return this.create<BoundedSemaphore>("BoundedSemaphore", value);
   }
 
   /** A condition variable, on `lock` (a lock of this manager) or a lock of its own. */
   Condition(lock?: Lock): Promise<Condition> {
-    return lock ? this.create("Condition", lock) : this.create("Condition");
+    return lock ? this.create<Condition>("Condition", lock) : this.create<Condition>("Condition");
   }
 
   /** An event, initially clear. */
   Event(): Promise<Event> {
-    return this.create("Event");
+    return this.create<Event>("Event");
   }
 
   /** A barrier for `parties` (an `action` cannot cross processes: only `timeout`). */
   Barrier(parties: number, options: { timeout?: number } = {}): Promise<Barrier> {
-    return this.create("Barrier", parties, options);
+    return this.create<Barrier>("Barrier", parties, options);
   }
 
   /** A fixed-length array of `items`; `typecode` is kept as data. */
   Array<T = number>(typecode: string, items: Iterable<T>): Promise<ArrayProxy<T>> {
-    return this.create("Array", typecode, [...items]);
+    return this.create<ArrayProxy<T>>("Array", typecode, [...items]);
   }
 }

@@ -73,7 +73,10 @@ function custom(spec: TypeSpec): Factory {
       : import(spec.module).then((mod) =>
         findTarget(mod, { ...spec, kind: "function" }, `create '${spec.typeid}'`)
       );
-    const obj = await (await fn)(...await reviveHandles(args.slice()));
+    const made = (await fn)(...await reviveHandles(args.slice()));
+    // Awaited only when a promise: an object with a `then` method of its
+    // own is the object, not a promise of one.
+    const obj = made instanceof Promise ? await made : made;
     if (typeof obj !== "object" || obj === null) {
       throw new TypeError(
         `Cannot create '${spec.typeid}': its factory must return an object, received ${typeof obj}`,
