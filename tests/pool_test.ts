@@ -9,6 +9,7 @@ import {
 import { BrokenPoolError, Pool, ProcessError, Queue, WorkerDiedError } from "../mod.ts";
 import {
   add,
+  busyWhere,
   closeSelf,
   die,
   fails,
@@ -368,3 +369,14 @@ for (const [what, fn, methods] of ENDINGS) {
     },
   );
 }
+
+testBoth(
+  "Pool: long synchronous calls of a function first seen quick still spread over every worker",
+  async (startMethod) => {
+    await using pool = new Pool({ processes: 2, module, startMethod });
+    // Taught that busyWhere is quick: the scheduler may prefetch many onto one worker.
+    await pool.map(busyWhere, Array(8).fill(0), { chunksize: 1 });
+    const where = await pool.map(busyWhere, Array(16).fill(60), { chunksize: 1 });
+    assertEquals(new Set(where).size, 2, `tasks ran on ${[...new Set(where)]}`);
+  },
+);

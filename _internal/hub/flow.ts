@@ -14,7 +14,7 @@
  */
 
 import { isolateGlobal } from "../base/state.ts";
-import { nextTurn, raceTimer } from "../base/async.ts";
+import { raceTimer, turn } from "../base/async.ts";
 import { onAbort } from "../base/async.ts";
 import { limits } from "../wire/limits.ts";
 
@@ -50,7 +50,7 @@ export function pace(): Promise<void> | undefined {
   if (++p.calls < l.paceCalls && ((p.calls & 15) !== 0 || performance.now() - p.since < l.paceMs)) {
     return undefined;
   }
-  p.yielding = nextTurn().then(() => {
+  p.yielding = turn().then(() => {
     p.yielding = undefined;
     p.calls = 0;
     p.since = performance.now();

@@ -35,7 +35,7 @@ import { WorkerExit } from "../process/worker_exit.ts";
 import { state } from "../base/state.ts";
 import type { TargetRef } from "../process/target.ts";
 import { drainClients } from "../hub/client.ts";
-import { nextTurn } from "../base/async.ts";
+import { turn } from "../base/async.ts";
 import { resolveTarget, type Result, runTask, type TaskMessage } from "./run_task.ts";
 
 export type { Result, TaskMessage } from "./run_task.ts";
@@ -220,7 +220,7 @@ class Outbox {
   /** Lets the event loop turn, once what was sent is written. */
   async pause(): Promise<void> {
     await drainClients();
-    await nextTurn();
+    await turn();
     this.#yielded = performance.now();
   }
 }

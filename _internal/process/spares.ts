@@ -158,7 +158,7 @@ export function launchWarm(
   // the child it started has exited, or 100 ms.
   let refilled = false;
   const schedule = (ms: number) => {
-    if (refilled) return;
+    if (refilled || s.want === 0) return;
     const t = setTimeout(later, ms);
     Deno.unrefTimer(t);
     s.timers.add(t);
