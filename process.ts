@@ -29,9 +29,11 @@ import "./_internal/process/child.ts";
 import { CURRENT_SPEC, PROCESS_BRAND } from "./_internal/base/symbols.ts";
 import { ProcessError } from "./_internal/base/errors.ts";
 import { validateOptions } from "./_internal/process/options.ts";
-import { packHandles } from "./_internal/hub/handles.ts";
+import { hasHandles, packHandles } from "./_internal/hub/handles.ts";
+import { hubNeeds } from "./_internal/hub/hub.ts";
+import { requirePermissions } from "./_internal/base/permits.ts";
 import type { Popen } from "./_internal/process/popen.ts";
-import { launchSubprocess } from "./_internal/process/popen_subprocess.ts";
+import { checkSpawn, launchSubprocess } from "./_internal/process/popen_subprocess.ts";
 import { launchWorker } from "./_internal/process/popen_worker.ts";
 import { launchWarm } from "./_internal/process/spares.ts";
 import { fingerprint } from "./_internal/process/target.ts";
@@ -281,10 +283,17 @@ export class Process<F extends Target = Target> {
   }
 
   /**
-   * Starts the child and resolves once it runs its target.
+   * Starts the child and resolves once it runs its target. An error from
+   * the child's side carries this call's stack after a `Submitted at:` line.
    *
-   * @throws {TypeError} When the target is not an exported function of its module.
-   * @throws {DOMException} `DataCloneError` when an argument cannot be cloned.
+   * @returns Resolves once the child runs its target.
+   * @throws {TypeError} When the target is not an exported function of its
+   * module (the message names the fix, and where an imported target is
+   * exported).
+   * @throws {DOMException} `DataCloneError` when an argument cannot be
+   * cloned, or holds an object of a class of your own (see `clone`).
+   * @throws {Deno.errors.NotCapable} Naming at once every permission flag
+   * the start needs and this program lacks.
    * @throws {ProcessError} When started twice, closed, during a child's
    * bootstrapping phase, in a daemonic process, or when the child dies first.
    */
@@ -313,6 +322,7 @@ export class Process<F extends Target = Target> {
         checkPlain(spec.args, "args");
         checkPlain(spec.fields, "this");
       }
+      this.#checkPermissions(spec);
       this.#lifecycle = "starting";
       const site = callSite(this.start);
       this.#starting = this.#launch(spec).catch((err) => {
@@ -360,6 +370,19 @@ export class Process<F extends Target = Target> {
       ...(Deno.args.length === 0 ? {} : { argv: [...Deno.args] }),
       ...(s.startMethod === undefined ? {} : { startMethod: s.startMethod }),
     };
+  }
+
+  /**
+   * Everything this start needs, asked of Deno at once, before anything
+   * opens: for a subprocess, its hub and Deno's executable; for a worker
+   * given handles, the hub they are reached through.
+   */
+  #checkPermissions(spec: TaskSpec): void {
+    const method = this.#startMethod ?? state().startMethod ?? "subprocess";
+    if (method === "subprocess") checkSpawn(spec.name);
+    else if (hasHandles(spec.args) || hasHandles(spec.fields)) {
+      requirePermissions(`start process '${spec.name}'`, hubNeeds());
+    }
   }
 
   async #launch(spec: TaskSpec): Promise<void> {

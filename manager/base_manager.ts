@@ -57,23 +57,23 @@ const REGISTER_OPTIONS = optionNames("methods", "module");
  * ({@link BaseManager.serveForever}), or reached where it already runs
  * ({@link BaseManager.connect}).
  *
- * @example A custom type with an allowlist of methods
+ * @example A registered type, typed, with an allowlist of methods
  * ```ts
  * import { BaseManager } from "@mp/multiprocessing/manager";
+ * import { makeTally } from "@mp/multiprocessing/targets";
  * import { assertEquals, assertRejects } from "@std/assert";
  *
- * const module = new URL("./tests/fixtures/manager_targets.ts", import.meta.url).href;
- * const { makeCounter } = await import(module);
+ * // In a program, makeTally would be an export of your own module.
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
+ * class TallyManager extends BaseManager<{ Tally: typeof makeTally }> {}
+ * TallyManager.register("Tally", makeTally, { module, methods: ["add", "value"] });
  *
- * class CounterManager extends BaseManager {}
- * CounterManager.register("Counter", makeCounter, { module, methods: ["add", "value"] });
- *
- * await using manager = new CounterManager();
+ * await using manager = new TallyManager();
  * await manager.start();
- * const counter = await manager.create("Counter", 1);
- * await counter.call("add", 41);
- * assertEquals(await counter.call("value"), 42);
- * await assertRejects(() => counter.call("reset"), TypeError, "not an exposed method");
+ * const tally = await manager.create("Tally", 1);
+ * assertEquals(await tally.add(41), 42);
+ * assertEquals(await tally.value(), 42);
+ * await assertRejects(() => tally.call("reset"), TypeError, "not an exposed method");
  * ```
  */
 export class BaseManager<Types extends Record<string, Factory> = Record<string, Factory>> {

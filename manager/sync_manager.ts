@@ -27,19 +27,19 @@ import type {
  * {@link BaseManager} with factories for queues, locks, semaphores,
  * conditions, events, barriers, dicts, lists, namespaces, values and arrays.
  *
- * @example The seed's example: a manager queue shared by pool tasks
+ * @example A manager queue filled by a pool task
  * ```ts
- * import { Manager, Pool } from "./mod.ts";
+ * import { Manager } from "@mp/multiprocessing/manager";
+ * import { Pool } from "@mp/multiprocessing/pool";
+ * import { produce } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
  *
- * const module = new URL("./tests/fixtures/manager_targets.ts", import.meta.url).href;
- * const { writer, reader } = await import(module);
- *
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
  * await using manager = await Manager.start();
- * const q = await manager.Queue<string>();
- * await using pool = new Pool(2);
- * await pool.apply(writer, [1, q], { module });
- * assertEquals(await pool.apply(reader, [1, q], { module }), "I am process 1");
+ * const q = await manager.Queue<number>();
+ * await using pool = new Pool({ processes: 2, module });
+ * await pool.apply(produce, [q, 2]);
+ * assertEquals([await q.get(), await q.get()], [0, 1]);
  * ```
  */
 export class Manager extends BaseManager {

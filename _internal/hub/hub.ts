@@ -17,9 +17,11 @@ import {
   type AuthedConn,
   type BoundListener,
   listen,
+  listenNeeds,
   serveListener,
 } from "../transport/sockets.ts";
 import type { Address } from "../transport/address.ts";
+import { type Need, requirePermissions } from "../base/permits.ts";
 import { state, type TransportKind } from "../base/state.ts";
 
 /** Handles the first message of a connection, then owns the channel. */
@@ -89,6 +91,13 @@ export function acquireHub(): Promise<{ address: Address; release: () => void }>
   return Promise.resolve({ address: h.bound.address, release });
 }
 
+/** What opening the hub would need from Deno: nothing once it is open. */
+export function hubNeeds(): Need[] {
+  const h = hub();
+  if (h.bound) return [];
+  return listenNeeds(h.config?.transport ?? state().transport, h.config?.hostname);
+}
+
 /** The hub's address if it is open. */
 export function hubAddress(): Address | undefined {
   return hub().bound?.address;
@@ -96,7 +105,12 @@ export function hubAddress(): Address | undefined {
 
 function openHub(): BoundListener {
   const c = hub().config;
-  const bound = listen(c?.transport ?? state().transport, c?.hostname, c?.port);
+  const kind = c?.transport ?? state().transport;
+  requirePermissions(
+    "open this process's hub (the socket its children and shared objects reach it on)",
+    listenNeeds(kind, c?.hostname),
+  );
+  const bound = listen(kind, c?.hostname, c?.port);
   bound.listener.unref();
   serveListener(bound, {
     authkey: () => hub().config?.authkey ?? state().authkey,

@@ -15,7 +15,8 @@ import type { Channel } from "../transport/channel.ts";
 import { CHILD_ENTRY_URL, CHILD_MARKER } from "./child.ts";
 import { encodeTicket } from "./ticket.ts";
 import { ProcessError } from "../base/errors.ts";
-import { acquireHub } from "../hub/hub.ts";
+import { acquireHub, hubNeeds } from "../hub/hub.ts";
+import { requirePermissions } from "../base/permits.ts";
 import { peersClosed } from "../hub/server.ts";
 import { type LaunchOptions, PEERS_CLOSE_MS, type Popen, sendTask } from "./popen.ts";
 import { signalExitCode } from "./exit_codes.ts";
@@ -159,6 +160,7 @@ export interface Connected {
  * authkey: a warm spare stops there; a cold start goes on to its task.
  */
 export async function spawnConnected(opts: SpawnOptions): Promise<Connected> {
+  checkSpawn(opts.name);
   const hub = await acquireHub();
   const expected = expectChild();
   let popen: SubprocessPopen | undefined;
@@ -219,11 +221,28 @@ export async function handOver(c: Connected, opts: LaunchOptions, daemon: boolea
   return popen;
 }
 
+/**
+ * Everything starting a child needs, asked of Deno at once (its hub, and
+ * running Deno's executable), so that a program short of several
+ * permissions hears of them all in one error.
+ *
+ * @throws {Deno.errors.NotCapable} Naming every missing flag.
+ */
+export function checkSpawn(name: string): void {
+  const executable = state().standaloneLauncher?.[0] ?? Deno.execPath();
+  requirePermissions(`start process '${name}'`, [...hubNeeds(), {
+    flag: "--allow-run",
+    descriptor: { name: "run", command: executable },
+    why: `to start Deno's executable (${executable}) for the child`,
+  }]);
+}
+
 /** Starts a subprocess child; resolves once it runs its target. */
 export async function launchSubprocess(
   opts: LaunchOptions,
   daemon: boolean,
 ): Promise<Popen> {
+  checkSpawn(opts.spec.name);
   // An argument that cannot be cloned fails here, before anything is spawned.
   await encode(opts.spec);
   // The first child starts this process's reaper, side by side with itself.
