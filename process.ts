@@ -440,13 +440,16 @@ export class Process<F extends Target = Target> {
     }
     if (this.#starting) await this.#starting;
     const popen = this.#popen!;
-    if (popen.exitCode !== null) return;
+    // An exited child's exit code comes first; what it sent before it died
+    // may still be being read: join() returns once that is done too, as
+    // `exited` resolves (a test's sanitizers saw its connection still open).
+    const running = popen.exitCode === null;
     // A daemonic child does not keep this process alive, except while joined.
-    if (this.#daemon) popen.setRef(true);
+    if (this.#daemon && running) popen.setRef(true);
     try {
       await abortable(raceTimer(popen.exited, timeout, () => undefined), signal);
     } finally {
-      if (this.#daemon && popen.exitCode === null) popen.setRef(false);
+      if (this.#daemon && running && popen.exitCode === null) popen.setRef(false);
     }
   }
 
