@@ -46,6 +46,15 @@ import { state } from "./_internal/base/state.ts";
 import { setWarm } from "./_internal/process/spares.ts";
 
 export { AuthenticationError, ProcessError, RemoteError } from "./_internal/base/errors.ts";
+export {
+  getLogger,
+  LOG_ENV,
+  Logger,
+  type LogHandler,
+  type LogLevel,
+  type LogRecord,
+  logToStderr,
+} from "./context/logging.ts";
 export type { StartMethod } from "./process.ts";
 
 const METHODS: readonly StartMethod[] = ["subprocess", "worker"];
@@ -309,4 +318,21 @@ export function setRuntimeArgs(args: string[]): void {
  */
 export function getRuntimeArgs(): string[] {
   return [...state().runtimeArgs];
+}
+
+/**
+ * Every start method, as Python's `get_all_start_methods()`.
+ *
+ * @returns `["subprocess", "worker"]`.
+ *
+ * @example
+ * ```ts
+ * import { getAllStartMethods } from "@mp/multiprocessing/context";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(getAllStartMethods(), ["subprocess", "worker"]);
+ * ```
+ */
+export function getAllStartMethods(): StartMethod[] {
+  return [...METHODS];
 }

@@ -43,6 +43,7 @@ import { type ChildHandle, type StartMethod, state } from "./_internal/base/stat
 import { abortable, raceTimer } from "./_internal/base/async.ts";
 import { timedWait, type WaitOptions } from "./_internal/base/waits.ts";
 import { callSite, withCallSite } from "./_internal/base/call_site.ts";
+import { logger } from "./_internal/base/log.ts";
 import { checkPlain, type CloneMode, cloneMode } from "./_internal/wire/plain.ts";
 
 export type { CloneMode } from "./_internal/wire/plain.ts";
@@ -252,6 +253,16 @@ export class Process<F extends Target = Target> {
     return this.#popen?.ident ?? this.#ident;
   }
 
+  /**
+   * The authentication key of this process tree (a copy): what its
+   * children, queues, locks and managers prove to each other, as Python's
+   * `Process.authkey`. A getter, never an own field: `console.log` of a
+   * process does not print it, and the library never logs keys.
+   */
+  get authkey(): Uint8Array {
+    return state().authkey.slice();
+  }
+
   /** Exit code once the child has exited, else null (also before start). */
   get exitCode(): number | null {
     return this.#popen?.exitCode ?? null;
@@ -368,6 +379,8 @@ export class Process<F extends Target = Target> {
       // JSON fast path, and the child would load node:v8 (~15 ms) to read it.
       ...(s.mainModule === undefined ? {} : { mainModule: s.mainModule }),
       ...(Deno.args.length === 0 ? {} : { argv: [...Deno.args] }),
+      // Children of a process that logs to stderr do too, as Python's.
+      ...(logger().stderrLevel ? { log: logger().stderrLevel } : {}),
       ...(s.startMethod === undefined ? {} : { startMethod: s.startMethod }),
     };
   }
@@ -397,6 +410,8 @@ export class Process<F extends Target = Target> {
       permissions: this.#permissions,
       runtimeArgs: this.#runtimeArgs ?? state().runtimeArgs,
     };
+    const log = logger();
+    log.info(`starting ${spec.name} (${method}) running ${describeTarget(spec)}`);
     try {
       // A warm spare when one is ready and the child asks for the defaults.
       this.#popen = await (launchWarm(method, opts, this.#daemon) ?? (method === "worker"
@@ -404,12 +419,18 @@ export class Process<F extends Target = Target> {
         : launchSubprocess(opts, this.#daemon)));
     } catch (err) {
       this.#lifecycle = "initial";
+      log.warning(`${spec.name} failed to start: ${(err as Error)?.message ?? err}`);
       throw err;
     }
     this.#lifecycle = "started";
+    const popen = this.#popen;
+    log.info(`${spec.name} started (pid ${popen.pid}, ident ${popen.ident})`);
     const children: Set<ChildHandle> = state().children;
     children.add(this);
-    this.#popen.exited.then(() => children.delete(this));
+    popen.exited.then((code) => {
+      children.delete(this);
+      log.log(code === 0 ? "info" : "warning", `${spec.name} exited with code ${code}`);
+    });
   }
 
   /**
@@ -536,6 +557,11 @@ export class Process<F extends Target = Target> {
     }
     return this.#popen;
   }
+}
+
+/** What a child runs, for the log: `module#export`. */
+function describeTarget(spec: TaskSpec): string {
+  return spec.kind === "none" ? "nothing" : `${spec.module}#${spec.exportName}`;
 }
 
 /**

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { logger } from "../base/log.ts";
 import { isolateGlobal } from "../base/state.ts";
 import { type Channel, SocketChannel } from "../transport/channel.ts";
 import {
@@ -142,6 +143,8 @@ async function serve(authed: AuthedConn): Promise<void> {
   const first = await channel.recv();
   const op = isPlainObject(first) ? first.op : undefined;
   const handler = typeof op === "string" ? hub().handlers.get(op) : undefined;
+  const log = logger();
+  if (log.isEnabledFor("debug")) log.debug(`accepted an authenticated connection (${String(op)})`);
   try {
     if (handler) return handler(channel, first as Record<string, unknown>);
   } catch { /* a handler that cannot take it: as if unknown */ }

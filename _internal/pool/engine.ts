@@ -14,6 +14,7 @@
  * @module
  */
 
+import { logger } from "../base/log.ts";
 import { BrokenPoolError, EOFError, ProcessError, WorkerDiedError } from "../base/errors.ts";
 import { keepAlive, nextTurn } from "../base/async.ts";
 import { errorFromData } from "../wire/error_data.ts";
@@ -138,7 +139,7 @@ export class PoolEngine {
 
   #spawn(): void {
     const { process, conn, started } = this.#options.launch();
-    const slot: Slot = { ...newSlot(conn), process, conn, ready: false };
+    const slot: Slot = { ...newSlot(conn), process, conn, ready: false, label: process.name };
     this.#live++;
     const starting = started.then(
       () => {
@@ -227,6 +228,14 @@ export class PoolEngine {
     // A worker runs its tasks in order: the oldest it held was running and
     // fails; the others never started and are queued again, first.
     const [running, ...rest] = held;
+    const died = p.exitCode !== 0 || (running && !running.done);
+    if (died) {
+      logger().warning(
+        `pool worker ${p.name} (pid ${p.pid}) ${how(p)}${
+          running && !running.done ? " while running a task" : ""
+        }`,
+      );
+    }
     if (running && !running.done) {
       running.reject(
         new WorkerDiedError(

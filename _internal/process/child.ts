@@ -32,6 +32,7 @@ import { parseAddress } from "../transport/address.ts";
 
 import { errorToData } from "../wire/error_data.ts";
 import { reviveHandles } from "../hub/handles.ts";
+import { logger } from "../base/log.ts";
 import type { TaskSpec } from "./task_spec.ts";
 import { type AnyFn, locateTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
@@ -127,6 +128,7 @@ function bootstrap(spec: TaskSpec, authkey: Uint8Array): Promise<AnyFn> {
     ident: s.isWorker ? `${Deno.pid}/${spec.identity.join(":")}` : String(Deno.pid),
   });
   if (spec.argv) setArgs(spec.argv);
+  if (spec.log) logger().toStderr(spec.log);
   if (spec.kind === "none") return Promise.resolve(() => {});
   s.bootstrapping = true;
   const imported = import(spec.module).then((mod) => locateTarget(mod, spec));
@@ -179,6 +181,9 @@ async function runChild(
     return await exit(1);
   }
   await channel.send({ op: "started" });
+  logger().debug(
+    `running ${spec.kind === "none" ? "nothing" : `${spec.module}#${spec.exportName}`}`,
+  );
   let code = 0;
   try {
     if (spec.kind === "class") {
@@ -200,6 +205,7 @@ async function runChild(
     code = 1;
   }
   await beforeExit(s);
+  logger().debug(`exiting with code ${code}`);
   return await exit(code);
 }
 

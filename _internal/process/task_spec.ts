@@ -7,6 +7,7 @@
  */
 
 import type { ParentInfo, StartMethod, TransportKind } from "../base/state.ts";
+import type { LogLevel } from "../base/log.ts";
 
 /** What a child is told to run. */
 export interface TaskSpec {
@@ -34,6 +35,8 @@ export interface TaskSpec {
   mainModule?: string;
   /** The parent's `Deno.args`, which the child sees as its own (absent: none). */
   argv?: string[];
+  /** The level the child logs to stderr at (absent: it does not). */
+  log?: LogLevel;
   /** Context-wide flags for the child's own children. */
   runtimeArgs: string[];
   /** The child's hub transport. */
