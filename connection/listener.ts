@@ -17,7 +17,7 @@ import {
   listen,
   serveListener,
 } from "../_internal/transport/sockets.ts";
-import { type Address, fromAddress, toAddress, toAuthkey } from "../_internal/transport/address.ts";
+import { fromAddress, toAddress, toAuthkey } from "../_internal/transport/address.ts";
 import { checkAuthkey } from "../_internal/transport/keys.ts";
 export { AuthenticationError } from "../_internal/base/errors.ts";
 import { type Connection, connectionOf } from "./connection.ts";

@@ -18,7 +18,7 @@ import { BaseProxy } from "./base_proxy.ts";
  *
  * @example
  * ```ts
- * import { Manager, MappingProxy } from "../manager.ts";
+ * import { Manager, MappingProxy } from "@mp/multiprocessing/manager";
  * import { assert, assertEquals } from "@std/assert";
  *
  * await using manager = await Manager.start();

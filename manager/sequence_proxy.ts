@@ -17,7 +17,7 @@ import { BaseProxy } from "./base_proxy.ts";
  *
  * @example
  * ```ts
- * import { Manager, SequenceProxy } from "../manager.ts";
+ * import { Manager, SequenceProxy } from "@mp/multiprocessing/manager";
  * import { assert, assertEquals } from "@std/assert";
  *
  * await using manager = await Manager.start();

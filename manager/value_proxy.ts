@@ -13,7 +13,7 @@ import { BaseProxy } from "./base_proxy.ts";
  *
  * @example
  * ```ts
- * import { Manager } from "../manager.ts";
+ * import { Manager } from "@mp/multiprocessing/manager";
  * import { assertEquals } from "@std/assert";
  *
  * await using manager = await Manager.start();

@@ -79,9 +79,19 @@ export class Condition {
     this.#link = new SyncLink(new ConditionCore(core));
   }
 
-  /** Takes the condition's lock (see {@link Lock.acquire}). */
-  acquire(options: AcquireOptions = {}): Promise<boolean> {
-    return this.#lock.acquire(options);
+  /**
+   * Takes the condition's lock (see {@link Lock.acquire}).
+   *
+   * @param block `false` not to wait, or the timeout in ms, or the options.
+   * @param timeout With a boolean `block`: the timeout in ms, or the options.
+   * @returns Whether it was taken.
+   * @throws {RangeError} On a negative timeout.
+   */
+  acquire(
+    block?: boolean | number | AcquireOptions,
+    timeout?: number | AcquireOptions,
+  ): Promise<boolean> {
+    return this.#lock.acquire(block, timeout);
   }
 
   /** Lets the condition's lock go. */
@@ -90,12 +100,12 @@ export class Condition {
   }
 
   /** Takes the lock; the guard releases it (see {@link Lock.guard}). */
-  guard(options: WaitOptions = {}): Promise<AsyncDisposable> {
+  guard(options?: number | WaitOptions): Promise<AsyncDisposable> {
     return this.#lock.guard(options);
   }
 
   /** Runs `fn` holding the lock (see {@link Lock.withLock}). */
-  withLock<T>(fn: () => T | Promise<T>, options: WaitOptions = {}): Promise<T> {
+  withLock<T>(fn: () => T | Promise<T>, options?: number | WaitOptions): Promise<T> {
     return this.#lock.withLock(fn, options);
   }
 
@@ -107,7 +117,7 @@ export class Condition {
    * @throws {ProcessError} When this process does not hold the lock.
    */
   async wait(options?: number | WaitOptions): Promise<boolean> {
-    const o = waitOptions(options);
+    const o = waitOptions("wait on condition", options);
     const deadline = deadlineFor("wait on condition", o);
     const core = direct<ConditionCore>(this.#link);
     if (core) return await core.wait(myOwner(), deadline, o.signal);
@@ -125,7 +135,7 @@ export class Condition {
    * its last value (falsy after a timeout).
    */
   async waitFor<T>(predicate: () => T, options?: number | WaitOptions): Promise<T> {
-    const o = waitOptions(options);
+    const o = waitOptions("wait on condition", options);
     const deadline = deadlineFor("wait on condition", o);
     let result = predicate();
     while (!result) {

@@ -69,7 +69,7 @@ export class Event {
    * @param options A timeout in ms, or `{ timeout, signal }`.
    */
   async wait(options?: number | WaitOptions): Promise<boolean> {
-    const o = waitOptions(options);
+    const o = waitOptions("wait for event", options);
     const deadline = deadlineFor("wait for event", o);
     const core = direct<EventCore>(this.#link);
     if (core) return await core.wait(deadline, o.signal);

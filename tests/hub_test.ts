@@ -137,7 +137,7 @@ for (const transport of ["unix", "tcp"] as const) {
       const before = s.transport;
       s.transport = transport;
       try {
-        await using q = new Queue<string>();
+        await using q = new Queue<number>();
         const d = await q[TO_DESCRIPTOR]();
         for (const msg of MALFORMED) {
           await using raw = await rawClient(d.address, s.authkey);

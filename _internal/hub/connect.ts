@@ -6,6 +6,7 @@
  * @module
  */
 
+import { logger } from "../base/log.ts";
 import { delay } from "../base/async.ts";
 import { AuthenticationError } from "../base/errors.ts";
 import { isolateGlobal, state } from "../base/state.ts";
@@ -31,7 +32,10 @@ export function sessionId(): string {
 export async function connectRetrying(address: Address): Promise<AuthedConn> {
   for (let attempt = 1;; attempt++) {
     try {
-      return await connectAuthed(address, hostAccess(address), 10_000);
+      const authed = await connectAuthed(address, hostAccess(address), 10_000);
+      const log = logger();
+      if (log.isEnabledFor("debug")) log.debug(`connected to ${addressToString(address)}`);
+      return authed;
     } catch (err) {
       const final = err instanceof AuthenticationError && !(err.cause instanceof Error) ||
         err instanceof Deno.errors.NotFound || attempt >= limits().connectAttempts;

@@ -11,15 +11,18 @@
  * @module
  */
 
+import { logger } from "../base/log.ts";
 import { isolateGlobal } from "../base/state.ts";
 import { type Channel, SocketChannel } from "../transport/channel.ts";
 import {
   type AuthedConn,
   type BoundListener,
   listen,
+  listenNeeds,
   serveListener,
 } from "../transport/sockets.ts";
 import type { Address } from "../transport/address.ts";
+import { type Need, requirePermissions } from "../base/permits.ts";
 import { state, type TransportKind } from "../base/state.ts";
 import { keyForId } from "../transport/keys.ts";
 
@@ -101,6 +104,13 @@ export function hubKey(): Uint8Array {
   return hub().config?.authkey ?? state().authkey;
 }
 
+/** What opening the hub would need from Deno: nothing once it is open. */
+export function hubNeeds(): Need[] {
+  const h = hub();
+  if (h.bound) return [];
+  return listenNeeds(h.config?.transport ?? state().transport, h.config?.hostname);
+}
+
 /** The hub's address if it is open. */
 export function hubAddress(): Address | undefined {
   return hub().bound?.address;
@@ -108,7 +118,12 @@ export function hubAddress(): Address | undefined {
 
 function openHub(): BoundListener {
   const c = hub().config;
-  const bound = listen(c?.transport ?? state().transport, c?.hostname, c?.port, c?.dir);
+  const kind = c?.transport ?? state().transport;
+  requirePermissions(
+    "open this process's hub (the socket its children and shared objects reach it on)",
+    listenNeeds(kind, c?.hostname),
+  );
+  const bound = listen(kind, c?.hostname, c?.port, c?.dir);
   bound.listener.unref();
   serveListener(bound, {
     // This hub's key, or a sandboxed child's key derived from it.
@@ -145,6 +160,8 @@ async function serve(authed: AuthedConn): Promise<void> {
   const op = isPlainObject(first) ? first.op : undefined;
   const allowed = authed.kid === "" || SANDBOX_OPS.has(op);
   const handler = allowed && typeof op === "string" ? hub().handlers.get(op) : undefined;
+  const log = logger();
+  if (log.isEnabledFor("debug")) log.debug(`accepted an authenticated connection (${String(op)})`);
   try {
     if (handler) return handler(channel, first as Record<string, unknown>, authed.kid);
   } catch { /* a handler that cannot take it: as if unknown */ }

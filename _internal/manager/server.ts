@@ -80,7 +80,10 @@ function custom(spec: TypeSpec): Factory {
         findTarget(mod, { ...spec, kind: "function" }, `create '${spec.typeid}'`)
       );
     // Handles where the call said they are (marked), and nowhere else.
-    const obj = await (await fn)(...await reviveMarked(args.slice()) as unknown[]);
+    const made = (await fn)(...await reviveMarked(args.slice()) as unknown[]);
+    // Awaited only when a promise: an object with a `then` method of its
+    // own is the object, not a promise of one.
+    const obj = made instanceof Promise ? await made : made;
     if (typeof obj !== "object" || obj === null) {
       throw new TypeError(
         `Cannot create '${spec.typeid}': its factory must return an object, received ${typeof obj}`,

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { logger } from "../base/log.ts";
 import { BrokenPoolError, EOFError, ProcessError, WorkerDiedError } from "../base/errors.ts";
 import { keepAlive, nextTurn } from "../base/async.ts";
 import { errorFromData } from "../wire/error_data.ts";
@@ -141,7 +142,7 @@ export class PoolEngine {
 
   #spawn(): void {
     const { process, conn, started } = this.#options.launch();
-    const slot: Slot = { ...newSlot(conn), process, conn, ready: false };
+    const slot: Slot = { ...newSlot(conn), process, conn, ready: false, label: process.name };
     this.#live++;
     const starting = started.then(
       () => {
@@ -236,6 +237,14 @@ export class PoolEngine {
     // A worker runs its tasks in order: the oldest it held was running and
     // fails; the others never started and are queued again, first.
     const [running, ...rest] = held;
+    const died = p.exitCode !== 0 || (running && !running.done);
+    if (died) {
+      logger().warning(
+        `pool worker ${p.name} (pid ${p.pid}) ${how(p)}${
+          running && !running.done ? " while running a task" : ""
+        }`,
+      );
+    }
     if (running && !running.done) {
       running.reject(
         new WorkerDiedError(
@@ -307,13 +316,23 @@ export class PoolEngine {
    * Queues a call of `fn` per argument list of `calls` (a chunk of a
    * starmap), run by one worker in order; resolves their results.
    */
-  submit(fn: TargetRef, calls: unknown[][], signal?: AbortSignal): Promise<unknown[]> {
-    return this.#submit(fn, calls, true, signal);
+  submit(
+    fn: TargetRef,
+    calls: unknown[][],
+    signal?: AbortSignal,
+    plain?: boolean,
+  ): Promise<unknown[]> {
+    return this.#submit(fn, calls, true, signal, plain);
   }
 
   /** Queues a call of `fn` per item of `items` (a chunk of a map), as {@link PoolEngine.submit}. */
-  submitItems(fn: TargetRef, items: unknown[], signal?: AbortSignal): Promise<unknown[]> {
-    return this.#submit(fn, items, false, signal);
+  submitItems(
+    fn: TargetRef,
+    items: unknown[],
+    signal?: AbortSignal,
+    plain?: boolean,
+  ): Promise<unknown[]> {
+    return this.#submit(fn, items, false, signal, plain);
   }
 
   #submit(
@@ -321,6 +340,7 @@ export class PoolEngine {
     calls: unknown[],
     spread: boolean,
     signal: AbortSignal | undefined,
+    plain: boolean | undefined,
   ): Promise<unknown[]> {
     if (this.#broken) return Promise.reject(this.#broken);
     if (this.#state !== "run") {
@@ -335,6 +355,7 @@ export class PoolEngine {
     if (!stats) this.#stats.set(fn, stats = newStats());
     const id = this.#nextId++;
     const message: TaskMessage = spread ? { id, fn, calls, spread } : { id, fn, calls };
+    if (plain) message.plain = true;
     if (this.#unsettled++ === 0) this.#release = keepAlive();
     const task = new PoolTask(id, message, stats, signal, this.#signals, this.#settled);
     if (signal) this.#signals.add(signal, task);

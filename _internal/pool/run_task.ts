@@ -11,13 +11,15 @@
  * @module
  */
 
-import { type AnyFn, findTarget, type TargetRef } from "../process/target.ts";
+import { type AnyFn, locateTarget, type TargetRef } from "../process/target.ts";
 import { WorkerExit } from "../process/worker_exit.ts";
 import { type ErrorData, errorToData } from "../wire/error_data.ts";
 import { type Path, reviveAt } from "../hub/handles.ts";
 import type { LaunchKey } from "../hub/connect.ts";
 import { type Access, useAccess } from "../hub/grants.ts";
 import type { ModuleGate } from "./seal.ts";
+import { state } from "../base/state.ts";
+import { checkPlain } from "../wire/plain.ts";
 
 /** One task as it crosses to a worker. */
 export interface TaskMessage {
@@ -40,6 +42,8 @@ export interface TaskMessage {
    * for a sandboxed pool, the workers' keys and grants there (`hub/grants.ts`).
    */
   access?: (LaunchKey | Access)[];
+  /** Results may hold objects of a user's class, copied as plain data (`clone: "plain"`). */
+  plain?: true;
 }
 
 /** One task's outcome: its results, or its error. */
@@ -65,7 +69,7 @@ export async function resolveTarget(ref: TargetRef, gate: ModuleGate): Promise<A
   gate.check(ref);
   let mod = modules.get(ref.module);
   if (!mod) modules.set(ref.module, mod = import(ref.module));
-  const fn = findTarget(await mod, ref, "run task");
+  const fn = await locateTarget(await mod, ref, "run task");
   found.set(keyOf(ref), fn);
   return fn;
 }
@@ -74,16 +78,24 @@ function call(task: TaskMessage, fn: AnyFn, i: number): unknown {
   return task.spread ? fn(...task.calls[i] as unknown[]) : fn(task.calls[i]);
 }
 
+/** A result, checked as `clone: "strict"` wants (primitives cost a typeof). */
+function checked(task: TaskMessage, v: unknown): unknown {
+  if (!task.plain && typeof v === "object" && v !== null) checkPlain(v, "result");
+  return v;
+}
+
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (typeof v === "object" && v !== null || typeof v === "function") &&
     typeof (v as { then?: unknown }).then === "function";
 }
 
-function failed(id: number, err: unknown): Result | Promise<never> {
+function failed(task: TaskMessage, err: unknown): Result | Promise<never> {
   // Deno.exit() in a worker-method task ends this worker, as it ends a
   // subprocess: serve nothing more (the parent sees the exit).
   if (err instanceof WorkerExit) return new Promise<never>(() => {});
-  return { id, error: errorToData(err) };
+  if (err instanceof Error) return { id: task.id, error: errorToData(err) };
+  const where = `${task.fn.module}#${task.fn.exportName} in pool worker '${state().name}'`;
+  return { id: task.id, error: errorToData(err, 0, where) };
 }
 
 /** The calls from `from` on, awaiting each; `first` is call `from`'s pending value. */
@@ -96,13 +108,15 @@ async function finish(
 ): Promise<Result> {
   try {
     if (first) {
-      values.push(await first);
+      values.push(checked(task, await first));
       from++;
     }
-    for (let i = from; i < task.calls.length; i++) values.push(await call(task, fn, i));
+    for (let i = from; i < task.calls.length; i++) {
+      values.push(checked(task, await call(task, fn, i)));
+    }
     return { id: task.id, value: values };
   } catch (err) {
-    return await failed(task.id, err);
+    return await failed(task, err);
   }
 }
 
@@ -116,7 +130,7 @@ async function runSlow(task: TaskMessage, gate: ModuleGate): Promise<Result> {
       task.calls = await reviveAt(task.calls, task.handles);
     }
   } catch (err) {
-    return await failed(task.id, err);
+    return await failed(task, err);
   }
   return await finish(task, fn, [], 0);
 }
@@ -133,10 +147,10 @@ export function runTask(task: TaskMessage, gate: ModuleGate): Result | Promise<R
     for (let i = 0; i < task.calls.length; i++) {
       const v = call(task, fn, i);
       if (isThenable(v)) return finish(task, fn, values, i, v);
-      values.push(v);
+      values.push(checked(task, v));
     }
   } catch (err) {
-    return failed(task.id, err);
+    return failed(task, err);
   }
   return { id: task.id, value: values };
 }

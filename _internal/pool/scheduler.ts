@@ -20,6 +20,7 @@
  * @module
  */
 
+import { logger } from "../base/log.ts";
 import { raceTimer } from "../base/async.ts";
 import { errorFromData } from "../wire/error_data.ts";
 import { TaskQueue } from "./task_queue.ts";
@@ -166,6 +167,10 @@ export class Scheduler {
       this.queue.shift();
       this.#hold(slot, t, now);
       batch.push(t);
+    }
+    const log = logger();
+    if (log.isEnabledFor("debug")) {
+      log.debug(`dispatched ${batch.length} task(s) to pool worker ${slot.label ?? "?"}`);
     }
     slot.conn.send({ tasks: batch.map((t) => t.message) }).catch((err) => {
       for (const t of batch) {

@@ -34,8 +34,9 @@ import { parseAddress } from "../transport/address.ts";
 import { errorToData } from "../wire/error_data.ts";
 import { reviveAt } from "../hub/handles.ts";
 import { useAccess } from "../hub/grants.ts";
+import { logger } from "../base/log.ts";
 import type { TaskSpec } from "./task_spec.ts";
-import { type AnyFn, findTarget } from "./target.ts";
+import { type AnyFn, locateTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
 import { decodeTicket, type Ticket } from "./ticket.ts";
 import { CURRENT_SPEC, PROCESS_BRAND } from "../base/symbols.ts";
@@ -125,11 +126,24 @@ function bootstrap(spec: TaskSpec, key: LaunchKeyMessage): Promise<AnyFn> {
     kid: key.kid,
     ident: s.isWorker ? `${Deno.pid}/${spec.identity.join(":")}` : String(Deno.pid),
   });
+  if (spec.argv) setArgs(spec.argv);
+  if (spec.log) logger().toStderr(spec.log);
   if (spec.kind === "none") return Promise.resolve(() => {});
   s.bootstrapping = true;
-  const imported = import(spec.module).then((mod) => findTarget(mod, spec));
+  const imported = import(spec.module).then((mod) => locateTarget(mod, spec));
   imported.catch(() => {}).finally(() => (s.bootstrapping = false));
   return imported;
+}
+
+/**
+ * The parent's `Deno.args`, as Python's children get the parent's
+ * `sys.argv`: set before the target's module is imported, so that code
+ * reading them at its top level sees them too (a subprocess child's own
+ * arguments are its ticket; a thread's are its process's already).
+ */
+function setArgs(argv: string[]): void {
+  const args = [...argv]; // As Deno's own: one array, not frozen.
+  Object.defineProperty(Deno, "args", { get: () => args, configurable: true, enumerable: true });
 }
 
 /**
@@ -169,6 +183,9 @@ async function runChild(
   await channel.send({ op: "started" });
   // A child that reports (a manager's address) does so over its launch channel only.
   if (spec.report) s.report = (value) => channel.send({ op: "report", value });
+  logger().debug(
+    `running ${spec.kind === "none" ? "nothing" : `${spec.module}#${spec.exportName}`}`,
+  );
   let code = 0;
   try {
     if (spec.kind === "class") {
@@ -181,11 +198,16 @@ async function runChild(
   } catch (err) {
     if (err instanceof WorkerExit) return await exit(err.code);
     console.error(
-      `Process ${spec.name}:\n${err instanceof Error ? err.stack : String(err)}`,
+      `Process ${spec.name}:\n${
+        err instanceof Error
+          ? err.stack
+          : `${spec.module}#${spec.exportName} threw a non-Error value: ${Deno.inspect(err)}`
+      }`,
     );
     code = 1;
   }
   await beforeExit(s);
+  logger().debug(`exiting with code ${code}`);
   return await exit(code);
 }
 

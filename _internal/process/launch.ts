@@ -103,3 +103,42 @@ export function socketNeeds(
     }
     : { read: [], write: [], net: [`${address.hostname}:${address.port}`] };
 }
+
+/** This process's command line (Linux), or undefined where it cannot be read. */
+function ownCommandLine(): string[] | undefined {
+  try {
+    return Deno.readTextFileSync("/proc/self/cmdline").split("\0");
+  } catch {
+    return undefined;
+  }
+}
+
+const IMPORT_FAILURE = /not a dependency|Relative import path|Module not found|Unable to load/;
+
+/**
+ * A child that failed to import its modules while this process runs with
+ * `--import-map`, which a `deno run` child does not inherit (and which this
+ * process could not pass on: Deno does not tell a program its own flags):
+ * the error says so, and how to pass it. Other errors are returned as they are.
+ */
+export function withImportMapHint<E>(err: E, runtimeArgs: string[]): E {
+  if (!(err instanceof Error) || !IMPORT_FAILURE.test(err.message)) return err;
+  if (runtimeArgs.some((a) => a.startsWith("--import-map"))) return err;
+  const args = ownCommandLine() ?? [];
+  const at = args.findIndex((a) => a.startsWith("--import-map"));
+  if (at < 0) return err;
+  const flag = args[at].includes("=") ? args[at] : `--import-map=${args[at + 1]}`;
+  const hint = `\nThis program runs with ${flag}, which a subprocess child does not inherit: ` +
+    `pass it on with the runtimeArgs option (runtimeArgs: ["${flag}"]) or for every child ` +
+    `with setRuntimeArgs(["${flag}"]), or use startMethod: "worker"`;
+  const old = err.message;
+  err.message = old + hint;
+  if (typeof err.stack === "string") {
+    Object.defineProperty(err, "stack", {
+      value: err.stack.replace(old, err.message),
+      writable: true,
+      configurable: true,
+    });
+  }
+  return err;
+}

@@ -18,14 +18,21 @@ import { registerSandbox } from "../hub/sandbox.ts";
 import { CHILD_ENTRY_URL, CHILD_MARKER } from "./child.ts";
 import { encodeTicket } from "./ticket.ts";
 import { ProcessError } from "../base/errors.ts";
-import { acquireHub, hubKey } from "../hub/hub.ts";
+import { acquireHub, hubKey, hubNeeds } from "../hub/hub.ts";
+import { requirePermissions } from "../base/permits.ts";
 import { peersClosed } from "../hub/server.ts";
 import { type LaunchOptions, PEERS_CLOSE_MS, type Popen, sendTask } from "./popen.ts";
 import { signalExitCode } from "./exit_codes.ts";
 import { ensureReaper } from "./reaper.ts";
 import { withAwakeTimeout, withTimeout } from "../base/async.ts";
 import { expectChild } from "./expect.ts";
-import { grantedHosts, moduleReadPaths, resolutionFlags, socketsNeeds } from "./launch.ts";
+import {
+  grantedHosts,
+  moduleReadPaths,
+  resolutionFlags,
+  socketsNeeds,
+  withImportMapHint,
+} from "./launch.ts";
 import { permissionFlags, sandboxFlags } from "./permissions.ts";
 import { state } from "../base/state.ts";
 import { type Address, addressToString } from "../transport/address.ts";
@@ -177,6 +184,7 @@ export interface Connected {
  * authkey: a warm spare stops there; a cold start goes on to its task.
  */
 export async function spawnConnected(opts: SpawnOptions): Promise<Connected> {
+  checkSpawn(opts.name);
   const hub = await acquireHub();
   // A sandboxed child proves a key derived for it alone, never the tree's.
   const kid = opts.spec?.kid ?? "";
@@ -210,7 +218,7 @@ export async function spawnConnected(opts: SpawnOptions): Promise<Connected> {
       popen.kill();
       await popen.exited;
     }
-    throw err;
+    throw withImportMapHint(err, opts.runtimeArgs);
   } finally {
     hub.release();
   }
@@ -235,7 +243,7 @@ export async function handOver(c: Connected, opts: LaunchOptions, daemon: boolea
   } catch (err) {
     popen.kill();
     await popen.exited;
-    throw err;
+    throw withImportMapHint(err, opts.runtimeArgs);
   } finally {
     if (keep) popen.keepForReport(channel);
     else channel.close();
@@ -245,11 +253,28 @@ export async function handOver(c: Connected, opts: LaunchOptions, daemon: boolea
   return popen;
 }
 
+/**
+ * Everything starting a child needs, asked of Deno at once (its hub, and
+ * running Deno's executable), so that a program short of several
+ * permissions hears of them all in one error.
+ *
+ * @throws {Deno.errors.NotCapable} Naming every missing flag.
+ */
+export function checkSpawn(name: string): void {
+  const executable = state().standaloneLauncher?.[0] ?? Deno.execPath();
+  requirePermissions(`start process '${name}'`, [...hubNeeds(), {
+    flag: "--allow-run",
+    descriptor: { name: "run", command: executable },
+    why: `to start Deno's executable (${executable}) for the child`,
+  }]);
+}
+
 /** Starts a subprocess child; resolves once it runs its target. */
 export async function launchSubprocess(
   opts: LaunchOptions,
   daemon: boolean,
 ): Promise<Popen> {
+  checkSpawn(opts.spec.name);
   // An argument that cannot be cloned fails here, before anything is spawned.
   await encode(opts.spec);
   // The first child starts this process's reaper, side by side with itself.

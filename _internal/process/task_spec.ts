@@ -10,6 +10,7 @@ import type { ParentInfo, StartMethod, TransportKind } from "../base/state.ts";
 import type { Path } from "../hub/paths.ts";
 import type { Access } from "../hub/grants.ts";
 import type { LaunchKey } from "../hub/connect.ts";
+import type { LogLevel } from "../base/log.ts";
 
 /** What a child is told to run. */
 export interface TaskSpec {
@@ -47,6 +48,10 @@ export interface TaskSpec {
   parent: ParentInfo;
   /** The root's main module: the default module for the child's own children. */
   mainModule?: string;
+  /** The parent's `Deno.args`, which the child sees as its own (absent: none). */
+  argv?: string[];
+  /** The level the child logs to stderr at (absent: it does not). */
+  log?: LogLevel;
   /** Context-wide flags for the child's own children. */
   runtimeArgs: string[];
   /** The child's hub transport. */

@@ -12,7 +12,14 @@ import { clientHandshake, type ClientKey, serverHandshake } from "./auth.ts";
 import { AuthenticationError } from "../base/errors.ts";
 import { FrameReader, FrameWriter } from "../wire/framing.ts";
 import { type Address, addressToString } from "./address.ts";
-import { makeSocketDir, removeSocketDir, SOCKET_NAME, sweepSocketDirs } from "./socket_dir.ts";
+import {
+  makeSocketDir,
+  removeSocketDir,
+  SOCKET_DIR_PREFIX,
+  SOCKET_NAME,
+  sweepSocketDirs,
+} from "./socket_dir.ts";
+import type { Need } from "../base/permits.ts";
 import type { TransportKind } from "../base/state.ts";
 import { delay, raceTimer } from "../base/async.ts";
 import { limits } from "../wire/limits.ts";
@@ -46,6 +53,51 @@ export function bound(listener: Deno.Listener, address: Address, close: () => vo
       return closed;
     },
   };
+}
+
+/**
+ * The temp dir a socket directory goes in, as Deno's `makeTempDir` picks it
+ * (`TMPDIR`, else `/tmp`), read from the environment only when env access
+ * is already granted: never asked for.
+ */
+function tempDir(): string {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: "TMPDIR" }).state === "granted") {
+      return (Deno.env.get("TMPDIR") || "/tmp").replace(/\/+$/, "") || "/";
+    }
+  } catch { /* no way to ask: the default */ }
+  return "/tmp";
+}
+
+/** What a listener of this kind needs from Deno, for one combined error (see `permits.ts`). */
+export function listenNeeds(kind: TransportKind, hostname = "127.0.0.1"): Need[] {
+  const why = "children and shared objects reach this process through it";
+  if (kind === "tcp") {
+    return [{
+      flag: "--allow-net",
+      descriptor: { name: "net", host: hostname },
+      why: `to listen on a ${hostname} port (${why})`,
+    }];
+  }
+  const tmp = tempDir();
+  const socket = `${tmp}/${SOCKET_DIR_PREFIX}${Deno.pid}-…/${SOCKET_NAME}`;
+  return [
+    {
+      flag: "--allow-read",
+      descriptor: { name: "read", path: socket },
+      why: `to listen on its private socket in ${tmp} (${why})`,
+    },
+    {
+      flag: "--allow-write",
+      descriptor: { name: "write", path: tmp },
+      why: `to make the socket's private directory in ${tmp}`,
+    },
+    {
+      flag: "--allow-net",
+      descriptor: { name: "net", host: `unix:${socket}` },
+      why: "to listen on that socket (Deno counts Unix sockets as net)",
+    },
+  ];
 }
 
 /**
