@@ -57,9 +57,10 @@ export { type Attempt, TaskFailedError } from "./_internal/cluster/protocol.ts";
 export type { AgentRecord } from "./_internal/cluster/protocol.ts";
 export type { AgentStatus, ClusterStatus, StreamStatus } from "./_internal/cluster/status.ts";
 export { AsyncResult } from "./pool.ts";
-export type { PoolCallOptions, PoolLike, PoolMapOptions } from "./pool.ts";
+export type { MapItem, PoolCallOptions, PoolLike, PoolMapOptions, TaskFunction } from "./pool.ts";
+export type { WaitOptions } from "./synchronize.ts";
 export type { GetOptions, PutOptions } from "./queue.ts";
-export type { Permissions, PermissionsObject, StartMethod } from "./process.ts";
+export type { CloneMode, Permissions, PermissionsObject, StartMethod } from "./process.ts";
 export { AuthenticationError, ProcessError, RemoteError } from "./context.ts";
 
 /** Options of {@link Cluster.connect}. */

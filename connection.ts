@@ -32,7 +32,8 @@ import { LocalRef } from "./_internal/hub/refs.ts";
 import { PipeCore } from "./_internal/primitives/pipe_core.ts";
 import { hostPipe, localEnd } from "./_internal/primitives/pipe_endpoints.ts";
 import { Connection, connectionOf } from "./connection/connection.ts";
-import { raceTimer } from "./_internal/base/async.ts";
+import { abortable, raceTimer } from "./_internal/base/async.ts";
+import { timedWait, type WaitOptions } from "./_internal/base/waits.ts";
 
 export { AuthenticationError, EOFError } from "./_internal/base/errors.ts";
 export { Connection } from "./connection/connection.ts";
@@ -83,8 +84,12 @@ export type Waitable = Connection | { sentinel: Promise<unknown> } | Promise<unk
  * receive (or EOF), a process that has exited, a promise that has settled.
  *
  * @param objects What to wait on.
- * @param timeout Milliseconds at most (default: as long as it takes).
+ * @param options Milliseconds at most (default: as long as it takes), or
+ * `{ timeout, signal }`.
  * @returns The ready objects (empty after a timeout).
+ * @throws {RangeError} On a negative timeout.
+ * @throws {TypeError} On an unknown option.
+ * @throws The signal's reason once it aborts the wait.
  *
  * @example
  * ```ts
@@ -99,12 +104,17 @@ export type Waitable = Connection | { sentinel: Promise<unknown> } | Promise<unk
  * b.close();
  * ```
  */
-export async function wait<T extends Waitable>(objects: T[], timeout?: number): Promise<T[]> {
+export async function wait<T extends Waitable>(
+  objects: T[],
+  options?: number | WaitOptions,
+): Promise<T[]> {
+  const { timeout, signal } = timedWait("wait", options);
+  if (signal?.aborted) throw signal.reason;
   const ctl = new AbortController();
   const ready = new Set<T>();
   const watches = objects.map((o) => watch(o, ctl.signal).then(() => void ready.add(o), () => {}));
   try {
-    await raceTimer(Promise.race(watches), timeout, () => undefined);
+    await abortable(raceTimer(Promise.race(watches), timeout, () => undefined), signal);
     // Let the others that are already ready say so.
     await Promise.resolve();
   } finally {

@@ -18,11 +18,43 @@
  * @module
  */
 
-import { Process, type ProcessOptions, type StartMethod } from "./process.ts";
+import {
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  parentProcess,
+  Process,
+  type ProcessOptions,
+  type StartMethod,
+  type Target,
+} from "./process.ts";
+import { Pool, type PoolOptions } from "./pool.ts";
+import { BaseManager, Manager } from "./manager.ts";
+import { JoinableQueue, Queue, SimpleQueue } from "./queue.ts";
+import { Pipe } from "./connection.ts";
+import {
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Lock,
+  RLock,
+  Semaphore,
+} from "./synchronize.ts";
+import { SharedArray, Value } from "./shared.ts";
 import { state } from "./_internal/base/state.ts";
 import { setWarm } from "./_internal/process/spares.ts";
 
 export { AuthenticationError, ProcessError, RemoteError } from "./_internal/base/errors.ts";
+export {
+  getLogger,
+  LOG_ENV,
+  Logger,
+  type LogHandler,
+  type LogLevel,
+  type LogRecord,
+  logToStderr,
+} from "./context/logging.ts";
 export type { StartMethod } from "./process.ts";
 
 const METHODS: readonly StartMethod[] = ["subprocess", "worker"];
@@ -38,33 +70,104 @@ function checkMethod(method: unknown, what: string): StartMethod {
   return method as StartMethod;
 }
 
-/** A start method and the classes bound to it. */
+/**
+ * A start method and what Python's context offers, bound to it: `Process`
+ * and `Pool` start their children with this method unless their options
+ * name another; the rest (queues, pipes, locks, shared values, managers)
+ * work with children of either method and are the classes themselves.
+ */
 export interface Context {
   /** The start method of this context. */
   readonly startMethod: StartMethod;
-  /** `Process` with this context's start method as its default. */
+  /** `Process`, starting children with this context's method by default. */
   readonly Process: typeof Process;
+  /** `Pool`, starting workers with this context's method by default. */
+  readonly Pool: typeof Pool;
+  /** `Manager` (its own process is always a `deno run` subprocess). */
+  readonly Manager: typeof Manager;
+  /** `BaseManager`, for managers of registered types. */
+  readonly BaseManager: typeof BaseManager;
+  /** `Queue`. */
+  readonly Queue: typeof Queue;
+  /** `JoinableQueue`. */
+  readonly JoinableQueue: typeof JoinableQueue;
+  /** `SimpleQueue`. */
+  readonly SimpleQueue: typeof SimpleQueue;
+  /** `Pipe()`. */
+  readonly Pipe: typeof Pipe;
+  /** `Lock`. */
+  readonly Lock: typeof Lock;
+  /** `RLock`. */
+  readonly RLock: typeof RLock;
+  /** `Semaphore`. */
+  readonly Semaphore: typeof Semaphore;
+  /** `BoundedSemaphore`. */
+  readonly BoundedSemaphore: typeof BoundedSemaphore;
+  /** `Event`. */
+  readonly Event: typeof Event;
+  /** `Condition`. */
+  readonly Condition: typeof Condition;
+  /** `Barrier`. */
+  readonly Barrier: typeof Barrier;
+  /** `Value` (Python's `ctx.Value`). */
+  readonly Value: typeof Value;
+  /** `SharedArray` (Python's `ctx.Array`). */
+  readonly Array: typeof SharedArray;
+  /** `cpuCount()`. */
+  readonly cpuCount: typeof cpuCount;
+  /** `currentProcess()`. */
+  readonly currentProcess: typeof currentProcess;
+  /** `parentProcess()`. */
+  readonly parentProcess: typeof parentProcess;
+  /** `activeChildren()`. */
+  readonly activeChildren: typeof activeChildren;
   /** The start method of this context. */
   getStartMethod(): StartMethod;
 }
 
+function boundProcess(startMethod: StartMethod): typeof Process {
+  class ContextProcess<F extends Target = Target> extends Process<F> {
+    constructor(options: ProcessOptions<F> = {}) {
+      super({ startMethod, ...options });
+    }
+  }
+  Object.defineProperty(ContextProcess, "name", { value: "Process" });
+  return ContextProcess;
+}
+
+function boundPool(startMethod: StartMethod): typeof Pool {
+  class ContextPool extends Pool {
+    constructor(options: number | PoolOptions = {}) {
+      const o = typeof options === "number" ? { processes: options } : options;
+      super({ startMethod, ...o });
+    }
+  }
+  Object.defineProperty(ContextPool, "name", { value: "Pool" });
+  return ContextPool;
+}
+
 /**
- * A context for a start method (the program's default when none is given).
+ * A context for a start method (the program's default when none is given),
+ * as Python's `get_context`: what the module offers, with `Process` and
+ * `Pool` bound to that method.
  *
  * @param method `"subprocess"` or `"worker"`.
  * @param options `warm`: how many children of this method to keep started
  * ahead (see {@link WarmOptions}).
- * @returns The context; its `Process` starts children with that method.
+ * @returns The context.
  * @throws {RangeError} On an unknown start method, or a `warm` that is not
  * a non-negative integer.
  *
- * @example
+ * @example Worker children and a worker pool without naming the method each time
  * ```ts
- * import { getContext } from "./context.ts";
+ * import { getContext } from "@mp/multiprocessing/context";
  * import { assertEquals } from "@std/assert";
  *
- * const { Process } = getContext("worker");
- * assertEquals(new Process().name.startsWith("Process-"), true);
+ * const ctx = getContext("worker");
+ * assertEquals(ctx.getStartMethod(), "worker");
+ * await using q = new ctx.Queue<number>();
+ * await q.put(1);
+ * assertEquals(await q.get(), 1);
  * ```
  */
 export function getContext(method?: StartMethod, options: WarmOptions = {}): Context {
@@ -72,15 +175,29 @@ export function getContext(method?: StartMethod, options: WarmOptions = {}): Con
     ? getStartMethod() ?? "subprocess"
     : checkMethod(method, "get a context");
   if (options.warm !== undefined) setWarm(startMethod, checkWarm(options.warm, "get a context"));
-  class ContextProcess extends Process {
-    constructor(options: ProcessOptions = {}) {
-      super({ startMethod, ...options });
-    }
-  }
-  Object.defineProperty(ContextProcess, "name", { value: "Process" });
   return {
     startMethod,
-    Process: ContextProcess,
+    Process: boundProcess(startMethod),
+    Pool: boundPool(startMethod),
+    Manager,
+    BaseManager,
+    Queue,
+    JoinableQueue,
+    SimpleQueue,
+    Pipe,
+    Lock,
+    RLock,
+    Semaphore,
+    BoundedSemaphore,
+    Event,
+    Condition,
+    Barrier,
+    Value,
+    Array: SharedArray,
+    cpuCount,
+    currentProcess,
+    parentProcess,
+    activeChildren,
     getStartMethod: () => startMethod,
   };
 }
@@ -201,4 +318,21 @@ export function setRuntimeArgs(args: string[]): void {
  */
 export function getRuntimeArgs(): string[] {
   return [...state().runtimeArgs];
+}
+
+/**
+ * Every start method, as Python's `get_all_start_methods()`.
+ *
+ * @returns `["subprocess", "worker"]`.
+ *
+ * @example
+ * ```ts
+ * import { getAllStartMethods } from "@mp/multiprocessing/context";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(getAllStartMethods(), ["subprocess", "worker"]);
+ * ```
+ */
+export function getAllStartMethods(): StartMethod[] {
+  return [...METHODS];
 }

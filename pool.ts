@@ -29,65 +29,47 @@ import { type AnyFn, fingerprint, type TargetRef } from "./_internal/process/tar
 import { ProcessError } from "./_internal/base/errors.ts";
 import { state } from "./_internal/base/state.ts";
 import { keepAlive } from "./_internal/base/async.ts";
+import { checkOptionNames } from "./_internal/base/options.ts";
+import { type CallSite, callSite, withCallSite } from "./_internal/base/call_site.ts";
+import { checkPlain } from "./_internal/wire/plain.ts";
+import { lengthOf, type Progress, progressOf } from "./_internal/pool/progress.ts";
+import {
+  CALL_OPTIONS,
+  callClone,
+  type CallOptions,
+  MAP_OPTIONS,
+  type MapOptions,
+  type PoolOptions,
+  type PoolSettings,
+  poolSettings,
+} from "./pool/options.ts";
 import {
   IMAP_PER_WORKER,
   type LaunchedWorker,
   PER_WORKER,
   PoolEngine,
 } from "./_internal/pool/engine.ts";
-import { imapChunks } from "./_internal/pool/imap.ts";
+import { failedIterator, imapChunks } from "./_internal/pool/imap.ts";
 import { mapChunks } from "./_internal/pool/map.ts";
-import type { PoolLike } from "./pool/pool_like.ts";
+import { newSealKey, sealOf } from "./_internal/pool/seal.ts";
+import { newSandboxId } from "./_internal/hub/grants.ts";
+import { SANDBOX_ID } from "./_internal/base/symbols.ts";
+import type { MapItem, PoolLike, TaskFunction } from "./pool/pool_like.ts";
 import { Pipe } from "./connection.ts";
-import { cpuCount, type Permissions, Process, type StartMethod, type Target } from "./process.ts";
+import { Process, type ProcessOptions } from "./process.ts";
 
 export { AsyncResult } from "./pool/async_result.ts";
+export type { CallOptions, MapOptions, PoolOptions } from "./pool/options.ts";
 export { BrokenPoolError, WorkerDiedError } from "./_internal/base/errors.ts";
-export type { PoolCallOptions, PoolLike, PoolMapOptions } from "./pool/pool_like.ts";
+export type {
+  MapItem,
+  PoolCallOptions,
+  PoolLike,
+  PoolMapOptions,
+  TaskFunction,
+} from "./pool/pool_like.ts";
 
 const WORKER_MODULE = new URL("./_internal/pool/worker.ts", import.meta.url).href;
-
-/** Options of {@link Pool}. */
-export interface PoolOptions {
-  /** Number of workers. @default {cpuCount()} */
-  processes?: number;
-  /** An exported function each worker runs once before its first task. */
-  initializer?: Target;
-  /** Arguments of `initializer`. @default {[]} */
-  initargs?: unknown[];
-  /**
-   * Tasks a worker runs before it is replaced by a fresh one (a positive
-   * integer, as Python's); no limit when absent.
-   * @default {undefined}
-   */
-  maxTasksPerChild?: number;
-  /** How workers start. @default {getStartMethod() ?? "subprocess"} */
-  startMethod?: StartMethod;
-  /** Permissions of subprocess workers (see `Process`). @default {"inherit"} */
-  permissions?: Permissions;
-  /** URL of the module exporting the task functions. @default {the main module} */
-  module?: string | URL;
-  /** Extra `deno run` flags for subprocess workers. @default {getRuntimeArgs()} */
-  runtimeArgs?: string[];
-}
-
-/** Per-call options. */
-export interface CallOptions<T> {
-  /** Called once with the result. */
-  callback?: (result: T) => void;
-  /** Called once with the error. */
-  errorCallback?: (error: unknown) => void;
-  /** Cancels a queued task (it never runs) or fails a running one. */
-  signal?: AbortSignal;
-  /** URL of the module exporting the function, for this call. */
-  module?: string | URL;
-}
-
-/** Per-call options of the map family. */
-export interface MapOptions<T> extends CallOptions<T> {
-  /** Items per task (Python's default for `map`, 1 for `imap`). */
-  chunksize?: number;
-}
 
 /**
  * A pool of worker processes (or workers), as Python's `multiprocessing.Pool`.
@@ -106,9 +88,13 @@ export interface MapOptions<T> extends CallOptions<T> {
  * ```
  */
 export class Pool implements PoolLike {
-  #options: Required<Omit<PoolOptions, "initializer" | "module">> & PoolOptions;
+  #options: PoolSettings;
   #engine: PoolEngine;
   #refs = new WeakMap<AnyFn, TargetRef>();
+  /** The key of the seals on task modules (`_internal/pool/seal.ts`), given to each worker. */
+  #sealKey = newSealKey();
+  /** The workers' sandbox, when their permissions are narrowed (`_internal/hub/grants.ts`). */
+  #sandbox: string | undefined;
 
   /**
    * Creates the pool and starts its workers.
@@ -118,36 +104,14 @@ export class Pool implements PoolLike {
    * @throws {TypeError} When `initializer` is not a function.
    */
   constructor(options: number | PoolOptions = {}) {
-    const o = typeof options === "number" ? { processes: options } : options;
-    const processes = o.processes ?? cpuCount();
-    if (!Number.isInteger(processes) || processes < 1) {
-      throw new RangeError(
-        `Cannot create pool: 'processes' must be a positive integer, received ${processes}`,
-      );
-    }
-    const maxTasks = o.maxTasksPerChild;
-    if (maxTasks !== undefined && !(Number.isInteger(maxTasks) && maxTasks >= 1)) {
-      throw new RangeError(
-        `Cannot create pool: 'maxTasksPerChild' must be a positive integer, received ${maxTasks}`,
-      );
-    }
-    if (o.initializer !== undefined && typeof o.initializer !== "function") {
-      throw new TypeError(
-        `Cannot create pool: 'initializer' must be a function, received ${typeof o.initializer}`,
-      );
-    }
-    this.#options = {
-      ...o,
-      processes,
-      maxTasksPerChild: maxTasks ?? 0,
-      initargs: o.initargs ?? [],
-      startMethod: o.startMethod ?? state().startMethod ?? "subprocess",
-      permissions: o.permissions ?? "inherit",
-      runtimeArgs: o.runtimeArgs ?? state().runtimeArgs,
-    };
+    this.#options = poolSettings(options);
+    const { processes, maxTasksPerChild } = this.#options;
+    // Narrowed workers share one sandbox: a task's grants serve whichever runs it.
+    if (this.#options.permissions !== "inherit") this.#sandbox = newSandboxId();
     this.#engine = new PoolEngine({
       processes,
-      maxTasksPerChild: maxTasks ?? 0,
+      sandbox: this.#sandbox,
+      maxTasksPerChild,
       // Tasks reach worker children by postMessage: memory is shared.
       pack: { sharedMemory: this.#options.startMethod === "worker" },
       launch: () => this.#launch(),
@@ -170,6 +134,8 @@ export class Pool implements PoolLike {
       exportName: fn.name,
       fingerprint: fingerprint(fn),
       kind: "function",
+      // Workers import only what this pool vouched for.
+      seal: sealOf(this.#sealKey, String(mod)),
     };
     this.#refs.set(fn, ref);
     return ref;
@@ -182,57 +148,102 @@ export class Pool implements PoolLike {
     const init = o.initializer ? { fn: this.#ref(o.initializer), args: o.initargs } : null;
     const process = new Process({
       target: poolWorkerTarget,
-      args: [theirs, init, o.maxTasksPerChild],
+      args: [theirs, init, o.maxTasksPerChild, this.#sealKey],
       // As Python's: terminated at exit, and never what keeps a program alive.
       daemon: true,
       module: WORKER_MODULE,
       startMethod: o.startMethod,
       permissions: o.permissions,
       runtimeArgs: o.runtimeArgs,
-    });
+      [SANDBOX_ID]: this.#sandbox,
+    } as ProcessOptions);
     // The worker holds its end once started; here it is closed either way.
     const started = process.start().finally(() => theirs.close());
     return { process, conn: mine, started };
   }
 
-  #submit<T>(fn: AnyFn, calls: unknown[][], options: CallOptions<T>): Promise<unknown[]> {
+  /** Submits one call: `fn(...args)`. */
+  #submit<T>(fn: AnyFn, args: unknown[], options: CallOptions<T>): Promise<unknown[]> {
     let ref: TargetRef;
+    let plain: boolean;
     try {
+      checkOptionNames("submit task", options, CALL_OPTIONS);
       ref = this.#ref(fn, options.module);
+      plain = callClone(this.#options, options) === "plain";
+      if (!plain) checkPlain(args, "args");
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#engine.submit(ref, calls, options.signal);
+    return this.#engine.submit(ref, [args], options.signal, plain);
   }
 
-  #withCallbacks<T>(p: Promise<T>, options: CallOptions<T>): AsyncResult<T> {
-    p.then(
+  /**
+   * The call's result: its error gets the call site after its stack, then
+   * the callbacks hear of it.
+   */
+  #result<T>(
+    p: Promise<T>,
+    options: CallOptions<T>,
+    site: CallSite,
+    except: unknown = options.signal?.reason,
+  ): AsyncResult<T> {
+    const q = p.then(undefined, (e) => {
+      throw withCallSite(e, site, except);
+    });
+    q.then(
       (v) => options.callback?.(v),
       (e) => options.errorCallback?.(e),
     );
-    return new AsyncResult(p);
+    return new AsyncResult(q);
   }
 
   /**
    * Runs `fn(...args)` in a worker; the result comes back as an
    * {@link AsyncResult}.
+   *
+   * @param fn An exported function (of the main module, or of `module`).
+   * @param args Its arguments (typed from its parameters).
+   * @param options Callbacks, `signal`, `module`.
+   * @returns The result to come; its error, if any, carries the call site
+   * after the remote stack (`Submitted at:`).
    */
-  applyAsync<T>(
-    fn: (...args: never[]) => T | Promise<T>,
-    args: unknown[] = [],
-    options: CallOptions<Awaited<T>> = {},
-  ): AsyncResult<Awaited<T>> {
-    const p = this.#submit(fn as AnyFn, [args], options).then((v) => v[0] as Awaited<T>);
-    return this.#withCallbacks(p, options);
+  applyAsync<F extends TaskFunction>(
+    fn: F,
+    args?: Readonly<Parameters<F>>,
+    options: CallOptions<Awaited<ReturnType<F>>> = {},
+  ): AsyncResult<Awaited<ReturnType<F>>> {
+    return this.#apply(fn, args, options, callSite(this.applyAsync));
   }
 
-  /** Runs `fn(...args)` in a worker and resolves its result. */
-  apply<T>(
-    fn: (...args: never[]) => T | Promise<T>,
-    args: unknown[] = [],
-    options: CallOptions<Awaited<T>> = {},
-  ): Promise<Awaited<T>> {
-    return this.applyAsync(fn, args, options).get();
+  /**
+   * Runs `fn(...args)` in a worker and resolves its result.
+   *
+   * @param fn An exported function (of the main module, or of `module`).
+   * @param args Its arguments (typed from its parameters).
+   * @param options Callbacks, `signal`, `module`.
+   * @returns Its result.
+   * @throws The task's error (the remote stack, then `Submitted at:` and
+   * this call's stack), `WorkerDiedError` when its worker died,
+   * `signal.reason` once aborted, a `TypeError` for a function that is not
+   * an exported named function.
+   */
+  apply<F extends TaskFunction>(
+    fn: F,
+    args?: Readonly<Parameters<F>>,
+    options: CallOptions<Awaited<ReturnType<F>>> = {},
+  ): Promise<Awaited<ReturnType<F>>> {
+    return this.#apply(fn, args, options, callSite(this.apply)).get();
+  }
+
+  #apply<F extends TaskFunction>(
+    fn: F,
+    args: Readonly<Parameters<F>> | undefined,
+    options: CallOptions<Awaited<ReturnType<F>>>,
+    site: CallSite,
+  ): AsyncResult<Awaited<ReturnType<F>>> {
+    type R = Awaited<ReturnType<F>>;
+    const p = this.#submit(fn, (args ?? []) as unknown[], options).then((v) => v[0] as R);
+    return this.#result(p, options, site);
   }
 
   /** Python's default chunk size for `map`: about four chunks per worker. */
@@ -249,123 +260,195 @@ export class Pool implements PoolLike {
   }
 
   /**
-   * Maps over `input` in chunks, a window of them in flight (see
+   * Maps over the input in chunks, a window of them in flight (see
    * `_internal/pool/map.ts`): each entry is the one argument of a call, or
    * with `spread` its argument list.
    */
-  #mapCalls<T>(
-    input: unknown[],
+  #map<T>(
+    fn: TaskFunction,
+    iterable: Iterable<unknown>,
     spread: boolean,
-    options: MapOptions<T[]> & { fn: AnyFn },
+    options: MapOptions<T[]>,
+    site: CallSite,
   ): AsyncResult<T[]> {
-    let p: Promise<T[]>;
-    try {
-      const size = this.#chunksize(input.length, options.chunksize);
-      const ref = this.#ref(options.fn, options.module);
-      const { signal } = options;
-      // Enough to keep every worker fed; as few large chunks as that takes.
-      const most = 2 * this.#options.processes * PER_WORKER;
-      const window = Math.max(2 * this.#options.processes, Math.ceil(most / size));
-      p = mapChunks(input.length, size, window, (start, end) => {
-        const chunk = input.slice(start, end);
-        return spread
-          ? this.#engine.submit(ref, chunk as unknown[][], signal)
-          : this.#engine.submitItems(ref, chunk, signal);
-      }) as Promise<T[]>;
-    } catch (err) {
-      p = Promise.reject(err);
-    }
-    return this.#withCallbacks(p, options);
-  }
-
-  /** `map` that returns an {@link AsyncResult} of the list of results. */
-  mapAsync<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T>,
-    options: MapOptions<Awaited<R>[]> = {},
-  ): AsyncResult<Awaited<R>[]> {
-    let items: unknown[];
+    let input: unknown[];
     try {
       // A copy, read as its chunks go out: the caller may change its own.
       // (slice() allocates it once; Array.from grows it as it iterates.)
-      items = Array.isArray(iterable) ? iterable.slice() : Array.from(iterable);
+      input = Array.isArray(iterable) ? iterable.slice() : Array.from(iterable);
     } catch (err) {
       // The input's own error, as itself.
-      return this.#withCallbacks(Promise.reject(err), options);
+      return this.#result(Promise.reject(err), options, site, err);
     }
-    return this.#mapCalls(items, false, { ...options, fn: fn as AnyFn });
-  }
-
-  /** Applies `fn` to every item, in chunks across the workers; results in input order. */
-  map<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T>,
-    options: MapOptions<Awaited<R>[]> = {},
-  ): Promise<Awaited<R>[]> {
-    return this.mapAsync(fn, iterable, options).get();
-  }
-
-  /** `starmap` that returns an {@link AsyncResult}. */
-  starmapAsync<R>(
-    fn: (...args: never[]) => R | Promise<R>,
-    iterable: Iterable<unknown[]>,
-    options: MapOptions<Awaited<R>[]> = {},
-  ): AsyncResult<Awaited<R>[]> {
-    let calls: unknown[][];
+    let p: Promise<T[]>;
     try {
-      calls = [...iterable];
+      checkOptionNames("map", options, MAP_OPTIONS);
+      const size = this.#chunksize(input.length, options.chunksize);
+      const ref = this.#ref(fn, options.module);
+      const plain = callClone(this.#options, options) === "plain";
+      if (!plain) checkPlain(input, "items");
+      const progress = progressOf(options, input.length, "map");
+      const { signal } = options;
+      p = mapChunks(input.length, size, this.#mapWindow(size), (start, end) => {
+        const chunk = input.slice(start, end);
+        const sent = spread
+          ? this.#engine.submit(ref, chunk as unknown[][], signal, plain)
+          : this.#engine.submitItems(ref, chunk, signal, plain);
+        return progress ? sent.then((v) => (progress.settled(chunk.length), v)) : sent;
+      }) as Promise<T[]>;
+      if (progress) p.then(progress.end, progress.end);
     } catch (err) {
-      return this.#withCallbacks(Promise.reject(err), options);
+      p = Promise.reject(err);
     }
-    return this.#mapCalls(calls, true, { ...options, fn: fn as AnyFn });
+    return this.#result(p, options, site);
   }
 
-  /** Like {@link Pool.map}, with each item spread as the arguments. */
-  starmap<R>(
-    fn: (...args: never[]) => R | Promise<R>,
-    iterable: Iterable<unknown[]>,
-    options: MapOptions<Awaited<R>[]> = {},
-  ): Promise<Awaited<R>[]> {
-    return this.starmapAsync(fn, iterable, options).get();
+  /** Chunks a map keeps in flight: enough to keep every worker fed, as few as that takes. */
+  #mapWindow(size: number): number {
+    const most = 2 * this.#options.processes * PER_WORKER;
+    return Math.max(2 * this.#options.processes, Math.ceil(most / size));
   }
 
-  #imap<T, R>(
-    fn: (item: T) => R,
-    iterable: Iterable<T> | AsyncIterable<T>,
+  /**
+   * `map` that returns an {@link AsyncResult} of the list of results.
+   *
+   * @param fn An exported function of one argument.
+   * @param iterable The items (copied at once).
+   * @param options `chunksize`, callbacks, `signal`, `module`.
+   * @returns The results to come, in input order.
+   */
+  mapAsync<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>>,
+    options: MapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): AsyncResult<Awaited<ReturnType<F>>[]> {
+    return this.#map(fn, iterable, false, options, callSite(this.mapAsync));
+  }
+
+  /**
+   * Applies `fn` to every item, in chunks across the workers.
+   *
+   * @param fn An exported function of one argument.
+   * @param iterable The items (copied at once).
+   * @param options `chunksize`, callbacks, `signal`, `module`.
+   * @returns The results, in input order.
+   * @throws The first failed task's error (its remote stack, then the call
+   * site); the input's own error; `signal.reason` once aborted.
+   */
+  map<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>>,
+    options: MapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): Promise<Awaited<ReturnType<F>>[]> {
+    return this.#map(fn, iterable, false, options, callSite(this.map)).get();
+  }
+
+  /**
+   * `starmap` that returns an {@link AsyncResult}.
+   *
+   * @param fn An exported function.
+   * @param iterable Argument lists, one per call (typed from `fn`'s parameters).
+   * @param options `chunksize`, callbacks, `signal`, `module`.
+   * @returns The results to come, in input order.
+   */
+  starmapAsync<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<Readonly<Parameters<F>>>,
+    options: MapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): AsyncResult<Awaited<ReturnType<F>>[]> {
+    return this.#map(fn, iterable, true, options, callSite(this.starmapAsync));
+  }
+
+  /**
+   * Like {@link Pool.map}, with each entry spread as the arguments.
+   *
+   * @param fn An exported function.
+   * @param iterable Argument lists, one per call (typed from `fn`'s parameters).
+   * @param options `chunksize`, callbacks, `signal`, `module`.
+   * @returns The results, in input order.
+   * @throws As {@link Pool.map}.
+   */
+  starmap<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<Readonly<Parameters<F>>>,
+    options: MapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): Promise<Awaited<ReturnType<F>>[]> {
+    return this.#map(fn, iterable, true, options, callSite(this.starmap)).get();
+  }
+
+  #imap<R>(
+    fn: TaskFunction,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
     options: MapOptions<never>,
     ordered: boolean,
-  ): AsyncGenerator<Awaited<R>> {
-    const size = this.#chunksize(0, options.chunksize ?? 1);
+    site: CallSite,
+  ): AsyncIterableIterator<R> {
     const window = this.#options.processes * IMAP_PER_WORKER;
     let ref: TargetRef;
+    let size: number;
+    let plain: boolean;
+    let progress: Progress | undefined;
     try {
-      ref = this.#ref(fn as AnyFn, options.module);
+      checkOptionNames("map", options, MAP_OPTIONS);
+      size = this.#chunksize(0, options.chunksize ?? 1);
+      ref = this.#ref(fn, options.module);
+      plain = callClone(this.#options, options) === "plain";
+      progress = progressOf(options, lengthOf(iterable), "map");
     } catch (err) {
-      return imapChunks(() => Promise.reject(err), iterable, size, window, ordered);
+      return failedIterator(err);
     }
-    const submit = (items: unknown[]) => this.#engine.submitItems(ref, items, options.signal);
-    return imapChunks(submit, iterable, size, window, ordered);
+    const { signal } = options;
+    let read = 0;
+    const submit = (items: unknown[]) => {
+      const at = read;
+      read += items.length;
+      const sent = plain ? undefined : plainItems(items, at);
+      return (sent ?? this.#engine.submitItems(ref, items, signal, plain)).then((v) => {
+        progress?.settled(items.length);
+        return v;
+      }, (e) => {
+        progress?.settled(items.length);
+        throw withCallSite(e, site, signal?.reason);
+      });
+    };
+    return imapChunks(submit, iterable, size, window, ordered, progress?.end);
   }
 
   /**
    * Results of `fn` over the items, in order, as they come: the input is
-   * read lazily, with a bounded number of chunks in flight.
+   * read lazily, with a bounded number of chunks in flight. As Python's
+   * iterator, `next()` rejects for a failed item (with `chunksize`, for its
+   * chunk) and the following call resolves the next result; a `for await`
+   * loop stops at the first error, as JavaScript's loops do, and a `break`
+   * stops reading the input.
+   *
+   * @param fn An exported function of one argument.
+   * @param iterable The items, sync or async, read as room frees up.
+   * @param options `chunksize` (default 1), `signal`, `module`.
+   * @returns An iterator of the results.
    */
-  imap<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T> | AsyncIterable<T>,
+  imap<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options: MapOptions<never> = {},
-  ): AsyncGenerator<Awaited<R>> {
-    return this.#imap(fn, iterable, options, true);
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
+    return this.#imap(fn, iterable, options, true, callSite(this.imap));
   }
 
-  /** Like {@link Pool.imap}, yielding each result as soon as it is ready. */
-  imapUnordered<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T> | AsyncIterable<T>,
+  /**
+   * Like {@link Pool.imap}, yielding each result as soon as it is ready.
+   *
+   * @param fn An exported function of one argument.
+   * @param iterable The items, sync or async, read as room frees up.
+   * @param options `chunksize` (default 1), `signal`, `module`.
+   * @returns An iterator of the results, in the order they come.
+   */
+  imapUnordered<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options: MapOptions<never> = {},
-  ): AsyncGenerator<Awaited<R>> {
-    return this.#imap(fn, iterable, options, false);
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
+    return this.#imap(fn, iterable, options, false, callSite(this.imapUnordered));
   }
 
   /** No more tasks; workers exit once the queued ones are done. Idempotent. */
@@ -396,6 +479,19 @@ export class Pool implements PoolLike {
     this.close();
     await this.join();
   }
+}
+
+/** A refusal for the first item of a chunk (from `items[at]` on) that is not plain data. */
+function plainItems(items: unknown[], at: number): Promise<never> | undefined {
+  try {
+    for (let i = 0; i < items.length; i++) {
+      const x = items[i];
+      if (typeof x === "object" && x !== null) checkPlain(x, `items[${at + i}]`);
+    }
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return undefined;
 }
 
 // The worker target, referenced so the child finds it by name and source.

@@ -26,19 +26,29 @@
  */
 
 import "./_internal/process/child.ts";
-import { CURRENT_SPEC, PROCESS_BRAND } from "./_internal/base/symbols.ts";
+import { CURRENT_SPEC, PROCESS_BRAND, READ_REPORT, SANDBOX_ID } from "./_internal/base/symbols.ts";
 import { ProcessError } from "./_internal/base/errors.ts";
 import { validateOptions } from "./_internal/process/options.ts";
-import { packHandles } from "./_internal/hub/handles.ts";
+import { packSpec } from "./_internal/process/pack_spec.ts";
+import { newSandboxId } from "./_internal/hub/grants.ts";
+import { hasHandles } from "./_internal/hub/handles.ts";
+import { hubNeeds } from "./_internal/hub/hub.ts";
+import { requirePermissions } from "./_internal/base/permits.ts";
 import type { Popen } from "./_internal/process/popen.ts";
-import { launchSubprocess } from "./_internal/process/popen_subprocess.ts";
+import { checkSpawn, launchSubprocess } from "./_internal/process/popen_subprocess.ts";
 import { launchWorker } from "./_internal/process/popen_worker.ts";
 import { launchWarm } from "./_internal/process/spares.ts";
 import { fingerprint } from "./_internal/process/target.ts";
 import type { Permissions } from "./_internal/process/permissions.ts";
 import type { TaskSpec } from "./_internal/process/task_spec.ts";
 import { type ChildHandle, type StartMethod, state } from "./_internal/base/state.ts";
-import { raceTimer } from "./_internal/base/async.ts";
+import { abortable, raceTimer } from "./_internal/base/async.ts";
+import { timedWait, type WaitOptions } from "./_internal/base/waits.ts";
+import { callSite, withCallSite } from "./_internal/base/call_site.ts";
+import { logger } from "./_internal/base/log.ts";
+import { checkPlain, type CloneMode, cloneMode } from "./_internal/wire/plain.ts";
+
+export type { CloneMode } from "./_internal/wire/plain.ts";
 
 export type { Permissions, PermissionsObject } from "./_internal/process/permissions.ts";
 export type { StartMethod } from "./_internal/base/state.ts";
@@ -47,19 +57,23 @@ export type { StartMethod } from "./_internal/base/state.ts";
 // deno-lint-ignore no-explicit-any
 export type Target = (...args: any[]) => unknown;
 
-/** Options of {@link Process}. */
-export interface ProcessOptions {
+/**
+ * Options of {@link Process}.
+ *
+ * @typeParam F The target's type: `args` is typed from its parameters.
+ */
+export interface ProcessOptions<F extends Target = Target> {
   /**
    * The function the child runs. It must be exported from `module`.
    * Without one, the child runs {@link Process.run} (override it in an
    * exported subclass) or does nothing.
    */
-  target?: Target;
+  target?: F;
   /**
    * Arguments for the target, cloned with structured-clone semantics.
    * @default {[]}
    */
-  args?: unknown[];
+  args?: Readonly<Parameters<F>>;
   /**
    * The process name.
    * @default {"Process-N"} (`Process-N:M` in a child), after the class name
@@ -97,6 +111,14 @@ export interface ProcessOptions {
    * @default {getRuntimeArgs()}
    */
   runtimeArgs?: string[];
+  /**
+   * How the arguments are copied: `"strict"` refuses an object of a class
+   * of your own among them (it would arrive as a plain object, without its
+   * methods) with a `DataCloneError` naming the class and its path
+   * (`args[0].point`); `"plain"` copies such objects as plain data.
+   * @default {"strict"}
+   */
+  clone?: CloneMode;
 }
 
 const STATES = ["initial", "starting", "started", "closed"] as const;
@@ -131,7 +153,7 @@ const BOOTSTRAP_ERROR = "An attempt has been made to start a new process before 
  * assertEquals(p.exitCode, 0);
  * ```
  */
-export class Process {
+export class Process<F extends Target = Target> {
   /**
    * Marks the class so a child finds the base of an exported subclass.
    *
@@ -148,12 +170,16 @@ export class Process {
   #permissions: Permissions;
   #module: string | undefined;
   #runtimeArgs: string[] | undefined;
+  #clone: CloneMode = "strict";
   #lifecycle: Lifecycle = "initial";
   #role: Role = "child";
   #popen: Popen | undefined;
   #starting: Promise<void> | undefined;
   #pid: number | undefined;
   #ident: string | undefined;
+  /** A sandboxed child's key id (see `_internal/hub/grants.ts`). */
+  #kid: string | undefined;
+  #report = false;
 
   /**
    * Creates a process object; nothing starts until {@link Process.start}.
@@ -162,7 +188,7 @@ export class Process {
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `startMethod` is not a start method.
    */
-  constructor(options: ProcessOptions = {}) {
+  constructor(options: ProcessOptions<F> = {}) {
     const special = (options as Record<symbol, unknown>)[CURRENT_SPEC] as
       | (Partial<TaskSpec> & { role?: Role; pid?: number; ident?: string })
       | undefined;
@@ -182,7 +208,7 @@ export class Process {
     }
     validateOptions(options);
     this.#target = options.target;
-    this.#args = options.args ?? [];
+    this.#args = (options.args ?? []) as unknown[];
     this.#identity = [...s.identity, ++s.childCounter];
     this.#name = options.name ??
       `${new.target.name}-${this.#identity.join(":")}`;
@@ -191,6 +217,13 @@ export class Process {
     this.#permissions = options.permissions ?? "inherit";
     this.#module = options.module === undefined ? undefined : String(options.module);
     this.#runtimeArgs = options.runtimeArgs;
+    // Narrowed permissions: a sandbox, with a key of its own, never the tree's.
+    const internal = options as Record<symbol, unknown>;
+    if (this.#permissions !== "inherit") {
+      this.#kid = internal[SANDBOX_ID] as string | undefined ?? newSandboxId();
+    }
+    this.#report = internal[READ_REPORT] === true;
+    this.#clone = cloneMode("create process", options.clone);
   }
 
   /** The process name. */
@@ -231,6 +264,16 @@ export class Process {
     return this.#popen?.ident ?? this.#ident;
   }
 
+  /**
+   * The authentication key of this process tree (a copy): what its
+   * children, queues, locks and managers prove to each other, as Python's
+   * `Process.authkey`. A getter, never an own field: `console.log` of a
+   * process does not print it, and the library never logs keys.
+   */
+  get authkey(): Uint8Array {
+    return state().authkey.slice();
+  }
+
   /** Exit code once the child has exited, else null (also before start). */
   get exitCode(): number | null {
     return this.#popen?.exitCode ?? null;
@@ -262,10 +305,17 @@ export class Process {
   }
 
   /**
-   * Starts the child and resolves once it runs its target.
+   * Starts the child and resolves once it runs its target. An error from
+   * the child's side carries this call's stack after a `Submitted at:` line.
    *
-   * @throws {TypeError} When the target is not an exported function of its module.
-   * @throws {DOMException} `DataCloneError` when an argument cannot be cloned.
+   * @returns Resolves once the child runs its target.
+   * @throws {TypeError} When the target is not an exported function of its
+   * module (the message names the fix, and where an imported target is
+   * exported).
+   * @throws {DOMException} `DataCloneError` when an argument cannot be
+   * cloned, or holds an object of a class of your own (see `clone`).
+   * @throws {Deno.errors.NotCapable} Naming at once every permission flag
+   * the start needs and this program lacks.
    * @throws {ProcessError} When started twice, closed, during a child's
    * bootstrapping phase, in a daemonic process, or when the child dies first.
    */
@@ -289,8 +339,17 @@ export class Process {
           `Cannot start process '${this.#name}': daemonic processes are not allowed to have children`,
         );
       }
+      const spec = this.#spec();
+      if (this.#clone === "strict") {
+        checkPlain(spec.args, "args");
+        checkPlain(spec.fields, "this");
+      }
+      this.#checkPermissions(spec);
       this.#lifecycle = "starting";
-      this.#starting = this.#launch(this.#spec());
+      const site = callSite(this.start);
+      this.#starting = this.#launch(spec).catch((err) => {
+        throw withCallSite(err, site);
+      });
       return this.#starting;
     } catch (err) {
       return Promise.reject(err);
@@ -330,22 +389,39 @@ export class Process {
       // Absent rather than undefined: undefined would take the spec off the
       // JSON fast path, and the child would load node:v8 (~15 ms) to read it.
       ...(s.mainModule === undefined ? {} : { mainModule: s.mainModule }),
+      ...(Deno.args.length === 0 ? {} : { argv: [...Deno.args] }),
+      // Children of a process that logs to stderr do too, as Python's.
+      ...(logger().stderrLevel ? { log: logger().stderrLevel } : {}),
       ...(s.startMethod === undefined ? {} : { startMethod: s.startMethod }),
     };
+  }
+
+  /**
+   * Everything this start needs, asked of Deno at once, before anything
+   * opens: for a subprocess, its hub and Deno's executable; for a worker
+   * given handles, the hub they are reached through.
+   */
+  #checkPermissions(spec: TaskSpec): void {
+    const method = this.#startMethod ?? state().startMethod ?? "subprocess";
+    if (method === "subprocess") checkSpawn(spec.name);
+    else if (hasHandles(spec.args) || hasHandles(spec.fields)) {
+      requirePermissions(`start process '${spec.name}'`, hubNeeds());
+    }
   }
 
   async #launch(spec: TaskSpec): Promise<void> {
     // Queues, pipe ends and locks travel as descriptors, revived in the child.
     const method = this.#startMethod ?? state().startMethod ?? "subprocess";
     // A worker child gets its task by postMessage: shared memory is shared.
-    const ctx = { sharedMemory: method === "worker" };
-    spec.args = await packHandles(spec.args, ctx);
-    spec.fields = await packHandles(spec.fields, ctx);
+    await packSpec(spec, { sharedMemory: method === "worker" }, this.#kid);
+    if (this.#report) spec.report = true;
     const opts = {
       spec,
       permissions: this.#permissions,
       runtimeArgs: this.#runtimeArgs ?? state().runtimeArgs,
     };
+    const log = logger();
+    log.info(`starting ${spec.name} (${method}) running ${describeTarget(spec)}`);
     try {
       // A warm spare when one is ready and the child asks for the defaults.
       this.#popen = await (launchWarm(method, opts, this.#daemon) ?? (method === "worker"
@@ -353,31 +429,49 @@ export class Process {
         : launchSubprocess(opts, this.#daemon)));
     } catch (err) {
       this.#lifecycle = "initial";
+      log.warning(`${spec.name} failed to start: ${(err as Error)?.message ?? err}`);
       throw err;
     }
     this.#lifecycle = "started";
+    const popen = this.#popen;
+    log.info(`${spec.name} started (pid ${popen.pid}, ident ${popen.ident})`);
     const children: Set<ChildHandle> = state().children;
     children.add(this);
-    this.#popen.exited.then(() => children.delete(this));
+    popen.exited.then((code) => {
+      children.delete(this);
+      log.log(code === 0 ? "info" : "warning", `${spec.name} exited with code ${code}`);
+    });
+  }
+
+  /**
+   * The report a child started with the internal report option sends over
+   * its launch channel (a manager's address), once it does.
+   *
+   * @ignore
+   */
+  [READ_REPORT](): Promise<unknown> {
+    if (!this.#popen?.report) {
+      return Promise.reject(new ProcessError(`Process '${this.#name}' has no report channel`));
+    }
+    return this.#popen.report();
   }
 
   /**
    * Waits until the child exits, or until `timeout` ms have passed; like
    * Python's `join`, it resolves either way: check {@link Process.exitCode}.
    *
-   * @param timeout Milliseconds to wait at most; `0` checks and returns at once.
+   * @param options Milliseconds to wait at most (`0` checks and returns at
+   * once; for ever when absent), or `{ timeout, signal }`.
+   * @returns Resolves once the child has exited, or at the timeout (the
+   * child still running: `exitCode` is then `null`).
    * @throws {ProcessError} When the process was never started, or is the current one.
    * @throws {RangeError} When `timeout` is negative or not a number.
+   * @throws {TypeError} On an unknown option.
+   * @throws The signal's reason once it aborts the wait (the child runs on).
    */
-  async join(timeout?: number): Promise<void> {
+  async join(options?: number | WaitOptions): Promise<void> {
     this.#check("join");
-    if (
-      timeout !== undefined && !(typeof timeout === "number" && timeout >= 0)
-    ) {
-      throw new RangeError(
-        `Cannot join process '${this.#name}': 'timeout' must be a non-negative number, received ${timeout}`,
-      );
-    }
+    const { timeout, signal } = timedWait(`join process '${this.#name}'`, options);
     if (this.#role !== "child") {
       throw new ProcessError(
         `Cannot join process '${this.#name}': a process cannot join itself or its parent`,
@@ -390,13 +484,16 @@ export class Process {
     }
     if (this.#starting) await this.#starting;
     const popen = this.#popen!;
-    if (popen.exitCode !== null) return;
+    // An exited child's exit code comes first; what it sent before it died
+    // may still be being read: join() returns once that is done too, as
+    // `exited` resolves (a test's sanitizers saw its connection still open).
+    const running = popen.exitCode === null;
     // A daemonic child does not keep this process alive, except while joined.
-    if (this.#daemon) popen.setRef(true);
+    if (this.#daemon && running) popen.setRef(true);
     try {
-      await raceTimer(popen.exited, timeout, () => undefined);
+      await abortable(raceTimer(popen.exited, timeout, () => undefined), signal);
     } finally {
-      if (this.#daemon && popen.exitCode === null) popen.setRef(false);
+      if (this.#daemon && running && popen.exitCode === null) popen.setRef(false);
     }
   }
 
@@ -483,6 +580,11 @@ export class Process {
     }
     return this.#popen;
   }
+}
+
+/** What a child runs, for the log: `module#export`. */
+function describeTarget(spec: TaskSpec): string {
+  return spec.kind === "none" ? "nothing" : `${spec.module}#${spec.exportName}`;
 }
 
 /**

@@ -38,8 +38,35 @@ import type { ObjectRef } from "./_internal/hub/protocol.ts";
 import { QueueCore } from "./_internal/primitives/queue_core.ts";
 import { QueueProducer } from "./_internal/primitives/queue_producer.ts";
 import { handOver, QueueConsumer } from "./_internal/primitives/queue_consumer.ts";
+import {
+  BLOCKING,
+  blockingWait,
+  timedWait,
+  type Wait,
+  type WaitOptions,
+} from "./_internal/base/waits.ts";
+import { onAbort, raceTimer } from "./_internal/base/async.ts";
+import { checkOptionNames, optionNames } from "./_internal/base/options.ts";
+import { checkPlain, type CloneMode, cloneMode } from "./_internal/wire/plain.ts";
 
 export { QueueClosedError, QueueEmptyError, QueueFullError } from "./_internal/base/errors.ts";
+
+/** Options of `new Queue()`. */
+export interface QueueOptions {
+  /**
+   * Most items it holds; `0` for no limit.
+   * @default {0}
+   */
+  maxsize?: number;
+  /**
+   * How items are copied: `"strict"` refuses an item holding an object of a
+   * class of your own (it would arrive as a plain object, without its
+   * methods) with a `DataCloneError` naming the class and where it is;
+   * `"plain"` copies such objects as plain data.
+   * @default {"strict"}
+   */
+  clone?: CloneMode;
+}
 
 /** Options of {@link Queue.put}. */
 export interface PutOptions {
@@ -53,6 +80,8 @@ export interface PutOptions {
   timeout?: number;
   /** Aborts the wait: rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** How this item is copied (see {@link QueueOptions.clone}). @default {the queue's} */
+  clone?: CloneMode;
 }
 
 /** Options of {@link Queue.get}. */
@@ -71,15 +100,12 @@ export interface GetOptions {
 
 type Flavor = "queue" | "joinable" | "simple";
 
-function waitFor(what: string, o: { block?: boolean; timeout?: number }): number | null {
-  if (o.block === false) return 0;
-  if (o.timeout === undefined) return null;
-  if (typeof o.timeout !== "number" || !(o.timeout >= 0)) {
-    throw new RangeError(
-      `Cannot ${what}: 'timeout' must be a non-negative number, received ${o.timeout}`,
-    );
-  }
-  return o.timeout;
+const QUEUE_OPTIONS = optionNames("maxsize", "clone");
+const PUT_OPTIONS = optionNames(...BLOCKING, "clone");
+
+/** The host's timeout argument: 0 for a non-blocking call, null for ever. */
+function waitFor(w: Wait): number | null {
+  return w.block === false ? 0 : w.timeout ?? null;
 }
 
 // Set once by Queue's static block: JoinableQueue reaches the reference.
@@ -107,6 +133,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   #ref: ObjectRef;
   #local: LocalRef | undefined;
   #maxsize: number;
+  #clone: CloneMode = "strict";
   #flavor: Flavor;
   #closedSeen = false;
   #listening = false;
@@ -117,12 +144,20 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   /**
    * Creates a queue hosted by this process.
    *
-   * @param maxsize Most items it holds; `0` (default) for no limit.
+   * @param maxsize Most items it holds; `0` (default) for no limit. Or the
+   * options.
+   * @param options The options (`clone`).
    * @throws {RangeError} When `maxsize` is not a non-negative integer.
+   * @throws {TypeError} On an unknown option, or a `clone` that is not one.
    */
-  constructor(maxsize = 0) {
+  constructor(maxsize: number | QueueOptions = 0, options: QueueOptions = {}) {
     const from = (maxsize as unknown as { [REVIVE]?: Descriptor })?.[REVIVE];
-    if (!from && (!Number.isInteger(maxsize) || maxsize < 0)) {
+    if (typeof maxsize === "object" && !from) [maxsize, options] = [maxsize.maxsize ?? 0, maxsize];
+    if (!from) {
+      checkOptionNames("create queue", options, QUEUE_OPTIONS);
+      this.#clone = cloneMode("create queue", options.clone);
+    }
+    if (!from && (!Number.isInteger(maxsize) || (maxsize as number) < 0)) {
       throw new RangeError(
         `Cannot create queue: 'maxsize' must be a non-negative integer, received ${maxsize}`,
       );
@@ -134,12 +169,13 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       : "queue";
     if (from) {
       this.#maxsize = from.extra?.maxsize as number;
+      if (from.extra?.clone === "plain") this.#clone = "plain";
       this.#ref = refFor(from.address, from.id);
       if (this.#ref.local) this.#local = this.#ref as LocalRef;
       else this.#consumer = new QueueConsumer(this.#ref);
     } else {
-      this.#maxsize = maxsize;
-      const core = new QueueCore(maxsize);
+      this.#maxsize = maxsize as number;
+      const core = new QueueCore(this.#maxsize);
       this.#local = new LocalRef(core);
       this.#ref = this.#local;
       core.id = this.#ref.id;
@@ -155,10 +191,13 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   async [TO_DESCRIPTOR](): Promise<Descriptor> {
     return {
       kind: "queue",
-      module: import.meta.url,
       address: await this.#ref.address(),
       id: this.#ref.id,
-      extra: { maxsize: this.#maxsize, flavor: this.#flavor },
+      extra: {
+        maxsize: this.#maxsize,
+        flavor: this.#flavor,
+        ...(this.#clone === "plain" ? { clone: "plain" } : {}),
+      },
     };
   }
 
@@ -191,17 +230,29 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * puts or 5 ms, so that the queue's consumers are served meanwhile.
    *
    * @param item The item; it must be structured-cloneable.
-   * @param options `block`, `timeout` (ms) and `signal`.
+   * @param block `false` to reject at once when full (Python's `block`), or
+   * the timeout in ms, or the options (`block`, `timeout`, `signal`).
+   * @param timeout With a boolean `block`: the timeout in ms, or the options.
+   * @returns Resolves once the item is in the queue (or, on an unbounded
+   * queue from a child, accepted to be sent).
    * @throws {QueueFullError} When full and not waiting, or after `timeout`.
    * @throws {QueueClosedError} When the queue is closed (it carries `item`).
    * @throws {DOMException} `DataCloneError` when the item cannot be cloned.
+   * @throws {TypeError} On an unknown option.
+   * @throws {RangeError} On a negative timeout.
+   * @throws The signal's reason once it aborts the wait.
    */
-  put(item: T, options: PutOptions = {}): Promise<void> {
+  put(
+    item: T,
+    block?: boolean | number | PutOptions,
+    timeout?: number | PutOptions,
+  ): Promise<void> {
     try {
-      const timeout = waitFor("put to queue", options);
+      const options: PutOptions = blockingWait("put to queue", block, timeout, PUT_OPTIONS);
       if (this.#closedSeen) throw new QueueClosedError("Cannot put to queue: it is closed", item);
+      if ((options.clone ?? this.#clone) === "strict") checkPlain(item, "item");
       this.#listen();
-      return this.#producer.put(item, timeout, options.signal);
+      return this.#producer.put(item, waitFor(options), options.signal);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -210,17 +261,25 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   /**
    * Removes and returns the oldest item, waiting for one unless told not to.
    *
-   * @param options `block`, `timeout` (ms) and `signal`.
+   * @param block `false` to reject at once when empty (Python's `block`:
+   * `get(false)` is `getNowait()`), or the timeout in ms, or the options
+   * (`block`, `timeout`, `signal`).
+   * @param timeout With a boolean `block`: the timeout in ms, or the options.
+   * @returns The item.
    * @throws {QueueEmptyError} When empty and not waiting, or after `timeout`.
    * @throws {QueueClosedError} When the queue is closed and empty.
+   * @throws {TypeError} On an unknown option.
+   * @throws {RangeError} On a negative timeout.
+   * @throws The signal's reason once it aborts the wait (no item is lost).
    */
-  async get(options: GetOptions = {}): Promise<T> {
-    const timeout = waitFor("get from queue", options);
+  async get(block?: boolean | number | GetOptions, timeout?: number | GetOptions): Promise<T> {
+    const options = blockingWait("get from queue", block, timeout);
+    const timeoutMs = waitFor(options);
     if (this.#consumer) {
       this.#listen();
-      return await this.#consumer.get(timeout, options.signal);
+      return await this.#consumer.get(timeoutMs, options.signal);
     }
-    const items = await this.#ref.call("get", [timeout, 1], options) as unknown[];
+    const items = await this.#ref.call("get", [timeoutMs, 1], options) as unknown[];
     return handOver<T>(items[0]);
   }
 
@@ -338,9 +397,35 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     await refOf(this).call("taskDone", []);
   }
 
-  /** Resolves once every item put has been marked done. */
-  async join(options: { signal?: AbortSignal } = {}): Promise<void> {
-    await refOf(this).call("join", [], options);
+  /**
+   * Waits until every item put has been marked done.
+   *
+   * @param options Milliseconds to wait at most (for ever when absent), or
+   * `{ timeout, signal }`.
+   * @returns Resolves once every item put has been marked done.
+   * @throws {DOMException} `TimeoutError` after `timeout`.
+   * @throws The signal's reason once it aborts the wait.
+   * @throws {RangeError} On a negative timeout.
+   */
+  async join(options?: number | WaitOptions): Promise<void> {
+    const { timeout, signal } = timedWait("join queue", options);
+    // One signal for the call, aborted by the caller's or by the timeout:
+    // a join given up on is withdrawn from the host.
+    const ctl = new AbortController();
+    const off = onAbort(signal, (reason) => ctl.abort(reason));
+    try {
+      const done = refOf(this).call("join", [], { signal: ctl.signal }) as Promise<unknown>;
+      await raceTimer(done, timeout, () => {
+        const late = new DOMException(
+          `Cannot join queue: not every item was done within ${timeout} ms`,
+          "TimeoutError",
+        );
+        ctl.abort(late);
+        throw late;
+      });
+    } finally {
+      off();
+    }
   }
 }
 
@@ -360,9 +445,15 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
  * ```
  */
 export class SimpleQueue<T = unknown> extends Queue<T> {
-  /** Creates an unbounded simple queue. */
-  constructor() {
-    super(arguments[0] ?? 0);
+  /**
+   * Creates an unbounded simple queue.
+   *
+   * @param options The options (`clone`; a simple queue has no `maxsize`).
+   * @throws {TypeError} On an unknown option.
+   */
+  constructor(options?: Omit<QueueOptions, "maxsize">) {
+    // A revived handle's token comes in the same place: Queue spots it.
+    super(options ?? 0);
   }
 }
 

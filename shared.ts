@@ -35,11 +35,11 @@
  */
 
 import {
+  describe,
   type Descriptor,
   type PackContext,
-  packHandles,
   registerReviver,
-  reviveHandles,
+  reviveKind,
 } from "./_internal/hub/handles.ts";
 import { TO_DESCRIPTOR } from "./_internal/base/symbols.ts";
 import { type Item, SharedCore } from "./_internal/primitives/shared_core.ts";
@@ -167,8 +167,8 @@ export abstract class SharedMemory {
    * @ignore
    */
   async [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
-    const [lock] = await packHandles([this.#lock], ctx);
-    return this.#link.describe("shared", import.meta.url, ctx, {
+    const lock = this.#lock ? await describe(this.#lock, ctx) : null;
+    return this.#link.describe("shared", ctx, {
       typecode: this.typecode,
       length: this.#length,
       lock,
@@ -307,7 +307,7 @@ registerReviver("shared", async (d) => {
     length: number;
     array: boolean;
   };
-  const [lock] = await reviveHandles([d.extra?.lock]) as [Lock | null];
+  const lock = d.extra?.lock ? await reviveKind(d.extra.lock, "lock") as Lock : null;
   const link = linkFrom(
     d,
     (ia) => new SharedCore(typecode, length, ia.buffer as SharedArrayBuffer),

@@ -7,8 +7,19 @@
  */
 
 import type { Attempt } from "../_internal/cluster/protocol.ts";
-import { hasHandles, ProcessError } from "../_internal/cluster/core.ts";
-import type { PoolCallOptions, PoolLike, PoolMapOptions } from "../pool.ts";
+import {
+  type CallSite,
+  callSite,
+  failedIterator,
+  hasHandles,
+  imapChunks,
+  lengthOf,
+  ProcessError,
+  type Progress,
+  progressOf,
+  withCallSite,
+} from "../_internal/cluster/core.ts";
+import type { MapItem, PoolCallOptions, PoolLike, PoolMapOptions, TaskFunction } from "../pool.ts";
 import type { Engine } from "../_internal/cluster/engine.ts";
 import type { AgentsView } from "../_internal/cluster/agents_view.ts";
 import type { FnRef } from "../_internal/cluster/protocol.ts";
@@ -17,12 +28,21 @@ import type { Submitter, TaskHandle } from "../_internal/cluster/submitter.ts";
 import { randomId } from "../_internal/cluster/names.ts";
 import { Batcher, type Task } from "../_internal/cluster/batcher.ts";
 import { ClusterAsyncResult } from "./async_result.ts";
-import { imapOver } from "../_internal/cluster/imap.ts";
 
 /** Options of `Cluster.pool()`. */
 export interface ClusterPoolOptions {
   /** URL of the module exporting the task functions. @default {the main module} */
   module?: string | URL;
+}
+
+/** A map's items as calls of one argument, read when the map starts. */
+function items(iterable: Iterable<unknown>): () => unknown[][] {
+  return () => Array.from(iterable, (x) => [x]);
+}
+
+/** A starmap's argument lists, read when the map starts. */
+function calls(iterable: Iterable<unknown>): () => unknown[][] {
+  return () => [...iterable] as unknown[][];
 }
 
 /** Local-pool options that mean nothing for a cluster pool (set them on the agents). */
@@ -155,32 +175,48 @@ export class ClusterPool implements PoolLike {
     this.#batcher.dropped(open as TaskHandle[]);
   }
 
+  /** The call's result: its error gets the call site after its stack, then the callbacks hear of it. */
   #result<T>(
     p: Promise<T>,
     attempts: Attempt[],
     options: PoolCallOptions<T>,
+    site: CallSite,
   ): ClusterAsyncResult<T> {
-    p.then((v) => options.callback?.(v), (e) => options.errorCallback?.(e));
-    return new ClusterAsyncResult(p, attempts);
+    const q = p.then(undefined, (e) => {
+      throw withCallSite(e, site, options.signal?.reason);
+    });
+    q.then((v) => options.callback?.(v), (e) => options.errorCallback?.(e));
+    return new ClusterAsyncResult(q, attempts);
   }
 
   /** Runs `fn(...args)` on an agent; its result as a {@link ClusterAsyncResult}. */
-  applyAsync<T>(
-    fn: (...args: never[]) => T | Promise<T>,
-    args: unknown[] = [],
-    options: PoolCallOptions<Awaited<T>> = {},
-  ): ClusterAsyncResult<Awaited<T>> {
-    const { all, attempts } = this.#submit(fn, [[args]], options as PoolCallOptions<never>);
-    return this.#result(all.then((v) => v[0][0] as Awaited<T>), attempts, options);
+  applyAsync<F extends TaskFunction>(
+    fn: F,
+    args?: Readonly<Parameters<F>>,
+    options: PoolCallOptions<Awaited<ReturnType<F>>> = {},
+  ): ClusterAsyncResult<Awaited<ReturnType<F>>> {
+    return this.#apply(fn, args, options, callSite(this.applyAsync));
+  }
+
+  #apply<F extends TaskFunction>(
+    fn: F,
+    args: Readonly<Parameters<F>> | undefined,
+    options: PoolCallOptions<Awaited<ReturnType<F>>>,
+    site: CallSite,
+  ): ClusterAsyncResult<Awaited<ReturnType<F>>> {
+    type R = Awaited<ReturnType<F>>;
+    const calls = [[(args ?? []) as unknown[]]];
+    const { all, attempts } = this.#submit(fn, calls, options as PoolCallOptions<never>);
+    return this.#result(all.then((v) => v[0][0] as R), attempts, options, site);
   }
 
   /** Runs `fn(...args)` on an agent and resolves its result. */
-  apply<T>(
-    fn: (...args: never[]) => T | Promise<T>,
-    args: unknown[] = [],
-    options: PoolCallOptions<Awaited<T>> = {},
-  ): Promise<Awaited<T>> {
-    return this.applyAsync(fn, args, options).get();
+  apply<F extends TaskFunction>(
+    fn: F,
+    args?: Readonly<Parameters<F>>,
+    options: PoolCallOptions<Awaited<ReturnType<F>>> = {},
+  ): Promise<Awaited<ReturnType<F>>> {
+    return this.#apply(fn, args, options, callSite(this.apply)).get();
   }
 
   /** Python's chunk size: about four chunks per process of the agents alive. */
@@ -196,90 +232,111 @@ export class ClusterPool implements PoolLike {
     return chunksize;
   }
 
-  #mapCalls<R>(fn: unknown, read: () => unknown[][], options: PoolMapOptions<R[]>) {
+  #mapCalls<R>(
+    fn: unknown,
+    read: () => unknown[][],
+    options: PoolMapOptions<R[]>,
+    site: CallSite,
+  ): ClusterAsyncResult<R[]> {
     let calls: unknown[][];
     let size: number;
+    let progress: Progress | undefined;
     try {
       calls = read();
       size = this.#chunksize(calls.length, options.chunksize);
+      progress = progressOf(options, calls.length, "map");
     } catch (err) {
-      return this.#result(Promise.reject(err) as Promise<R[]>, [], options);
+      return this.#result(Promise.reject(err) as Promise<R[]>, [], options, site);
     }
     const chunks: unknown[][][] = [];
     for (let i = 0; i < calls.length; i += size) chunks.push(calls.slice(i, i + size));
-    const { all, attempts } = this.#submit(fn, chunks, options as PoolCallOptions<never>);
-    return this.#result(all.then((parts) => parts.flat() as R[]), attempts, options);
+    const { all, attempts, tasks } = this.#submit(fn, chunks, options as PoolCallOptions<never>);
+    if (progress) {
+      tasks?.forEach((t, i) => t.promise.then(() => progress.settled(chunks[i].length), () => {}));
+      all.then(progress.end, progress.end);
+    }
+    return this.#result(all.then((parts) => parts.flat() as R[]), attempts, options, site);
   }
 
   /** `map` that returns a {@link ClusterAsyncResult} of the list of results. */
-  mapAsync<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T>,
-    options: PoolMapOptions<Awaited<R>[]> = {},
-  ): ClusterAsyncResult<Awaited<R>[]> {
-    return this.#mapCalls(fn, () => Array.from(iterable, (x) => [x]), options);
+  mapAsync<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>>,
+    options: PoolMapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): ClusterAsyncResult<Awaited<ReturnType<F>>[]> {
+    return this.#mapCalls(fn, items(iterable), options, callSite(this.mapAsync));
   }
 
   /** Applies `fn` to every item, in chunks across the agents; results in input order. */
-  map<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T>,
-    options: PoolMapOptions<Awaited<R>[]> = {},
-  ): Promise<Awaited<R>[]> {
-    return this.mapAsync(fn, iterable, options).get();
+  map<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>>,
+    options: PoolMapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): Promise<Awaited<ReturnType<F>>[]> {
+    return this.#mapCalls(fn, items(iterable), options, callSite(this.map)).get();
   }
 
   /** `starmap` that returns a {@link ClusterAsyncResult}. */
-  starmapAsync<R>(
-    fn: (...args: never[]) => R | Promise<R>,
-    iterable: Iterable<unknown[]>,
-    options: PoolMapOptions<Awaited<R>[]> = {},
-  ): ClusterAsyncResult<Awaited<R>[]> {
-    return this.#mapCalls(fn, () => [...iterable], options);
+  starmapAsync<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<Readonly<Parameters<F>>>,
+    options: PoolMapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): ClusterAsyncResult<Awaited<ReturnType<F>>[]> {
+    return this.#mapCalls(fn, calls(iterable), options, callSite(this.starmapAsync));
   }
 
   /** Like {@link ClusterPool.map}, with each item spread as the arguments. */
-  starmap<R>(
-    fn: (...args: never[]) => R | Promise<R>,
-    iterable: Iterable<unknown[]>,
-    options: PoolMapOptions<Awaited<R>[]> = {},
-  ): Promise<Awaited<R>[]> {
-    return this.starmapAsync(fn, iterable, options).get();
+  starmap<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<Readonly<Parameters<F>>>,
+    options: PoolMapOptions<Awaited<ReturnType<F>>[]> = {},
+  ): Promise<Awaited<ReturnType<F>>[]> {
+    return this.#mapCalls(fn, calls(iterable), options, callSite(this.starmap)).get();
   }
 
-  #imap<T, R>(
+  #imap<R>(
     fn: unknown,
-    it: Iterable<T> | AsyncIterable<T>,
+    it: Iterable<unknown> | AsyncIterable<unknown>,
     o: PoolMapOptions<never>,
     ordered: boolean,
-  ) {
-    const submit = (chunk: unknown[][]) => this.#submit(fn, [chunk], o).all.then((v) => v[0]);
+    site: CallSite,
+  ): AsyncIterableIterator<R> {
+    let progress: Progress | undefined;
+    const submit = (items: unknown[]) =>
+      this.#submit(fn, [items.map((x) => [x])], o).all.then((v) => {
+        progress?.settled(items.length);
+        return v[0];
+      }, (e) => {
+        progress?.settled(items.length);
+        throw withCallSite(e, site, o.signal?.reason);
+      });
     const window = Math.max(64, this.#parts.agents.totals().slots * 8);
-    return imapOver<T, Awaited<R>>(
-      it,
-      this.#chunksize(0, o.chunksize ?? 1),
-      window,
-      ordered,
-      submit,
-    );
+    let size: number;
+    try {
+      size = this.#chunksize(0, o.chunksize ?? 1);
+      progress = progressOf(o, lengthOf(it), "map");
+    } catch (err) {
+      return failedIterator<R>(err);
+    }
+    return imapChunks<unknown, R>(submit, it, size, window, ordered, progress?.end);
   }
 
   /** Results of `fn` over the items, in order, as they come; the input is read lazily. */
-  imap<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T> | AsyncIterable<T>,
+  imap<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options: PoolMapOptions<never> = {},
-  ): AsyncGenerator<Awaited<R>> {
-    return this.#imap<T, R>(fn, iterable, options, true);
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
+    return this.#imap(fn, iterable, options, true, callSite(this.imap));
   }
 
   /** Like {@link ClusterPool.imap}, yielding each result as soon as it is ready. */
-  imapUnordered<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T> | AsyncIterable<T>,
+  imapUnordered<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options: PoolMapOptions<never> = {},
-  ): AsyncGenerator<Awaited<R>> {
-    return this.#imap<T, R>(fn, iterable, options, false);
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
+    return this.#imap(fn, iterable, options, false, callSite(this.imapUnordered));
   }
 
   /** No more tasks; those submitted still run. Idempotent. */

@@ -6,7 +6,12 @@
  */
 
 import type { GetOptions, PutOptions } from "../queue.ts";
-import { QueueClosedError, QueueEmptyError, QueueFullError } from "../_internal/cluster/core.ts";
+import {
+  blockingWait,
+  QueueClosedError,
+  QueueEmptyError,
+  QueueFullError,
+} from "../_internal/cluster/core.ts";
 import type { Engine } from "../_internal/cluster/engine.ts";
 import { ack, type Delivery } from "../_internal/cluster/puller.ts";
 import { QueueEngine } from "../_internal/cluster/queue_engine.ts";
@@ -23,15 +28,9 @@ export interface ClusterQueueOptions {
 /** Longest single wait on the broker, ms: a blocked `get` asks again after it. */
 const LONG_POLL = 5_000;
 
-function waitFor(what: string, o: { block?: boolean; timeout?: number }): number | null {
-  if (o.block === false) return 0;
-  if (o.timeout === undefined) return null;
-  if (typeof o.timeout !== "number" || !(o.timeout >= 0)) {
-    throw new RangeError(
-      `Cannot ${what}: 'timeout' must be a non-negative number, received ${o.timeout}`,
-    );
-  }
-  return o.timeout;
+/** The wait's timeout: 0 for a non-blocking call, null for ever. */
+function waitFor(o: { block?: boolean; timeout?: number }): number | null {
+  return o.block === false ? 0 : o.timeout ?? null;
 }
 
 /** Rejects with the signal's reason once it aborts. */
@@ -98,13 +97,22 @@ export class ClusterQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposa
    * Puts an item, waiting for room in a full queue unless told not to.
    *
    * @param item The item; it must be structured-cloneable.
-   * @param options `block`, `timeout` (ms) and `signal`.
+   * @param block `false` not to wait for room, or the timeout in ms, or the
+   * options (`block`, `timeout`, `signal`), as the local `Queue.put`.
+   * @param timeoutMs With a boolean `block`: the timeout in ms, or the options.
+   * @returns Resolves once the item is in the queue.
    * @throws {QueueFullError} When full and not waiting, or after `timeout`.
    * @throws {QueueClosedError} When the queue is closed (it carries `item`).
    * @throws {DOMException} `DataCloneError` when the item cannot be cloned.
+   * @throws The signal's reason once it aborts the wait.
    */
-  async put(item: T, options: PutOptions = {}): Promise<void> {
-    const timeout = waitFor("put to queue", options);
+  async put(
+    item: T,
+    block?: boolean | number | PutOptions,
+    timeoutMs?: number | PutOptions,
+  ): Promise<void> {
+    const options = blockingWait("put to queue", block, timeoutMs);
+    const timeout = waitFor(options);
     await this.#ready;
     const sealed = await this.#q.seal(item);
     const id = this.#q.newMsgId();
@@ -120,11 +128,21 @@ export class ClusterQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposa
   /**
    * Removes and returns the oldest item, waiting for one unless told not to.
    *
-   * @param options `block`, `timeout` (ms) and `signal`.
+   * @param block `false` not to wait for an item, or the timeout in ms, or
+   * the options (`block`, `timeout`, `signal`), as the local `Queue.get`.
+   * @param timeout With a boolean `block`: the timeout in ms, or the options.
+   * @returns The item.
    * @throws {QueueEmptyError} When empty and not waiting, or after `timeout`.
    * @throws {QueueClosedError} When the queue is closed and empty.
+   * @throws The signal's reason once it aborts the wait.
    */
-  get(options: GetOptions = {}): Promise<T> {
+  get(block?: boolean | number | GetOptions, timeout?: number | GetOptions): Promise<T> {
+    let options: GetOptions;
+    try {
+      options = blockingWait("get from queue", block, timeout);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     // One pull at a time per handle: gets wait their turn.
     const mine = this.#getting.then(() => this.#get(options));
     this.#getting = mine.catch(() => {});
@@ -132,7 +150,7 @@ export class ClusterQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposa
   }
 
   async #get(options: GetOptions): Promise<T> {
-    const timeout = waitFor("get from queue", options);
+    const timeout = waitFor(options);
     await this.#ready;
     const deadline = timeout === null ? Infinity : Date.now() + timeout;
     while (true) {

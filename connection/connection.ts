@@ -6,6 +6,7 @@
  */
 
 import { ProcessError } from "../_internal/base/errors.ts";
+import { timedWait, type WaitOptions } from "../_internal/base/waits.ts";
 import { type Descriptor, registerReviver } from "../_internal/hub/handles.ts";
 import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
 import { EOF, type Message } from "../_internal/primitives/inbox.ts";
@@ -185,17 +186,21 @@ export class Connection {
 
   /**
    * Whether a message (or end-of-file) can be received now, waiting up to
-   * `timeout` ms for one (`null`: as long as it takes).
+   * `timeout` ms for one. As Python's, `poll()` does not wait (its default
+   * timeout is 0); `null` waits as long as it takes.
+   *
+   * @param options Milliseconds to wait (default 0; `null`: for ever), or
+   * `{ timeout, signal }` (a missing `timeout` there waits for ever).
+   * @returns Whether something can be received; `false` at the timeout.
+   * @throws {RangeError} On a negative timeout.
+   * @throws {TypeError} On an unknown option.
+   * @throws The signal's reason once it aborts the wait.
    */
-  async poll(timeout: number | null = 0): Promise<boolean> {
+  async poll(options: number | null | WaitOptions = 0): Promise<boolean> {
     this.#check("poll", false);
-    if (timeout !== null && !(typeof timeout === "number" && timeout >= 0)) {
-      throw new RangeError(
-        `Cannot poll: 'timeout' must be a non-negative number or null, received ${timeout}`,
-      );
-    }
+    const { timeout, signal } = timedWait("poll", options);
     await this.#endpoint.ready;
-    return await this.#endpoint.inbox.ready(timeout);
+    return await this.#endpoint.inbox.ready(timeout ?? null, signal);
   }
 
   /** Closes this end; the other end receives what was sent, then EOF. Idempotent. */
@@ -225,8 +230,6 @@ export class Connection {
     if (this.#closed) return Promise.reject(new ProcessError("Cannot pass a closed connection"));
     return this.#endpoint.describe().then((d) => ({
       ...d,
-      // This module registers the "pipe" reviver.
-      module: import.meta.url,
       extra: { ...d.extra, readable: this.#readable, writable: this.#writable },
     }));
   }

@@ -17,26 +17,47 @@ import {
   listen,
   serveListener,
 } from "../_internal/transport/sockets.ts";
-import { type Address, fromAddress, toAddress, toAuthkey } from "../_internal/transport/address.ts";
+import { fromAddress, toAddress, toAuthkey } from "../_internal/transport/address.ts";
+import { checkAuthkey } from "../_internal/transport/keys.ts";
 export { AuthenticationError } from "../_internal/base/errors.ts";
 import { type Connection, connectionOf } from "./connection.ts";
 
 function bindAddress(where: ListenerAddress): BoundListener {
   const a = toAddress(where, "listen");
-  const listener = a.transport === "unix"
-    ? Deno.listen({ transport: "unix", path: a.path })
-    : Deno.listen({ transport: "tcp", hostname: a.hostname, port: a.port });
-  const address: Address = a.transport === "unix"
-    ? a
-    : { transport: "tcp", hostname: a.hostname, port: (listener.addr as Deno.NetAddr).port };
-  return bound(listener, address, () => listener.close());
+  if (a.transport === "unix") return bindPath(a.path);
+  const listener = Deno.listen({ transport: "tcp", hostname: a.hostname, port: a.port });
+  const port = (listener.addr as Deno.NetAddr).port;
+  return bound(listener, { transport: "tcp", hostname: a.hostname, port }, () => listener.close());
+}
+
+/**
+ * A Unix socket at a path the user chose: readable and writable by its
+ * owner only (not what the umask leaves), and removed on close (else the
+ * next bind to the path fails), if it is still the socket this made.
+ */
+function bindPath(path: string): BoundListener {
+  const listener = Deno.listen({ transport: "unix", path });
+  try {
+    Deno.chmodSync(path, 0o600);
+  } catch (err) {
+    listener.close();
+    throw err;
+  }
+  const made = Deno.lstatSync(path).ino;
+  return bound(listener, { transport: "unix", path }, () => {
+    listener.close();
+    try {
+      const now = Deno.lstatSync(path);
+      if (now.isSocket && now.ino === made) Deno.removeSync(path);
+    } catch { /* gone already */ }
+  });
 }
 
 /** Where a {@link Listener} listens: a Unix socket path, or a TCP host and port. */
 export type ListenerAddress = { path: string } | { hostname?: string; port: number };
 
-function keyOf(authkey: Uint8Array | string | undefined): Uint8Array {
-  return authkey === undefined ? state().authkey : toAuthkey(authkey);
+function keyOf(authkey: Uint8Array | string | undefined, what: string): Uint8Array {
+  return authkey === undefined ? state().authkey : checkAuthkey(toAuthkey(authkey), what);
 }
 
 /** Options of {@link Listener}. */
@@ -47,25 +68,35 @@ export interface ListenerOptions {
    */
   address?: ListenerAddress;
   /**
-   * The shared secret clients must prove they hold.
+   * The shared secret clients must prove they hold: at least 16 bytes (a
+   * shorter one could be guessed offline from one observed handshake).
    * @default {this process tree's authkey}
    */
   authkey?: Uint8Array | string;
+  /**
+   * Called with the error of each connection that failed the handshake (a
+   * wrong key, garbage, a stall): {@link Listener.accept} resolves only
+   * connections that passed it, and nothing of a failed one is kept.
+   * @default {failures are dropped}
+   */
+  onRejected?: (err: Error) => void;
 }
 
 /**
  * Accepts authenticated connections, as Python's
  * `multiprocessing.connection.Listener`. A client that holds the wrong key,
- * sends garbage or stalls fails its own connection only.
+ * sends garbage or stalls fails its own connection only, and is never
+ * what `accept()` returns. A socket at a path of yours is made 0600 and
+ * removed on close.
  *
  * @example
  * ```ts
  * import { Client, Listener } from "../connection.ts";
  * import { assertEquals } from "@std/assert";
  *
- * await using listener = new Listener({ authkey: "secret" });
+ * await using listener = new Listener({ authkey: "a shared secret, 16+ bytes" });
  * const accepting = listener.accept();
- * await using client = await Client(listener.address, { authkey: "secret" });
+ * await using client = await Client(listener.address, { authkey: "a shared secret, 16+ bytes" });
  * await using server = await accepting;
  * await client.send("ping");
  * assertEquals(await server.recv(), "ping");
@@ -76,15 +107,18 @@ export class Listener {
   #authkey: Uint8Array;
   #results: MessageInbox = new MessageInbox();
   #closed = false;
+  #onRejected: ((err: Error) => void) | undefined;
 
   /**
    * Starts listening.
    *
    * @param options Address and authkey.
    * @throws {Deno.errors.AddrInUse} When the address is taken.
+   * @throws {RangeError} When the authkey is shorter than 16 bytes.
    */
   constructor(options: ListenerOptions = {}) {
-    this.#authkey = keyOf(options.authkey);
+    this.#authkey = keyOf(options.authkey, "listen");
+    this.#onRejected = options.onRejected;
     this.#bound = options.address ? bindAddress(options.address) : listen(state().transport);
     this.#acceptLoop();
   }
@@ -99,20 +133,22 @@ export class Listener {
     // bounded number at a time; a failed accept is retried, not taken for
     // the listener's end.
     await serveListener(this.#bound, {
-      authkey: () => this.#authkey,
+      keyFor: (kid) => kid === "" ? this.#authkey : undefined,
       authed: (authed) =>
         this.#results.push({
           value: connectionOf(socketEnd(new SocketChannel(authed)), true, true),
         }),
-      failed: (err) => this.#results.push({ value: err }),
+      // Not queued for accept(): a stranger's failures neither make it
+      // throw nor pile up while no one accepts.
+      failed: (err) => this.#onRejected?.(err as Error),
     });
     this.#results.end();
   }
 
   /**
-   * The next authenticated connection.
+   * The next connection that passed the authkey handshake (Python's
+   * `accept()` raises for one that failed; here those go to `onRejected`).
    *
-   * @throws {AuthenticationError} For a client that failed the challenge.
    * @throws {ProcessError} Once the listener is closed.
    */
   async accept(): Promise<Connection> {
@@ -122,7 +158,6 @@ export class Listener {
       throw new ProcessError("Cannot accept: the listener is closed");
     }
     this.#results.take();
-    if (m.value instanceof Error) throw m.value;
     return m.value as Connection;
   }
 
@@ -145,23 +180,32 @@ export class Listener {
  * Python's `multiprocessing.connection.Client`.
  *
  * @param address The listener's address.
- * @param options `authkey` (default: this process tree's).
+ * @param options `authkey` (default: this process tree's; at least 16 bytes).
  * @throws {AuthenticationError} When the keys differ.
+ * @throws {RangeError} When the authkey is shorter than 16 bytes.
  *
  * @example
  * ```ts
  * import { AuthenticationError, Client, Listener } from "../connection.ts";
- * import { assertRejects } from "@std/assert";
+ * import { assertInstanceOf, assertRejects } from "@std/assert";
  *
- * await using listener = new Listener({ authkey: "right" });
- * await assertRejects(() => Client(listener.address, { authkey: "wrong" }), AuthenticationError);
- * await assertRejects(() => listener.accept(), AuthenticationError);
+ * const rejected = Promise.withResolvers<Error>();
+ * await using listener = new Listener({
+ *   authkey: "the right key, 16+ bytes",
+ *   onRejected: rejected.resolve,
+ * });
+ * await assertRejects(() => Client(listener.address, { authkey: "a wrong key, 16+ bytes" }), AuthenticationError);
+ * assertInstanceOf(await rejected.promise, AuthenticationError);
  * ```
  */
 export async function Client(
   address: ListenerAddress,
   options: { authkey?: Uint8Array | string } = {},
 ): Promise<Connection> {
-  const authed = await connectAuthed(toAddress(address, "connect"), keyOf(options.authkey), 10_000);
+  const authed = await connectAuthed(
+    toAddress(address, "connect"),
+    keyOf(options.authkey, "connect"),
+    10_000,
+  );
   return connectionOf(socketEnd(new SocketChannel(authed)), true, true);
 }

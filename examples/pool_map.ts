@@ -1,6 +1,6 @@
 /**
- * A CPU-bound map over a pool, with a progress line: counts the primes
- * below 2,000,000 in 64 chunks.
+ * A CPU-bound map over a pool, with a progress bar (`progress: true`):
+ * counts the primes below 2,000,000 in 64 chunks.
  *
  * Run it with `deno run -A examples/pool_map.ts [workers]`.
  */
@@ -33,16 +33,11 @@ if (import.meta.main) {
   const ranges = Array.from({ length: chunks }, (_, i) => [i * step, (i + 1) * step]);
   await using pool = new Pool(workers);
   const t0 = performance.now();
-  let done = 0, total = 0;
-  for await (const count of pool.imapUnordered(countRange, ranges)) {
-    total += count;
-    done++;
-    Deno.stdout.writeSync(
-      new TextEncoder().encode(`\r${done}/${chunks} chunks, ${total} primes so far`),
-    );
-  }
+  // A bar on stderr while it runs (count, rate, ETA), when stderr is a terminal.
+  const counts = await pool.map(countRange, ranges, { chunksize: 1, progress: true });
+  const total = counts.reduce((a, b) => a + b, 0);
   console.log(
-    `\n${total} primes below ${limit} with ${workers} workers in ${
+    `${total} primes below ${limit} with ${workers} workers in ${
       (performance.now() - t0).toFixed(0)
     } ms`,
   );

@@ -7,16 +7,27 @@
  *     deno run -A examples/remote_manager.ts get          # and another
  *     deno run -A examples/remote_manager.ts shutdown
  *
- * Without arguments, it runs the four steps itself, each as its own
- * `deno run` process. Another machine reaches the server by listening on
- * `0.0.0.0` (see `HOSTNAME`); the key is then the only thing between it
- * and the network: use a long random one, and a trusted network.
+ * Every step reads the key from `MP_AUTHKEY` (hex), e.g. made once with
+ * `export MP_AUTHKEY=$(openssl rand -hex 32)`. Without arguments, it makes
+ * a random key and runs the four steps itself, each as its own `deno run`
+ * process. Another machine reaches the server by listening on `0.0.0.0`
+ * (see `HOSTNAME`); the key is then the only thing between it and the
+ * network (which sees the traffic itself: TCP here is authenticated, not
+ * encrypted): keep it long and random, and the network trusted.
  */
 import { BaseManager, Queue } from "../mod.ts";
 
 const HOSTNAME = "127.0.0.1";
 const PORT = 50_713;
-const AUTHKEY = "change me: a long random key";
+
+/** The key: `MP_AUTHKEY` as hex (32 random bytes is right; 16 is the least accepted). */
+function authkey(): Uint8Array {
+  const hex = Deno.env.get("MP_AUTHKEY") ?? "";
+  if (!/^([0-9a-f]{2})+$/i.test(hex)) {
+    throw new TypeError("Set MP_AUTHKEY to a hex key, e.g. $(openssl rand -hex 32)");
+  }
+  return new Uint8Array(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+}
 
 let queue: Queue<string> | undefined;
 
@@ -29,7 +40,7 @@ class QueueManager extends BaseManager {}
 QueueManager.register("getQueue", getQueue);
 
 function manager(): QueueManager {
-  return new QueueManager({ address: { hostname: HOSTNAME, port: PORT }, authkey: AUTHKEY });
+  return new QueueManager({ address: { hostname: HOSTNAME, port: PORT }, authkey: authkey() });
 }
 
 async function step(args: string[]): Promise<void> {
@@ -54,10 +65,11 @@ async function step(args: string[]): Promise<void> {
   }
 }
 
-/** Runs this program with `args` as a separate process. */
-function spawn(args: string[]): Deno.ChildProcess {
+/** Runs this program with `args` as a separate process, with the key `key` (hex). */
+function spawn(args: string[], key: string): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", import.meta.filename!, ...args],
+    env: { MP_AUTHKEY: key },
     stdout: "piped",
   }).spawn();
 }
@@ -80,11 +92,14 @@ function lines(p: Deno.ChildProcess): () => Promise<string | undefined> {
 }
 
 async function demo(): Promise<void> {
-  const server = spawn(["serve"]);
+  // A fresh random key, shared with the four programs through their environment.
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const key = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const server = spawn(["serve"], key);
   const serverLine = lines(server);
   console.log(`server: ${await serverLine()}`);
   for (const args of [["put", "hello from one program"], ["get"], ["shutdown"]]) {
-    const out = await spawn(args).output();
+    const out = await spawn(args, key).output();
     console.log(`${args[0]}: ${new TextDecoder().decode(out.stdout).trim() || "done"}`);
   }
   console.log(`server: ${await serverLine()}`);

@@ -17,13 +17,15 @@ import type { Factory, Made } from "../_internal/manager/registry.ts";
 import { closeClients } from "../_internal/hub/client.ts";
 import type { Address } from "../_internal/transport/address.ts";
 import { JoinableQueue, Queue } from "../queue.ts";
+import { state } from "../_internal/base/state.ts";
 import { Barrier, type BarrierOptions } from "../synchronize/barrier.ts";
 import { BoundedSemaphore, Semaphore } from "../synchronize/semaphore.ts";
 import { Condition } from "../synchronize/condition.ts";
 import { Event } from "../synchronize/event.ts";
 import { Lock, RLock } from "../synchronize/lock.ts";
 import { serve, type Served, type ServeOptions } from "../_internal/manager/server.ts";
-import { PROXIES_URL } from "./proxies.ts";
+// The proxies' revivers, for handles this process receives.
+import "./proxies.ts";
 
 function handleOf(h: Travelling & { [Symbol.asyncDispose](): unknown }): Made {
   return { handle: h, dispose: () => void h[Symbol.asyncDispose]() };
@@ -92,26 +94,26 @@ export interface ManagerInfo {
 
 /** Serves a manager, with the built-in types, from this process's hub. */
 export function serveManager(options: ServeOptions = {}): Promise<Served> {
-  return serve(options, { factories: builtins(), proxies: PROXIES_URL });
+  return serve(options, { factories: builtins() });
 }
 
-/** The manager process's target: serve, report where, wait for shutdown. */
-export async function managerMain(
-  reply: Queue<ManagerInfo | { error: string }>,
-  options: ServeOptions,
-): Promise<void> {
+/**
+ * The manager process's target: serve, report where (over its launch
+ * channel, which only its owner reads: never through a queue anyone with a
+ * key could put to), wait for shutdown.
+ */
+export async function managerMain(options: ServeOptions): Promise<void> {
+  const report = state().report!;
   let served: Served;
   try {
     served = await serveManager(options);
   } catch (err) {
-    await reply.put({ error: (err as Error).message });
-    await reply.joinThread();
+    await report({ error: (err as Error).message });
     throw err;
   }
-  await reply.put({ address: served.address, registry: served.registry });
-  await reply.joinThread();
-  // Hang up on the owner's hub: an open connection would keep the owner
-  // alive (its side is read) after its program ends.
+  await report({ address: served.address, registry: served.registry } satisfies ManagerInfo);
+  // Hang up on the owner's hub (arguments with handles open a connection):
+  // it would keep the owner alive (its side is read) after its program ends.
   closeClients();
   await served.done;
 }

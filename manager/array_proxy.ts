@@ -13,7 +13,7 @@ import { SequenceProxy } from "./sequence_proxy.ts";
  *
  * @example
  * ```ts
- * import { Manager } from "../manager.ts";
+ * import { Manager } from "@mp/multiprocessing/manager";
  * import { assertEquals } from "@std/assert";
  *
  * await using manager = await Manager.start();

@@ -39,9 +39,7 @@ export class BaseProxy {
    * @ignore
    */
   [TO_DESCRIPTOR](): Promise<Descriptor> {
-    const { kind, module, address, id, extra } = descriptorOf(this);
-    return Promise.resolve(
-      extra ? { kind, module, address, id, extra } : { kind, module, address, id },
-    );
+    const { kind, address, id, extra } = descriptorOf(this);
+    return Promise.resolve(extra ? { kind, address, id, extra } : { kind, address, id });
   }
 }

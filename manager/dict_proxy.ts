@@ -4,7 +4,7 @@
  * @module
  */
 
-import { callProxy, pack } from "../_internal/manager/proxy_calls.ts";
+import { callProxy } from "../_internal/manager/proxy_calls.ts";
 import type { DictKey } from "../_internal/manager/holdings.ts";
 import { MappingProxy } from "./mapping_proxy.ts";
 
@@ -22,7 +22,7 @@ import { MappingProxy } from "./mapping_proxy.ts";
  *
  * @example
  * ```ts
- * import { Manager } from "../manager.ts";
+ * import { Manager } from "@mp/multiprocessing/manager";
  * import { assertEquals } from "@std/assert";
  *
  * await using manager = await Manager.start();
@@ -44,7 +44,7 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends MappingP
 
   /** The value at `key`, set to `value` first when absent. */
   async setdefault(key: K, value: V): Promise<V> {
-    return await callProxy(this, "setdefault", [key, await pack(value)]);
+    return await callProxy(this, "setdefault", [key, value]);
   }
 
   /**
@@ -63,7 +63,7 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends MappingP
     const pairs = entries instanceof Map || Array.isArray(entries)
       ? [...entries]
       : Object.entries(entries);
-    await callProxy(this, "update", [await pack(pairs)]);
+    await callProxy(this, "update", [pairs]);
   }
 
   /** The keys, in insertion order. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { callProxy, pack } from "../_internal/manager/proxy_calls.ts";
+import { callProxy } from "../_internal/manager/proxy_calls.ts";
 import { SequenceProxy } from "./sequence_proxy.ts";
 
 /**
@@ -15,7 +15,7 @@ import { SequenceProxy } from "./sequence_proxy.ts";
  *
  * @example
  * ```ts
- * import { Manager } from "../manager.ts";
+ * import { Manager } from "@mp/multiprocessing/manager";
  * import { assertEquals } from "@std/assert";
  *
  * await using manager = await Manager.start();
@@ -30,22 +30,22 @@ import { SequenceProxy } from "./sequence_proxy.ts";
 export class ListProxy<T = unknown> extends SequenceProxy<T> {
   /** Removes `deleteCount` items at `start`, inserts `items` there, resolves the removed ones. */
   async splice(start: number, deleteCount: number, ...items: T[]): Promise<T[]> {
-    return await callProxy(this, "splice", [start, deleteCount, await pack(items)]);
+    return await callProxy(this, "splice", [start, deleteCount, items]);
   }
 
   /** Adds an item at the end; resolves the new length. */
   async append(item: T): Promise<number> {
-    return await callProxy(this, "append", [await pack(item)]) as number;
+    return await callProxy(this, "append", [item]) as number;
   }
 
   /** Adds items at the end in one call; resolves the new length. */
   async extend(items: Iterable<T>): Promise<number> {
-    return await callProxy(this, "extend", [await pack([...items])]) as number;
+    return await callProxy(this, "extend", [[...items]]) as number;
   }
 
   /** Inserts an item before `index` (clamped to the list, as in Python). */
   async insert(index: number, item: T): Promise<void> {
-    await callProxy(this, "insert", [index, await pack(item)]);
+    await callProxy(this, "insert", [index, item]);
   }
 
   /**

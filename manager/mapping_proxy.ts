@@ -5,7 +5,7 @@
  * @module
  */
 
-import { callProxy, pack } from "../_internal/manager/proxy_calls.ts";
+import { callProxy } from "../_internal/manager/proxy_calls.ts";
 import { BaseProxy } from "./base_proxy.ts";
 
 /**
@@ -18,7 +18,7 @@ import { BaseProxy } from "./base_proxy.ts";
  *
  * @example
  * ```ts
- * import { Manager, MappingProxy } from "../manager.ts";
+ * import { Manager, MappingProxy } from "@mp/multiprocessing/manager";
  * import { assert, assertEquals } from "@std/assert";
  *
  * await using manager = await Manager.start();
@@ -47,7 +47,7 @@ export class MappingProxy<K, V> extends BaseProxy {
    * @param value The value; handles and proxies inside it travel as themselves.
    */
   async set(key: K, value: V): Promise<void> {
-    await callProxy(this, "set", [key, await pack(value)]);
+    await callProxy(this, "set", [key, value]);
   }
 
   /**

@@ -35,6 +35,3 @@ registerReviver("mp.namespace", reviver(NamespaceProxy));
 registerReviver("mp.value", reviver(ValueProxy));
 registerReviver("mp.array", reviver(ArrayProxy));
 registerReviver("mp.object", reviver(ObjectProxy));
-
-/** This module's URL: proxy descriptors name it, so a receiver loads the revivers. */
-export const PROXIES_URL: string = import.meta.url;

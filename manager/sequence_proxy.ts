@@ -5,7 +5,7 @@
  * @module
  */
 
-import { callProxy, pack } from "../_internal/manager/proxy_calls.ts";
+import { callProxy } from "../_internal/manager/proxy_calls.ts";
 import { BaseProxy } from "./base_proxy.ts";
 
 /**
@@ -17,7 +17,7 @@ import { BaseProxy } from "./base_proxy.ts";
  *
  * @example
  * ```ts
- * import { Manager, SequenceProxy } from "../manager.ts";
+ * import { Manager, SequenceProxy } from "@mp/multiprocessing/manager";
  * import { assert, assertEquals } from "@std/assert";
  *
  * await using manager = await Manager.start();
@@ -47,7 +47,7 @@ export class SequenceProxy<T> extends BaseProxy {
    * @throws {RangeError} When `index` is out of range.
    */
   async set(index: number, value: T): Promise<void> {
-    await callProxy(this, "set", [index, await pack(value)]);
+    await callProxy(this, "set", [index, value]);
   }
 
   /**

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { callProxy, extraOf, pack } from "../_internal/manager/proxy_calls.ts";
+import { callProxy, extraOf } from "../_internal/manager/proxy_calls.ts";
 import { BaseProxy } from "./base_proxy.ts";
 
 /**
@@ -13,7 +13,7 @@ import { BaseProxy } from "./base_proxy.ts";
  *
  * @example
  * ```ts
- * import { Manager } from "../manager.ts";
+ * import { Manager } from "@mp/multiprocessing/manager";
  * import { assertEquals } from "@std/assert";
  *
  * await using manager = await Manager.start();
@@ -35,7 +35,7 @@ export class ValueProxy<T = unknown> extends BaseProxy {
 
   /** Sets the value. */
   async set(value: T): Promise<void> {
-    await callProxy(this, "set", [await pack(value)]);
+    await callProxy(this, "set", [value]);
   }
 
   /**

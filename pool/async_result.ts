@@ -4,7 +4,8 @@
  * @module
  */
 
-import { raceTimer } from "../_internal/base/async.ts";
+import { abortable, raceTimer } from "../_internal/base/async.ts";
+import { timedWait, type WaitOptions } from "../_internal/base/waits.ts";
 
 /**
  * The eventual result of a pool task, as Python's `AsyncResult`; also a
@@ -45,21 +46,43 @@ export class AsyncResult<T> implements PromiseLike<T> {
   /**
    * The result, waiting up to `timeout` ms for it.
    *
+   * @param options Milliseconds to wait at most (for ever when absent), or
+   * `{ timeout, signal }`.
+   * @returns The task's result.
    * @throws {DOMException} `TimeoutError` after `timeout` (the task goes on).
    * @throws The task's error when it failed.
+   * @throws The signal's reason once it aborts the wait (the task goes on).
+   * @throws {RangeError} On a negative timeout.
    */
-  get(timeout?: number): Promise<T> {
-    return raceTimer(this.#promise, timeout, () => {
+  get(options?: number | WaitOptions): Promise<T> {
+    let timeout: number | undefined, signal: AbortSignal | undefined;
+    try {
+      ({ timeout, signal } = timedWait("get the result", options));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const timed = raceTimer(this.#promise, timeout, () => {
       throw new DOMException(
         `Timed out after ${timeout} ms waiting for the result`,
         "TimeoutError",
       );
     });
+    return abortable(timed, signal);
   }
 
-  /** Resolves once the result is there, or after `timeout` ms; never rejects. */
-  async wait(timeout?: number): Promise<void> {
-    await this.get(timeout).catch(() => {});
+  /**
+   * Waits until the result is there, or `timeout` ms have passed.
+   *
+   * @param options Milliseconds to wait at most (for ever when absent), or
+   * `{ timeout, signal }`.
+   * @returns Resolves either way (a failed task too): check {@link AsyncResult.ready}.
+   * @throws The signal's reason once it aborts the wait.
+   * @throws {RangeError} On a negative timeout.
+   */
+  async wait(options?: number | WaitOptions): Promise<void> {
+    const { timeout, signal } = timedWait("wait for the result", options);
+    const settled = this.#promise.then(() => {}, () => {});
+    await abortable(raceTimer(settled, timeout, () => undefined), signal);
   }
 
   /** Whether the task has finished. */

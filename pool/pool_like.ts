@@ -9,6 +9,21 @@
 
 import type { AsyncResult } from "./async_result.ts";
 
+/**
+ * A function a pool can run: exported from a module, its arguments and
+ * result cloneable. Calls are typed from it: `args` from its parameters,
+ * results from its return type.
+ */
+// deno-lint-ignore no-explicit-any
+export type TaskFunction = (...args: any[]) => unknown;
+
+/**
+ * An item of a `map` of `F`: its first parameter (anything, for a function
+ * that takes none: the item is passed and ignored).
+ */
+export type MapItem<F extends TaskFunction> = Parameters<F> extends [] ? unknown
+  : Parameters<F>[0];
+
 /** Per-call options every pool takes. */
 export interface PoolCallOptions<T> {
   /** Called once with the result. */
@@ -25,6 +40,19 @@ export interface PoolCallOptions<T> {
 export interface PoolMapOptions<T> extends PoolCallOptions<T> {
   /** Items per task. */
   chunksize?: number;
+  /**
+   * Called once per settled chunk with the items settled so far (`done`)
+   * and the input's length (`total`: undefined for an input of unknown
+   * length, such as a generator); the last call has `done === total`. A
+   * failed chunk of an `imap` counts as settled.
+   */
+  onProgress?: (done: number, total: number | undefined) => void;
+  /**
+   * Draw a progress bar (count, rate, ETA) on stderr while the map runs,
+   * when stderr is a terminal; nothing otherwise.
+   * @default {false}
+   */
+  progress?: boolean;
 }
 
 /**
@@ -47,53 +75,53 @@ export interface PoolMapOptions<T> extends PoolCallOptions<T> {
  */
 export interface PoolLike extends AsyncDisposable {
   /** Runs `fn(...args)` once; the result comes back as an {@link AsyncResult}. */
-  applyAsync<T>(
-    fn: (...args: never[]) => T | Promise<T>,
-    args?: unknown[],
-    options?: PoolCallOptions<Awaited<T>>,
-  ): AsyncResult<Awaited<T>>;
+  applyAsync<F extends TaskFunction>(
+    fn: F,
+    args?: Readonly<Parameters<F>>,
+    options?: PoolCallOptions<Awaited<ReturnType<F>>>,
+  ): AsyncResult<Awaited<ReturnType<F>>>;
   /** Runs `fn(...args)` once and resolves its result. */
-  apply<T>(
-    fn: (...args: never[]) => T | Promise<T>,
-    args?: unknown[],
-    options?: PoolCallOptions<Awaited<T>>,
-  ): Promise<Awaited<T>>;
+  apply<F extends TaskFunction>(
+    fn: F,
+    args?: Readonly<Parameters<F>>,
+    options?: PoolCallOptions<Awaited<ReturnType<F>>>,
+  ): Promise<Awaited<ReturnType<F>>>;
   /** `map` that returns an {@link AsyncResult} of the list of results. */
-  mapAsync<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T>,
-    options?: PoolMapOptions<Awaited<R>[]>,
-  ): AsyncResult<Awaited<R>[]>;
+  mapAsync<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>>,
+    options?: PoolMapOptions<Awaited<ReturnType<F>>[]>,
+  ): AsyncResult<Awaited<ReturnType<F>>[]>;
   /** Applies `fn` to every item; results in input order. */
-  map<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T>,
-    options?: PoolMapOptions<Awaited<R>[]>,
-  ): Promise<Awaited<R>[]>;
+  map<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>>,
+    options?: PoolMapOptions<Awaited<ReturnType<F>>[]>,
+  ): Promise<Awaited<ReturnType<F>>[]>;
   /** `starmap` that returns an {@link AsyncResult}. */
-  starmapAsync<R>(
-    fn: (...args: never[]) => R | Promise<R>,
-    iterable: Iterable<unknown[]>,
-    options?: PoolMapOptions<Awaited<R>[]>,
-  ): AsyncResult<Awaited<R>[]>;
+  starmapAsync<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<Readonly<Parameters<F>>>,
+    options?: PoolMapOptions<Awaited<ReturnType<F>>[]>,
+  ): AsyncResult<Awaited<ReturnType<F>>[]>;
   /** Like `map`, with each item spread as the arguments. */
-  starmap<R>(
-    fn: (...args: never[]) => R | Promise<R>,
-    iterable: Iterable<unknown[]>,
-    options?: PoolMapOptions<Awaited<R>[]>,
-  ): Promise<Awaited<R>[]>;
+  starmap<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<Readonly<Parameters<F>>>,
+    options?: PoolMapOptions<Awaited<ReturnType<F>>[]>,
+  ): Promise<Awaited<ReturnType<F>>[]>;
   /** Results of `fn` over the items, in order, as they come. */
-  imap<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T> | AsyncIterable<T>,
+  imap<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options?: PoolMapOptions<never>,
-  ): AsyncGenerator<Awaited<R>>;
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>>;
   /** Like `imap`, yielding each result as soon as it is ready. */
-  imapUnordered<T, R>(
-    fn: (item: T) => R | Promise<R>,
-    iterable: Iterable<T> | AsyncIterable<T>,
+  imapUnordered<F extends TaskFunction>(
+    fn: F,
+    iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
     options?: PoolMapOptions<never>,
-  ): AsyncGenerator<Awaited<R>>;
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>>;
   /** No more tasks; those submitted still run. Idempotent. */
   close(): void;
   /** Stops now: tasks not yet done fail. Idempotent. */

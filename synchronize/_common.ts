@@ -10,26 +10,9 @@ import type { LockCore } from "../_internal/primitives/lock_core.ts";
 import { deadlineFor, myOwner } from "../_internal/primitives/sync_wait.ts";
 import type { SyncLink } from "../_internal/primitives/sync_link.ts";
 
-/** Options of a wait: `block`, `timeout` (ms) and `signal`. */
-export interface AcquireOptions {
-  /**
-   * Wait at all; `false` answers at once.
-   * @default {true}
-   */
-  block?: boolean;
-  /** Milliseconds to wait at most; no limit when absent. */
-  timeout?: number;
-  /** Aborts the wait: it rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
-
-/** Options of a wait that always blocks: `timeout` (ms) and `signal`. */
-export interface WaitOptions {
-  /** Milliseconds to wait at most; no limit when absent. */
-  timeout?: number;
-  /** Aborts the wait: it rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
+export type { AcquireOptions, WaitOptions } from "../_internal/base/waits.ts";
+import type { AcquireOptions, WaitOptions } from "../_internal/base/waits.ts";
+import { blockingWait, timedWait } from "../_internal/base/waits.ts";
 
 // Settled promises handed out by the uncontended paths: no allocation.
 export const TRUE: Promise<boolean> = Promise.resolve(true);
@@ -45,8 +28,18 @@ export function revived(arg: unknown): SyncLink | undefined {
   return (arg as Partial<Revive> | undefined)?.[REVIVE];
 }
 
-export function waitOptions(o: number | WaitOptions | undefined): WaitOptions {
-  return typeof o === "number" ? { timeout: o } : o ?? {};
+/** A wait's `(timeout | { timeout, signal })`, checked. */
+export function waitOptions(what: string, o: number | WaitOptions | undefined): WaitOptions {
+  return timedWait(what, o);
+}
+
+/** An acquire's `(block | timeout | options, timeout | options)`, as Python's `acquire(block, timeout)`. */
+export function acquireOptions(
+  what: string,
+  block: boolean | number | AcquireOptions | undefined,
+  timeout: number | AcquireOptions | undefined,
+): AcquireOptions {
+  return blockingWait(what, block, timeout);
 }
 
 /** Milliseconds left until `deadline`, for a call the creator runs. */

@@ -84,7 +84,7 @@ export class Barrier {
    * this wait times out (which breaks it).
    */
   async wait(options?: number | WaitOptions): Promise<number> {
-    const o = waitOptions(options);
+    const o = waitOptions("wait on barrier", options);
     const deadline = deadlineFor("wait on barrier", { timeout: this.#timeout, ...o });
     const core = direct<BarrierCore>(this.#link);
     if (core) return await core.wait(myOwner(), deadline, o.signal, this.#link.action);
@@ -123,7 +123,7 @@ export class Barrier {
    * @ignore
    */
   [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
-    return this.#link.describe("barrier", import.meta.url, ctx, {
+    return this.#link.describe("barrier", ctx, {
       parties: this.#parties,
       timeout: this.#timeout,
       hasAction: this.#link.action !== undefined,

@@ -5,11 +5,11 @@
  */
 
 import {
+  describe,
   type Descriptor,
   type PackContext,
-  packHandles,
   registerReviver,
-  reviveHandles,
+  reviveKind,
 } from "../_internal/hub/handles.ts";
 import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
 import { ConditionCore } from "../_internal/primitives/condition_core.ts";
@@ -79,9 +79,19 @@ export class Condition {
     this.#link = new SyncLink(new ConditionCore(core));
   }
 
-  /** Takes the condition's lock (see {@link Lock.acquire}). */
-  acquire(options: AcquireOptions = {}): Promise<boolean> {
-    return this.#lock.acquire(options);
+  /**
+   * Takes the condition's lock (see {@link Lock.acquire}).
+   *
+   * @param block `false` not to wait, or the timeout in ms, or the options.
+   * @param timeout With a boolean `block`: the timeout in ms, or the options.
+   * @returns Whether it was taken.
+   * @throws {RangeError} On a negative timeout.
+   */
+  acquire(
+    block?: boolean | number | AcquireOptions,
+    timeout?: number | AcquireOptions,
+  ): Promise<boolean> {
+    return this.#lock.acquire(block, timeout);
   }
 
   /** Lets the condition's lock go. */
@@ -90,12 +100,12 @@ export class Condition {
   }
 
   /** Takes the lock; the guard releases it (see {@link Lock.guard}). */
-  guard(options: WaitOptions = {}): Promise<AsyncDisposable> {
+  guard(options?: number | WaitOptions): Promise<AsyncDisposable> {
     return this.#lock.guard(options);
   }
 
   /** Runs `fn` holding the lock (see {@link Lock.withLock}). */
-  withLock<T>(fn: () => T | Promise<T>, options: WaitOptions = {}): Promise<T> {
+  withLock<T>(fn: () => T | Promise<T>, options?: number | WaitOptions): Promise<T> {
     return this.#lock.withLock(fn, options);
   }
 
@@ -107,7 +117,7 @@ export class Condition {
    * @throws {ProcessError} When this process does not hold the lock.
    */
   async wait(options?: number | WaitOptions): Promise<boolean> {
-    const o = waitOptions(options);
+    const o = waitOptions("wait on condition", options);
     const deadline = deadlineFor("wait on condition", o);
     const core = direct<ConditionCore>(this.#link);
     if (core) return await core.wait(myOwner(), deadline, o.signal);
@@ -125,7 +135,7 @@ export class Condition {
    * its last value (falsy after a timeout).
    */
   async waitFor<T>(predicate: () => T, options?: number | WaitOptions): Promise<T> {
-    const o = waitOptions(options);
+    const o = waitOptions("wait on condition", options);
     const deadline = deadlineFor("wait on condition", o);
     let result = predicate();
     while (!result) {
@@ -162,8 +172,8 @@ export class Condition {
    * @ignore
    */
   async [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
-    const [lock] = await packHandles([this.#lock], ctx);
-    return this.#link.describe("condition", import.meta.url, ctx, { lock });
+    const lock = await describe(this.#lock, ctx);
+    return this.#link.describe("condition", ctx, { lock });
   }
 
   /**
@@ -177,7 +187,7 @@ export class Condition {
 }
 
 registerReviver("condition", async (d) => {
-  const [lock] = await reviveHandles([d.extra?.lock]) as [Lock];
+  const lock = await reviveKind(d.extra?.lock, "lock") as Lock;
   const lockCore = direct<LockCore>(LINKS.get(lock)!);
   const link = linkFrom(d, (ia) => new ConditionCore(lockCore!, ia));
   const token = { [REVIVE]: [lock, lockCore ? link : new SyncLink(undefined, link.ref())] };

@@ -69,7 +69,7 @@ export class Event {
    * @param options A timeout in ms, or `{ timeout, signal }`.
    */
   async wait(options?: number | WaitOptions): Promise<boolean> {
-    const o = waitOptions(options);
+    const o = waitOptions("wait for event", options);
     const deadline = deadlineFor("wait for event", o);
     const core = direct<EventCore>(this.#link);
     if (core) return await core.wait(deadline, o.signal);
@@ -82,7 +82,7 @@ export class Event {
    * @ignore
    */
   [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
-    return this.#link.describe("event", import.meta.url, ctx, {});
+    return this.#link.describe("event", ctx, {});
   }
 
   /** In the creating process: stops serving the event to other processes. */

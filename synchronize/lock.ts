@@ -11,6 +11,7 @@ import { linkFrom, SyncLink } from "../_internal/primitives/sync_link.ts";
 import {
   acquireLock,
   type AcquireOptions,
+  acquireOptions,
   direct,
   LINKS,
   releaseRemote,
@@ -21,6 +22,7 @@ import {
   timeoutError,
   TRUE,
   type WaitOptions,
+  waitOptions,
 } from "./_common.ts";
 
 /**
@@ -49,18 +51,34 @@ export class Lock {
   }
 
   /**
-   * Takes the lock, waiting for it unless told not to; resolves whether it
-   * was taken.
+   * Takes the lock, waiting for it unless told not to, as Python's
+   * `acquire(block=True, timeout=None)`: `acquire(false)` answers at once,
+   * `acquire(true, 1000)` or `acquire({ timeout: 1000 })` waits at most a
+   * second.
    *
+   * @param block `false` not to wait, or the timeout in ms, or the options
+   * (`block`, `timeout`, `signal`).
+   * @param timeout With a boolean `block`: the timeout in ms, or the options.
+   * @returns Whether it was taken: `false` when not waiting or after the
+   * timeout.
    * @throws {RangeError} On a negative timeout.
+   * @throws {TypeError} On an unknown option.
+   * @throws The signal's reason once it aborts the wait.
    */
-  acquire(options: AcquireOptions = {}): Promise<boolean> {
+  acquire(
+    block?: boolean | number | AcquireOptions,
+    timeout?: number | AcquireOptions,
+  ): Promise<boolean> {
     const link = this.#link;
     // The uncontended case costs one compare-and-swap.
-    if (!link.viaHost && options.timeout === undefined && link.core) {
+    if (block === undefined && timeout === undefined && !link.viaHost && link.core) {
       if ((link.core as LockCore).tryAcquire(link.owner)) return TRUE;
     }
-    return acquireLock(this.#link, options);
+    try {
+      return acquireLock(this.#link, acquireOptions("acquire lock", block, timeout));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -85,13 +103,14 @@ export class Lock {
    *
    * @throws {DOMException} `TimeoutError` when not taken within `timeout`.
    */
-  async guard(options: WaitOptions = {}): Promise<AsyncDisposable> {
-    if (!await this.acquire(options)) throw timeoutError("acquire lock", options);
+  async guard(options?: number | WaitOptions): Promise<AsyncDisposable> {
+    const o = waitOptions("acquire lock", options);
+    if (!await this.acquire(o)) throw timeoutError("acquire lock", o);
     return { [Symbol.asyncDispose]: () => this.release() };
   }
 
   /** Runs `fn` holding the lock, and releases it after, whatever happens. */
-  async withLock<T>(fn: () => T | Promise<T>, options: WaitOptions = {}): Promise<T> {
+  async withLock<T>(fn: () => T | Promise<T>, options?: number | WaitOptions): Promise<T> {
     await using _held = await this.guard(options);
     return await fn();
   }
@@ -103,7 +122,7 @@ export class Lock {
    */
   [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
     const recursive = this instanceof RLock;
-    return this.#link.describe("lock", import.meta.url, ctx, { recursive });
+    return this.#link.describe("lock", ctx, { recursive });
   }
 
   /** In the creating process: stops serving the lock to other processes. */

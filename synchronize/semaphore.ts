@@ -10,7 +10,7 @@ import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
 import { SemaphoreCore } from "../_internal/primitives/semaphore_core.ts";
 import { deadlineFor } from "../_internal/primitives/sync_wait.ts";
 import { linkFrom, SyncLink } from "../_internal/primitives/sync_link.ts";
-import { type AcquireOptions, direct, left, REVIVE, revived } from "./_common.ts";
+import { type AcquireOptions, acquireOptions, direct, left, REVIVE, revived } from "./_common.ts";
 
 /**
  * A counting semaphore, as Python's `multiprocessing.Semaphore`.
@@ -51,13 +51,28 @@ export class Semaphore {
   }
 
   /**
-   * Decrements the value, waiting while it is 0 unless told not to; resolves
-   * whether it did.
+   * Decrements the value, waiting while it is 0 unless told not to, as
+   * Python's `acquire(block=True, timeout=None)`.
+   *
+   * @param block `false` not to wait, or the timeout in ms, or the options
+   * (`block`, `timeout`, `signal`).
+   * @param timeout With a boolean `block`: the timeout in ms, or the options.
+   * @returns Whether it did: `false` when not waiting or after the timeout.
+   * @throws {RangeError} On a negative timeout.
+   * @throws {TypeError} On an unknown option.
+   * @throws The signal's reason once it aborts the wait.
    */
-  acquire(options: AcquireOptions = {}): Promise<boolean> {
+  acquire(
+    block?: boolean | number | AcquireOptions,
+    timeout?: number | AcquireOptions,
+  ): Promise<boolean> {
     const core = direct<SemaphoreCore>(this.#link);
     if (core?.tryAcquire()) return Promise.resolve(true);
-    return this.#acquire(core, options);
+    try {
+      return this.#acquire(core, acquireOptions("acquire semaphore", block, timeout));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   async #acquire(core: SemaphoreCore | undefined, o: AcquireOptions): Promise<boolean> {
@@ -99,7 +114,7 @@ export class Semaphore {
    */
   [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
     const bounded = this instanceof BoundedSemaphore;
-    return this.#link.describe("semaphore", import.meta.url, ctx, { bounded });
+    return this.#link.describe("semaphore", ctx, { bounded });
   }
 
   /** In the creating process: stops serving the semaphore to other processes. */

@@ -96,7 +96,7 @@ Deno.test("Cluster agents: a worker that dies under one task of a message: only 
   const done = `${dir.path}/done`;
   await Deno.writeTextFile(done, "");
   // One turn: the four tasks travel in one message; the first kills its worker once.
-  const calls = [[`${dir.path}/fresh`, 0], [done, 1], [done, 2], [done, 3]];
+  const calls: [string, number][] = [[`${dir.path}/fresh`, 0], [done, 1], [done, 2], [done, 3]];
   const result = pool.starmapAsync(dieOnce, calls, { chunksize: 1 });
   assertEquals(await within(30_000, "the retry", () => result.get()), [0, 1, 2, 3]);
   const outcomes = result.attempts.map((a) => `${a.attempt} ${a.outcome}`).sort();

@@ -14,7 +14,7 @@ import { Cluster, type ClusterPool, type PoolLike, TaskFailedError } from "../cl
 import type { Pool } from "../pool.ts";
 import { ProcessError } from "../context.ts";
 import { Queue } from "../queue.ts";
-import { add, fails, slow, square } from "./fixtures/cluster_targets.ts";
+import { add, fails, slow, square, squareUnless3 } from "./fixtures/cluster_targets.ts";
 import { setup, TARGETS as module, within } from "./_cluster.ts";
 import { newKey, startNats } from "./_nats.ts";
 import { connect, jetstreamManager } from "../_internal/cluster/deps.ts";
@@ -58,12 +58,40 @@ Deno.test("Cluster.pool().imap() yields in order, imapUnordered() yields every r
   assertEquals(any.sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i * i));
 });
 
+Deno.test("Cluster.pool().imap(): next() rejects for a failed item, then goes on; onProgress", async () => {
+  await using env = await setup();
+  await using pool = env.cluster.pool({ module });
+  const it = pool.imap(squareUnless3, [1, 2, 3, 4, 5]);
+  const out: (number | string)[] = [];
+  while (true) {
+    try {
+      const r = await it.next();
+      if (r.done) break;
+      out.push(r.value);
+    } catch (err) {
+      out.push((err as Error).message);
+    }
+  }
+  assertEquals(out, [1, 4, "3 is refused", 16, 25]);
+  // onProgress, as on a local pool: once per settled chunk, the last with done === total.
+  const calls: [number, number | undefined][] = [];
+  const onProgress = (done: number, total: number | undefined) => void calls.push([done, total]);
+  assertEquals(await pool.map(square, [1, 2, 3, 4], { chunksize: 2, onProgress }), [1, 4, 9, 16]);
+  assertEquals(calls.length, 2);
+  assertEquals(calls.at(-1), [4, 4]);
+  calls.length = 0;
+  for await (const _ of pool.imap(square, [1, 2, 3], { onProgress })) { /* drain */ }
+  assertEquals(calls.at(-1), [3, 3]);
+});
+
 Deno.test("Cluster.pool(): a task that throws fails with the remote stack, and is not retried", async () => {
   await using env = await setup();
   await using pool = env.cluster.pool({ module });
   const result = pool.applyAsync(fails, ["boom"]);
   const err = await assertRejects(() => result.get(), RangeError, "boom");
   assert(err.stack?.includes("cluster_targets.ts"), "the remote stack is kept");
+  const site = err.stack!.slice(err.stack!.indexOf("\nSubmitted at:\n"));
+  assert(site.includes("cluster_pool_test.ts"), `the call site follows: ${err.stack}`);
   assertEquals(result.attempts.length, 1);
   assertEquals(result.attempts[0].outcome, "completed");
   assertEquals(env.agent!.record().retried, 0);
@@ -132,9 +160,13 @@ Deno.test("Cluster.pool(): a local pool's options are refused with a TypeError",
     assertThrows(() => env.cluster.pool({ [key]: 1 } as never), TypeError, `'${key}'`);
   }
   await using pool = env.cluster.pool({ module });
-  await assertRejects(() => pool.apply((() => 1) as never, []), TypeError, "named function");
+  await assertRejects(() => pool.apply((() => 1) as () => number, []), TypeError, "named function");
   await using local = new Queue<number>();
-  await assertRejects(() => pool.apply(add, [local, 1]), TypeError, "a handle of this machine");
+  await assertRejects(
+    () => pool.apply(add, [local as never, 1]),
+    TypeError,
+    "a handle of this machine",
+  );
   await assertRejects(() => pool.map(square, [1], { chunksize: 0 }), RangeError, "chunksize");
 });
 

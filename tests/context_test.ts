@@ -1,14 +1,19 @@
 import { assertEquals, assertMatch, assertRejects, assertThrows } from "@std/assert";
 import {
+  cpuCount,
   getContext,
   getRuntimeArgs,
   getStartMethod,
+  Manager,
+  Pool,
   Process,
   ProcessError,
   setRuntimeArgs,
   setStartMethod,
+  SharedArray,
 } from "../mod.ts";
 import { noop, writeStartMethod } from "./fixtures/targets.ts";
+import { ident } from "./fixtures/pool_targets.ts";
 import { START_METHODS, TARGETS as module, tempDir } from "./_helpers.ts";
 
 for (const method of START_METHODS) {
@@ -43,6 +48,30 @@ for (const method of START_METHODS) {
     } finally {
       setStartMethod(undefined, { force: true });
     }
+  });
+}
+
+for (const method of START_METHODS) {
+  Deno.test(`getContext("${method}") offers Python's context, Pool bound to the method [${method}]`, async () => {
+    const ctx = getContext(method);
+    const poolModule = new URL("./fixtures/pool_targets.ts", import.meta.url).href;
+    await using pool = new ctx.Pool({ processes: 1, module: poolModule });
+    assertEquals((await pool.apply(ident)).includes("/"), method === "worker");
+    await using pool2 = new ctx.Pool(1); // the number form too
+    assertEquals(pool2 instanceof Pool, true);
+    for (
+      const name of ["Queue", "JoinableQueue", "SimpleQueue", "Lock", "RLock", "Event"] as const
+    ) {
+      assertEquals(typeof ctx[name], "function", name);
+    }
+    assertEquals(ctx.Array, SharedArray);
+    assertEquals(ctx.Manager, Manager);
+    const [a, b] = ctx.Pipe();
+    await a.send(1);
+    assertEquals(await b.recv(), 1);
+    a.close();
+    b.close();
+    assertEquals(ctx.cpuCount(), cpuCount());
   });
 }
 

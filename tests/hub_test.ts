@@ -5,7 +5,16 @@ import { acquireHub } from "../_internal/hub/hub.ts";
 import { state } from "../_internal/base/state.ts";
 import type { Address } from "../_internal/transport/address.ts";
 import { connectAuthed, connectTo, listen } from "../_internal/transport/sockets.ts";
-import { AuthenticationError, BaseManager, Manager, Process, Queue, Semaphore } from "../mod.ts";
+import {
+  AuthenticationError,
+  BaseManager,
+  Manager,
+  Process,
+  Queue,
+  QueueClosedError,
+  Semaphore,
+} from "../mod.ts";
+import { loseClient } from "../_internal/hub/client.ts";
 import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
 import { LocalRef } from "../_internal/hub/refs.ts";
 import { expireSessions } from "../_internal/hub/sessions.ts";
@@ -128,7 +137,7 @@ for (const transport of ["unix", "tcp"] as const) {
       const before = s.transport;
       s.transport = transport;
       try {
-        await using q = new Queue<string>();
+        await using q = new Queue<number>();
         const d = await q[TO_DESCRIPTOR]();
         for (const msg of MALFORMED) {
           await using raw = await rawClient(d.address, s.authkey);
@@ -355,4 +364,21 @@ Deno.test("Semaphore: a remote call with arguments out of range fails that call,
   assertEquals(await sem.getValue(), 2);
   assert(await sem.acquire({ timeout: 1000 }));
   await sem.release();
+});
+
+// Issue #12's leftover: push listeners were not registered again after a
+// session reconnected, so a queue closed elsewhere went on taking puts here.
+Deno.test("RemoteRef: push listeners follow a reconnected session (a queue closed elsewhere refuses puts)", async () => {
+  await using m = await Manager.start();
+  const q1 = await m.Queue<string>();
+  const d = await m.dict<string, unknown>();
+  await d.set("q", q1);
+  await q1.put("a"); // listens for the queue's close from here on
+  await q1.qsize();
+  loseClient(m.address as Address);
+  await q1.qsize(); // reconnects, same session
+  const q2 = await d.get("q") as Queue<string>;
+  await q2.close();
+  await q2.qsize(); // its reply comes after the host's "closed" push, on the same connection
+  await assertRejects(() => q1.put("x"), QueueClosedError);
 });

@@ -21,6 +21,7 @@ export const RANKS: Record<string, number> = {
   "_internal/primitives": 4,
   "connection": 5,
   "queue": 5,
+  "targets": 5,
   "synchronize": 5,
   "shared": 6,
   "_internal/process": 7,

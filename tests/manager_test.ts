@@ -404,8 +404,11 @@ Deno.test("a slow reader fills only its own connection: other clients are served
 });
 
 Deno.test("a wrong authkey: connect() rejects with AuthenticationError, and the manager serves on", async () => {
-  await using m = await Manager.start({ address: { port: 0 }, authkey: "right key" });
-  const wrong = new BaseManager({ address: m.address, authkey: "wrong key" });
+  await using m = await Manager.start({
+    address: { port: 0 },
+    authkey: "the right key, 16+ bytes",
+  });
+  const wrong = new BaseManager({ address: m.address, authkey: "a wrong key, 16+ bytes" });
   await assertRejects(() => wrong.connect(), AuthenticationError);
   // Garbage on a raw connection closes that connection only.
   const a = m.address;
@@ -415,7 +418,7 @@ Deno.test("a wrong authkey: connect() rejects with AuthenticationError, and the 
   const buf = new Uint8Array(256);
   while ((await conn.read(buf).catch(() => null)) !== null) { /* until the manager hangs up */ }
   conn.close();
-  await using right = new BaseManager({ address: m.address, authkey: "right key" });
+  await using right = new BaseManager({ address: m.address, authkey: "the right key, 16+ bytes" });
   await right.connect();
   const l = await right.create<ListProxy<number>>("list", [1]);
   assertEquals(await l.toArray(), [1]);
@@ -424,7 +427,7 @@ Deno.test("a wrong authkey: connect() rejects with AuthenticationError, and the 
 Deno.test("a remote manager on TCP is reached by a separate deno run process with the key", async () => {
   await using m = new CounterManager({
     address: { hostname: "127.0.0.1", port: 0 },
-    authkey: "s3cret",
+    authkey: "s3cret s3cret s3cret",
   });
   await m.start();
   const a = m.address;
@@ -433,14 +436,14 @@ Deno.test("a remote manager on TCP is reached by a separate deno run process wit
   const out = await denoRun([
     fixturePath("manager_client_main.ts"),
     `${a.hostname}:${a.port}`,
-    "s3cret",
+    "s3cret s3cret s3cret",
   ]);
   assertEquals(out.code, 0, out.stderr);
   assertEquals(await q.get({ timeout: 5000 }), "hello from another process");
   const bad = await denoRun([
     fixturePath("manager_client_main.ts"),
     `${a.hostname}:${a.port}`,
-    "nope",
+    "nope nope nope nope",
   ]);
   assertEquals(bad.code, 3, bad.stderr);
 });
@@ -449,7 +452,7 @@ Deno.test("serveForever() in another process: connect, use, shut down remotely; 
   const { child, line, stdout } = await startFixture("manager_serve_main.ts");
   await stdout.cancel();
   const address = JSON.parse(line);
-  const m = new CounterManager({ address, authkey: "forever" });
+  const m = new CounterManager({ address, authkey: "forever and ever, 16+" });
   await m.connect();
   const c = await m.create<ObjectProxy<Counter>>("Counter", 1);
   assertEquals(await c.call("add", 1), 2);

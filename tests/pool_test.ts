@@ -21,6 +21,7 @@ import {
   readOne,
   slow,
   square,
+  squareUnless3,
   throwLater,
   unserializable,
   writeOne,
@@ -97,6 +98,38 @@ testBoth(
       "input failed at 3",
     );
     assertEquals(seen, [0, 1, 4]);
+  },
+);
+
+/** Every outcome of `next()` until done: values, and each rejection's message. */
+async function drain(it: AsyncIterator<number>): Promise<(number | string)[]> {
+  const out: (number | string)[] = [];
+  while (true) {
+    try {
+      const r = await it.next();
+      if (r.done) return out;
+      out.push(r.value);
+    } catch (err) {
+      out.push((err as Error).message);
+    }
+  }
+}
+
+testBoth(
+  "Pool.imap(): next() rejects for a failed item, then resolves the following ones (as Python's)",
+  async (startMethod) => {
+    await using pool = new Pool({ processes: 2, module, startMethod });
+    const it = pool.imap(squareUnless3, [1, 2, 3, 4, 5]);
+    assertEquals(await drain(it), [1, 4, "3 is refused", 16, 25]);
+    const un = await drain(pool.imapUnordered(squareUnless3, [1, 2, 3, 4, 5]));
+    assertEquals(un.length, 5);
+    assertEquals(un.filter((v) => v === "3 is refused").length, 1);
+    // A for-await loop stops at the first error, as JavaScript's does.
+    const seen: number[] = [];
+    await assertRejects(async () => {
+      for await (const v of pool.imap(squareUnless3, [1, 2, 3, 4])) seen.push(v);
+    }, RangeError);
+    assertEquals(seen, [1, 4]);
   },
 );
 

@@ -252,7 +252,7 @@ testBoth(
     const p = new Process({ target: local, module, startMethod });
     const err = await assertRejects(() => p.start(), TypeError);
     assertStringIncludes(err.message, "'local' is not exported from");
-    assertStringIncludes(err.message, "module: import.meta.url");
+    assertStringIncludes(err.message, "export { local }");
     assertFalse(p.isAlive());
   },
 );

@@ -100,7 +100,7 @@ testBoth("a lock and a value passed to pool tasks: no update lost", async (start
   await using lock = new Lock();
   await using counter = new Value("i", 0, { lock: false });
   await using pool = new Pool({ processes: 2, module, startMethod });
-  const calls = Array.from({ length: 40 }, (_, i) => [lock, counter, i + 1]);
+  const calls = Array.from({ length: 40 }, (_, i) => [lock, counter, i + 1] as const);
   await pool.starmap(addUnder, calls, { chunksize: 4 });
   assertEquals(await counter.get(), 820);
 });

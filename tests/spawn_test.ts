@@ -155,3 +155,18 @@ testBoth(
     assertStringIncludes(stderr, "NotCapable");
   },
 );
+
+Deno.test("children see the parent's Deno.args (as Python's see sys.argv), both start methods and pools", async () => {
+  const { code, stdout, stderr } = await denoRun([
+    fixturePath("args_main.ts"),
+    "a",
+    "b c",
+    "--flag",
+  ]);
+  assertEquals(code, 0, stderr);
+  const args = JSON.stringify(["a", "b c", "--flag"]);
+  for (const method of ["subprocess", "worker"]) {
+    assertStringIncludes(stdout, `${method}: [${args},${args}]`);
+    assertStringIncludes(stdout, `pool ${method}: ${args}`);
+  }
+});

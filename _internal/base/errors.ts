@@ -65,8 +65,16 @@ export class AuthenticationError extends ProcessError {}
  * ```
  */
 export class RemoteError extends ProcessError {
-  /** The name of the error's class where it was thrown. */
+  /**
+   * The name of the error's class where it was thrown (for a thrown value
+   * that was not an Error: its `typeof`, and the value is {@link RemoteError.value}).
+   */
   readonly remoteName: string;
+  /**
+   * The thrown value, when what was thrown was not an Error (a string, a
+   * plain object…), cloned across; absent otherwise.
+   */
+  declare readonly value?: unknown;
 
   /**
    * Creates a remote error.

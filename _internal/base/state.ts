@@ -72,8 +72,16 @@ export interface RuntimeState {
   identity: number[];
   /** Children started so far (numbers the next child's name). */
   childCounter: number;
-  /** The authkey of this process tree. */
+  /**
+   * The authkey of this process tree; in a sandboxed child, the key derived
+   * for it from its parent's (see {@link RuntimeState.kid}).
+   */
   authkey: Uint8Array;
+  /**
+   * The id of {@link RuntimeState.authkey} as the hosts of this tree know it:
+   * `""` for the tree's own key, `"c:…"` in a sandboxed child.
+   */
+  kid: string;
   /** A unique id for this process or worker. */
   ident: string;
   /** Whether this process is daemonic. */
@@ -111,6 +119,8 @@ export interface RuntimeState {
   exitHooks: Set<() => Promise<void> | void>;
   /** Delivers a push that came over a worker's port; set by the object server. */
   portPush?: (m: { host: string; p: string; ev: string; a?: unknown[]; j?: string }) => void;
+  /** In a child whose task asked for it: sends its parent one report over its launch channel. */
+  report?: (value: unknown) => Promise<void>;
   /** Closes this process's connections to hosts; set by the object server. */
   closeClients?: () => void;
   /** The deno.json found for each module URL (see `findConfig`). */
@@ -152,6 +162,7 @@ export function state(): RuntimeState {
     identity: [],
     childCounter: 0,
     authkey: newAuthkey(),
+    kid: "",
     ident: String(Deno.pid),
     daemon: false,
     parent: null,

@@ -16,6 +16,22 @@ export const PROCESS_BRAND: unique symbol = Symbol.for(
   "@mp/multiprocessing.Process",
 ) as never;
 
+/**
+ * Key of the option that puts a sandboxed child in a given sandbox (a
+ * sandboxed pool's workers share one, so its tasks' grants serve any).
+ */
+export const SANDBOX_ID: unique symbol = Symbol.for(
+  "@mp/multiprocessing.sandboxId",
+) as never;
+
+/**
+ * Key of the option that opens a child's report channel (see
+ * `Process[READ_REPORT]`), and of the method that reads it.
+ */
+export const READ_REPORT: unique symbol = Symbol.for(
+  "@mp/multiprocessing.readReport",
+) as never;
+
 /** Key of the option that makes a Process object stand for the current process. */
 export const CURRENT_SPEC: unique symbol = Symbol.for(
   "@mp/multiprocessing.currentSpec",

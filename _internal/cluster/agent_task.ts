@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type AnyFn, errorToData, findTarget, fingerprint } from "./core.ts";
+import { type AnyFn, errorToData, findTarget, fingerprint, withoutCallSite } from "./core.ts";
 import type { AgentContext } from "./agent_context.ts";
 import { fillGaps, readAgents } from "./attempts.ts";
 import { ack, type Delivery, nak, term } from "./puller.ts";
@@ -50,7 +50,7 @@ export async function handleDelivery(ctx: AgentContext, d: Delivery): Promise<vo
     } catch (err) {
       const death = ctx.workerDeath(err);
       if (death) deaths[i] = death;
-      else out[i] = { err: errorToData(err), a: d.deliveries };
+      else out[i] = { err: errorToData(withoutCallSite(err)), a: d.deliveries };
     }
   }));
   const died = Object.keys(deaths).length > 0;

@@ -18,6 +18,10 @@ export {
   RemoteError,
 } from "../base/errors.ts";
 export { hasHandles } from "../hub/handles.ts";
+export { failedIterator, imapChunks } from "../pool/imap.ts";
+export { lengthOf, type Progress, progressOf } from "../pool/progress.ts";
+export { blockingWait } from "../base/waits.ts";
+export { type CallSite, callSite, withCallSite, withoutCallSite } from "../base/call_site.ts";
 export { hmacSha256 } from "../transport/sha256.ts";
 export { findConfig } from "../process/launch.ts";
 export { state } from "../base/state.ts";

@@ -30,6 +30,9 @@ import { connectRetrying, sessionId } from "./connect.ts";
 import { BytesMessage } from "../wire/codec.ts";
 import { errorFromData } from "../wire/error_data.ts";
 import { limits } from "../wire/limits.ts";
+import { WithHandles } from "./handles.ts";
+import { type Grant, grantsFor, onGrants } from "./grants.ts";
+import type { Path } from "./paths.ts";
 
 // Deno provides Node's setImmediate as a global; its types are Node's.
 declare function setImmediate(fn: () => void): unknown;
@@ -101,14 +104,20 @@ export class Client {
         try {
           const authed = await connectRetrying(address);
           const channel = new SocketChannel(authed);
+          // A sandboxed process shows the grants it holds for this host.
+          const grants = grantsFor(address);
           await channel.send({
             op: "attach",
             ident: state().ident,
             session: sessionId(),
             daemon: state().daemon,
+            ...(grants.length > 0 ? { g: grants } : {}),
           });
           const client = new Client(key, channel, authed.conn);
           registry().clients.set(key, client);
+          // Grants that arrived while this connected go now.
+          const later = grantsFor(address).slice(grants.length);
+          if (later.length > 0) client.grant(later);
           return client;
         } catch (err) {
           throw new ProcessError(
@@ -161,7 +170,7 @@ export class Client {
     this.#pending.delete(m.id);
     if (this.#pending.size === 0) this.#conn.unref();
     if (m.kind === "error") waiter.reject(errorFromData(m.error));
-    else waiter.resolve(m.value);
+    else waiter.resolve(m.handles ? new WithHandles(m.value, m.handles) : m.value);
   }
 
   /** Marks the connection gone: pending calls fail, and it is no longer found or kept. */
@@ -190,7 +199,7 @@ export class Client {
     opts: CallOptions = {},
   ): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closed);
-    const { signal, onOrphan } = opts;
+    const { signal, onOrphan, handles } = opts;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const r = this.#next++;
     return new Promise((resolve, reject) => {
@@ -208,7 +217,9 @@ export class Client {
         reject: (e) => (off(), reject(e)),
       });
       if (this.#pending.size === 1) this.#conn.ref();
-      this.#enqueue({ r, o: objectId, m: method, a: args }).catch((err) => {
+      const msg: CallMessage = { r, o: objectId, m: method, a: args };
+      if (handles) msg.h = handles;
+      this.#enqueue(msg).catch((err) => {
         this.#pending.delete(r);
         off();
         reject(err);
@@ -216,9 +227,15 @@ export class Client {
     });
   }
 
-  post(objectId: string, method: string, args: unknown[]): Promise<void> {
+  post(objectId: string, method: string, args: unknown[], handles?: Path[]): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closed);
-    return this.#enqueue({ o: objectId, m: method, a: args });
+    return this.#enqueue(
+      handles ? { o: objectId, m: method, a: args, h: handles } : {
+        o: objectId,
+        m: method,
+        a: args,
+      },
+    );
   }
 
   /**
@@ -336,6 +353,12 @@ export class Client {
     return this.#enqueue(new BytesMessage({ o: objectId, m: method, a: args }, bytes));
   }
 
+  /** Shows the host grants that arrived after this connection attached (a pool task's). */
+  grant(grants: Grant[]): void {
+    if (this.#closed) return;
+    this.#enqueue({ g: grants }).catch(() => {});
+  }
+
   /** Resolves once every queued and deferred message is written. */
   drain(): Promise<void> {
     this.#flush();
@@ -405,3 +428,8 @@ export function closeClients(): void {
 
 // A child closes its connections at exit, once what it sent is written.
 state().closeClients = closeClients;
+
+// Grants a pool task brings go to the host's connection, before the calls that need them.
+onGrants((address, grants) =>
+  (registry().clients.get(address) as Client | undefined)?.grant(grants)
+);

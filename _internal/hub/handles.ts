@@ -5,77 +5,112 @@
  * to the object's host. Structured clone alone would drop the class and its
  * private fields.
  *
+ * Which places of a value hold handles travels beside the value, as a list
+ * of paths set by the library where it packed them ({@link packHandles}),
+ * never inside it: a plain value shaped like a descriptor stays a plain
+ * value wherever it goes. A descriptor is revived only at a listed path,
+ * only after it is checked, and only by a reviver the library registered
+ * for its kind (`descriptor.ts`): nothing received ever chooses a module to
+ * import.
+ *
  * @module
  */
 
 import { isolateGlobal } from "../base/state.ts";
-import type { Address } from "../transport/address.ts";
 import { TO_DESCRIPTOR } from "../base/symbols.ts";
+import {
+  checkDescriptor,
+  type Descriptor,
+  KIND_MODULES,
+  libraryModule,
+  MANAGED_MODULE,
+} from "./descriptor.ts";
+import { checkPaths, isPlain, MAX_DEPTH, type Path, replaceAt, replaceAtSync } from "./paths.ts";
 
-/** Marker key of a descriptor inside cloned data. */
-const MARK = "__mpHandle";
+export type { Descriptor } from "./descriptor.ts";
+export { checkPaths, type Path } from "./paths.ts";
 
-/** What a handle becomes on the wire. */
-export interface Descriptor {
-  /** The handle class (`"queue"`, `"connection"`…). */
-  kind: string;
-  /** URL of the module that defines the class, imported on arrival if needed. */
-  module: string;
-  /** The host's address. */
-  address: Address;
-  /** The object's id in its host. */
-  id: string;
-  /** Anything else the class needs (maxsize…). */
-  extra?: Record<string, unknown>;
-  /** URL of the module whose {@link HandleHook} follows this handle (a manager's). */
-  via?: string;
-  /** What that hook carries with the handle. */
-  meta?: unknown;
+/**
+ * A value and the paths of the handles inside it, as they travel: what a
+ * host's reply resolves to when it carries handles, and what a host's
+ * object returns to send some (see `marks.ts`). Only the library makes one.
+ */
+export class WithHandles {
+  /** Wraps a value whose handles are at `handles`. */
+  constructor(readonly value: unknown, readonly handles: Path[]) {}
 }
 
 /**
- * Follows handles as they travel (a manager counts the references to the
- * objects it serves): `pack` sees each descriptor made in this process and
- * may set its `via` and `meta`; `revive` sees each handle revived from a
- * descriptor whose `via` names the hook's module.
+ * Follows handles to a manager's objects (it counts their references):
+ * `pack` sees each descriptor made in this process and may set its
+ * `managed`; `revive` sees each handle revived from a descriptor with one.
  */
 export interface HandleHook {
   /** Called with each descriptor packed here. */
   pack(d: Descriptor): void;
-  /** Called with a handle revived from a descriptor with this hook's `via`. */
+  /** Called with a handle revived from a descriptor that has `managed`. */
   revive(d: Descriptor, handle: unknown): void;
 }
 
-function hooks(): Map<string, HandleHook> {
-  return isolateGlobal("handleHooks", () => (new Map<string, HandleHook>()));
+interface HookSlot {
+  hook?: HandleHook;
 }
 
-/** Registers the hook of module `moduleUrl` (see {@link HandleHook}). */
-export function registerHandleHook(moduleUrl: string, hook: HandleHook): void {
-  hooks().set(moduleUrl, hook);
+function hookSlot(): HookSlot {
+  return isolateGlobal("handleHook", () => ({} as HookSlot));
+}
+
+/** Registers the manager's hook (see {@link HandleHook}). */
+export function registerHandleHook(hook: HandleHook): void {
+  hookSlot().hook = hook;
 }
 
 /** Describes one handle, as {@link packHandles} does. */
 export async function describe(handle: Travelling, ctx: PackContext = {}): Promise<Descriptor> {
   const d = await handle[TO_DESCRIPTOR](ctx);
-  for (const hook of hooks().values()) hook.pack(d);
+  hookSlot().hook?.pack(d);
   return d;
 }
 
-/** Rebuilds one handle from its descriptor, as {@link reviveHandles} does. */
-export async function revive(d: Descriptor): Promise<unknown> {
-  let reviver = revivers().get(d.kind);
+/** Imports the library module that registers a kind's reviver: the table's, never the data's. */
+async function reviverOf(kind: string): Promise<Reviver> {
+  let reviver = revivers().get(kind);
   if (!reviver) {
-    await import(d.module);
-    reviver = revivers().get(d.kind);
+    await import(libraryModule(KIND_MODULES[kind]));
+    reviver = revivers().get(kind);
   }
-  if (!reviver) throw new TypeError(`Cannot revive a handle of kind '${d.kind}'`);
-  const handle = await reviver(d);
-  if (d.via) {
-    if (!hooks().has(d.via)) await import(d.via);
-    hooks().get(d.via)?.revive(d, handle);
+  if (!reviver) throw new TypeError(`Cannot revive a handle of kind '${kind}'`);
+  return reviver;
+}
+
+/**
+ * Rebuilds one handle from a descriptor received from another process,
+ * checked first ({@link checkDescriptor}).
+ *
+ * @throws {TypeError} When the descriptor is malformed or of an unknown kind.
+ */
+export async function revive(received: unknown): Promise<unknown> {
+  const d = checkDescriptor(received);
+  const handle = await (await reviverOf(d.kind))(d);
+  if (d.managed) {
+    const slot = hookSlot();
+    if (!slot.hook) await import(libraryModule(MANAGED_MODULE));
+    slot.hook?.revive(d, handle);
   }
   return handle;
+}
+
+/**
+ * Revives a descriptor that a handle carries inside its own (a condition's
+ * lock): it must be of `kind`.
+ *
+ * @throws {TypeError} When it is malformed or of another kind.
+ */
+export function reviveKind(received: unknown, kind: string): Promise<unknown> {
+  if ((received as { kind?: unknown } | null)?.kind !== kind) {
+    return Promise.reject(new TypeError(`Cannot revive a handle: expected a ${kind}`));
+  }
+  return revive(received);
 }
 
 /** Where packed handles are going. */
@@ -100,21 +135,13 @@ function revivers(): Map<string, Reviver> {
   return isolateGlobal("revivers", () => (new Map<string, Reviver>()));
 }
 
-/** Registers how to rebuild handles of a kind. */
+/** Registers how to rebuild handles of a kind (one of the table in `descriptor.ts`). */
 export function registerReviver(kind: string, reviver: Reviver): void {
   revivers().set(kind, reviver);
 }
 
-const MAX_DEPTH = 8;
-
 function isTravelling(v: unknown): v is Travelling {
   return typeof v === "object" && v !== null && TO_DESCRIPTOR in v;
-}
-
-function isPlain(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== "object" || v === null) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }
 
 /** Whether `value` holds a handle where {@link packHandles} would find it. */
@@ -129,69 +156,84 @@ export function hasHandles(value: unknown, depth = 0): boolean {
   return isPlain(value) && Object.values(value).some((v) => hasHandles(v, depth + 1));
 }
 
+/** A value as it travels: its handles replaced by descriptors, and where they are. */
+export interface Packed<T> {
+  /** The value, with descriptors where the handles were (the value itself when none). */
+  value: T;
+  /** The paths of the descriptors in it; absent when it holds no handle. */
+  handles?: Path[];
+}
+
 /**
  * Replaces handles inside `value` (in arrays, plain objects and Map values,
- * a few levels deep) by descriptors. Returns the value itself when it holds
- * none, so the common case copies nothing.
+ * a few levels deep) by descriptors, copying only the containers on their
+ * way, and lists where they are. A value without handles comes back as it is.
  */
-export async function packHandles<T>(value: T, ctx: PackContext = {}, depth = 0): Promise<T> {
-  if (isTravelling(value)) return { [MARK]: await describe(value, ctx) } as T;
-  if (depth >= MAX_DEPTH) return value;
+export async function packHandles<T>(value: T, ctx: PackContext = {}): Promise<Packed<T>> {
+  const handles: Path[] = [];
+  const packed = await packInto(value, ctx, [], handles) as T;
+  return handles.length > 0 ? { value: packed, handles } : { value };
+}
+
+async function packInto(
+  value: unknown,
+  ctx: PackContext,
+  path: Path,
+  out: Path[],
+): Promise<unknown> {
+  if (isTravelling(value)) {
+    out.push(path);
+    return await describe(value, ctx);
+  }
+  if (path.length >= MAX_DEPTH || typeof value !== "object" || value === null) return value;
   if (Array.isArray(value)) {
-    let out: unknown[] | undefined;
+    let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
-      const packed = await packHandles(value[i], ctx, depth + 1);
-      if (packed !== value[i]) (out ??= value.slice())[i] = packed;
+      const p = await packInto(value[i], ctx, [...path, i], out);
+      if (p !== value[i]) (copy ??= value.slice())[i] = p;
     }
-    return (out ?? value) as T;
+    return copy ?? value;
   }
   if (value instanceof Map) {
-    let out: Map<unknown, unknown> | undefined;
+    let copy: Map<unknown, unknown> | undefined;
+    let i = 0;
     for (const [k, v] of value) {
-      const packed = await packHandles(v, ctx, depth + 1);
-      if (packed !== v) (out ??= new Map(value)).set(k, packed);
+      // A Map entry's step is negative: -(its position + 1).
+      const p = await packInto(v, ctx, [...path, -(i++ + 1)], out);
+      if (p !== v) (copy ??= new Map(value)).set(k, p);
     }
-    return (out ?? value) as T;
+    return copy ?? value;
   }
-  if (isPlain(value)) {
-    let out: Record<string, unknown> | undefined;
-    for (const key of Object.keys(value)) {
-      const packed = await packHandles(value[key], ctx, depth + 1);
-      if (packed !== value[key]) (out ??= { ...value })[key] = packed;
-    }
-    return (out ?? value) as T;
+  if (!isPlain(value)) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const p = await packInto(value[key], ctx, [...path, key], out);
+    if (p !== value[key]) (copy ??= { ...value })[key] = p;
   }
-  return value;
+  return copy ?? value;
 }
 
-/** Rebuilds handles from the descriptors {@link packHandles} left. */
-export async function reviveHandles<T>(value: T, depth = 0): Promise<T> {
-  if (depth >= MAX_DEPTH || typeof value !== "object" || value === null) return value;
-  if (isPlain(value) && MARK in value) {
-    return await revive(value[MARK] as Descriptor) as T;
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = await reviveHandles(value[i], depth + 1);
-  } else if (value instanceof Map) {
-    for (const [k, v] of value) value.set(k, await reviveHandles(v, depth + 1));
-  } else if (isPlain(value)) {
-    const obj: Record<string, unknown> = value;
-    for (const key of Object.keys(obj)) obj[key] = await reviveHandles(obj[key], depth + 1);
-  }
-  return value;
-}
-
-/** The descriptors {@link packHandles} left inside `value` (as far down as it looks). */
-export function descriptorsIn(value: unknown, out: Descriptor[] = [], depth = 0): Descriptor[] {
-  if (depth >= MAX_DEPTH || typeof value !== "object" || value === null) return out;
-  if (isPlain(value) && MARK in value) {
-    out.push(value[MARK] as Descriptor);
-  } else if (Array.isArray(value)) {
-    for (const v of value) descriptorsIn(v, out, depth + 1);
-  } else if (value instanceof Map) {
-    for (const v of value.values()) descriptorsIn(v, out, depth + 1);
-  } else if (isPlain(value)) {
-    for (const v of Object.values(value)) descriptorsIn(v, out, depth + 1);
+/** The descriptors at `handles` inside a packed value (this process packed it: not checked). */
+export function descriptorsAt(value: unknown, handles: Path[] | undefined): Descriptor[] {
+  const out: Descriptor[] = [];
+  for (const path of handles ?? []) {
+    replaceAtSync(value, path, (d) => (out.push(d as Descriptor), d));
   }
   return out;
+}
+
+/**
+ * Revives the descriptors at `handles` inside `value` (in place) into
+ * working handles; a value without paths comes back as it is, whatever it
+ * holds.
+ *
+ * @throws {TypeError} When a path does not lead to a well-formed descriptor.
+ */
+export async function reviveAt<T>(value: T, handles: unknown): Promise<T> {
+  if (handles === undefined) return value;
+  let out: unknown = value;
+  for (const path of checkPaths(handles)) {
+    out = await replaceAt(out, path, (d) => revive(d));
+  }
+  return out as T;
 }

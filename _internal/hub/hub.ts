@@ -11,21 +11,29 @@
  * @module
  */
 
+import { logger } from "../base/log.ts";
 import { isolateGlobal } from "../base/state.ts";
 import { type Channel, SocketChannel } from "../transport/channel.ts";
 import {
   type AuthedConn,
   type BoundListener,
   listen,
+  listenNeeds,
   serveListener,
 } from "../transport/sockets.ts";
 import type { Address } from "../transport/address.ts";
+import { type Need, requirePermissions } from "../base/permits.ts";
 import { state, type TransportKind } from "../base/state.ts";
+import { keyForId } from "../transport/keys.ts";
 
-/** Handles the first message of a connection, then owns the channel. */
+/**
+ * Handles the first message of a connection, then owns the channel; `kid`
+ * is the id of the key the peer proved (`""`: the hub's own).
+ */
 export type Handler = (
   channel: Channel,
   first: Record<string, unknown>,
+  kid: string,
 ) => void;
 
 interface HubState {
@@ -45,6 +53,8 @@ export interface HubConfig {
   hostname?: string;
   /** TCP port to listen on (0: any free one). */
   port?: number;
+  /** The directory for the Unix socket, made by another process (a manager's owner). */
+  dir?: string;
 }
 
 /**
@@ -89,6 +99,18 @@ export function acquireHub(): Promise<{ address: Address; release: () => void }>
   return Promise.resolve({ address: h.bound.address, release });
 }
 
+/** The key this process's hub asks for (and derives its sandboxes' keys from). */
+export function hubKey(): Uint8Array {
+  return hub().config?.authkey ?? state().authkey;
+}
+
+/** What opening the hub would need from Deno: nothing once it is open. */
+export function hubNeeds(): Need[] {
+  const h = hub();
+  if (h.bound) return [];
+  return listenNeeds(h.config?.transport ?? state().transport, h.config?.hostname);
+}
+
 /** The hub's address if it is open. */
 export function hubAddress(): Address | undefined {
   return hub().bound?.address;
@@ -96,10 +118,16 @@ export function hubAddress(): Address | undefined {
 
 function openHub(): BoundListener {
   const c = hub().config;
-  const bound = listen(c?.transport ?? state().transport, c?.hostname, c?.port);
+  const kind = c?.transport ?? state().transport;
+  requirePermissions(
+    "open this process's hub (the socket its children and shared objects reach it on)",
+    listenNeeds(kind, c?.hostname),
+  );
+  const bound = listen(kind, c?.hostname, c?.port, c?.dir);
   bound.listener.unref();
   serveListener(bound, {
-    authkey: () => hub().config?.authkey ?? state().authkey,
+    // This hub's key, or a sandboxed child's key derived from it.
+    keyFor: (kid) => keyForId(hubKey(), kid),
     authed: (authed) => void serve(authed),
   });
   // A hub still held at exit (a lock shared and never disposed) must not
@@ -119,6 +147,9 @@ function closeHub(): void {
   bound?.close();
 }
 
+/** What a sandboxed child's connection may ask for: its own task, and what it was given. */
+const SANDBOX_OPS: ReadonlySet<unknown> = new Set(["hello", "attach"]);
+
 /**
  * Hands an authenticated connection to the handler its first message names
  * (a plain object with a known `op`); anything else closes it.
@@ -127,9 +158,12 @@ async function serve(authed: AuthedConn): Promise<void> {
   const channel = new SocketChannel(authed);
   const first = await channel.recv();
   const op = isPlainObject(first) ? first.op : undefined;
-  const handler = typeof op === "string" ? hub().handlers.get(op) : undefined;
+  const allowed = authed.kid === "" || SANDBOX_OPS.has(op);
+  const handler = allowed && typeof op === "string" ? hub().handlers.get(op) : undefined;
+  const log = logger();
+  if (log.isEnabledFor("debug")) log.debug(`accepted an authenticated connection (${String(op)})`);
   try {
-    if (handler) return handler(channel, first as Record<string, unknown>);
+    if (handler) return handler(channel, first as Record<string, unknown>, authed.kid);
   } catch { /* a handler that cannot take it: as if unknown */ }
   channel.close();
 }

@@ -6,11 +6,12 @@
  * else happens. Per-object argument checks are the object's own (its
  * `call` throws, and that call fails).
  *
- * Client to host: a call `{r?, o, m, a?}` (`r` when it expects a reply), a
+ * Client to host: a call `{r?, o, m, a?, h?}` (`r` when it expects a reply,
+ * `h` the paths of the handles among its arguments: see `handles.ts`), a
  * cancel `{c}`, the end of the client's session `{end: true}`, or a batch
  * `{b: [...]}` of calls and cancels; a call with raw bytes is a
  * `BytesMessage` whose header is a call without `r`. Host to client: a
- * reply `{r}`, `{r, v}` or `{r, e}`, and pushes `{p, ev, a}` (or a
+ * reply `{r}`, `{r, v, h?}` or `{r, e}`, and pushes `{p, ev, a}` (or a
  * `BytesMessage` whose header is one).
  *
  * @module
@@ -19,6 +20,7 @@
 import { BytesMessage } from "../wire/codec.ts";
 import type { ErrorData } from "../wire/error_data.ts";
 import type { CallMessage } from "./protocol.ts";
+import { checkPaths, type Path } from "./paths.ts";
 
 /** A message that breaks the object protocol: its connection is closed. */
 export class ProtocolError extends Error {
@@ -35,7 +37,24 @@ export class ProtocolError extends Error {
  * when it expects a reply). The message itself, not a copy: checking costs
  * no allocation on the path of every call.
  */
-export type Inbound = CallMessage & { a?: unknown[] };
+export type Inbound = CallMessage & { a?: unknown[]; g?: Grant[] };
+
+/** A grant, as a sandboxed client presents one: object id, role, proof (hex). */
+export type Grant = [string, string, string];
+
+/** The most grants one message may carry. */
+const MAX_GRANTS = 4096;
+
+/** Checks a list of grants' shape (their proofs are the server's to check). */
+function readGrants(g: unknown): Grant[] {
+  const ok = Array.isArray(g) && g.length <= MAX_GRANTS &&
+    g.every((x) =>
+      Array.isArray(x) && x.length === 3 &&
+      x.every((s) => typeof s === "string" && s.length > 0 && s.length <= MAX_NAME)
+    );
+  if (!ok) fail("'g' is not a list of grants");
+  return g as Grant[];
+}
 
 /** Longest object id accepted (ids are short base-36 numbers). */
 const MAX_ID = 64;
@@ -62,14 +81,15 @@ function checkKeys(m: Record<string, unknown>, allowed: ReadonlySet<string>): vo
   for (const key in m) if (!allowed.has(key)) fail(`unknown field '${key.slice(0, 32)}'`);
 }
 
-const CALL_KEYS: ReadonlySet<string> = new Set(["r", "o", "m", "a"]);
+const CALL_KEYS: ReadonlySet<string> = new Set(["r", "o", "m", "a", "h"]);
 const CANCEL_KEYS: ReadonlySet<string> = new Set(["c"]);
 const BATCH_KEYS: ReadonlySet<string> = new Set(["b"]);
 const END_KEYS: ReadonlySet<string> = new Set(["end"]);
+const GRANT_KEYS: ReadonlySet<string> = new Set(["g"]);
 
 function checkCall(m: Record<string, unknown>, bytes: boolean): void {
   checkKeys(m, CALL_KEYS);
-  const { r, o, m: method, a } = m;
+  const { r, o, m: method, a, h } = m;
   if (typeof o !== "string" || o.length === 0 || o.length > MAX_ID) fail("'o' is not an object id");
   if (typeof method !== "string" || method.length === 0 || method.length > MAX_METHOD) {
     fail("'m' is not a method name");
@@ -77,14 +97,28 @@ function checkCall(m: Record<string, unknown>, bytes: boolean): void {
   if (a !== undefined && !Array.isArray(a)) fail("'a' is not an array");
   if (r !== undefined && !isRequestId(r)) fail("'r' is not a request id");
   if (bytes && r !== undefined) fail("a call with bytes expects no reply");
+  if (h !== undefined) checkHandles(h, bytes);
 }
 
-/** One message of a batch, or a message on its own: a call or a cancel. */
+/** A message's handle paths: their shape (where they lead is checked where they are used). */
+function checkHandles(h: unknown, bytes: boolean): void {
+  if (bytes) fail("a call with bytes carries no handles");
+  try {
+    checkPaths(h);
+  } catch {
+    fail("'h' is not a list of handle paths");
+  }
+}
+
+/** One message of a batch, or a message on its own: a call, a cancel or grants. */
 function readOne(m: unknown, out: Inbound[]): void {
   if (!isPlain(m)) fail("not an object");
   if ("c" in m) {
     checkKeys(m, CANCEL_KEYS);
     if (!isRequestId(m.c)) fail("'c' is not a request id");
+  } else if ("g" in m) {
+    checkKeys(m, GRANT_KEYS);
+    return void out.push({ g: readGrants(m.g) });
   } else {
     checkCall(m, false);
   }
@@ -128,7 +162,7 @@ export function readInbound(msg: unknown, out: Inbound[]): void {
 
 /** What a host's message tells a client, checked. */
 export type Outbound =
-  | { kind: "reply"; id: number; value: unknown }
+  | { kind: "reply"; id: number; value: unknown; handles?: Path[] }
   | { kind: "error"; id: number; error: ErrorData }
   | { kind: "push"; objectId: string; event: string; args: unknown[] };
 
@@ -165,7 +199,9 @@ export function readOutbound(msg: unknown): Outbound {
       if (!isErrorData(msg.e)) fail("'e' is not an error");
       return { kind: "error", id: msg.r, error: msg.e };
     }
-    return { kind: "reply", id: msg.r, value: msg.v };
+    if (msg.h === undefined) return { kind: "reply", id: msg.r, value: msg.v };
+    checkHandles(msg.h, false);
+    return { kind: "reply", id: msg.r, value: msg.v, handles: msg.h as Path[] };
   }
   return readPush(msg);
 }
@@ -178,6 +214,8 @@ export interface Attach {
   session?: string;
   /** Whether the client is a daemonic process (its connection does not keep the host alive). */
   daemon?: boolean;
+  /** A sandboxed client's grants (see `grants.ts`). */
+  grants?: Grant[];
 }
 
 /** Longest ident or session id accepted. */
@@ -189,7 +227,7 @@ const MAX_NAME = 256;
  * @throws {ProtocolError} When a field is malformed.
  */
 export function readAttach(first: Record<string, unknown>): Attach {
-  const { ident, session, daemon } = first;
+  const { ident, session, daemon, g } = first;
   if (daemon !== undefined && typeof daemon !== "boolean") fail("'daemon' is not a boolean");
   if (ident !== undefined && (typeof ident !== "string" || ident.length > MAX_NAME)) {
     fail("'ident' is not a name");
@@ -199,5 +237,10 @@ export function readAttach(first: Record<string, unknown>): Attach {
   ) {
     fail("'session' is not a session id");
   }
-  return { ident: ident ?? "", session, daemon: daemon === true };
+  return {
+    ident: ident ?? "",
+    session,
+    daemon: daemon === true,
+    ...(g === undefined ? {} : { grants: readGrants(g) }),
+  };
 }

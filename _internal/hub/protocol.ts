@@ -4,16 +4,18 @@
  * that created it (its host), which serves it as a {@link Hosted}; anywhere
  * else it is reached through an {@link ObjectRef}.
  *
- * Wire messages, client to host: `{r, o, m, a}` (a call expecting a reply
- * `r`), `{o, m, a}` (fire and forget), `{c}` (cancel call `c`), `{b}` (a
+ * Wire messages, client to host: `{r, o, m, a, h?}` (a call expecting a
+ * reply `r`; `h`: where handles are among its arguments), `{o, m, a, h?}`
+ * (fire and forget), `{c}` (cancel call `c`), `{b}` (a
  * batch of them), `{end: true}` (the client's session is over). Host to
- * client: `{r, v}` or `{r, e}`, and `{p: objectId, ev, a}` pushes. Each is
+ * client: `{r, v, h?}` or `{r, e}`, and `{p: objectId, ev, a}` pushes. Each is
  * checked where it enters (`messages.ts`).
  *
  * @module
  */
 
 import type { Address } from "../transport/address.ts";
+import type { Path } from "./paths.ts";
 
 /** Who is calling: the host itself, or one connection. */
 export interface Peer {
@@ -36,6 +38,11 @@ export interface Peer {
    * resolves once they are written (a sender can wait on a slow reader).
    */
   pushBytes(objectId: string, event: string, args: unknown[], bytes: Uint8Array): Promise<void>;
+  /**
+   * A sandboxed peer's grants: whether it was given object `objectId` (in
+   * `role`, when one is named). Absent for a peer that holds the key itself.
+   */
+  granted?(objectId: string, role?: string): boolean;
 }
 
 /** An object served to other processes. */
@@ -49,6 +56,11 @@ export interface Hosted {
   ): unknown;
   /** The peer's connection is gone: give back what it held. */
   detach?(peer: Peer): void;
+  /**
+   * The role a call needs from a sandboxed peer (see `grants.ts`); default:
+   * any role it was given the object in.
+   */
+  roleOf?(method: string, args: unknown[]): string | undefined;
   /**
    * The session is over (ended by its client, or no connection of it came
    * back within the grace period): give back what it held.
@@ -65,6 +77,12 @@ export interface CallOptions {
    * produced it), so that the caller can give it back.
    */
   onOrphan?(value: unknown): void;
+  /**
+   * Where handles (packed into descriptors) are among the arguments: the
+   * host marks them (`marks.ts`). A reply that carries handles resolves a
+   * `WithHandles`.
+   */
+  handles?: Path[];
 }
 
 /** A way to call an object, wherever it lives. */
@@ -73,7 +91,10 @@ export interface ObjectRef {
   readonly id: string;
   /** The host's address (the hub is opened on first need). */
   address(): Promise<Address>;
-  /** Calls a method and resolves its result. */
+  /**
+   * Calls a method and resolves its result (a `WithHandles` when the host
+   * sent handles back).
+   */
   call(method: string, args: unknown[], opts?: CallOptions): Promise<unknown>;
   /** Calls a method without waiting for, or getting, a reply. */
   send(method: string, args: unknown[]): void;
@@ -82,7 +103,7 @@ export interface ObjectRef {
    * queued, and rejects when its arguments cannot be cloned. Calls posted
    * from one process run in the order they were posted.
    */
-  post(method: string, args: unknown[]): Promise<void>;
+  post(method: string, args: unknown[], handles?: Path[]): Promise<void>;
   /**
    * Calls `method([...items])` later with this and the items of the calls
    * deferred after it (see `Client.defer`); `item` must surely encode, and
@@ -117,6 +138,9 @@ export interface CallMessage {
   o?: string;
   m?: string;
   a?: unknown[];
+  h?: Path[];
+  /** Grants a sandboxed client shows (see `grants.ts`). */
+  g?: [string, string, string][];
   c?: number;
   b?: CallMessage[];
   end?: true;

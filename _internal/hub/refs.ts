@@ -17,6 +17,8 @@ import { type Address, addressToString } from "../transport/address.ts";
 import "./server.ts";
 import type { CallOptions, Hosted, ObjectRef, Peer } from "./protocol.ts";
 import { registry } from "./registry.ts";
+import { markAt } from "./marks.ts";
+import type { Path } from "./paths.ts";
 
 const LOCAL_PEER: Peer = { id: 0, session: "", push() {}, pushBytes: () => Promise.resolve() };
 
@@ -50,10 +52,11 @@ export class LocalRef implements ObjectRef {
     args: unknown[],
     opts: CallOptions = {},
   ): Promise<unknown> {
-    const { signal, onOrphan } = opts;
+    const { signal, onOrphan, handles } = opts;
     if (signal?.aborted) return Promise.reject(signal.reason);
     let result: Promise<unknown>;
     try {
+      if (handles) markAt(args, handles);
       const v = this.#obj.call(method, args, LOCAL_PEER, signal ?? NEVER);
       // An answer that waits (a get on an empty queue) keeps this process
       // alive, as a remote call's open connection does.
@@ -88,8 +91,8 @@ export class LocalRef implements ObjectRef {
     this.call(method, args).catch(() => {});
   }
 
-  post(method: string, args: unknown[]): Promise<void> {
-    this.send(method, args);
+  post(method: string, args: unknown[], handles?: Path[]): Promise<void> {
+    this.call(method, args, { handles }).catch(() => {});
     return Promise.resolve();
   }
 
@@ -141,6 +144,10 @@ export class RemoteRef implements ObjectRef {
   #address: Address;
   #client: Client | undefined;
   #waiting: ((c: Client | Error) => void)[] | undefined;
+  #listeners: ((event: string, args: unknown[]) => void)[] = [];
+  /** The connection the listeners are on, and how many of them. */
+  #listeningOn: Client | undefined;
+  #listened = 0;
 
   /** References object `id` at `address`. */
   constructor(address: Address, id: string) {
@@ -164,6 +171,7 @@ export class RemoteRef implements ObjectRef {
     const client = this.#client ?? Client.existing(this.#address);
     if (client && !this.#waiting) {
       this.#client = client;
+      if (this.#listeners.length > 0) this.#follow(client);
       try {
         return Promise.resolve(fn(client));
       } catch (err) {
@@ -189,8 +197,26 @@ export class RemoteRef implements ObjectRef {
   #drain(c: Client | Error): void {
     const waiting = this.#waiting ?? [];
     this.#waiting = undefined;
-    if (!(c instanceof Error)) this.#client = c;
+    if (!(c instanceof Error)) {
+      this.#client = c;
+      if (this.#listeners.length > 0) this.#follow(c);
+    }
     for (const w of waiting) w(c);
+  }
+
+  /**
+   * Puts this reference's push listeners on connection `c`: all of them
+   * when it is a new one (a lost connection was replaced), else those added
+   * since.
+   */
+  #follow(c: Client): void {
+    if (c !== this.#listeningOn) {
+      this.#listeningOn = c;
+      this.#listened = 0;
+    }
+    while (this.#listened < this.#listeners.length) {
+      c.listen(this.id, this.#listeners[this.#listened++]);
+    }
   }
 
   call(method: string, args: unknown[], opts?: CallOptions): Promise<unknown> {
@@ -201,8 +227,8 @@ export class RemoteRef implements ObjectRef {
     this.post(method, args).catch(() => {});
   }
 
-  post(method: string, args: unknown[]): Promise<void> {
-    return this.#with((c) => c.post(this.id, method, args));
+  post(method: string, args: unknown[], handles?: Path[]): Promise<void> {
+    return this.#with((c) => c.post(this.id, method, args, handles));
   }
 
   defer(method: string, item: unknown, size?: number): void {
@@ -236,7 +262,9 @@ export class RemoteRef implements ObjectRef {
   }
 
   onPush(listener: (event: string, args: unknown[]) => void): void {
-    this.#with((c) => c.listen(this.id, listener)).catch(() => {});
+    // Kept here: a connection that replaces a lost one gets them too.
+    this.#listeners.push(listener);
+    this.#with((c) => this.#follow(c)).catch(() => {});
   }
 
   /**

@@ -5,21 +5,30 @@
  * gone ({@link dropPeers}), has its calls aborted and its objects detached.
  *
  * Pushes to a worker child of this process go over the worker's port
- * instead of its socket ({@link registerLocalWorker}).
+ * instead of its socket (`peers.ts`).
  *
  * @module
  */
 
 import { raceTimer } from "../base/async.ts";
 import { isolateGlobal } from "../base/state.ts";
-import { type Channel, CLOSED, type MessagePortLike } from "../transport/channel.ts";
+import { type Channel, CLOSED } from "../transport/channel.ts";
 import { ProcessError } from "../base/errors.ts";
-import { hubAddress, onHubMessage } from "./hub.ts";
+import { onHubMessage } from "./hub.ts";
+import { localWorkers, portPeer, socketPeer } from "./peers.ts";
 import type { Hosted, Peer } from "./protocol.ts";
-import { type Attach, type Inbound, ProtocolError, readAttach, readInbound } from "./messages.ts";
+import {
+  type Attach,
+  type Grant,
+  type Inbound,
+  ProtocolError,
+  readAttach,
+  readInbound,
+} from "./messages.ts";
+import { ANY_ROLE, Sandbox } from "./sandbox.ts";
 
 /** A call, checked (see `messages.ts`). */
-type Call = { r?: number; o: string; m: string; a?: unknown[] };
+type Call = { r?: number; o: string; m: string; a?: unknown[]; h?: unknown };
 import {
   endSession,
   endSessionsOf,
@@ -31,9 +40,10 @@ import {
 } from "./sessions.ts";
 import { registry } from "./registry.ts";
 import { state } from "../base/state.ts";
-import { addressToString } from "../transport/address.ts";
-import { BytesMessage, surelyCloneable } from "../wire/codec.ts";
 import { errorToData } from "../wire/error_data.ts";
+import { WithHandles } from "./handles.ts";
+import { limits } from "../wire/limits.ts";
+import { markAt } from "./marks.ts";
 
 // The host side: a connection that says "attach" is served until it closes.
 onHubMessage("attach", serveConnection);
@@ -42,64 +52,7 @@ onHubMessage("attach", serveConnection);
 state().portPush = (m) =>
   registry().clients.get(m.host)?.pushed(m.p, m.ev, m.j === undefined ? m.a! : JSON.parse(m.j));
 
-/** Ports of this process's running worker children, by ident. */
-function localWorkers(): Map<string, MessagePortLike> {
-  return isolateGlobal("localWorkers", () => (new Map<string, MessagePortLike>()));
-}
-
-/**
- * Registers a worker child's port: pushes to it (pipe data) then go by
- * `postMessage`, one structured-clone copy or a transfer, instead of
- * through the socket. Returns the unregister function.
- */
-export function registerLocalWorker(ident: string, port: MessagePortLike): () => void {
-  localWorkers().set(ident, port);
-  return () => localWorkers().delete(ident);
-}
-
-/**
- * A peer that is a worker of this process: pushes go over its port, in
- * order. Arguments that JSON carries exactly go as JSON text, which the
- * worker parses: measured, V8's serializer took about 21 µs for a batch of
- * 64 pool tasks, JSON about 4 µs (a string is copied as it is).
- */
-function portPeer(id: number, session: string, port: MessagePortLike): Peer {
-  const host = addressToString(hubAddress()!);
-  const push = (p: string, ev: string, a: unknown[], transfer?: Transferable[]) => {
-    const json = !transfer?.length && surelyCloneable(a);
-    const m = json
-      ? { op: "push", host, p, ev, j: JSON.stringify(a) }
-      : { op: "push", host, p, ev, a };
-    try {
-      port.postMessage(m, transfer ?? []);
-    } catch { /* the worker is gone */ }
-  };
-  return {
-    id,
-    session,
-    push,
-    pushBytes(p, ev, a, bytes) {
-      push(p, ev, [...a, bytes]);
-      return Promise.resolve();
-    },
-  };
-}
-
-/** A peer across a socket: pushes are posted on its connection. */
-function socketPeer(id: number, session: string, channel: Channel): Peer {
-  return {
-    id,
-    session,
-    push(objectId, event, args) {
-      channel.post({ p: objectId, ev: event, a: args }).catch(() => {});
-    },
-    pushBytes(objectId, event, args, bytes) {
-      return channel.send(new BytesMessage({ p: objectId, ev: event, a: args }, bytes)).catch(
-        () => {},
-      );
-    },
-  };
-}
+export { registerLocalWorker } from "./peers.ts";
 
 /** The connections being served, by channel. */
 function served(): Map<Channel, Connection> {
@@ -156,10 +109,12 @@ export function peersClosed(ident: string, ms: number): Promise<void> {
   });
 }
 
-function serveConnection(channel: Channel, first: Record<string, unknown>): void {
+function serveConnection(channel: Channel, first: Record<string, unknown>, kid: string): void {
   let attach: Attach;
+  let sandbox: Sandbox | undefined;
   try {
     attach = readAttach(first);
+    if (kid !== "") sandbox = new Sandbox(kid, attach.grants ?? []);
   } catch {
     channel.close();
     return;
@@ -167,7 +122,7 @@ function serveConnection(channel: Channel, first: Record<string, unknown>): void
   // A daemonic peer does not keep this process alive (its process handle does
   // not either): a pool's idle workers let a program end.
   if (attach.daemon) channel.unref();
-  void new Connection(channel, attach).serve();
+  void new Connection(channel, attach, sandbox).serve();
 }
 
 /** One client's connection: its calls in flight and the objects it touched. */
@@ -183,22 +138,34 @@ class Connection {
   #ended = false;
   #tornDown = false;
   #inbound: Inbound[] = [];
+  /** A sandboxed child's grants: what its connection may reach (none: everything). */
+  #sandbox: Sandbox | undefined;
+  /** Fire-and-forget calls still running (they count against the calls in flight). */
+  #running = 0;
 
-  constructor(channel: Channel, attach: Attach) {
-    this.ident = attach.ident;
+  constructor(channel: Channel, attach: Attach, sandbox?: Sandbox) {
+    // A sandboxed child is who its launch said, and its sessions are its own.
+    this.ident = sandbox ? sandbox.identOf(attach.ident) : attach.ident;
     this.#channel = channel;
+    this.#sandbox = sandbox;
     const id = registry().nextPeer++;
     // Without a session of its own, a connection is its own session.
-    const session = attach.session ?? `#${id}`;
-    this.#session = openSession(session, attach.ident);
-    const port = localWorkers().get(attach.ident);
-    this.#peer = port ? portPeer(id, session, port) : socketPeer(id, session, channel);
+    const own = attach.session ?? `#${id}`;
+    const session = sandbox ? `${sandbox.kid}/${own}` : own;
+    this.#session = openSession(session, this.ident);
+    const port = localWorkers().get(this.ident);
+    const peer = port ? portPeer(id, session, port) : socketPeer(id, session, channel);
+    this.#peer = sandbox ? { ...peer, granted: (o, role) => sandbox.may(o, role) } : peer;
   }
 
   /** Dispatches each message until the connection closes, breaks the protocol, or is dropped. */
   async serve(): Promise<void> {
     served().set(this.#channel, this);
+    const l = limits();
     while (!this.#tornDown) {
+      // A client that does not read its replies is not read either (its
+      // socket's own flow control then holds it back), until half is written.
+      if (this.#channel.queued() > l.backlog) await this.#channel.whenBelow(l.backlog / 2);
       const msg = await this.#channel.recv();
       if (msg === CLOSED) break;
       try {
@@ -243,37 +210,66 @@ class Connection {
           new DOMException("Call cancelled by the caller", "AbortError"),
         );
       } else if (m.end) this.#ended = true;
+      else if (m.g) this.#grant(m.g);
       else this.#call(m as Call);
     }
   }
 
+  /** More grants for a sandboxed connection (a pool task brought handles). */
+  #grant(grants: Grant[]): void {
+    if (!this.#sandbox) return;
+    // A grant that does not check out breaks the protocol: the connection goes.
+    this.#sandbox.add(grants);
+  }
+
   #call(m: Call): void {
-    const entry = registry().objects.get(m.o);
+    let entry = registry().objects.get(m.o);
     const id = m.r;
     if (id !== undefined && this.#calls.has(id)) {
       throw new ProtocolError(`Malformed message: request id ${id} is already in flight`);
     }
+    let refused: string | undefined;
+    if (entry && this.#sandbox) {
+      const role = entry.obj.roleOf?.(m.m, m.a ?? []) ?? ANY_ROLE;
+      if (!this.#sandbox.may(m.o, role)) {
+        entry = undefined;
+        refused =
+          `Cannot reach object '${m.o}' as '${role}': this sandboxed process was not given it`;
+      }
+    }
     if (!entry) {
       if (id !== undefined) {
         this.#calls.set(id, NEVER_CONTROLLER);
-        this.#reply(id, new ProcessError(`No object '${m.o}' here: it was released`), true);
+        const why = refused ?? `No object '${m.o}' here: it was released`;
+        this.#reply(id, new ProcessError(why), true);
       }
       return;
     }
     this.#touch(entry.obj);
+    const args = m.a ?? [];
     if (id === undefined) {
       // Fire and forget: no reply, no cancellation, errors dropped; what
-      // still waits when the connection goes is aborted then.
+      // still waits when the connection goes is aborted then. Past the
+      // bound of calls in flight, dropped.
+      if (!this.#roomForCall()) return;
       try {
-        const v = entry.obj.call(m.m, m.a ?? [], this.#peer, this.#gone.signal);
-        if (v instanceof Promise) v.catch(() => {});
+        if (m.h !== undefined) markAt(args, m.h);
+        const v = entry.obj.call(m.m, args, this.#peer, this.#gone.signal);
+        if (v instanceof Promise) this.#track(v);
       } catch { /* the caller asked for no reply */ }
       return;
+    }
+    if (!this.#roomForCall()) {
+      this.#calls.set(id, NEVER_CONTROLLER);
+      const n = limits().callsInFlight;
+      return this.#reply(id, new ProcessError(`Cannot call '${m.m}': ${n} calls in flight`), true);
     }
     const ctl = new AbortController();
     this.#calls.set(id, ctl);
     try {
-      const v = entry.obj.call(m.m, m.a ?? [], this.#peer, ctl.signal);
+      // Handles only where the message's paths say: a value is never taken for one.
+      if (m.h !== undefined) markAt(args, m.h);
+      const v = entry.obj.call(m.m, args, this.#peer, ctl.signal);
       if (v instanceof Promise) {
         v.then((v) => this.#reply(id, v, false), (e) => this.#reply(id, e, true));
       } else this.#reply(id, v, false);
@@ -290,12 +286,37 @@ class Connection {
 
   #reply(id: number, v: unknown, failed: boolean): void {
     if (!this.#calls.delete(id)) return;
+    const before = this.#channel.queued();
     // No `v` for undefined: `{r}` takes the JSON fast path, `{r, v: undefined}` would not.
-    const msg = failed ? { r: id, e: errorToData(v) } : v === undefined ? { r: id } : { r: id, v };
+    const msg = failed
+      ? { r: id, e: errorToData(v) }
+      : v === undefined
+      ? { r: id }
+      : v instanceof WithHandles
+      ? { r: id, v: v.value, h: v.handles }
+      : { r: id, v };
     // A result that cannot be cloned, or is over the size limit, fails that call only.
     this.#channel.post(msg).catch((err) =>
       this.#channel.post({ r: id, e: errorToData(err) }).catch(() => {})
     );
+    // One large reply is fine; replies piling up past the hard cap on a
+    // backlog (a client that never reads) close the connection.
+    const l = limits();
+    if (before > l.backlog && this.#channel.queued() > l.backlogHard) this.#channel.close();
+  }
+
+  /**
+   * Whether one more call may start: at most `limits().callsInFlight` wait
+   * for replies or run without one on this connection.
+   */
+  #roomForCall(): boolean {
+    return this.#calls.size + this.#running < limits().callsInFlight;
+  }
+
+  /** Counts a fire-and-forget call still running until `v` settles. */
+  #track(v: Promise<unknown>): void {
+    this.#running++;
+    v.catch(() => {}).finally(() => this.#running--);
   }
 }
 

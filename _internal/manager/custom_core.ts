@@ -43,12 +43,16 @@ export class CustomCore implements Hosted {
   }
 }
 
-/** The public methods of an object: functions not starting with `_`, up its class chain. */
+/**
+ * The public methods of an object: functions not starting with `_`, up its
+ * class chain. Never `then`: a proxy with a `then` method would be taken
+ * for a promise, and awaiting it would call the remote object.
+ */
 export function publicMethods(obj: object): string[] {
   const names = new Set<string>();
   for (let o = obj; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
     for (const k of Object.getOwnPropertyNames(o)) {
-      if (k === "constructor" || k.startsWith("_")) continue;
+      if (k === "constructor" || k === "then" || k.startsWith("_")) continue;
       const desc = Object.getOwnPropertyDescriptor(o, k);
       if (typeof desc?.value === "function") names.add(k);
     }

@@ -25,8 +25,13 @@ export class DictCore implements Hosted {
     this.#map.set(k, v);
   }
 
-  #out<T>(v: T): T {
+  #out(v: unknown): unknown {
     return this.#h.readOut(v);
+  }
+
+  /** The entries as they are held (handles marked). */
+  entries(): [DictKey, unknown][] {
+    return [...this.#map.entries()];
   }
 
   call(method: string, args: unknown[]): unknown {
@@ -50,10 +55,11 @@ export class DictCore implements Hosted {
           throw new RangeError(`Cannot pop from dict: no key ${String(k)}`);
         }
         // Read out before the removal, which could free what it holds.
-        const old = this.#out(m.get(k));
+        const old = m.get(k);
+        const sent = this.#out(old);
         m.delete(k);
         this.#h.removed(old);
-        return old;
+        return sent;
       }
       case "setdefault":
         if (!m.has(k)) this.#set(k, v);

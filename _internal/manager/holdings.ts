@@ -12,8 +12,11 @@ export interface Holdings {
   stored(value: unknown): void;
   /** A stored value was removed. */
   removed(value: unknown): void;
-  /** A stored value is sent to a caller; returns it. */
-  readOut<T>(value: T): T;
+  /**
+   * A stored value is sent to a caller; returns it as it is sent (its
+   * handles beside it: a `WithHandles`, when it holds some).
+   */
+  readOut(value: unknown): unknown;
 }
 
 /** Dict keys: values compared by identity, so primitives. */

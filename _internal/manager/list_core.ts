@@ -59,13 +59,21 @@ export class ListCore implements Hosted {
     if (this.#fixed) throw noMethod(this.#kind, method);
   }
 
-  /** Splices; what goes is read out first when `out` (sent to the caller). */
-  #removeAt(start: number, count: number, insert: unknown[] = [], out = false): unknown[] {
+  /**
+   * Splices; with `out`, what goes is read out first (before its removal
+   * could free what it holds) and `out` of it is returned as sent.
+   */
+  #removeAt(
+    start: number,
+    count: number,
+    insert: unknown[] = [],
+    out?: (gone: unknown[]) => unknown,
+  ): unknown {
     insert.forEach((v) => this.#h.stored(v));
     const gone = this.#items.splice(start, count, ...insert);
-    if (out) this.#h.readOut(gone);
+    const sent = out ? this.#h.readOut(out(gone)) : undefined;
     gone.forEach((v) => this.#h.removed(v));
-    return gone;
+    return sent;
   }
 
   call(method: string, args: unknown[]): unknown {
@@ -74,7 +82,7 @@ export class ListCore implements Hosted {
       case "get":
         return this.#h.readOut(items[this.#index(args[0], `get list item`)]);
       case "set":
-        return this.#removeAt(this.#index(args[0], `set list item`), 1, [args[1]]), undefined;
+        return void this.#removeAt(this.#index(args[0], `set list item`), 1, [args[1]]);
       case "len":
         return items.length;
       case "slice":
@@ -106,25 +114,31 @@ export class ListCore implements Hosted {
         items.push(args[0]);
         return items.length;
       case "extend":
-        return this.#removeAt(items.length, 0, args[0] as unknown[]), items.length;
+        this.#removeAt(items.length, 0, args[0] as unknown[]);
+        return items.length;
       case "insert": {
         // Python's insert clamps the index instead of failing.
         let i = Number(args[0]);
         if (i < 0) i = Math.max(0, items.length + i);
-        return this.#removeAt(Math.min(i, items.length), 0, [args[1]]), undefined;
+        return void this.#removeAt(Math.min(i, items.length), 0, [args[1]]);
       }
       case "pop": {
         if (items.length === 0) throw new RangeError("Cannot pop from list: it is empty");
         const i = this.#index(args[0] ?? -1, "pop from list");
-        return this.#removeAt(i, 1, [], true)[0];
+        return this.#removeAt(i, 1, [], (gone) => gone[0]);
       }
       case "remove": {
         const i = items.findIndex((v) => same(v, args[0]));
         if (i < 0) throw new RangeError(`Cannot remove ${String(args[0])} from list: not in list`);
-        return this.#removeAt(i, 1), undefined;
+        return void this.#removeAt(i, 1);
       }
       case "splice":
-        return this.#removeAt(args[0] as number, args[1] as number, args[2] as unknown[], true);
+        return this.#removeAt(
+          args[0] as number,
+          args[1] as number,
+          args[2] as unknown[],
+          (gone) => gone,
+        );
       case "clear":
         return this.dispose();
     }
@@ -133,6 +147,6 @@ export class ListCore implements Hosted {
 
   /** Drops every item. */
   dispose(): void {
-    this.#removeAt(0, this.#items.length);
+    void this.#removeAt(0, this.#items.length);
   }
 }

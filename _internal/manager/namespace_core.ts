@@ -11,9 +11,11 @@ import { DictCore } from "./dict_core.ts";
 /** A Python `Namespace`: named attributes. */
 export class NamespaceCore implements Hosted {
   #dict: DictCore;
+  #h: Holdings;
 
   /** A namespace with `attrs`. */
   constructor(h: Holdings, attrs: Record<string, unknown> = {}) {
+    this.#h = h;
     this.#dict = new DictCore(h, Object.entries(attrs));
   }
 
@@ -25,7 +27,7 @@ export class NamespaceCore implements Hosted {
       case "delete":
         return this.#dict.call(method, args.slice(0, 2));
       case "toObject":
-        return Object.fromEntries(this.#dict.call("items", []) as [string, unknown][]);
+        return this.#h.readOut(Object.fromEntries(this.#dict.entries()));
     }
     throw noMethod("namespace", method);
   }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Descriptor, hasHandles, packHandles, reviveHandles } from "../hub/handles.ts";
+import { type Descriptor, hasHandles, packHandles, reviveAt, WithHandles } from "../hub/handles.ts";
 import { refFor } from "../hub/refs.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
 
@@ -31,13 +31,19 @@ export function extraOf(proxy: object): Record<string, unknown> {
   return BOUND.get(proxy)?.d.extra ?? {};
 }
 
-/** Calls a method of the proxy's object; handles in the result are revived. */
+/**
+ * Calls a method of the proxy's object: handles among the arguments travel
+ * packed (their paths beside them), and those the reply carries beside its
+ * value are revived. Nothing else in a value is ever taken for a handle.
+ */
 export async function callProxy<T>(proxy: object, method: string, args: unknown[]): Promise<T> {
-  const v = await BOUND.get(proxy)!.ref.call(method, args);
-  return (typeof v === "object" && v !== null ? await reviveHandles(v) : v) as T;
-}
-
-/** A value as it is sent: handles inside it packed as descriptors. */
-export function pack<T>(v: T): T | Promise<T> {
-  return hasHandles(v) ? packHandles(v) : v;
+  const ref = BOUND.get(proxy)!.ref;
+  let v: unknown;
+  if (hasHandles(args)) {
+    const packed = await packHandles(args);
+    v = await ref.call(method, packed.value, { handles: packed.handles });
+  } else {
+    v = await ref.call(method, args);
+  }
+  return (v instanceof WithHandles ? await reviveAt(v.value, v.handles) : v) as T;
 }

@@ -17,26 +17,24 @@
  * handle made through a `BaseManager` instance is also that instance's: its
  * disposal gives back those references only ({@link releaseOwned}).
  *
- * The manager's authkey travels with its handles, so a child reconnects to
- * a manager that does not use this process tree's key.
+ * No key travels with a handle: a process reaches a manager with the key it
+ * was configured with (`connect()`, or its launch), never one from data.
  *
  * @module
  */
 
 import { type Descriptor, registerHandleHook } from "../hub/handles.ts";
-import { forgetHostAuthkey, setHostAuthkey } from "../hub/connect.ts";
+import { forgetHostAuthkey } from "../hub/connect.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
 import { refFor } from "../hub/refs.ts";
 import { registry } from "../hub/registry.ts";
-import { isolateGlobal, state } from "../base/state.ts";
+import { isolateGlobal } from "../base/state.ts";
 import { type Address, addressToString } from "../transport/address.ts";
 
-/** What a manager object's descriptor carries: its manager and key. */
+/** What a manager object's descriptor carries: its manager's registry. */
 export interface ManagedMeta {
   /** The id of the manager's registry object, at the object's address. */
   registry: string;
-  /** The manager's key, when it is not this process tree's. */
-  authkey?: Uint8Array;
 }
 
 /** One handle's reference, as this process holds it. */
@@ -132,20 +130,14 @@ export function registryRef(address: Address, id: string): ObjectRef {
   return ref;
 }
 
-/** The module's URL: descriptors name it in `via`. */
-export const HOOK_URL: string = import.meta.url;
-
 /**
  * A handle to a manager object was made here: its reference is counted for
  * this process until it is garbage collected.
  */
 export function track(d: Descriptor, handle: object): void {
-  const meta = d.meta as ManagedMeta;
-  if (meta.authkey && !sameKey(meta.authkey, state().authkey)) {
-    setHostAuthkey(d.address, meta.authkey);
-  }
+  const meta = d.managed!;
   const key = keyOf(d.address, d.id);
-  managed().objects.set(key, { registry: meta.registry, authkey: meta.authkey });
+  managed().objects.set(key, { registry: meta.registry });
   managed().handles.set(key, (managed().handles.get(key) ?? 0) + 1);
   registryRef(d.address, meta.registry).send("adopt", [d.id]);
   const h: Held = { address: d.address, id: d.id, registry: meta.registry };
@@ -163,18 +155,13 @@ export function unmark(address: Address, id: string): void {
   managed().objects.delete(keyOf(address, id));
 }
 
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-registerHandleHook(HOOK_URL, {
+registerHandleHook({
   pack(d) {
     const meta = managed().objects.get(keyOf(d.address, d.id));
     if (!meta) return;
     // Before the descriptor leaves: calls from here reach the manager in order.
     registryRef(d.address, meta.registry).send("incref", [d.id]);
-    d.via = HOOK_URL;
-    d.meta = meta;
+    d.managed = { registry: meta.registry };
   },
   revive(d, handle) {
     track(d, handle as object);

@@ -9,7 +9,8 @@
 
 import { delay } from "../base/async.ts";
 import { findTarget, fingerprint } from "../process/target.ts";
-import { reviveHandles, type Travelling } from "../hub/handles.ts";
+import type { Travelling } from "../hub/handles.ts";
+import { reviveMarked } from "../hub/marks.ts";
 import { TO_DESCRIPTOR } from "../base/symbols.ts";
 import { configureHub, hubAddress, onHubMessage } from "../hub/hub.ts";
 import { ProcessError } from "../base/errors.ts";
@@ -43,14 +44,19 @@ export interface ServeOptions {
   address?: Address;
   /** Registered types. */
   types?: TypeSpec[];
+  /**
+   * The directory of the Unix socket, made by the manager's owner (it
+   * removes what it made: never a path the manager reports).
+   */
+  socketDir?: string;
+  /** The session of the process that started the manager: only it may shut it down. */
+  owner?: string;
 }
 
-/** What the manager makes besides registered types, and where its proxies live. */
+/** What the manager makes besides registered types. */
 export interface Builtins {
   /** Factories of the built-in types, by type id. */
   factories: Map<string, Factory>;
-  /** URL of the module that revives proxies to the objects made here. */
-  proxies: string;
 }
 
 /** A running server. */
@@ -73,7 +79,11 @@ function custom(spec: TypeSpec): Factory {
       : import(spec.module).then((mod) =>
         findTarget(mod, { ...spec, kind: "function" }, `create '${spec.typeid}'`)
       );
-    const obj = await (await fn)(...await reviveHandles(args.slice()));
+    // Handles where the call said they are (marked), and nowhere else.
+    const made = (await fn)(...await reviveMarked(args.slice()) as unknown[]);
+    // Awaited only when a promise: an object with a `then` method of its
+    // own is the object, not a promise of one.
+    const obj = made instanceof Promise ? await made : made;
     if (typeof obj !== "object" || obj === null) {
       throw new TypeError(
         `Cannot create '${spec.typeid}': its factory must return an object, received ${typeof obj}`,
@@ -113,11 +123,13 @@ export async function serve(options: ServeOptions, builtins: Builtins): Promise<
     authkey: options.authkey,
     ...(addr?.transport === "tcp"
       ? { transport: "tcp", hostname: addr.hostname, port: addr.port }
+      : options.socketDir
+      ? { dir: options.socketDir }
       : {}),
   });
   let stop!: () => void;
   const stopped = new Promise<void>((r) => (stop = r));
-  const reg = new RegistryCore(factories, builtins.proxies, () => stop());
+  const reg = new RegistryCore(factories, () => stop(), options.owner);
   const ref = new LocalRef(reg);
   let address: Address;
   try {
@@ -126,10 +138,12 @@ export async function serve(options: ServeOptions, builtins: Builtins): Promise<
     configureHub({}); // Back to this process's defaults.
     throw err;
   }
-  reg.serveAt(address, ref.id, options.authkey);
-  // A client that knows only the address asks which object is the registry.
+  reg.serveAt(address, ref.id);
+  // A client that knows only the address asks which object is the registry;
+  // the connection is closed once the answer is written.
   onHubMessage("manager", (channel) => {
-    channel.post({ registry: ref.id }).catch(() => {});
+    channel.post({ registry: ref.id }).then(() => channel.drain()).finally(() => channel.close())
+      .catch(() => {});
   });
   const done = stopped.then(async () => {
     // Let the shutdown call's reply go out before hanging up.

@@ -14,16 +14,18 @@
  * @module
  */
 
+import { logger } from "../base/log.ts";
 import { BrokenPoolError, EOFError, ProcessError, WorkerDiedError } from "../base/errors.ts";
 import { keepAlive, nextTurn } from "../base/async.ts";
 import { errorFromData } from "../wire/error_data.ts";
-import { hasHandles, type PackContext, packHandles } from "../hub/handles.ts";
+import { descriptorsAt, hasHandles, type PackContext, packHandles } from "../hub/handles.ts";
+import { launchAccess } from "../hub/grants.ts";
 import type { TargetRef } from "../process/target.ts";
 import { Scheduler } from "./scheduler.ts";
 import { type FnStats, newSlot, newStats, type Slot as SlotState, type Task } from "./task.ts";
 import { PoolTask } from "./pool_task.ts";
 import { inSlices, SignalWatch } from "./signals.ts";
-import type { FromWorker, TaskMessage, ToWorker } from "./worker.ts";
+import { isFromWorker, type TaskMessage, type ToWorker } from "./worker.ts";
 
 export { IMAP_PER_WORKER, PER_WORKER } from "./scheduler.ts";
 
@@ -65,6 +67,8 @@ export interface EngineOptions {
   pack: PackContext;
   /** Starts a worker. */
   launch: LaunchWorker;
+  /** The sandbox the workers share, when they are sandboxed: tasks bring grants for it. */
+  sandbox?: string;
 }
 
 interface Slot extends SlotState {
@@ -138,7 +142,7 @@ export class PoolEngine {
 
   #spawn(): void {
     const { process, conn, started } = this.#options.launch();
-    const slot: Slot = { ...newSlot(conn), process, conn, ready: false };
+    const slot: Slot = { ...newSlot(conn), process, conn, ready: false, label: process.name };
     this.#live++;
     const starting = started.then(
       () => {
@@ -189,11 +193,17 @@ export class PoolEngine {
 
   async #receive(slot: Slot): Promise<void> {
     while (true) {
-      let msg: FromWorker;
+      let msg: unknown;
       try {
-        msg = await slot.conn.recv() as FromWorker;
+        msg = await slot.conn.recv();
       } catch (err) {
         if (!(err instanceof EOFError)) throw err;
+        break;
+      }
+      // A worker that breaks the protocol is stopped (it fails what it
+      // held, as a death does): nothing it sends can take the pool down.
+      if (!isFromWorker(msg)) {
+        slot.process.kill();
         break;
       }
       if ("ready" in msg) {
@@ -227,6 +237,14 @@ export class PoolEngine {
     // A worker runs its tasks in order: the oldest it held was running and
     // fails; the others never started and are queued again, first.
     const [running, ...rest] = held;
+    const died = p.exitCode !== 0 || (running && !running.done);
+    if (died) {
+      logger().warning(
+        `pool worker ${p.name} (pid ${p.pid}) ${how(p)}${
+          running && !running.done ? " while running a task" : ""
+        }`,
+      );
+    }
     if (running && !running.done) {
       running.reject(
         new WorkerDiedError(
@@ -298,13 +316,23 @@ export class PoolEngine {
    * Queues a call of `fn` per argument list of `calls` (a chunk of a
    * starmap), run by one worker in order; resolves their results.
    */
-  submit(fn: TargetRef, calls: unknown[][], signal?: AbortSignal): Promise<unknown[]> {
-    return this.#submit(fn, calls, true, signal);
+  submit(
+    fn: TargetRef,
+    calls: unknown[][],
+    signal?: AbortSignal,
+    plain?: boolean,
+  ): Promise<unknown[]> {
+    return this.#submit(fn, calls, true, signal, plain);
   }
 
   /** Queues a call of `fn` per item of `items` (a chunk of a map), as {@link PoolEngine.submit}. */
-  submitItems(fn: TargetRef, items: unknown[], signal?: AbortSignal): Promise<unknown[]> {
-    return this.#submit(fn, items, false, signal);
+  submitItems(
+    fn: TargetRef,
+    items: unknown[],
+    signal?: AbortSignal,
+    plain?: boolean,
+  ): Promise<unknown[]> {
+    return this.#submit(fn, items, false, signal, plain);
   }
 
   #submit(
@@ -312,6 +340,7 @@ export class PoolEngine {
     calls: unknown[],
     spread: boolean,
     signal: AbortSignal | undefined,
+    plain: boolean | undefined,
   ): Promise<unknown[]> {
     if (this.#broken) return Promise.reject(this.#broken);
     if (this.#state !== "run") {
@@ -326,6 +355,7 @@ export class PoolEngine {
     if (!stats) this.#stats.set(fn, stats = newStats());
     const id = this.#nextId++;
     const message: TaskMessage = spread ? { id, fn, calls, spread } : { id, fn, calls };
+    if (plain) message.plain = true;
     if (this.#unsettled++ === 0) this.#release = keepAlive();
     const task = new PoolTask(id, message, stats, signal, this.#signals, this.#settled);
     if (signal) this.#signals.add(signal, task);
@@ -345,11 +375,19 @@ export class PoolEngine {
     const handles = hasHandles(calls);
     if (!handles && this.#packs === 0) return queue(calls);
     task.exclusive = handles;
-    if (handles) task.message.handles = true;
     this.#packs++;
     const packed = this.#packing.then(() => packHandles(calls, this.#options.pack));
     this.#packing = packed.then(
-      (p) => queue(p),
+      (p) => {
+        // Where the handles are goes beside the calls: nothing else in them is one;
+        // keys of hosts with keys of their own go with the task, not in descriptors.
+        if (p.handles) {
+          task.message.handles = p.handles;
+          const access = launchAccess(descriptorsAt(p.value, p.handles), this.#options.sandbox);
+          if (access) task.message.access = access;
+        }
+        queue(p.value);
+      },
       (err) => task.reject(err),
     ).finally(() => this.#packs--);
   }

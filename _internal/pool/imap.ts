@@ -1,7 +1,8 @@
 /**
  * `imap` and `imapUnordered`: the input read lazily, a chunk of it per task,
  * with a bounded window of tasks in flight, and results yielded as soon as
- * they can be (in input order, or as they come).
+ * they can be (in input order, or as they come), through an iterator that
+ * goes on after a failed chunk, as Python's does.
  *
  * The reading of the input and the yielding of results run side by side: a
  * slow source gets its first result out after its first chunk, not once
@@ -143,42 +144,122 @@ async function produce<T>(
 }
 
 /**
- * Yields the results of `submit` over `iterable` in chunks of `size`, with
- * at most `window` chunks in flight (yielded results free their place);
- * `ordered` keeps input order. What was read before the input failed
- * still comes out, then the input's error; a task's error ends the
- * iteration. Stopping early closes the input.
+ * The iterator `imap` returns, as Python's `IMapIterator`: `next()` rejects
+ * for a failed chunk and, called again, goes on with the chunks after it (a
+ * `for await` loop stops at the first error, as JavaScript's loops do). What
+ * was read before the input failed still comes out, then the input's error,
+ * then the end. `return()` (a loop's `break`) stops reading the input and
+ * closes it.
  */
-export async function* imapChunks<T, R>(
+class ResultIterator<R> implements AsyncIterableIterator<R> {
+  #it: AnyIterator<unknown>;
+  #win: Window;
+  #input: Input = { done: false, stopped: false };
+  #producing: Promise<void>;
+  #values: R[] = [];
+  #next = 0;
+  #finished = false;
+  // Calls made before the last settled wait their turn, as a generator's do.
+  #turn: Promise<unknown> = Promise.resolve();
+  #onEnd: (() => void) | undefined;
+
+  constructor(
+    submit: SubmitChunk,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    size: number,
+    window: number,
+    ordered: boolean,
+    onEnd?: () => void,
+  ) {
+    this.#onEnd = onEnd;
+    this.#it = iteratorOf(iterable);
+    this.#win = new Window(ordered);
+    this.#producing = produce(this.#it, submit, size, this.#win, window, this.#input);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<R>> {
+    const p = this.#turn.then(() => this.#step());
+    this.#turn = p.catch(() => {});
+    return p;
+  }
+
+  async #step(): Promise<IteratorResult<R>> {
+    while (true) {
+      if (this.#next < this.#values.length) {
+        return { value: this.#values[this.#next++], done: false };
+      }
+      if (this.#finished) return { value: undefined, done: true };
+      const outcome = this.#win.take();
+      if (outcome) {
+        [this.#values, this.#next] = [[], 0];
+        if (!outcome.ok) throw outcome.value;
+        this.#values = outcome.value as R[];
+      } else if (this.#input.done && this.#win.inFlight === 0) {
+        this.#finish();
+        if (this.#input.error) throw this.#input.error.error;
+      } else {
+        await this.#win.consumerWait();
+      }
+    }
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#onEnd?.();
+  }
+
+  async return(): Promise<IteratorResult<R>> {
+    this.#finish();
+    this.#values = [];
+    if (!this.#input.done) {
+      this.#input.stopped = true;
+      this.#win.wake();
+      await this.#it.return?.();
+      await this.#producing;
+    }
+    return { value: undefined, done: true };
+  }
+}
+
+/**
+ * The results of `submit` over `iterable` in chunks of `size`, with at most
+ * `window` chunks in flight (results taken free their place); `ordered`
+ * keeps input order; `onEnd` is called once the iteration is over. See
+ * {@link ResultIterator} for errors and stopping.
+ */
+export function imapChunks<T, R>(
   submit: SubmitChunk,
   iterable: Iterable<T> | AsyncIterable<T>,
   size: number,
   window: number,
   ordered: boolean,
-): AsyncGenerator<R> {
-  const it = iteratorOf(iterable);
-  const win = new Window(ordered);
-  const input: Input = { done: false, stopped: false };
-  const producing = produce(it, submit, size, win, window, input);
-  try {
-    while (true) {
-      const outcome = win.take();
-      if (outcome) {
-        if (!outcome.ok) throw outcome.value;
-        yield* outcome.value as R[];
-      } else if (input.done && win.inFlight === 0) {
-        break;
-      } else {
-        await win.consumerWait();
-      }
-    }
-    if (input.error) throw input.error.error;
-  } finally {
-    if (!input.done) {
-      input.stopped = true;
-      win.wake();
-      await it.return?.();
-      await producing;
-    }
-  }
+  onEnd?: () => void,
+): AsyncIterableIterator<R> {
+  return new ResultIterator<R>(submit, iterable, size, window, ordered, onEnd);
+}
+
+/**
+ * An `imap` that could not start (a bad option, a function that cannot be a
+ * task): its first `next()` rejects with `err`, and it is done after that.
+ */
+export function failedIterator<R>(err: unknown): AsyncIterableIterator<R> {
+  let failed = false;
+  const it: AsyncIterableIterator<R> = {
+    [Symbol.asyncIterator]: () => it,
+    next: () => {
+      if (failed) return Promise.resolve({ value: undefined, done: true });
+      failed = true;
+      return Promise.reject(err);
+    },
+    return: () => {
+      failed = true;
+      return Promise.resolve({ value: undefined, done: true });
+    },
+  };
+  return it;
 }

@@ -11,10 +11,15 @@
  * @module
  */
 
-import { type AnyFn, findTarget, type TargetRef } from "../process/target.ts";
+import { type AnyFn, locateTarget, type TargetRef } from "../process/target.ts";
 import { WorkerExit } from "../process/worker_exit.ts";
 import { type ErrorData, errorToData } from "../wire/error_data.ts";
-import { reviveHandles } from "../hub/handles.ts";
+import { type Path, reviveAt } from "../hub/handles.ts";
+import type { LaunchKey } from "../hub/connect.ts";
+import { type Access, useAccess } from "../hub/grants.ts";
+import type { ModuleGate } from "./seal.ts";
+import { state } from "../base/state.ts";
+import { checkPlain } from "../wire/plain.ts";
 
 /** One task, as the pool holds it. */
 export interface TaskMessage {
@@ -30,8 +35,15 @@ export interface TaskMessage {
   calls: unknown[];
   /** Each entry of `calls` is an argument list. */
   spread?: true;
-  /** Its arguments hold handles to revive (absent when they hold none). */
-  handles?: true;
+  /** Where handles are in `calls` (packed into descriptors); absent when there are none. */
+  handles?: Path[];
+  /**
+   * For those handles' hosts: the keys of those with keys of their own, or,
+   * for a sandboxed pool, the workers' keys and grants there (`hub/grants.ts`).
+   */
+  access?: (LaunchKey | Access)[];
+  /** Results may hold objects of a user's class, copied as plain data (`clone: "plain"`). */
+  plain?: true;
 }
 
 /**
@@ -57,7 +69,9 @@ export function toBatch(messages: TaskMessage[]): TaskBatch {
     if (f < 0) f = fns.push(m.fn) - 1;
     const t: WireTask = { id: m.id, f, calls: m.calls };
     if (m.spread) t.spread = true;
-    if (m.handles) t.handles = true;
+    if (m.handles) t.handles = m.handles;
+    if (m.access) t.access = m.access;
+    if (m.plain) t.plain = true;
     return t;
   });
   return { tasks, fns };
@@ -87,11 +101,15 @@ function keyOf(ref: TargetRef): string {
   return `${ref.module}\n${ref.exportName}\n${ref.fingerprint}`;
 }
 
-/** Imports the function's module (once) and finds the function in it. */
-export async function resolveTarget(ref: TargetRef): Promise<AnyFn> {
+/**
+ * Imports the function's module (once, and only when `gate` says the pool
+ * vouched for it) and finds the function in it.
+ */
+export async function resolveTarget(ref: TargetRef, gate: ModuleGate): Promise<AnyFn> {
+  gate.check(ref);
   let mod = modules.get(ref.module);
   if (!mod) modules.set(ref.module, mod = import(ref.module));
-  const fn = findTarget(await mod, ref, "run task");
+  const fn = await locateTarget(await mod, ref, "run task");
   found.set(keyOf(ref), fn);
   return fn;
 }
@@ -100,16 +118,24 @@ function call(task: TaskMessage, fn: AnyFn, i: number): unknown {
   return task.spread ? fn(...task.calls[i] as unknown[]) : fn(task.calls[i]);
 }
 
+/** A result, checked as `clone: "strict"` wants (primitives cost a typeof). */
+function checked(task: TaskMessage, v: unknown): unknown {
+  if (!task.plain && typeof v === "object" && v !== null) checkPlain(v, "result");
+  return v;
+}
+
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (typeof v === "object" && v !== null || typeof v === "function") &&
     typeof (v as { then?: unknown }).then === "function";
 }
 
-function failed(id: number, err: unknown): Result | Promise<never> {
+function failed(task: TaskMessage, err: unknown): Result | Promise<never> {
   // Deno.exit() in a worker-method task ends this worker, as it ends a
   // subprocess: serve nothing more (the parent sees the exit).
   if (err instanceof WorkerExit) return new Promise<never>(() => {});
-  return { id, error: errorToData(err) };
+  if (err instanceof Error) return { id: task.id, error: errorToData(err) };
+  const where = `${task.fn.module}#${task.fn.exportName} in pool worker '${state().name}'`;
+  return { id: task.id, error: errorToData(err, 0, where) };
 }
 
 /** The calls from `from` on, awaiting each; `first` is call `from`'s pending value. */
@@ -122,45 +148,53 @@ async function finish(
 ): Promise<Result> {
   try {
     if (first) {
-      values.push(await first);
+      values.push(checked(task, await first));
       from++;
     }
-    for (let i = from; i < task.calls.length; i++) values.push(await call(task, fn, i));
+    for (let i = from; i < task.calls.length; i++) {
+      values.push(checked(task, await call(task, fn, i)));
+    }
     return { id: task.id, value: values };
   } catch (err) {
-    return await failed(task.id, err);
+    return await failed(task, err);
   }
 }
 
-async function runSlow(task: TaskMessage): Promise<Result> {
+async function runSlow(task: TaskMessage, gate: ModuleGate): Promise<Result> {
   let fn: AnyFn;
   try {
-    fn = await resolveTarget(task.fn);
+    fn = await resolveTarget(task.fn, gate);
     // Queues, pipe ends and other handles among the arguments.
-    if (task.handles) task.calls = await reviveHandles(task.calls);
+    if (task.handles) {
+      useAccess(task.access);
+      task.calls = await reviveAt(task.calls, task.handles);
+    }
   } catch (err) {
-    return await failed(task.id, err);
+    return await failed(task, err);
   }
   return await finish(task, fn, [], 0);
 }
 
-/** Runs a task: its result at once where every call returned a plain value, else a promise of it. */
-export function runTask(task: TaskMessage): Result | Promise<Result> {
+/**
+ * Runs a task: its result at once where every call returned a plain value,
+ * else a promise of it. A function not met yet is looked up through `gate`.
+ */
+export function runTask(task: TaskMessage, gate: ModuleGate): Result | Promise<Result> {
   let fn = byRef.get(task.fn);
   if (!fn) {
     fn = found.get(keyOf(task.fn));
     if (fn) byRef.set(task.fn, fn);
   }
-  if (!fn || task.handles) return runSlow(task);
+  if (!fn || task.handles) return runSlow(task, gate);
   const values: unknown[] = [];
   try {
     for (let i = 0; i < task.calls.length; i++) {
       const v = call(task, fn, i);
       if (isThenable(v)) return finish(task, fn, values, i, v);
-      values.push(v);
+      values.push(checked(task, v));
     }
   } catch (err) {
-    return failed(task.id, err);
+    return failed(task, err);
   }
   return { id: task.id, value: values };
 }

@@ -20,6 +20,7 @@
  * @module
  */
 
+import { logger } from "../base/log.ts";
 import { raceTimer } from "../base/async.ts";
 import { errorFromData } from "../wire/error_data.ts";
 import { TaskQueue } from "./task_queue.ts";
@@ -184,6 +185,10 @@ export class Scheduler {
       this.queue.shift();
       this.#hold(slot, t, now);
       batch.push(t);
+    }
+    const log = logger();
+    if (log.isEnabledFor("debug")) {
+      log.debug(`dispatched ${batch.length} task(s) to pool worker ${slot.label ?? "?"}`);
     }
     slot.conn.send(toBatch(batch.map((t) => t.message))).catch((err) => {
       for (const t of batch) {

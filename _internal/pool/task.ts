@@ -64,6 +64,8 @@ export interface Slot {
   lastProgress: number;
   /** Told to stop: it takes nothing more. */
   retiring: boolean;
+  /** Its name, for the log. */
+  label?: string;
 }
 
 /** A new slot's scheduling state. */

@@ -45,6 +45,7 @@ import {
   type TaskBatch,
   type TaskMessage,
 } from "./run_task.ts";
+import { ModuleGate } from "./seal.ts";
 
 export type { Result, TaskBatch, TaskMessage } from "./run_task.ts";
 
@@ -63,6 +64,31 @@ export type FromWorker =
   | { returned: number[] }
   | { ready: true }
   | { initError: ErrorData };
+
+function isPlain(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+function isResult(r: unknown): r is Result {
+  return isPlain(r) && Number.isSafeInteger(r.id) &&
+    (r.value === undefined || Array.isArray(r.value)) &&
+    (r.error === undefined || (isPlain(r.error) && typeof r.error.message === "string"));
+}
+
+/**
+ * Whether a message from a worker has the protocol's shape: the engine
+ * stops a worker that sends anything else, rather than fail on it.
+ */
+export function isFromWorker(m: unknown): m is FromWorker {
+  if (!isPlain(m)) return false;
+  if ("results" in m) {
+    return Array.isArray(m.results) && m.results.every(isResult) &&
+      (m.t === undefined || typeof m.t === "number");
+  }
+  if ("returned" in m) return Array.isArray(m.returned) && m.returned.every(Number.isSafeInteger);
+  if ("initError" in m) return isPlain(m.initError) && typeof m.initError.message === "string";
+  return m.ready === true;
+}
 
 /** What a worker's pipe end looks like here (a `Connection`). */
 interface Conn {
@@ -245,15 +271,18 @@ class Outbox {
 
 /**
  * Serves tasks until stopped. `init` is the pool's initializer, run once
- * before the first task.
+ * before the first task; `sealKey` is the key of the seals on the modules
+ * the pool sends (`seal.ts`): a task naming another module fails.
  */
 export async function poolWorker(
   conn: Conn,
   init: { fn: TargetRef; args: unknown[] } | null,
   maxTasks: number,
+  sealKey: string,
 ): Promise<void> {
+  const gate = new ModuleGate(sealKey);
   try {
-    if (init) await (await resolveTarget(init.fn))(...init.args);
+    if (init) await (await resolveTarget(init.fn, gate))(...init.args);
   } catch (err) {
     // Deno.exit() in a Web Worker's initializer ends it as a process exit
     // would; anything else the pool reports with the failed start.
@@ -279,7 +308,7 @@ export async function poolWorker(
     // A synchronous task never lets this process read its stdin's end:
     // between two tasks, it looks for its parent itself.
     if (parentGone(t0)) Deno.exit(1);
-    const ran = runTask(entry.task);
+    const ran = runTask(entry.task, gate);
     const result = ran instanceof Promise ? await ran : ran as Result;
     // One clock read per task: it ends this task's time and starts the next one's.
     const t1 = performance.now();

@@ -65,6 +65,14 @@ export class PipeCore implements Hosted {
     return this.#ends[end].inbox;
   }
 
+  /**
+   * The role a sandboxed peer needs: the end it acts as (a peer given end 1
+   * cannot send as end 0); "consumed" reports only on the ends it reads.
+   */
+  roleOf(method: string, args: unknown[]): string | undefined {
+    return method === "consumed" ? undefined : `end:${args[0]}`;
+  }
+
   call(method: string, args: unknown[], peer: Peer, signal: AbortSignal): unknown {
     if (method === "consumed") return this.#consumedBy(peer, argArray(args, 0, method));
     const end = argEnd(args, 0, method);

@@ -51,8 +51,6 @@ export function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
     close: () => core.closeLocal(end),
     describe: async () => ({
       kind: "pipe",
-      // Set by the connection, whose module revives pipe ends.
-      module: "",
       address: await ref.address(),
       id: ref.id,
       extra: { end },

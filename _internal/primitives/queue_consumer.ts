@@ -9,7 +9,7 @@
  */
 
 import type { ObjectRef } from "../hub/protocol.ts";
-import { reviveHandles } from "../hub/handles.ts";
+import { checkPaths, reviveAt } from "../hub/handles.ts";
 import { type Leased, Packed } from "./queue_core.ts";
 
 /** Largest batch a remote consumer asks for at once. */
@@ -18,11 +18,17 @@ const MAX_WINDOW = 256;
 /** Milliseconds a remote consumer keeps items fetched ahead while it asks for none. */
 const HOLD_MS = 20;
 
-/** Items as a get replies them: wrapped where they are packed. */
+/** Items as a get replies them: wrapped, with their handles' paths, where they are packed. */
 function unpack(reply: Leased): unknown[] {
   if (!reply.h) return reply.i;
   const items = reply.i.slice();
-  for (const i of reply.h) items[i] = new Packed(items[i]);
+  for (const entry of reply.h) {
+    const [i, paths] = entry as [unknown, unknown];
+    if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= items.length) {
+      throw new TypeError("Cannot get from queue: the host sent a malformed reply");
+    }
+    items[i as number] = new Packed(items[i as number], checkPaths(paths));
+  }
   return items;
 }
 
@@ -31,9 +37,12 @@ function leasesOf(reply: Leased): number[] {
   return Array.from({ length: reply.i.length }, (_, k) => reply.s + k);
 }
 
-/** An item as its reader gets it: a packed one with working handles. */
+/**
+ * An item as its reader gets it: a packed one with working handles, at the
+ * paths its producer listed beside it (and nowhere else).
+ */
 export function handOver<T>(item: unknown): T | Promise<T> {
-  return item instanceof Packed ? reviveHandles(item.value) as Promise<T> : item as T;
+  return item instanceof Packed ? reviveAt(item.value, item.handles) as Promise<T> : item as T;
 }
 
 /** The consuming side of one queue handle, away from its host. */

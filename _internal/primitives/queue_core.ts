@@ -17,16 +17,18 @@ import { onAbort } from "../base/async.ts";
 import { QueueClosedError, QueueEmptyError, QueueFullError } from "../base/errors.ts";
 import type { Hosted, Peer } from "../hub/protocol.ts";
 import { argArray, argInt, argTimeout } from "../hub/args.ts";
+import { checkPaths, type Path } from "../hub/handles.ts";
 
 /**
- * An item that holds handles, packed (descriptors where the handles were):
- * revived into working handles where it is read. Only the host and its
- * readers wrap items in it; on the wire, which items are packed travels
- * beside them ({@link PackedItems}), never inside a value.
+ * An item that holds handles, packed (descriptors where the handles were,
+ * and their paths): revived into working handles where it is read. Only
+ * the host and its readers wrap items in it; on the wire, which items are
+ * packed and where their handles are travels beside them ({@link Leased}),
+ * never inside a value.
  */
 export class Packed {
-  /** Wraps a packed item. */
-  constructor(readonly value: unknown) {}
+  /** Wraps a packed item and the paths of its handles. */
+  constructor(readonly value: unknown, readonly handles: Path[]) {}
 }
 
 /**
@@ -39,8 +41,8 @@ export interface Leased {
   i: unknown[];
   /** The lease number of the first item; the next ones follow. */
   s: number;
-  /** The indices of packed items, when there are any. */
-  h?: number[];
+  /** The packed items, when there are any: each one's index and its handles' paths. */
+  h?: [number, Path[]][];
 }
 
 /** The most items a consumer may ask for at once. */
@@ -94,7 +96,8 @@ export class QueueCore implements Hosted {
     switch (method) {
       case "put": {
         const timeout = argTimeout(args, 1, method);
-        return this.put(args[2] === true ? new Packed(args[0]) : args[0], timeout, signal);
+        const handles = args[2] === undefined ? undefined : checkPaths(args[2]);
+        return this.put(handles ? new Packed(args[0], handles) : args[0], timeout, signal);
       }
       case "putMany":
         return this.putMany(argArray(args, 0, method), packedIndices(args[1]));
@@ -148,10 +151,11 @@ export class QueueCore implements Hosted {
    * Adds items from a producer that does not wait for room (unbounded
    * queues); those at `packed` hold handles.
    */
-  putMany(items: unknown[], packed?: Set<number>): void {
+  putMany(items: unknown[], packed?: Map<number, Path[]>): void {
     for (let i = 0; i < items.length; i++) {
       if (this.#closed) return;
-      this.#accept(packed?.has(i) ? new Packed(items[i]) : items[i]);
+      const handles = packed?.get(i);
+      this.#accept(handles ? new Packed(items[i], handles) : items[i]);
     }
   }
 
@@ -333,13 +337,15 @@ function unwrap(item: unknown): unknown {
   return item instanceof Packed ? item.value : item;
 }
 
-/** The indices of packed items in a `putMany`, checked. */
-function packedIndices(v: unknown): Set<number> | undefined {
+/** The packed items of a `putMany` (index, and its handles' paths), checked. */
+function packedIndices(v: unknown): Map<number, Path[]> | undefined {
   if (v === undefined) return undefined;
-  if (!Array.isArray(v) || !v.every((i) => Number.isInteger(i) && i >= 0)) {
-    throw new TypeError("Cannot call 'putMany': argument 2 must be an array of indices");
+  const ok = Array.isArray(v) &&
+    v.every((e) => Array.isArray(e) && e.length === 2 && Number.isInteger(e[0]) && e[0] >= 0);
+  if (!ok) {
+    throw new TypeError("Cannot call 'putMany': argument 2 must be an array of [index, paths]");
   }
-  return new Set(v);
+  return new Map((v as [number, unknown][]).map(([i, paths]) => [i, checkPaths(paths)]));
 }
 
 /**
@@ -349,7 +355,10 @@ function packedIndices(v: unknown): Set<number> | undefined {
  */
 function forPeer(peer: Peer, items: unknown[], first: number): unknown[] | Leased {
   if (peer.id === 0) return items;
-  let h: number[] | undefined;
-  for (let i = 0; i < items.length; i++) if (items[i] instanceof Packed) (h ??= []).push(i);
+  let h: [number, Path[]][] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (item instanceof Packed) (h ??= []).push([i, item.handles]);
+  }
   return h ? { i: items.map(unwrap), s: first, h } : { i: items, s: first };
 }

@@ -77,12 +77,13 @@ export class QueueProducer {
 
   async #putPacked(item: unknown, timeout: number | null, signal?: AbortSignal): Promise<void> {
     // Packed, then copied: the rest of the item is not shared with the caller.
-    const packed = cloneValue(await packHandles(item));
+    const { value, handles } = await packHandles(item);
+    const packed = cloneValue(value);
     if (this.#ref.local || this.#bounded) {
-      await this.#ref.call("put", [packed, timeout, true], { signal });
+      await this.#ref.call("put", [packed, timeout, handles], { signal });
       return;
     }
-    const send = () => this.#ref.post("putMany", [[packed], [0]]);
+    const send = () => this.#ref.post("putMany", [[packed], [[0, handles]]]);
     await this.#gate.pass(send, { timeout, signal, onTimeout: () => new QueueFullError() });
   }
 }

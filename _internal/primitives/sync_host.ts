@@ -50,6 +50,11 @@ export class SyncHost implements Hosted {
 
   call(method: string, args: unknown[], peer: Peer, signal: AbortSignal): unknown {
     checkArgs(this.#core, method, args);
+    // A caller over a connection is the owner this host gave its connection,
+    // whatever number it sends: no caller can act as another's owner.
+    if (peer.id !== 0 && ownsByArg(this.#core, method)) {
+      args = [remoteOwner(peer), ...args.slice(1)];
+    }
     const owner = args[0] as number;
     if (typeof owner === "number" && lockOf(this.#core)) {
       let set = this.#owners.get(peer.id);
@@ -64,6 +69,23 @@ export class SyncHost implements Hosted {
     for (const owner of this.#owners.get(peer.id) ?? []) lock?.forceRelease(owner);
     this.#owners.delete(peer.id);
   }
+}
+
+/** Whether a method's first argument is its caller's owner number. */
+function ownsByArg(core: Core, method: string): boolean {
+  if (core instanceof SharedCore || core instanceof SemaphoreCore || core instanceof EventCore) {
+    return false;
+  }
+  return method !== "nWaiting" && method !== "broken";
+}
+
+/**
+ * The owner number of a connection, the same for every primitive of this
+ * host (a condition and its lock agree): from 2^30 up, where no ident's
+ * hash falls (`sync_wait.ts`), and unique per connection (peer ids are).
+ */
+function remoteOwner(peer: Peer): number {
+  return 0x40000000 + (peer.id % 0x3fffffff);
 }
 
 /** The largest owner number (a 31-bit hash of an ident, see `ownerOf`). */

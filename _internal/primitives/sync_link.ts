@@ -62,7 +62,6 @@ export class SyncLink {
   /** A descriptor for a process that shares memory or one that does not. */
   async describe(
     kind: string,
-    module: string,
     ctx: PackContext | undefined,
     extra: Record<string, unknown>,
   ): Promise<Descriptor> {
@@ -70,7 +69,6 @@ export class SyncLink {
     const shared = ctx?.sharedMemory && this.core ? { sab: this.core.ia.buffer } : {};
     return {
       kind,
-      module,
       address: await ref.address(),
       id: ref.id,
       extra: { ...extra, ...shared },

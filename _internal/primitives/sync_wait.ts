@@ -80,7 +80,9 @@ export function ownerOf(ident: string): number {
     h ^= ident.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 1) || 1;
+  // 30 bits: the numbers from 2^30 up are those a host gives the processes
+  // that call it over a connection (`sync_host.ts`), which no ident hashes to.
+  return (h >>> 2) || 1;
 }
 
 /** This process's owner number. */

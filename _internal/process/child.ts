@@ -26,14 +26,17 @@ import {
   SocketChannel,
 } from "../transport/channel.ts";
 import { keepAlive } from "../base/async.ts";
-import { AUTHKEY_BYTES, inNodeWorker, inWorker, type RuntimeState, state } from "../base/state.ts";
+import { inNodeWorker, inWorker, type RuntimeState, state } from "../base/state.ts";
+import { type LaunchKeyMessage, readLaunchKey } from "./launch_key.ts";
 import { connectAuthed } from "../transport/sockets.ts";
 import { parseAddress } from "../transport/address.ts";
 
 import { errorToData } from "../wire/error_data.ts";
-import { reviveHandles } from "../hub/handles.ts";
+import { reviveAt } from "../hub/handles.ts";
+import { useAccess } from "../hub/grants.ts";
+import { logger } from "../base/log.ts";
 import type { TaskSpec } from "./task_spec.ts";
-import { type AnyFn, findTarget, fingerprint } from "./target.ts";
+import { type AnyFn, findTarget, fingerprint, locateTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
 import { decodeTicket, type Ticket } from "./ticket.ts";
 import { CURRENT_SPEC, PROCESS_BRAND } from "../base/symbols.ts";
@@ -46,30 +49,25 @@ export const CHILD_ENTRY_URL: string = import.meta.url;
 export const CHILD_MARKER = "--deno-multiprocessing-child";
 
 /**
- * Reads the authkey (its raw bytes) from stdin, then watches stdin for EOF: the parent
- * never writes again, so EOF means it is gone, however it died.
+ * Reads the child's key (length-prefixed: `launch_key.ts`) from stdin, then
+ * watches stdin for EOF: the parent never writes again, so EOF means it is
+ * gone, however it died.
  */
-async function authkeyFromStdin(onParentGone: () => void): Promise<Uint8Array> {
-  const key = new Uint8Array(AUTHKEY_BYTES);
-  for (let have = 0; have < key.length;) {
-    const n = await Deno.stdin.read(key.subarray(have));
-    if (n === null) onParentGone();
-    have += n ?? 0;
-  }
+async function authkeyFromStdin(onParentGone: () => void): Promise<LaunchKeyMessage> {
+  const got = await readLaunchKey((p) => Deno.stdin.read(p));
+  if (!got) onParentGone();
   (async () => {
     const sink = new Uint8Array(64);
     while ((await Deno.stdin.read(sink)) !== null) { /* the parent writes nothing more */ }
     onParentGone();
   })();
-  return key;
+  return got!;
 }
 
-async function connectWithTicket(
-  t: Ticket,
-  authkey: Uint8Array,
-): Promise<Channel> {
+async function connectWithTicket(t: Ticket, key: LaunchKeyMessage): Promise<Channel> {
+  // Bound to the parent's address: the handshake cannot be relayed elsewhere.
   const channel = new SocketChannel(
-    await connectAuthed(parseAddress(t.address), authkey),
+    await connectAuthed(parseAddress(t.address), { key: key.key, kid: key.kid, bind: true }),
   );
   await channel.send({ op: "hello", ticket: t.ticket });
   return channel;
@@ -111,7 +109,7 @@ async function beforeExit(s: RuntimeState): Promise<void> {
  * module. A subprocess child does this from its ticket, while it connects
  * back and fetches its arguments: the import overlaps the handshake.
  */
-function bootstrap(spec: TaskSpec, authkey: Uint8Array): Promise<AnyFn> {
+function bootstrap(spec: TaskSpec, key: LaunchKeyMessage): Promise<AnyFn> {
   const s = state();
   Object.assign(s, {
     name: spec.name,
@@ -123,14 +121,29 @@ function bootstrap(spec: TaskSpec, authkey: Uint8Array): Promise<AnyFn> {
     runtimeArgs: spec.runtimeArgs,
     transport: spec.transport,
     startMethod: spec.startMethod,
-    authkey,
+    // A sandboxed child holds a key derived for it alone (its id says which).
+    authkey: key.key,
+    kid: key.kid,
     ident: s.isWorker ? `${Deno.pid}/${spec.identity.join(":")}` : String(Deno.pid),
   });
+  if (spec.argv) setArgs(spec.argv);
+  if (spec.log) logger().toStderr(spec.log);
   if (spec.kind === "none") return Promise.resolve(() => {});
   s.bootstrapping = true;
-  const imported = import(spec.module).then((mod) => findTarget(mod, spec));
+  const imported = import(spec.module).then((mod) => locateTarget(mod, spec));
   imported.catch(() => {}).finally(() => (s.bootstrapping = false));
   return imported;
+}
+
+/**
+ * The parent's `Deno.args`, as Python's children get the parent's
+ * `sys.argv`: set before the target's module is imported, so that code
+ * reading them at its top level sees them too (a subprocess child's own
+ * arguments are its ticket; a thread's are its process's already).
+ */
+function setArgs(argv: string[]): void {
+  const args = [...argv]; // As Deno's own: one array, not frozen.
+  Object.defineProperty(Deno, "args", { get: () => args, configurable: true, enumerable: true });
 }
 
 /**
@@ -152,21 +165,27 @@ function instanceOf(target: AnyFn, spec: TaskSpec): { run(): unknown } {
 async function runChild(
   channel: Channel,
   spec: TaskSpec,
-  authkey: Uint8Array,
+  key: LaunchKeyMessage,
   exit: Exit,
-  importing: Promise<AnyFn> = bootstrap(spec, authkey),
+  importing: Promise<AnyFn> = bootstrap(spec, key),
 ): Promise<never> {
   const s = state();
   let target: AnyFn;
   try {
     target = await importing;
-    spec.args = await reviveHandles(spec.args);
-    spec.fields = await reviveHandles(spec.fields);
+    useAccess(spec.access);
+    spec.args = await reviveAt(spec.args, spec.handles?.args);
+    spec.fields = await reviveAt(spec.fields, spec.handles?.fields);
   } catch (err) {
     await channel.send({ op: "failed", error: errorToData(err) }).catch(() => {});
     return await exit(1);
   }
   await channel.send({ op: "started" });
+  // A child that reports (a manager's address) does so over its launch channel only.
+  if (spec.report) s.report = (value) => channel.send({ op: "report", value });
+  logger().debug(
+    `running ${spec.kind === "none" ? "nothing" : `${spec.module}#${spec.exportName}`}`,
+  );
   let code = 0;
   try {
     if (spec.kind === "class") {
@@ -179,24 +198,29 @@ async function runChild(
   } catch (err) {
     if (err instanceof WorkerExit) return await exit(err.code);
     console.error(
-      `Process ${spec.name}:\n${err instanceof Error ? err.stack : String(err)}`,
+      `Process ${spec.name}:\n${
+        err instanceof Error
+          ? err.stack
+          : `${spec.module}#${spec.exportName} threw a non-Error value: ${Deno.inspect(err)}`
+      }`,
     );
     code = 1;
   }
   await beforeExit(s);
+  logger().debug(`exiting with code ${code}`);
   return await exit(code);
 }
 
 /** A `deno run` child: ticket in the arguments, authkey on stdin. */
 async function subprocessMain(): Promise<never> {
   const ticket = decodeTicket(Deno.args[0]);
-  const authkey = await authkeyFromStdin(() => Deno.exit(1));
-  const importing = ticket.boot ? bootstrap(ticket.boot, authkey) : undefined;
-  const channel = await connectWithTicket(ticket, authkey);
+  const key = await authkeyFromStdin(() => Deno.exit(1));
+  const importing = ticket.boot ? bootstrap(ticket.boot, key) : undefined;
+  const channel = await connectWithTicket(ticket, key);
   return runChild(
     channel,
     await receiveTask(channel),
-    authkey,
+    key,
     (code) => Deno.exit(code),
     importing,
   );
@@ -235,7 +259,7 @@ async function rehearse(): Promise<void> {
   const mod = await import("./rehearsal.ts");
   const ref = { module: "", exportName: "rehearsal", kind: "function" as const };
   findTarget(mod, { ...ref, fingerprint: fingerprint(mod.rehearsal) });
-  await reviveHandles([]);
+  await reviveAt([], []);
 }
 
 /** A worker child, of the worker method or inside a compiled binary. */
@@ -294,12 +318,13 @@ async function runWorker(
   exit: Exit,
 ): Promise<never> {
   if (first.op === "standalone") {
-    const authkey = first.authkey as Uint8Array;
-    const channel = await connectWithTicket(first.ticket as Ticket, authkey);
-    return runChild(channel, await receiveTask(channel), authkey, exit);
+    const key = first.key as LaunchKeyMessage;
+    const channel = await connectWithTicket(first.ticket as Ticket, key);
+    return runChild(channel, await receiveTask(channel), key, exit);
   }
   const spec = first.spec as TaskSpec;
-  return runChild(port, spec, spec.authkey!, exit);
+  // Over the port from the parent: the tree's key, or a sandbox's own.
+  return runChild(port, spec, { key: spec.authkey!, kid: spec.kid ?? "" }, exit);
 }
 
 /**
@@ -308,7 +333,7 @@ async function runWorker(
  */
 async function hostStandalone(): Promise<never> {
   const ticket = decodeTicket(Deno.args[1]);
-  const authkey = await authkeyFromStdin(() => Deno.exit(1));
+  const key = await authkeyFromStdin(() => Deno.exit(1));
   const worker = new Worker(CHILD_ENTRY_URL, {
     type: "module",
     name: "deno-multiprocessing-child",
@@ -319,7 +344,7 @@ async function hostStandalone(): Promise<never> {
     console.error(`Process: ${e.message}`);
     Deno.exit(1);
   });
-  await port.send({ op: "standalone", ticket, authkey });
+  await port.send({ op: "standalone", ticket, key });
   while (true) {
     const msg = await port.recv() as { op?: string; code?: number };
     if (msg?.op === "exit") Deno.exit(msg.code ?? 0);

@@ -5,6 +5,21 @@
  * @module
  */
 
+import { checkOptionNames, optionNames } from "../base/options.ts";
+
+/** The names of the options `Process` takes. */
+export const PROCESS_OPTIONS = optionNames(
+  "target",
+  "args",
+  "name",
+  "daemon",
+  "startMethod",
+  "permissions",
+  "module",
+  "runtimeArgs",
+  "clone",
+);
+
 /** The options `Process` takes, as far as checking them goes. */
 export interface CheckedOptions {
   target?: unknown;
@@ -27,6 +42,7 @@ export function validateOptions(o: CheckedOptions): void {
       }`,
     );
   }
+  checkOptionNames("create process", o, PROCESS_OPTIONS);
   if (o.target !== undefined && typeof o.target !== "function") {
     throw new TypeError(
       `Cannot create process: 'target' must be a function, received ${typeof o

@@ -93,3 +93,16 @@ export function permissionFlags(permissions: Permissions, needs: {
   }
   return flags;
 }
+
+/**
+ * Flags that keep a narrowed child to its own module graph: without an
+ * `import` grant, Deno would still let it import from its default list of
+ * hosts (a way out for data, even with no `net`); `--cached-only` lets it
+ * import only what is already cached (the graph its parent loaded), and
+ * fetch nothing.
+ */
+export function sandboxFlags(permissions: Permissions, runtimeArgs: string[]): string[] {
+  if (permissions === "inherit" || runtimeArgs.includes("--cached-only")) return [];
+  const want = permissions === "none" ? false : permissions.import ?? false;
+  return want === false ? ["--cached-only"] : [];
+}

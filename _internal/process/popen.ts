@@ -31,6 +31,8 @@ export interface Popen {
    * subprocess is unref'd, and ref'd only while someone joins it.
    */
   setRef(ref: boolean): void;
+  /** The child's one report over its launch channel, when its task asked for one. */
+  report?(): Promise<unknown>;
 }
 
 /** What a backend needs to start a child. */

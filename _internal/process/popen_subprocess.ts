@@ -11,19 +11,29 @@
  * @module
  */
 
-import type { Channel } from "../transport/channel.ts";
+import { type Channel, CLOSED } from "../transport/channel.ts";
+import { encodeLaunchKey } from "./launch_key.ts";
+import { keyForId } from "../transport/keys.ts";
+import { registerSandbox } from "../hub/sandbox.ts";
 import { CHILD_ENTRY_URL, CHILD_MARKER } from "./child.ts";
 import { encodeTicket } from "./ticket.ts";
 import { ProcessError } from "../base/errors.ts";
-import { acquireHub } from "../hub/hub.ts";
+import { acquireHub, hubKey, hubNeeds } from "../hub/hub.ts";
+import { requirePermissions } from "../base/permits.ts";
 import { peersClosed } from "../hub/server.ts";
 import { type LaunchOptions, PEERS_CLOSE_MS, type Popen, sendTask } from "./popen.ts";
 import { signalExitCode } from "./exit_codes.ts";
 import { ensureReaper } from "./reaper.ts";
 import { withAwakeTimeout, withTimeout } from "../base/async.ts";
 import { expectChild } from "./expect.ts";
-import { moduleReadPaths, resolutionFlags } from "./launch.ts";
-import { permissionFlags } from "./permissions.ts";
+import {
+  grantedHosts,
+  moduleReadPaths,
+  resolutionFlags,
+  socketsNeeds,
+  withImportMapHint,
+} from "./launch.ts";
+import { permissionFlags, sandboxFlags } from "./permissions.ts";
 import { state } from "../base/state.ts";
 import { type Address, addressToString } from "../transport/address.ts";
 import { encode } from "../wire/codec.ts";
@@ -56,9 +66,31 @@ export class SubprocessPopen implements Popen {
     });
   }
 
-  /** Sends the authkey, the only bytes the parent ever writes to stdin. */
-  async sendAuthkey(authkey: Uint8Array): Promise<void> {
-    await this.#stdin.write(authkey.slice());
+  /** Sends the child's key and its id, the only bytes the parent ever writes to stdin. */
+  async sendAuthkey(authkey: Uint8Array, kid: string): Promise<void> {
+    await this.#stdin.write(encodeLaunchKey(authkey, kid));
+  }
+
+  /** The launch channel, kept open for the child's report (see `READ_REPORT`). */
+  #reportChannel: Channel | undefined;
+
+  /** Keeps the launch channel open: the child's one report comes over it. */
+  keepForReport(channel: Channel): void {
+    this.#reportChannel = channel;
+    channel.unref();
+    this.exited.finally(() => channel.close());
+  }
+
+  /** The child's report (see `READ_REPORT`): the next message of its launch channel. */
+  async report(): Promise<unknown> {
+    const ch = this.#reportChannel;
+    if (!ch) throw new ProcessError("Cannot read a report: the child has no report channel");
+    const m = await ch.recv() as { op?: string; value?: unknown } | typeof CLOSED;
+    ch.close();
+    if (m === CLOSED || m.op !== "report") {
+      throw new ProcessError(`Cannot read a report: ${this.describeExit()}`);
+    }
+    return m.value;
   }
 
   async #forwardStderr(stream: ReadableStream<Uint8Array>): Promise<void> {
@@ -105,18 +137,6 @@ export class SubprocessPopen implements Popen {
   }
 }
 
-function socketNeeds(
-  address: Address,
-): { read: string[]; write: string[]; net: string[] } {
-  return address.transport === "unix"
-    ? {
-      read: [address.path],
-      write: [address.path],
-      net: [`unix:${address.path}`],
-    }
-    : { read: [], write: [], net: [`${address.hostname}:${address.port}`] };
-}
-
 function commandFor(
   address: Address,
   ticket: string,
@@ -124,7 +144,10 @@ function commandFor(
 ): [string, string[]] {
   // Arguments stay off the command line; the rest lets the child start
   // importing its target while it connects back. A spare has no task yet.
-  const boot = opts.spec ? { ...opts.spec, args: [], fields: {} } : undefined;
+  // Nor are keys: a command line is visible to every process of the machine.
+  const boot = opts.spec
+    ? { ...opts.spec, args: [], fields: {}, handles: undefined, access: undefined }
+    : undefined;
   const arg = encodeTicket({
     ppid: Deno.pid,
     address: addressToString(address),
@@ -134,12 +157,14 @@ function commandFor(
   const launcher = state().standaloneLauncher ??
     (Deno.build.standalone ? [Deno.execPath()] : undefined);
   if (launcher) return [launcher[0], [...launcher.slice(1), CHILD_MARKER, arg]];
-  const needs = socketNeeds(address);
+  // Its parent's socket, and those of the hosts of what it was given.
+  const needs = socketsNeeds([address, ...grantedHosts(opts.spec)]);
   if (opts.spec) needs.read.push(...moduleReadPaths(opts.spec.module));
   return [Deno.execPath(), [
     "run",
     ...resolutionFlags(opts.runtimeArgs),
     ...permissionFlags(opts.permissions, needs),
+    ...sandboxFlags(opts.permissions, opts.runtimeArgs),
     CHILD_ENTRY_URL,
     arg,
   ]];
@@ -159,8 +184,11 @@ export interface Connected {
  * authkey: a warm spare stops there; a cold start goes on to its task.
  */
 export async function spawnConnected(opts: SpawnOptions): Promise<Connected> {
+  checkSpawn(opts.name);
   const hub = await acquireHub();
-  const expected = expectChild();
+  // A sandboxed child proves a key derived for it alone, never the tree's.
+  const kid = opts.spec?.kid ?? "";
+  const expected = expectChild(kid);
   let popen: SubprocessPopen | undefined;
   try {
     const [cmd, args] = commandFor(hub.address, expected.ticket, opts);
@@ -171,7 +199,7 @@ export async function spawnConnected(opts: SpawnOptions): Promise<Connected> {
       stderr: "piped",
     }).spawn();
     popen = new SubprocessPopen(child);
-    await popen.sendAuthkey(state().authkey);
+    await popen.sendAuthkey(kid ? keyForId(hubKey(), kid)! : state().authkey, kid);
     const p = popen;
     const exitedEarly = p.exited.then(() => {
       throw new ProcessError(`Cannot start process '${opts.name}': ${p.describeExit()}`);
@@ -190,7 +218,7 @@ export async function spawnConnected(opts: SpawnOptions): Promise<Connected> {
       popen.kill();
       await popen.exited;
     }
-    throw err;
+    throw withImportMapHint(err, opts.runtimeArgs);
   } finally {
     hub.release();
   }
@@ -202,21 +230,43 @@ export async function handOver(c: Connected, opts: LaunchOptions, daemon: boolea
   // A spare was unref'd: while it starts, it holds the program.
   popen.setRef(true);
   channel.ref();
+  // A sandboxed child's connections stand for it (its ident), and for no one else.
+  const kid = opts.spec.kid;
+  if (kid) popen.exited.finally(registerSandbox(kid, popen.ident));
+  let keep = false;
   try {
     await sendTask(channel, opts.spec, async () => {
       await withTimeout(popen.exited, 2000, () => "").catch(() => {});
       return popen.describeExit();
     });
+    keep = opts.spec.report === true;
   } catch (err) {
     popen.kill();
     await popen.exited;
-    throw err;
+    throw withImportMapHint(err, opts.runtimeArgs);
   } finally {
-    channel.close();
+    if (keep) popen.keepForReport(channel);
+    else channel.close();
   }
   // Only now: while it starts, its exit is what keeps this process waiting.
   popen.setRef(!daemon);
   return popen;
+}
+
+/**
+ * Everything starting a child needs, asked of Deno at once (its hub, and
+ * running Deno's executable), so that a program short of several
+ * permissions hears of them all in one error.
+ *
+ * @throws {Deno.errors.NotCapable} Naming every missing flag.
+ */
+export function checkSpawn(name: string): void {
+  const executable = state().standaloneLauncher?.[0] ?? Deno.execPath();
+  requirePermissions(`start process '${name}'`, [...hubNeeds(), {
+    flag: "--allow-run",
+    descriptor: { name: "run", command: executable },
+    why: `to start Deno's executable (${executable}) for the child`,
+  }]);
 }
 
 /** Starts a subprocess child; resolves once it runs its target. */
@@ -224,6 +274,7 @@ export async function launchSubprocess(
   opts: LaunchOptions,
   daemon: boolean,
 ): Promise<Popen> {
+  checkSpawn(opts.spec.name);
   // An argument that cannot be cloned fails here, before anything is spawned.
   await encode(opts.spec);
   // The first child starts this process's reaper, side by side with itself.

@@ -9,7 +9,7 @@
  */
 
 import { CHILD_ENTRY_URL } from "./child.ts";
-import { PortChannel } from "../transport/channel.ts";
+import { CLOSED, PortChannel } from "../transport/channel.ts";
 import { nodeThread, type Thread, webThread } from "./threads.ts";
 import { ProcessError } from "../base/errors.ts";
 import { dropPeers, peersClosed, registerLocalWorker } from "../hub/server.ts";
@@ -17,7 +17,11 @@ import { recoverOwner } from "../primitives/lock_core.ts";
 import { ownerOf } from "../primitives/sync_wait.ts";
 import { type LaunchOptions, PEERS_CLOSE_MS, type Popen, sendTask } from "./popen.ts";
 import { withAwakeTimeout } from "../base/async.ts";
-import { findConfig, moduleReadPaths } from "./launch.ts";
+import { findConfig, grantedHosts, moduleReadPaths, socketsNeeds } from "./launch.ts";
+import { acquireHub, hubKey } from "../hub/hub.ts";
+import { registerSandbox } from "../hub/sandbox.ts";
+import { keyForId } from "../transport/keys.ts";
+import type { Address } from "../transport/address.ts";
 import { PERMISSION_KINDS, type Permissions } from "./permissions.ts";
 import { state } from "../base/state.ts";
 
@@ -64,6 +68,15 @@ export class WorkerPopen implements Popen {
     this.#resolve(peersClosed(this.ident, PEERS_CLOSE_MS).then(() => code));
   }
 
+  /** The child's one report (see `READ_REPORT`): the next report on its port. */
+  async report(): Promise<unknown> {
+    while (true) {
+      const m = await this.port.recv() as { op?: string; value?: unknown } | typeof CLOSED;
+      if (m === CLOSED) throw new ProcessError(`Cannot read a report: ${this.describeExit()}`);
+      if (m.op === "report") return m.value;
+    }
+  }
+
   /** A spare gets its name and place in the tree with its task. */
   rename(name: string, identity: number[]): void {
     const ident = `${Deno.pid}/${identity.join(":")}`;
@@ -94,22 +107,24 @@ export class WorkerPopen implements Popen {
 
 /**
  * Deno's worker permissions for a narrowed child, plus read access to the
- * modules it must import (the target's module is a dynamic import).
+ * modules it must import (the target's module is a dynamic import) and what
+ * its parent's socket needs (where its sandbox's grants lead: `hub/grants.ts`).
  */
 function workerPermissions(
   p: Exclude<Permissions, "inherit">,
   module: string,
+  hosts: Address[],
 ): Deno.PermissionOptions {
   const out: Record<string, unknown> = {};
+  const needs = socketsNeeds(hosts);
+  needs.read.push(...moduleReadPaths(module));
   for (const kind of PERMISSION_KINDS) {
     const v = p === "none" ? false : p[kind] ?? false;
     out[kind] = Array.isArray(v) ? v.map((x) => x instanceof URL ? x.pathname : x) : v;
-  }
-  if (out.read !== true && out.read !== "inherit") {
-    out.read = [
-      ...(Array.isArray(out.read) ? out.read : []),
-      ...moduleReadPaths(module),
-    ];
+    if (kind !== "read" && kind !== "write" && kind !== "net") continue;
+    if (out[kind] !== true && out[kind] !== "inherit") {
+      out[kind] = [...(Array.isArray(out[kind]) ? out[kind] as string[] : []), ...needs[kind]];
+    }
   }
   return out as Deno.PermissionOptions;
 }
@@ -146,6 +161,8 @@ export interface ThreadOptions {
   name: string;
   permissions: LaunchOptions["permissions"];
   module?: string;
+  /** Hosts a sandboxed child was given handles of: their sockets are in its permissions. */
+  hosts?: Address[];
 }
 
 /**
@@ -160,14 +177,20 @@ async function threadFor(opts: ThreadOptions): Promise<Thread> {
         `Deno's --unstable-worker-options flag (or "unstable": ["worker-options"] in deno.json)`,
     );
   }
-  const permissions = workerPermissions(opts.permissions, opts.module ?? "");
+  // The hub is held while the thread lives: its socket is what the permissions name.
+  const hub = await acquireHub();
+  const hosts = [hub.address, ...opts.hosts ?? []];
+  const permissions = workerPermissions(opts.permissions, opts.module ?? "", hosts);
   try {
-    return webThread(CHILD_ENTRY_URL, {
+    const thread = webThread(CHILD_ENTRY_URL, {
       type: "module",
       name: opts.name,
       deno: { permissions },
     } as WorkerOptions);
+    thread.onExit(() => hub.release());
+    return thread;
   } catch (err) {
+    hub.release();
     throw new ProcessError(
       `Cannot start process '${opts.name}': ${(err as Error).message} ` +
         "(worker permissions need the --unstable-worker-options flag)",
@@ -228,12 +251,12 @@ export async function handOverThread(
   const { spec } = opts;
   popen.rename(spec.name, spec.identity);
   popen.setRef(true); // A spare was unref'd: while it starts, it holds the program.
+  // A sandboxed child gets a key derived for it alone, and stands for itself only.
+  const kid = spec.kid;
+  const authkey = kid ? keyForId(hubKey(), kid)! : state().authkey;
+  if (kid) popen.exited.finally(registerSandbox(kid, popen.ident));
   try {
-    const started = sendTask(
-      popen.port,
-      { ...spec, authkey: state().authkey },
-      () => popen.describeExit(),
-    );
+    const started = sendTask(popen.port, { ...spec, authkey }, () => popen.describeExit());
     await withAwakeTimeout(
       started,
       state().startTimeoutMs,
@@ -253,7 +276,12 @@ export async function handOverThread(
 export async function launchWorker(opts: LaunchOptions, daemon: boolean): Promise<Popen> {
   const { spec } = opts;
   const popen = await spawnThread(
-    { name: spec.name, permissions: opts.permissions, module: spec.module },
+    {
+      name: spec.name,
+      permissions: opts.permissions,
+      module: spec.module,
+      hosts: grantedHosts(spec),
+    },
     spec.identity,
   );
   return await handOverThread(popen, opts, daemon);

@@ -11,7 +11,7 @@
  */
 
 import { isolateGlobal, state } from "../base/state.ts";
-import { hubAddress } from "../hub/hub.ts";
+import { acquireHub, hubAddress } from "../hub/hub.ts";
 // In the static graph: cached with the library (JSR) and embedded in a
 // compiled binary. It does nothing unless it is the entry module.
 import { REAPER_MARKER } from "./reaper_main.ts";
@@ -47,6 +47,11 @@ function command(args: string[]): string[] {
 
 async function launch(): Promise<void> {
   if (Deno.build.os !== "linux") return;
+  // The hub is open, so that its directory says where this process's socket
+  // directories are (a child's start opens it anyway; one whose arguments
+  // hold no handle had not yet: a manager's socket directory, made by its
+  // owner, was then left behind when the owner was killed).
+  const hub = await acquireHub().catch(() => undefined);
   try {
     if (Deno.permissions.querySync({ name: "run" }).state !== "granted") return;
     const watcher = command([]);
@@ -54,6 +59,8 @@ async function launch(): Promise<void> {
     await new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "null" }).output();
   } catch {
     // No reaper: children still exit when they read their stdin's end.
+  } finally {
+    hub?.release();
   }
 }
 

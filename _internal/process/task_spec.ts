@@ -7,6 +7,10 @@
  */
 
 import type { ParentInfo, StartMethod, TransportKind } from "../base/state.ts";
+import type { Path } from "../hub/paths.ts";
+import type { Access } from "../hub/grants.ts";
+import type { LaunchKey } from "../hub/connect.ts";
+import type { LogLevel } from "../base/log.ts";
 
 /** What a child is told to run. */
 export interface TaskSpec {
@@ -22,6 +26,18 @@ export interface TaskSpec {
   args: unknown[];
   /** Own enumerable fields of a Process subclass instance. */
   fields: Record<string, unknown>;
+  /** Where handles are in `args` and `fields` (packed into descriptors), when there are any. */
+  handles?: { args?: Path[]; fields?: Path[] };
+  /**
+   * For the hosts of those handles: the keys of those with keys of their
+   * own, or, for a sandboxed child, its key and grants there (never on a
+   * command line).
+   */
+  access?: (LaunchKey | Access)[];
+  /** The id of a sandboxed child's key (`"c:…"`; its key comes with it, never in a ticket). */
+  kid?: string;
+  /** The child may send its parent one report over its launch channel (`READ_REPORT`). */
+  report?: true;
   /** The child's process name. */
   name: string;
   /** The child's identity (its place in the tree). */
@@ -32,12 +48,20 @@ export interface TaskSpec {
   parent: ParentInfo;
   /** The root's main module: the default module for the child's own children. */
   mainModule?: string;
+  /** The parent's `Deno.args`, which the child sees as its own (absent: none). */
+  argv?: string[];
+  /** The level the child logs to stderr at (absent: it does not). */
+  log?: LogLevel;
   /** Context-wide flags for the child's own children. */
   runtimeArgs: string[];
   /** The child's hub transport. */
   transport: TransportKind;
   /** The context-wide start method, carried into the child. */
   startMethod?: StartMethod;
-  /** The tree's authkey; sent only over a worker's port (a socket child proved it has it). */
+  /**
+   * The worker child's key, sent only over its port: the tree's, or for a
+   * sandboxed child one derived for it ({@link TaskSpec.kid}). A socket
+   * child proved it holds its key already.
+   */
   authkey?: Uint8Array;
 }

@@ -105,10 +105,13 @@ export class SocketChannel implements Channel {
   #closed = false;
   /** Why the read side ended, when it ended in an error. */
   error: unknown;
+  /** The id of the key the peer proved (`""`: the listener's own; see `auth.ts`). */
+  readonly kid: string;
 
   /** Starts reading frames from the connection. */
   constructor(authed: AuthedConn) {
     this.#authed = authed;
+    this.kid = authed.kid ?? "";
     this.#readLoop();
   }
 

@@ -8,11 +8,18 @@
  * @module
  */
 
-import { clientHandshake, serverHandshake } from "./auth.ts";
+import { clientHandshake, type ClientKey, serverHandshake } from "./auth.ts";
 import { AuthenticationError } from "../base/errors.ts";
 import { FrameReader, FrameWriter } from "../wire/framing.ts";
-import type { Address } from "./address.ts";
-import { makeSocketDir, removeSocketDir, SOCKET_NAME, sweepSocketDirs } from "./socket_dir.ts";
+import { type Address, addressToString } from "./address.ts";
+import {
+  makeSocketDir,
+  removeSocketDir,
+  SOCKET_DIR_PREFIX,
+  SOCKET_NAME,
+  sweepSocketDirs,
+} from "./socket_dir.ts";
+import type { Need } from "../base/permits.ts";
 import type { TransportKind } from "../base/state.ts";
 import { delay, raceTimer } from "../base/async.ts";
 import { limits } from "../wire/limits.ts";
@@ -48,14 +55,70 @@ export function bound(listener: Deno.Listener, address: Address, close: () => vo
   };
 }
 
-/** Opens a listener of the given kind (TCP: on `port`, 0 for any free one). */
-export function listen(kind: TransportKind, hostname = "127.0.0.1", port = 0): BoundListener {
+/**
+ * The temp dir a socket directory goes in, as Deno's `makeTempDir` picks it
+ * (`TMPDIR`, else `/tmp`), read from the environment only when env access
+ * is already granted: never asked for.
+ */
+function tempDir(): string {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: "TMPDIR" }).state === "granted") {
+      return (Deno.env.get("TMPDIR") || "/tmp").replace(/\/+$/, "") || "/";
+    }
+  } catch { /* no way to ask: the default */ }
+  return "/tmp";
+}
+
+/** What a listener of this kind needs from Deno, for one combined error (see `permits.ts`). */
+export function listenNeeds(kind: TransportKind, hostname = "127.0.0.1"): Need[] {
+  const why = "children and shared objects reach this process through it";
+  if (kind === "tcp") {
+    return [{
+      flag: "--allow-net",
+      descriptor: { name: "net", host: hostname },
+      why: `to listen on a ${hostname} port (${why})`,
+    }];
+  }
+  const tmp = tempDir();
+  const socket = `${tmp}/${SOCKET_DIR_PREFIX}${Deno.pid}-…/${SOCKET_NAME}`;
+  return [
+    {
+      flag: "--allow-read",
+      descriptor: { name: "read", path: socket },
+      why: `to listen on its private socket in ${tmp} (${why})`,
+    },
+    {
+      flag: "--allow-write",
+      descriptor: { name: "write", path: tmp },
+      why: `to make the socket's private directory in ${tmp}`,
+    },
+    {
+      flag: "--allow-net",
+      descriptor: { name: "net", host: `unix:${socket}` },
+      why: "to listen on that socket (Deno counts Unix sockets as net)",
+    },
+  ];
+}
+
+/**
+ * Opens a listener of the given kind (TCP: on `port`, 0 for any free one).
+ * A Unix socket goes in a fresh private directory, or in `dir` when given
+ * (one its owner made for it: closing then removes the socket only, and
+ * the directory is the owner's to remove).
+ */
+export function listen(
+  kind: TransportKind,
+  hostname = "127.0.0.1",
+  port = 0,
+  dir?: string,
+): BoundListener {
   if (kind === "tcp") {
     const listener = Deno.listen({ hostname, port, transport: "tcp" });
     const at = (listener.addr as Deno.NetAddr).port;
     return bound(listener, { transport: "tcp", hostname, port: at }, () => closeQuietly(listener));
   }
-  const dir = makeSocketDir();
+  if (dir) return listenIn(dir);
+  dir = makeSocketDir();
   const path = `${dir}/${SOCKET_NAME}`;
   let listener: Deno.Listener;
   try {
@@ -69,6 +132,19 @@ export function listen(kind: TransportKind, hostname = "127.0.0.1", port = 0): B
   return bound(listener, { transport: "unix", path }, () => {
     closeQuietly(listener);
     removeSocketDir(dir);
+  });
+}
+
+/** A Unix socket in a directory another process made for it. */
+function listenIn(dir: string): BoundListener {
+  const path = `${dir}/${SOCKET_NAME}`;
+  const listener = Deno.listen({ transport: "unix", path });
+  Deno.chmodSync(path, 0o600);
+  return bound(listener, { transport: "unix", path }, () => {
+    closeQuietly(listener);
+    try {
+      Deno.removeSync(path);
+    } catch { /* already gone */ }
   });
 }
 
@@ -110,6 +186,12 @@ export interface AuthedConn {
   reader: FrameReader;
   /** Writes frames. */
   writer: FrameWriter;
+  /**
+   * The id of the key proven (`""`: the listener's own key; otherwise a key
+   * derived from it for one sandboxed child, whose connection reaches only
+   * what it was granted).
+   */
+  kid: string;
 }
 
 /**
@@ -121,17 +203,16 @@ export interface AuthedConn {
  */
 async function handshake(
   conn: Deno.Conn,
-  side: typeof serverHandshake,
-  authkey: Uint8Array,
+  side: (reader: FrameReader, writer: FrameWriter) => Promise<string>,
   deadlineMs: number | undefined,
 ): Promise<AuthedConn> {
   const reader = new FrameReader(conn);
   const writer = new FrameWriter(conn);
   try {
-    await raceTimer(side(reader, writer, authkey), deadlineMs, () => {
+    const kid = await raceTimer(side(reader, writer), deadlineMs, () => {
       throw new AuthenticationError("Authkey challenge timed out");
     }, { unref: true });
-    return { conn, reader, writer };
+    return { conn, reader, writer, kid };
   } catch (err) {
     closeQuietly(conn);
     throw err instanceof AuthenticationError ? err : new AuthenticationError(
@@ -142,30 +223,45 @@ async function handshake(
 }
 
 /**
- * Connects to an address and proves the authkey (both ways), within
- * `deadlineMs` when given.
+ * Connects to an address and proves a key (both ways), within `deadlineMs`
+ * when given. `key` is the key, or how to prove one: a key id, and whether
+ * to bind the handshake to `address` (do so for an address that came in
+ * data: see `auth.ts`).
  */
 export async function connectAuthed(
   address: Address,
-  authkey: Uint8Array,
+  key: Uint8Array | { key: Uint8Array; kid?: string; bind?: boolean },
   deadlineMs?: number,
 ): Promise<AuthedConn> {
+  const k = key instanceof Uint8Array ? { key } : key;
+  const client: ClientKey = {
+    key: k.key,
+    kid: k.kid ?? "",
+    ...(k.bind ? { bind: addressToString(address) } : {}),
+  };
   const conn = await connectTo(address);
-  return await handshake(conn, clientHandshake, authkey, deadlineMs);
+  return await handshake(
+    conn,
+    (r, w) => clientHandshake(r, w, client).then(() => client.kid!),
+    deadlineMs,
+  );
 }
 
 /** Authenticates an accepted connection within {@link HANDSHAKE_TIMEOUT_MS}. */
 export function acceptAuthed(
   conn: Deno.Conn,
-  authkey: Uint8Array,
+  keys: { keyFor(kid: string): Uint8Array | undefined; address: string },
 ): Promise<AuthedConn> {
-  return handshake(conn, serverHandshake, authkey, HANDSHAKE_TIMEOUT_MS);
+  return handshake(conn, (r, w) => serverHandshake(r, w, keys), HANDSHAKE_TIMEOUT_MS);
 }
 
 /** What {@link serveListener} does with each connection. */
 export interface ServeHandlers {
-  /** The key peers must prove (read at each connection: it may change). */
-  authkey(): Uint8Array;
+  /**
+   * The key with id `kid` that a peer must prove (read at each connection:
+   * it may change), or undefined when there is none.
+   */
+  keyFor(kid: string): Uint8Array | undefined;
   /** A connection that proved it. */
   authed(authed: AuthedConn): void;
   /** A connection that failed the challenge, stalled or was shed. */
@@ -184,6 +280,8 @@ export interface ServeHandlers {
  *   not taken for closed.
  */
 export async function serveListener(bound: BoundListener, handlers: ServeHandlers): Promise<void> {
+  // What a client that binds its handshake dialled: this listener's address.
+  const address = addressToString(bound.address);
   const waiting = new Set<Deno.Conn>();
   let backoff = 0;
   while (!bound.closed) {
@@ -205,7 +303,7 @@ export async function serveListener(bound: BoundListener, handlers: ServeHandler
       waiting.delete(oldest);
       closeQuietly(oldest);
     }
-    acceptAuthed(conn, handlers.authkey()).then(
+    acceptAuthed(conn, { keyFor: (kid) => handlers.keyFor(kid), address }).then(
       (authed) => {
         if (waiting.delete(conn)) handlers.authed(authed);
         else closeQuietly(authed.conn);

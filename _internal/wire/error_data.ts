@@ -33,6 +33,8 @@ export interface ErrorData {
   fields?: Record<string, unknown>;
   /** True when the thrown value was not an Error (a string, a number…). */
   notError?: boolean;
+  /** The thrown value itself, when it was not an Error and could be cloned. */
+  value?: unknown;
 }
 
 /** Classes rebuilt as themselves: the built-ins and this library's own. */
@@ -58,17 +60,13 @@ const KNOWN_ERRORS: Record<
   URIError,
 };
 
-/** Describes a thrown value as cloneable data. */
-export function errorToData(err: unknown, depth = 0): ErrorData {
-  if (!(err instanceof Error)) {
-    let message: string;
-    try {
-      message = String(err);
-    } catch {
-      message = Object.prototype.toString.call(err);
-    }
-    return { name: "Error", message, notError: true };
-  }
+/**
+ * Describes a thrown value as cloneable data. `origin` says where a value
+ * that is not an Error was thrown (which child, running which export), for
+ * its message: such a value has no stack to say it.
+ */
+export function errorToData(err: unknown, depth = 0, origin?: string): ErrorData {
+  if (!(err instanceof Error)) return valueToData(err, origin);
   const data: ErrorData = {
     name: err instanceof DOMException ? err.name : (err.name || "Error"),
     message: err.message,
@@ -87,6 +85,21 @@ export function errorToData(err: unknown, depth = 0): ErrorData {
     const value = safeClone((err as unknown as Record<string, unknown>)[key]);
     if (value !== undefined) (data.fields ??= {})[key] = value;
   }
+  return data;
+}
+
+function valueToData(value: unknown, origin: string | undefined): ErrorData {
+  let shown: string;
+  try {
+    // With an origin the value is shown as a value ("oops" quoted), else as text.
+    shown = origin ? Deno.inspect(value, { depth: 2, strAbbreviateSize: 200 }) : String(value);
+  } catch {
+    shown = Object.prototype.toString.call(value);
+  }
+  const message = origin ? `${origin} threw a non-Error value: ${shown}` : shown;
+  const data: ErrorData = { name: typeof value, message, notError: true };
+  const cloned = safeClone(value);
+  if (cloned !== undefined || value === undefined) data.value = cloned;
   return data;
 }
 
@@ -120,6 +133,9 @@ export function errorFromData(data: ErrorData): Error {
     }
   } else {
     err = new RemoteError(data.name, data.message, options);
+    if (data.notError && "value" in data) {
+      Object.defineProperty(err, "value", { value: data.value, enumerable: true });
+    }
   }
   if (data.stack) {
     Object.defineProperty(err, "stack", {

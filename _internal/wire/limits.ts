@@ -47,10 +47,38 @@ export interface Limits {
   paceCalls: number;
   /** …or after this many milliseconds, whichever comes first. */
   paceMs: number;
+  /**
+   * Deepest nesting of a value received as JSON: a deeper frame is refused
+   * (it closes its connection). Re-encoded with structured clone, a value
+   * must fit V8's serializer (about 3,500 levels here); JSON.parse takes
+   * far deeper, so a host would accept what it could not hand on.
+   */
+  depth: number;
+  /**
+   * Bytes a host may have queued for one connection and not yet written
+   * before it stops reading that connection's calls (until half is written).
+   */
+  backlog: number;
+  /**
+   * Bytes queued for one connection past which a reply that adds to a
+   * backlog (more than {@link Limits.backlog} already queued) closes it: a
+   * client that never reads its replies cannot grow its host without end.
+   */
+  backlogHard: number;
+  /**
+   * Calls one connection may have in flight at a host (waiting for their
+   * replies, or fire-and-forget calls still running); a call past it fails
+   * with a `ProcessError` (is dropped, without a reply).
+   */
+  callsInFlight: number;
+  /** Objects one client session may have created and not yet freed at a manager. */
+  objectsPerClient: number;
 }
 
 const DEFAULTS: Limits = {
-  frame: 1 << 30,
+  // A frame is at most a piece (16 MiB) and a message's first piece's total
+  // length (8 bytes): no frame of the library is larger.
+  frame: (16 << 20) + 8,
   piece: 16 << 20,
   message: 2 ** 32,
   unsent: 1 << 20,
@@ -61,6 +89,11 @@ const DEFAULTS: Limits = {
   connectAttempts: 3,
   paceCalls: 1000,
   paceMs: 5,
+  depth: 1000,
+  backlog: 8 << 20,
+  backlogHard: 256 << 20,
+  callsInFlight: 4096,
+  objectsPerClient: 10_000,
 };
 
 // One object per isolate (two copies of the library share it), looked up
