@@ -53,14 +53,17 @@ testBoth(
 );
 
 Deno.test("a registered type's proxy in a separate program over TCP: store.put(x)", async () => {
-  await using m = new StoreManager({ address: { hostname: "127.0.0.1", port: 0 }, authkey: "k3y" });
+  await using m = new StoreManager({
+    address: { hostname: "127.0.0.1", port: 0 },
+    authkey: "a key of 16+ bytes",
+  });
   await m.start();
   const a = m.address;
   assert(a.transport === "tcp");
   const out = await denoRun([
     fixturePath("store_client_main.ts"),
     `${a.hostname}:${a.port}`,
-    "k3y",
+    "a key of 16+ bytes",
   ]);
   assertEquals(out.code, 0, out.stderr);
   assertEquals(out.stdout.trim(), "1");
