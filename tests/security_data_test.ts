@@ -53,9 +53,10 @@ testBoth(
     const evil = `data:text/javascript,${encodeURIComponent(code)}`;
     const fn = { module: evil, exportName: "x", fingerprint: "0", kind: "function" };
     // Unsealed, and sealed with another key: both refused, nothing imported.
-    await mine.send({ tasks: [{ id: 1, fn, calls: [1] }] });
+    await mine.send({ tasks: [{ id: 1, f: 0, calls: [1] }], fns: [fn] });
     await mine.send({
-      tasks: [{ id: 2, fn: { ...fn, seal: sealOf(newSealKey(), evil) }, calls: [1] }],
+      tasks: [{ id: 2, f: 0, calls: [1] }],
+      fns: [{ ...fn, seal: sealOf(newSealKey(), evil) }],
     });
     const { square } = await import(TARGETS_MODULE);
     const good = {
@@ -65,7 +66,7 @@ testBoth(
       kind: "function",
       seal: sealOf(key, TARGETS_MODULE),
     };
-    await mine.send({ tasks: [{ id: 3, fn: good, calls: [7] }] });
+    await mine.send({ tasks: [{ id: 3, f: 0, calls: [7] }], fns: [good] });
     const results = [];
     while (results.length < 3) results.push(...((await mine.recv()) as Results).results);
     assertEquals(results.map((r) => r.id), [1, 2, 3]);
