@@ -178,23 +178,17 @@ export class Pool implements PoolLike {
   }
 
   /**
-   * The call's result: its error gets the call site after its stack, then
-   * the callbacks hear of it.
+   * The call's result, the callbacks told of it. Its error gets the stack
+   * of the code that awaits it after `Submitted at:` (see `AsyncResult`),
+   * but for what is the caller's own: its signal's reason, its input's error.
    */
-  #result<T>(
-    p: Promise<T>,
-    options: CallOptions<T>,
-    site: CallSite,
-    except: unknown = options.signal?.reason,
-  ): AsyncResult<T> {
-    const q = p.then(undefined, (e) => {
-      throw withCallSite(e, site, except);
-    });
-    q.then(
+  #result<T>(p: Promise<T>, options: CallOptions<T>, own?: { error: unknown }): AsyncResult<T> {
+    p.then(
       (v) => options.callback?.(v),
       (e) => options.errorCallback?.(e),
     );
-    return new AsyncResult(q);
+    const { signal } = options;
+    return new AsyncResult(p, (err) => err === (own ? own.error : signal?.reason));
   }
 
   /**
@@ -212,7 +206,7 @@ export class Pool implements PoolLike {
     args?: Readonly<Parameters<F>>,
     options: CallOptions<Awaited<ReturnType<F>>> = {},
   ): AsyncResult<Awaited<ReturnType<F>>> {
-    return this.#apply(fn, args, options, callSite(this.applyAsync));
+    return this.#apply(fn, args, options);
   }
 
   /**
@@ -232,18 +226,17 @@ export class Pool implements PoolLike {
     args?: Readonly<Parameters<F>>,
     options: CallOptions<Awaited<ReturnType<F>>> = {},
   ): Promise<Awaited<ReturnType<F>>> {
-    return this.#apply(fn, args, options, callSite(this.apply)).get();
+    return this.#apply(fn, args, options).get();
   }
 
   #apply<F extends TaskFunction>(
     fn: F,
     args: Readonly<Parameters<F>> | undefined,
     options: CallOptions<Awaited<ReturnType<F>>>,
-    site: CallSite,
   ): AsyncResult<Awaited<ReturnType<F>>> {
     type R = Awaited<ReturnType<F>>;
     const p = this.#submit(fn, (args ?? []) as unknown[], options).then((v) => v[0] as R);
-    return this.#result(p, options, site);
+    return this.#result(p, options);
   }
 
   /** Python's default chunk size for `map`: about four chunks per worker. */
@@ -269,7 +262,6 @@ export class Pool implements PoolLike {
     iterable: Iterable<unknown>,
     spread: boolean,
     options: MapOptions<T[]>,
-    site: CallSite,
   ): AsyncResult<T[]> {
     let input: unknown[];
     try {
@@ -278,7 +270,7 @@ export class Pool implements PoolLike {
       input = Array.isArray(iterable) ? iterable.slice() : Array.from(iterable);
     } catch (err) {
       // The input's own error, as itself.
-      return this.#result(Promise.reject(err), options, site, err);
+      return this.#result(Promise.reject(err), options, { error: err });
     }
     let p: Promise<T[]>;
     try {
@@ -300,7 +292,7 @@ export class Pool implements PoolLike {
     } catch (err) {
       p = Promise.reject(err);
     }
-    return this.#result(p, options, site);
+    return this.#result(p, options);
   }
 
   /** Chunks a map keeps in flight: enough to keep every worker fed, as few as that takes. */
@@ -322,7 +314,7 @@ export class Pool implements PoolLike {
     iterable: Iterable<MapItem<F>>,
     options: MapOptions<Awaited<ReturnType<F>>[]> = {},
   ): AsyncResult<Awaited<ReturnType<F>>[]> {
-    return this.#map(fn, iterable, false, options, callSite(this.mapAsync));
+    return this.#map(fn, iterable, false, options);
   }
 
   /**
@@ -340,7 +332,7 @@ export class Pool implements PoolLike {
     iterable: Iterable<MapItem<F>>,
     options: MapOptions<Awaited<ReturnType<F>>[]> = {},
   ): Promise<Awaited<ReturnType<F>>[]> {
-    return this.#map(fn, iterable, false, options, callSite(this.map)).get();
+    return this.#map(fn, iterable, false, options).get();
   }
 
   /**
@@ -356,7 +348,7 @@ export class Pool implements PoolLike {
     iterable: Iterable<Readonly<Parameters<F>>>,
     options: MapOptions<Awaited<ReturnType<F>>[]> = {},
   ): AsyncResult<Awaited<ReturnType<F>>[]> {
-    return this.#map(fn, iterable, true, options, callSite(this.starmapAsync));
+    return this.#map(fn, iterable, true, options);
   }
 
   /**
@@ -373,7 +365,7 @@ export class Pool implements PoolLike {
     iterable: Iterable<Readonly<Parameters<F>>>,
     options: MapOptions<Awaited<ReturnType<F>>[]> = {},
   ): Promise<Awaited<ReturnType<F>>[]> {
-    return this.#map(fn, iterable, true, options, callSite(this.starmap)).get();
+    return this.#map(fn, iterable, true, options).get();
   }
 
   #imap<R>(

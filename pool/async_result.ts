@@ -6,6 +6,7 @@
 
 import { abortable, raceTimer } from "../_internal/base/async.ts";
 import { timedWait, type WaitOptions } from "../_internal/base/waits.ts";
+import { awaitSited } from "../_internal/base/call_site.ts";
 
 /**
  * The eventual result of a pool task, as Python's `AsyncResult`; also a
@@ -29,14 +30,17 @@ import { timedWait, type WaitOptions } from "../_internal/base/waits.ts";
 export class AsyncResult<T> implements PromiseLike<T> {
   #promise: Promise<T>;
   #settled: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  /** Whether an error is the caller's own; absent: errors are given no call site here. */
+  #own: ((err: unknown) => boolean) | undefined;
 
   /**
    * Made by the pool.
    *
    * @ignore
    */
-  constructor(promise: Promise<T>) {
+  constructor(promise: Promise<T>, own?: (err: unknown) => boolean) {
     this.#promise = promise;
+    this.#own = own;
     promise.then(
       (value) => (this.#settled = { ok: true, value }),
       (error) => (this.#settled = { ok: false, error }),
@@ -61,13 +65,16 @@ export class AsyncResult<T> implements PromiseLike<T> {
     } catch (err) {
       return Promise.reject(err);
     }
+    const own = this.#own;
+    if (timeout === undefined && signal === undefined) return this.#sited(this.#promise);
     const timed = raceTimer(this.#promise, timeout, () => {
       throw new DOMException(
         `Timed out after ${timeout} ms waiting for the result`,
         "TimeoutError",
       );
     });
-    return abortable(timed, signal);
+    const waited = abortable(timed, signal);
+    return own ? awaitSited(waited, (err) => err === signal?.reason || own(err)) : waited;
   }
 
   /**
@@ -100,11 +107,23 @@ export class AsyncResult<T> implements PromiseLike<T> {
     return this.#settled.ok;
   }
 
-  /** Makes the result awaitable. */
+  /**
+   * Makes the result awaitable: `await result` is `await result.get()`.
+   *
+   * @param onfulfilled Called with the result.
+   * @param onrejected Called with the task's error (a local pool's: its
+   * stack, then the awaiting code's after `Submitted at:`).
+   * @returns A promise of what the callback returns.
+   */
   then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.#promise.then(onfulfilled, onrejected);
+    return this.#sited(this.#promise).then(onfulfilled, onrejected);
+  }
+
+  /** `p`, whose error gets the awaiting code's site (see `awaitSited`). */
+  #sited<V>(p: Promise<V>): Promise<V> {
+    return this.#own ? awaitSited(p, this.#own) : p;
   }
 }

