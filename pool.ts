@@ -112,8 +112,12 @@ export class Pool implements PoolLike {
       processes,
       sandbox: this.#sandbox,
       maxTasksPerChild,
-      // Tasks reach worker children by postMessage: memory is shared.
-      pack: { sharedMemory: this.#options.startMethod === "worker" },
+      // Tasks reach worker children by postMessage: memory is shared; and
+      // workers with this process's permissions reach a hub with no socket over ports.
+      pack: {
+        sharedMemory: this.#options.startMethod === "worker",
+        toWorker: this.#options.startMethod === "worker" && this.#options.permissions === "inherit",
+      },
       launch: () => this.#launch(),
     });
   }

@@ -32,11 +32,9 @@ import { validateOptions } from "./_internal/process/options.ts";
 import { packSpec } from "./_internal/process/pack_spec.ts";
 import { newSandboxId } from "./_internal/hub/grants.ts";
 import { hasHandles } from "./_internal/hub/handles.ts";
-import { hubNeeds } from "./_internal/hub/hub.ts";
-import { requirePermissions } from "./_internal/base/permits.ts";
 import type { Popen } from "./_internal/process/popen.ts";
 import { checkSpawn, launchSubprocess } from "./_internal/process/popen_subprocess.ts";
-import { launchWorker } from "./_internal/process/popen_worker.ts";
+import { checkThread, launchWorker } from "./_internal/process/popen_worker.ts";
 import { launchWarm } from "./_internal/process/spares.ts";
 import { fingerprint } from "./_internal/process/target.ts";
 import type { Permissions } from "./_internal/process/permissions.ts";
@@ -399,21 +397,24 @@ export class Process<F extends Target = Target> {
   /**
    * Everything this start needs, asked of Deno at once, before anything
    * opens: for a subprocess, its hub and Deno's executable; for a worker
-   * given handles, the hub they are reached through.
+   * with narrowed permissions given handles, the hub's socket they are
+   * reached through (a worker with this process's permissions reaches a hub
+   * that may not listen over ports: `hub/ports.ts`).
    */
   #checkPermissions(spec: TaskSpec): void {
     const method = this.#startMethod ?? state().startMethod ?? "subprocess";
-    if (method === "subprocess") checkSpawn(spec.name);
-    else if (hasHandles(spec.args) || hasHandles(spec.fields)) {
-      requirePermissions(`start process '${spec.name}'`, hubNeeds());
-    }
+    if (method === "subprocess") return checkSpawn(spec.name);
+    const handles = hasHandles(spec.args) || hasHandles(spec.fields);
+    checkThread(spec.name, spec.module, this.#permissions !== "inherit" && handles);
   }
 
   async #launch(spec: TaskSpec): Promise<void> {
     // Queues, pipe ends and locks travel as descriptors, revived in the child.
     const method = this.#startMethod ?? state().startMethod ?? "subprocess";
     // A worker child gets its task by postMessage: shared memory is shared.
-    await packSpec(spec, { sharedMemory: method === "worker" }, this.#kid);
+    // One with this process's permissions reaches a hub with no socket over ports.
+    const toWorker = method === "worker" && this.#permissions === "inherit";
+    await packSpec(spec, { sharedMemory: method === "worker", toWorker }, this.#kid);
     if (this.#report) spec.report = true;
     const opts = {
       spec,

@@ -31,7 +31,7 @@
  */
 
 import { QueueClosedError } from "./_internal/base/errors.ts";
-import { type Descriptor, registerReviver } from "./_internal/hub/handles.ts";
+import { type Descriptor, type PackContext, registerReviver } from "./_internal/hub/handles.ts";
 import { TO_DESCRIPTOR } from "./_internal/base/symbols.ts";
 import { LocalRef, refFor } from "./_internal/hub/refs.ts";
 import type { ObjectRef } from "./_internal/hub/protocol.ts";
@@ -188,10 +188,10 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    *
    * @ignore
    */
-  async [TO_DESCRIPTOR](): Promise<Descriptor> {
+  async [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
     return {
       kind: "queue",
-      address: await this.#ref.address(),
+      address: await this.#ref.address(ctx),
       id: this.#ref.id,
       extra: {
         maxsize: this.#maxsize,

@@ -7,7 +7,7 @@
 
 import { ProcessError } from "../_internal/base/errors.ts";
 import { timedWait, type WaitOptions } from "../_internal/base/waits.ts";
-import { type Descriptor, registerReviver } from "../_internal/hub/handles.ts";
+import { type Descriptor, type PackContext, registerReviver } from "../_internal/hub/handles.ts";
 import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
 import { EOF, type Message } from "../_internal/primitives/inbox.ts";
 import { type LocalRef, refFor } from "../_internal/hub/refs.ts";
@@ -221,14 +221,14 @@ export class Connection {
    *
    * @ignore
    */
-  [TO_DESCRIPTOR](): Promise<Descriptor> {
+  [TO_DESCRIPTOR](ctx?: PackContext): Promise<Descriptor> {
     if (!this.#endpoint.describe) {
       return Promise.reject(
         new TypeError("Cannot pass a Listener/Client connection to another process: use Pipe()"),
       );
     }
     if (this.#closed) return Promise.reject(new ProcessError("Cannot pass a closed connection"));
-    return this.#endpoint.describe().then((d) => ({
+    return this.#endpoint.describe(ctx).then((d) => ({
       ...d,
       extra: { ...d.extra, readable: this.#readable, writable: this.#writable },
     }));

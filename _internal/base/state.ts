@@ -119,6 +119,13 @@ export interface RuntimeState {
   exitHooks: Set<() => Promise<void> | void>;
   /** Delivers a push that came over a worker's port; set by the object server. */
   portPush?: (m: { host: string; p: string; ev: string; a?: unknown[]; j?: string }) => void;
+  /**
+   * In a worker child: the hosts it reaches over message ports through its
+   * parent (hubs of ancestors with no socket, `hub/ports.ts`).
+   */
+  portHosts?: string[];
+  /** In a worker child: posts a message, with transfers, to its parent on its launch port. */
+  sendUp?: (msg: unknown, transfer: Transferable[]) => void;
   /** In a child whose task asked for it: sends its parent one report over its launch channel. */
   report?: (value: unknown) => Promise<void>;
   /** Closes this process's connections to hosts; set by the object server. */

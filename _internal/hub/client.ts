@@ -27,6 +27,7 @@ import { registry } from "./registry.ts";
 import { state } from "../base/state.ts";
 import { type Address, addressToString } from "../transport/address.ts";
 import { connectRetrying, sessionId } from "./connect.ts";
+import { openPort } from "./ports.ts";
 import { BytesMessage } from "../wire/codec.ts";
 import { errorFromData } from "../wire/error_data.ts";
 import { limits } from "../wire/limits.ts";
@@ -69,14 +70,12 @@ export class Client {
     const drained = this.#channel.drain();
     return this.waitAtExit ? drained : undefined;
   };
-  #conn: Deno.Conn;
   #key: string;
 
-  private constructor(key: string, channel: SocketChannel, conn: Deno.Conn) {
+  private constructor(key: string, channel: Channel) {
     this.#key = key;
     this.#channel = channel;
-    this.#conn = conn;
-    conn.unref();
+    channel.unref();
     state().exitHooks.add(this.#exitHook);
     this.#readLoop();
   }
@@ -102,8 +101,9 @@ export class Client {
     if (!p) {
       p = (async () => {
         try {
-          const authed = await connectRetrying(address);
-          const channel = new SocketChannel(authed);
+          // A hub with no socket is reached over a port of this worker's (`ports.ts`).
+          const channel = await openPort(key) ??
+            new SocketChannel(await connectRetrying(address));
           // A sandboxed process shows the grants it holds for this host.
           const grants = grantsFor(address);
           await channel.send({
@@ -113,7 +113,7 @@ export class Client {
             daemon: state().daemon,
             ...(grants.length > 0 ? { g: grants } : {}),
           });
-          const client = new Client(key, channel, authed.conn);
+          const client = new Client(key, channel);
           registry().clients.set(key, client);
           // Grants that arrived while this connected go now.
           const later = grantsFor(address).slice(grants.length);
@@ -168,7 +168,7 @@ export class Client {
     const waiter = this.#pending.get(m.id);
     if (!waiter) return;
     this.#pending.delete(m.id);
-    if (this.#pending.size === 0) this.#conn.unref();
+    if (this.#pending.size === 0) this.#channel.unref();
     if (m.kind === "error") waiter.reject(errorFromData(m.error));
     else waiter.resolve(m.handles ? new WithHandles(m.value, m.handles) : m.value);
   }
@@ -216,7 +216,7 @@ export class Client {
         resolve: (v) => (off(), resolve(v)),
         reject: (e) => (off(), reject(e)),
       });
-      if (this.#pending.size === 1) this.#conn.ref();
+      if (this.#pending.size === 1) this.#channel.ref();
       const msg: CallMessage = { r, o: objectId, m: method, a: args };
       if (handles) msg.h = handles;
       this.#enqueue(msg).catch((err) => {

@@ -121,6 +121,12 @@ export interface PackContext {
    * then shared, not copied. Elsewhere they could not be serialized.
    */
   sharedMemory?: boolean;
+  /**
+   * The receiver is a worker child of this process that reaches this
+   * process's hub over its launch port (`hub/ports.ts`): a hub with no
+   * permission to listen may describe its objects by its port name.
+   */
+  toWorker?: boolean;
 }
 
 /** Something that can travel. */

@@ -22,7 +22,7 @@ import {
   serveListener,
 } from "../transport/sockets.ts";
 import type { Address } from "../transport/address.ts";
-import { type Need, requirePermissions } from "../base/permits.ts";
+import { missingNeeds, type Need, requirePermissions } from "../base/permits.ts";
 import { state, type TransportKind } from "../base/state.ts";
 import { keyForId } from "../transport/keys.ts";
 
@@ -38,6 +38,8 @@ export type Handler = (
 
 interface HubState {
   bound: BoundListener | undefined;
+  /** The hub's name when it may not listen and serves worker children over ports only. */
+  portName?: Address;
   users: number;
   handlers: Map<string, Handler>;
   config?: HubConfig;
@@ -111,9 +113,38 @@ export function hubNeeds(): Need[] {
   return listenNeeds(h.config?.transport ?? state().transport, h.config?.hostname);
 }
 
-/** The hub's address if it is open. */
+/** The hub's address if it is open (or its port name, see {@link portName}). */
 export function hubAddress(): Address | undefined {
-  return hub().bound?.address;
+  const h = hub();
+  return h.bound?.address ?? h.portName;
+}
+
+/**
+ * The name of a hub that Deno's permissions do not let listen (a program
+ * run with `--allow-read` alone): it serves its worker children over their
+ * launch ports instead (`ports.ts`), and descriptors for them name it by
+ * this address, which no socket is bound to. Undefined when the hub can
+ * listen (or already does, or was configured to): then worker children
+ * dial its socket as every other process does.
+ */
+export function portName(): Address | undefined {
+  const h = hub();
+  if (h.bound || h.config) return undefined;
+  if (h.portName) return h.portName;
+  if (missingNeeds(listenNeeds(state().transport)).length === 0) return undefined;
+  const id = [...crypto.getRandomValues(new Uint8Array(8))]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  h.portName = { transport: "unix", path: `/nonexistent/denomp-port-${Deno.pid}-${id}` };
+  return h.portName;
+}
+
+/**
+ * Serves a connection that reached this hub over a message port (a worker
+ * child's, see `ports.ts`): as an authenticated socket connection with the
+ * tree's key, its first message naming its handler.
+ */
+export function servePort(channel: Channel): Promise<void> {
+  return serveChannel(channel, "");
 }
 
 function openHub(): BoundListener {
@@ -154,16 +185,19 @@ const SANDBOX_OPS: ReadonlySet<unknown> = new Set(["hello", "attach"]);
  * Hands an authenticated connection to the handler its first message names
  * (a plain object with a known `op`); anything else closes it.
  */
-async function serve(authed: AuthedConn): Promise<void> {
-  const channel = new SocketChannel(authed);
+function serve(authed: AuthedConn): Promise<void> {
+  return serveChannel(new SocketChannel(authed), authed.kid);
+}
+
+async function serveChannel(channel: Channel, kid: string): Promise<void> {
   const first = await channel.recv();
   const op = isPlainObject(first) ? first.op : undefined;
-  const allowed = authed.kid === "" || SANDBOX_OPS.has(op);
+  const allowed = kid === "" || SANDBOX_OPS.has(op);
   const handler = allowed && typeof op === "string" ? hub().handlers.get(op) : undefined;
   const log = logger();
   if (log.isEnabledFor("debug")) log.debug(`accepted an authenticated connection (${String(op)})`);
   try {
-    if (handler) return handler(channel, first as Record<string, unknown>, authed.kid);
+    if (handler) return handler(channel, first as Record<string, unknown>, kid);
   } catch { /* a handler that cannot take it: as if unknown */ }
   channel.close();
 }

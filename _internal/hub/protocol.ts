@@ -89,8 +89,12 @@ export interface CallOptions {
 export interface ObjectRef {
   /** The object's id in its host. */
   readonly id: string;
-  /** The host's address (the hub is opened on first need). */
-  address(): Promise<Address>;
+  /**
+   * The host's address (the hub is opened on first need); `toWorker`: for
+   * a worker child of this process, which may reach a hub without a socket
+   * over its launch port (`ports.ts`).
+   */
+  address(options?: { toWorker?: boolean }): Promise<Address>;
   /**
    * Calls a method and resolves its result (a `WithHandles` when the host
    * sent handles back).

@@ -11,7 +11,7 @@
 import { keepAlive, onAbort } from "../base/async.ts";
 import { Client } from "./client.ts";
 import { ProcessError } from "../base/errors.ts";
-import { acquireHub, hubAddress } from "./hub.ts";
+import { acquireHub, hubAddress, portName } from "./hub.ts";
 import { type Address, addressToString } from "../transport/address.ts";
 // For its effects: whatever hosts an object must answer the hub's "attach" connections.
 import "./server.ts";
@@ -37,11 +37,14 @@ export class LocalRef implements ObjectRef {
     registry().objects.set(this.id, { obj, ref: this });
   }
 
-  async address(): Promise<Address> {
+  async address(options: { toWorker?: boolean } = {}): Promise<Address> {
     const entry = registry().objects.get(this.id);
     if (!entry) {
       throw new ProcessError("Cannot share an object that was released");
     }
+    // A hub that may not listen serves its worker children over ports.
+    const name = options.toWorker ? portName() : undefined;
+    if (name) return name;
     // One hold on the hub per object, however many describe it at once.
     entry.hub ??= acquireHub();
     return (await entry.hub).address;

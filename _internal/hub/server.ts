@@ -16,6 +16,7 @@ import { type Channel, CLOSED } from "../transport/channel.ts";
 import { ProcessError } from "../base/errors.ts";
 import { onHubMessage } from "./hub.ts";
 import { localWorkers, portPeer, socketPeer } from "./peers.ts";
+import { PortConnChannel } from "./ports.ts";
 import type { Hosted, Peer } from "./protocol.ts";
 import {
   type Attach,
@@ -209,8 +210,11 @@ class Connection {
         this.#calls.get(m.c)?.abort(
           new DOMException("Call cancelled by the caller", "AbortError"),
         );
-      } else if (m.end) this.#ended = true;
-      else if (m.g) this.#grant(m.g);
+      } else if (m.end) {
+        this.#ended = true;
+        // A port has no end of its own when its worker exits: the session's is.
+        if (this.#channel instanceof PortConnChannel) this.#channel.close();
+      } else if (m.g) this.#grant(m.g);
       else this.#call(m as Call);
     }
   }

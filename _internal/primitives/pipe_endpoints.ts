@@ -7,7 +7,7 @@
  */
 
 import { CLOSED, type SocketChannel } from "../transport/channel.ts";
-import type { Descriptor } from "../hub/handles.ts";
+import type { Descriptor, PackContext } from "../hub/handles.ts";
 import { type Message, MessageInbox } from "./inbox.ts";
 import type { LocalRef } from "../hub/refs.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
@@ -26,7 +26,7 @@ export interface Endpoint {
   send(value: unknown, transfer?: Transferable[]): Promise<void>;
   sendBytes(bytes: Uint8Array): Promise<void>;
   close(): void;
-  describe?(): Promise<Descriptor>;
+  describe?(ctx?: PackContext): Promise<Descriptor>;
 }
 
 /** What a gate waits with: its sends run in order, each once there is room. */
@@ -49,9 +49,9 @@ export function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
     },
     sendBytes: (bytes) => gate.pass(() => core.deliver(to, { bytes }), WAIT) ?? RESOLVED,
     close: () => core.closeLocal(end),
-    describe: async () => ({
+    describe: async (ctx) => ({
       kind: "pipe",
-      address: await ref.address(),
+      address: await ref.address(ctx),
       id: ref.id,
       extra: { end },
     }),

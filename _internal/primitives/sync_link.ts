@@ -69,7 +69,7 @@ export class SyncLink {
     const shared = ctx?.sharedMemory && this.core ? { sab: this.core.ia.buffer } : {};
     return {
       kind,
-      address: await ref.address(),
+      address: await ref.address(ctx),
       id: ref.id,
       extra: { ...extra, ...shared },
     };

@@ -323,6 +323,13 @@ async function runWorker(
     return runChild(channel, await receiveTask(channel), key, exit);
   }
   const spec = first.spec as TaskSpec;
+  // Hubs with no socket it reaches over ports, through its parent (`hub/ports.ts`).
+  if (spec.portHosts && inNodeWorker()) {
+    const s = state();
+    s.portHosts = spec.portHosts;
+    s.sendUp = (msg, transfer) =>
+      (globalThis as unknown as MessagePortLike).postMessage(msg, transfer);
+  }
   // Over the port from the parent: the tree's key, or a sandbox's own.
   return runChild(port, spec, { key: spec.authkey!, kid: spec.kid ?? "" }, exit);
 }

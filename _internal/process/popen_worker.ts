@@ -9,7 +9,8 @@
  */
 
 import { CHILD_ENTRY_URL } from "./child.ts";
-import { CLOSED, PortChannel } from "../transport/channel.ts";
+import { CLOSED, PortChannel, SKIP } from "../transport/channel.ts";
+import { acceptPort, isPortRequest, routesForChild } from "../hub/ports.ts";
 import { nodeThread, type Thread, webThread } from "./threads.ts";
 import { ProcessError } from "../base/errors.ts";
 import { dropPeers, peersClosed, registerLocalWorker } from "../hub/server.ts";
@@ -18,7 +19,8 @@ import { ownerOf } from "../primitives/sync_wait.ts";
 import { type LaunchOptions, PEERS_CLOSE_MS, type Popen, sendTask } from "./popen.ts";
 import { withAwakeTimeout } from "../base/async.ts";
 import { findConfig, grantedHosts, moduleReadPaths, socketsNeeds } from "./launch.ts";
-import { acquireHub, hubKey } from "../hub/hub.ts";
+import { acquireHub, hubKey, hubNeeds } from "../hub/hub.ts";
+import { type Need, requirePermissions } from "../base/permits.ts";
 import { registerSandbox } from "../hub/sandbox.ts";
 import { keyForId } from "../transport/keys.ts";
 import type { Address } from "../transport/address.ts";
@@ -38,11 +40,20 @@ export class WorkerPopen implements Popen {
   #unregister: () => void;
   #name: string;
 
-  constructor(thread: Thread, name: string, identity: number[]) {
+  /**
+   * @param trusted The thread runs with this process's permissions: it may
+   * reach this process's hub (and its ancestors') over ports (`hub/ports.ts`).
+   */
+  constructor(thread: Thread, name: string, identity: number[], trusted: boolean) {
     this.#thread = thread;
     this.#name = name;
     this.ident = `${Deno.pid}/${identity.join(":")}`;
-    this.port = new PortChannel(thread.port);
+    // A request for a port to a hub is answered at once, never queued for a reader.
+    this.port = new PortChannel(thread.port, (data) => {
+      if (!isPortRequest(data)) return data;
+      if (trusted) acceptPort(data);
+      return SKIP;
+    });
     this.#unregister = registerLocalWorker(this.ident, thread.port);
     this.exited = new Promise((resolve) => (this.#resolve = resolve));
     thread.onExit((code, error) => {
@@ -204,7 +215,12 @@ async function threadFor(opts: ThreadOptions): Promise<Thread> {
  * for its task: a warm spare, or a start about to hand it one.
  */
 export async function spawnThread(opts: ThreadOptions, identity: number[]): Promise<WorkerPopen> {
-  const popen = new WorkerPopen(await threadFor(opts), opts.name, identity);
+  const popen = new WorkerPopen(
+    await threadFor(opts),
+    opts.name,
+    identity,
+    opts.permissions === "inherit",
+  );
   const up = await withAwakeTimeout(
     popen.port.recv(),
     state().startTimeoutMs,
@@ -256,7 +272,10 @@ export async function handOverThread(
   const authkey = kid ? keyForId(hubKey(), kid)! : state().authkey;
   if (kid) popen.exited.finally(registerSandbox(kid, popen.ident));
   try {
-    const started = sendTask(popen.port, { ...spec, authkey }, () => popen.describeExit());
+    // A child with this process's permissions reaches hubs with no socket over ports.
+    const portHosts = kid ? undefined : routesForChild();
+    const task = { ...spec, authkey, ...(portHosts ? { portHosts } : {}) };
+    const started = sendTask(popen.port, task, () => popen.describeExit());
     await withAwakeTimeout(
       started,
       state().startTimeoutMs,
@@ -270,6 +289,29 @@ export async function handOverThread(
   // Only now: while it starts, it is what keeps this process waiting.
   popen.setRef(!daemon);
   return popen;
+}
+
+/**
+ * What starting a worker child needs from Deno, asked at once: reading the
+ * library's child entry and the target's module (a worker imports them),
+ * and, for one with narrowed permissions given handles, the hub's socket
+ * (one with this process's permissions reaches a hub that may not listen
+ * over ports: `hub/ports.ts`).
+ *
+ * @throws {Deno.errors.NotCapable} Naming every missing flag.
+ */
+export function checkThread(name: string, module: string, socket: boolean): void {
+  const reads = [CHILD_ENTRY_URL, module].filter((u) => u.startsWith("file:"));
+  requirePermissions(`start process '${name}'`, [
+    ...reads.map((u): Need => ({
+      flag: "--allow-read",
+      descriptor: { name: "read", path: decodeURIComponent(new URL(u).pathname) },
+      why: `to load ${
+        u === CHILD_ENTRY_URL ? "the library's child entry" : "the target's module"
+      } in the worker`,
+    })),
+    ...(socket ? hubNeeds() : []),
+  ]);
 }
 
 /** Starts a worker child; resolves once it runs its target. */

@@ -38,6 +38,11 @@ export interface TaskSpec {
   kid?: string;
   /** The child may send its parent one report over its launch channel (`READ_REPORT`). */
   report?: true;
+  /**
+   * Hosts a worker child reaches over message ports through its parent
+   * (`hub/ports.ts`): hubs of ancestors that may not listen.
+   */
+  portHosts?: string[];
   /** The child's process name. */
   name: string;
   /** The child's identity (its place in the tree). */

@@ -223,15 +223,26 @@ export interface MessagePortLike {
   ): void;
 }
 
+/** What a {@link PortChannel}'s `receive` returns for a message it does not keep. */
+export const SKIP: unique symbol = Symbol("skip");
+
 /** A channel over a worker's message port. */
 export class PortChannel implements Channel {
   #port: MessagePortLike;
   #inbox = new Inbox();
-  #listener = (e: MessageEvent) => this.#inbox.push(e.data);
+  #receive: (data: unknown) => unknown;
+  #listener = (e: MessageEvent) => {
+    const v = this.#receive(e.data);
+    if (v !== SKIP) this.#inbox.push(v);
+  };
 
-  /** Starts listening on the port. */
-  constructor(port: MessagePortLike) {
+  /**
+   * Starts listening on the port; `receive` maps what arrives to what
+   * {@link PortChannel.recv} gives ({@link SKIP}: nothing, it is someone else's).
+   */
+  constructor(port: MessagePortLike, receive: (data: unknown) => unknown = (d) => d) {
     this.#port = port;
+    this.#receive = receive;
     port.addEventListener("message", this.#listener);
   }
 
