@@ -13,7 +13,7 @@ import { checkPaths, reviveAt } from "../hub/handles.ts";
 import { type Leased, Packed } from "./queue_core.ts";
 
 /** Largest batch a remote consumer asks for at once. */
-const MAX_WINDOW = 256;
+const MAX_WINDOW = 1024;
 
 /** Milliseconds a remote consumer keeps items fetched ahead while it asks for none. */
 const HOLD_MS = 20;
