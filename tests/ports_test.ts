@@ -13,7 +13,7 @@ function socketDirsOf(pid: number): string[] {
   );
 }
 
-Deno.test("a worker-only program (Pool, Queue, Lock, Value, Event, Pipe, a grandchild) runs with --allow-read alone and leaves no temp dir", async () => {
+Deno.test("a worker-only program (Pool, Queue, Lock, Value, Event, Pipe, a grandchild, a worker dying in a task) runs with --allow-read alone and leaves no temp dir", async () => {
   const out = await denoRun([fixturePath("ports_main.ts")], { flags: ["--allow-read"] });
   assertEquals(out.code, 0, out.stderr);
   const lines = out.stdout.trim().split("\n");
@@ -21,6 +21,11 @@ Deno.test("a worker-only program (Pool, Queue, Lock, Value, Event, Pipe, a grand
   assertEquals(got.results, [1, 4, 9, 16]);
   assertEquals(got.queued, [1, 4, 9, 16]);
   assertEquals(got.count, 4);
+  // Each task gave its value or failed with its worker; x = 2's worker died.
+  const died = got.died as unknown[];
+  died.forEach((v, i) => assert(v === 2 * (i + 1) || v === "WorkerDiedError", `${died}`));
+  assertEquals(died[1], "WorkerDiedError");
+  assertEquals(got.after, [8, 10]);
   assertEquals(got.answer, "event seen");
   assertEquals(got.exitCode, 0);
   assertEquals(got.relayed, "hello from a grandchild");

@@ -77,6 +77,28 @@ export function dropPeers(ident: string): void {
   endSessionsOf(ident);
 }
 
+/**
+ * Closes, once what they carried has arrived, the connections over message
+ * ports of a worker child that exited (and of its descendants): a port has
+ * no end of its own when its thread stops, as a socket has (`ports.ts`).
+ * A child that exits normally ends its sessions itself; one that called
+ * `Deno.exit()` in a task, or failed, does not.
+ */
+export function closePortPeers(ident: string): void {
+  const open = [...served()].filter(([channel, s]) =>
+    channel instanceof PortConnChannel && isSelfOrDescendant(s.ident, ident)
+  );
+  if (open.length === 0) return;
+  // What the thread posted before it stopped is delivered within a few turns.
+  const timer = setTimeout(() => {
+    for (const [channel] of open) channel.close();
+  }, PORT_GRACE_MS);
+  Deno.unrefTimer(timer);
+}
+
+/** Milliseconds a port connection of an exited worker child stays open for what it sent. */
+const PORT_GRACE_MS = 20;
+
 /** Closes every connection this process serves, and ends every session (a manager shutting down). */
 export function dropAllPeers(): void {
   for (const [channel, s] of served()) {

@@ -13,7 +13,7 @@ import { CLOSED, PortChannel, SKIP } from "../transport/channel.ts";
 import { acceptPort, isPortRequest, routesForChild } from "../hub/ports.ts";
 import { nodeThread, type Thread, webThread } from "./threads.ts";
 import { ProcessError } from "../base/errors.ts";
-import { dropPeers, peersClosed, registerLocalWorker } from "../hub/server.ts";
+import { closePortPeers, dropPeers, peersClosed, registerLocalWorker } from "../hub/server.ts";
 import { recoverOwner } from "../primitives/lock_core.ts";
 import { ownerOf } from "../primitives/sync_wait.ts";
 import { type LaunchOptions, PEERS_CLOSE_MS, type Popen, sendTask } from "./popen.ts";
@@ -73,6 +73,7 @@ export class WorkerPopen implements Popen {
     // Killed: its sockets can outlive it a while; let go of them now. After
     // a normal exit they close on their own, once what it sent is read.
     if (code === -9 || code === -15) dropPeers(this.ident);
+    else closePortPeers(this.ident);
     // Locks it held in shared memory would otherwise stay held forever.
     recoverOwner(ownerOf(this.ident));
     this.port.end();
