@@ -312,10 +312,13 @@ testBoth(
     assertEquals(p.exitCode, 0);
     // The child's own list went with its connection; the stored one lives.
     assert(await eventually(async () => (await m.liveObjects()) === base + 1), "stored list freed");
-    assertEquals(await (await d.get("kept") as ListProxy<number>).toArray(), [7]);
+    const kept = await d.get("kept") as ListProxy<number>;
+    assertEquals(await kept.toArray(), [7]);
     await d.delete("kept");
-    // Our proxy from the get still holds it: freed once this process lets go.
+    // Our proxy from the get still holds it (kept reachable: a proxy that is
+    // garbage collected gives its reference back): freed once we let go.
     assertEquals(await m.liveObjects(), base + 1);
+    assertEquals(await kept.toArray(), [7]);
   },
 );
 
