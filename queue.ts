@@ -45,7 +45,7 @@ import {
   type Wait,
   type WaitOptions,
 } from "./_internal/base/waits.ts";
-import { onAbort, raceTimer } from "./_internal/base/async.ts";
+import { onAbort, raceTimer, untilClosed } from "./_internal/base/async.ts";
 import { checkOptionNames, optionNames } from "./_internal/base/options.ts";
 import { checkPlain, type CloneMode, cloneMode } from "./_internal/wire/plain.ts";
 
@@ -336,15 +336,8 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   }
 
   /** Yields items until the queue is closed and drained. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    while (true) {
-      try {
-        yield await this.get();
-      } catch (err) {
-        if (err instanceof QueueClosedError) return;
-        throw err;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return untilClosed(() => this.get());
   }
 
   /**

@@ -10,10 +10,12 @@ import type { Attempt } from "../_internal/cluster/protocol.ts";
 import {
   type CallSite,
   callSite,
+  checkOptionNames,
   failedIterator,
   hasHandles,
   imapChunks,
   lengthOf,
+  optionNames,
   ProcessError,
   type Progress,
   progressOf,
@@ -28,6 +30,7 @@ import type { Submitter, TaskHandle } from "../_internal/cluster/submitter.ts";
 import { randomId } from "../_internal/cluster/names.ts";
 import { Batcher, type Task } from "../_internal/cluster/batcher.ts";
 import { ClusterAsyncResult } from "./async_result.ts";
+import { POOL_OPTIONS } from "../pool/options.ts";
 
 /** Options of `Cluster.pool()`. */
 export interface ClusterPoolOptions {
@@ -45,16 +48,8 @@ function calls(iterable: Iterable<unknown>): () => unknown[][] {
   return () => [...iterable] as unknown[][];
 }
 
-/** Local-pool options that mean nothing for a cluster pool (set them on the agents). */
-const LOCAL_ONLY = [
-  "processes",
-  "initializer",
-  "initargs",
-  "maxTasksPerChild",
-  "startMethod",
-  "permissions",
-  "runtimeArgs",
-];
+/** The names of the options of a cluster pool; the local pool's others are the agents'. */
+const CLUSTER_POOL_OPTIONS = optionNames("module");
 
 /** What a cluster pool is made of (given by `Cluster.pool()`). */
 interface Parts {
@@ -94,14 +89,15 @@ export class ClusterPool implements PoolLike {
    */
   constructor(parts: unknown) {
     this.#parts = parts as Parts;
-    for (const key of LOCAL_ONLY) {
-      if (key in this.#parts.options) {
+    for (const key of Object.keys(this.#parts.options)) {
+      if (POOL_OPTIONS.has(key) && !CLUSTER_POOL_OPTIONS.has(key)) {
         throw new TypeError(
           `Cannot create cluster pool: '${key}' is an option of a local Pool; ` +
             `the worker agents decide it (cluster.serve() options, or the worker command's flags)`,
         );
       }
     }
+    checkOptionNames("create cluster pool", this.#parts.options, CLUSTER_POOL_OPTIONS);
     const { engine, submitter, agents } = this.#parts;
     this.#subject = engine.names.tasksSubject(`${submitter.id}-${randomId(6)}`);
     this.#batcher = new Batcher(submitter, this.#subject, () => agents.totals().slots);

@@ -11,6 +11,7 @@ import {
   QueueClosedError,
   QueueEmptyError,
   QueueFullError,
+  untilClosed,
 } from "../_internal/cluster/core.ts";
 import type { Engine } from "../_internal/cluster/engine.ts";
 import { ack, type Delivery } from "../_internal/cluster/puller.ts";
@@ -240,15 +241,8 @@ export class ClusterQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposa
   }
 
   /** Yields items until the queue is closed and drained. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    while (true) {
-      try {
-        yield await this.get();
-      } catch (err) {
-        if (err instanceof QueueClosedError) return;
-        throw err;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return untilClosed(() => this.get());
   }
 
   /** Lets go of this handle (the queue itself stays, for the other hosts). */

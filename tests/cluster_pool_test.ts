@@ -154,11 +154,13 @@ Deno.test("Cluster.pool().terminate() fails what is not done and deletes it from
   await assertRejects(() => pool.apply(square, [1]), ProcessError, "terminated");
 });
 
-Deno.test("Cluster.pool(): a local pool's options are refused with a TypeError", async () => {
+Deno.test("Cluster.pool(): a local pool's options, and unknown ones, are refused with a TypeError", async () => {
   await using env = await setup({ agent: false });
-  for (const key of ["processes", "initializer", "maxTasksPerChild", "startMethod"]) {
+  for (const key of ["processes", "initializer", "maxTasksPerChild", "startMethod", "clone"]) {
     assertThrows(() => env.cluster.pool({ [key]: 1 } as never), TypeError, `'${key}'`);
   }
+  // A misspelt option is refused too, naming the one it is close to.
+  assertThrows(() => env.cluster.pool({ modul: module } as never), TypeError, "'module'");
   await using pool = env.cluster.pool({ module });
   await assertRejects(() => pool.apply((() => 1) as () => number, []), TypeError, "named function");
   await using local = new Queue<number>();

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ProcessError } from "./errors.ts";
+import { ProcessError, QueueClosedError } from "./errors.ts";
 import { isolateGlobal } from "./state.ts";
 
 /** How {@link raceTimer}'s timer treats the process. */
@@ -186,4 +186,20 @@ export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Pr
       reject(e);
     });
   });
+}
+
+/**
+ * The items `get` gives until it rejects with {@link QueueClosedError}
+ * (the queue is closed and drained): a queue's `for await` (local and
+ * cluster queues alike). Other errors are thrown.
+ */
+export async function* untilClosed<T>(get: () => Promise<T>): AsyncGenerator<T, void, undefined> {
+  while (true) {
+    try {
+      yield await get();
+    } catch (err) {
+      if (err instanceof QueueClosedError) return;
+      throw err;
+    }
+  }
 }

@@ -21,6 +21,8 @@ export { hasHandles } from "../hub/handles.ts";
 export { failedIterator, imapChunks } from "../pool/imap.ts";
 export { lengthOf, type Progress, progressOf } from "../pool/progress.ts";
 export { blockingWait } from "../base/waits.ts";
+export { untilClosed } from "../base/async.ts";
+export { checkOptionNames, optionNames } from "../base/options.ts";
 export { type CallSite, callSite, withCallSite, withoutCallSite } from "../base/call_site.ts";
 export { hmacSha256 } from "../transport/sha256.ts";
 export { findConfig } from "../process/launch.ts";

@@ -10,7 +10,6 @@
 import {
   AckPolicy,
   connect,
-  type ConnectionOptions,
   DiscardPolicy,
   jetstream,
   JetStreamApiError,
@@ -27,23 +26,7 @@ import {
 import { findConfig, state } from "./core.ts";
 import { checkName, type Names, namesOf } from "./names.ts";
 import { authkeyFrom } from "./seal.ts";
-
-/** What `Cluster.connect` takes (see cluster.ts for the documented form). */
-export interface EngineOptions {
-  servers: string | string[];
-  name: string;
-  authkey: Uint8Array | string;
-  user?: string;
-  pass?: string;
-  token?: string;
-  tls?: ConnectionOptions["tls"];
-  ackWait?: number;
-  maxAttempts?: number;
-  replicas?: number;
-  resultTtl?: number;
-  host?: string;
-  root?: string | URL;
-}
+import type { ClusterOptions } from "./options.ts";
 
 /** The cluster's settings as the server holds them. */
 export interface Settings {
@@ -115,7 +98,7 @@ export class Engine {
     jsm: JetStreamManager,
     names: Names,
     key: Uint8Array,
-    o: EngineOptions,
+    o: ClusterOptions,
   ) {
     this.nc = nc;
     this.jsm = jsm;
@@ -131,7 +114,7 @@ export class Engine {
   }
 
   /** Connects, and creates what is missing on the server. */
-  static async connect(o: EngineOptions): Promise<Engine> {
+  static async connect(o: ClusterOptions): Promise<Engine> {
     const names = namesOf(checkName("cluster", o.name));
     const key = authkeyFrom(o.authkey, "'authkey'");
     if (o.ackWait !== undefined) positiveInt("ackWait", o.ackWait, 100);
@@ -166,7 +149,7 @@ export class Engine {
     }
   }
 
-  async #ensure(o: EngineOptions): Promise<void> {
+  async #ensure(o: ClusterOptions): Promise<void> {
     const n = this.names;
     const replicas = o.replicas ?? DEFAULTS.replicas;
     const resultTtl = o.resultTtl ?? DEFAULTS.resultTtl;
@@ -222,7 +205,7 @@ export class Engine {
    * The tasks consumer: created with this client's settings if missing;
    * settings given explicitly are applied to an existing one.
    */
-  async #ensureConsumer(o: EngineOptions): Promise<void> {
+  async #ensureConsumer(o: ClusterOptions): Promise<void> {
     const n = this.names;
     const wanted = {
       ack_wait: (o.ackWait ?? DEFAULTS.ackWait) * MS,
