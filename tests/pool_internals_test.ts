@@ -6,6 +6,9 @@ import { imapChunks } from "../_internal/pool/imap.ts";
 import { mapChunks } from "../_internal/pool/map.ts";
 import { TaskQueue } from "../_internal/pool/task_queue.ts";
 import { ABORT_SLICE, inSlices, SignalWatch } from "../_internal/pool/signals.ts";
+import { learn, newSlot, newStats, type Task } from "../_internal/pool/task.ts";
+import { Scheduler } from "../_internal/pool/scheduler.ts";
+import type { ToWorker } from "../_internal/pool/worker.ts";
 
 function task(id: number) {
   return { id, queued: false };
@@ -179,4 +182,107 @@ Deno.test("mapChunks(): the first error rejects, and no chunk is submitted after
   settle[0]();
   await new Promise((r) => setTimeout(r, 0));
   assertEquals(starts, [0, 10]);
+});
+
+Deno.test("learn(): perCall rises at once and falls gradually; low the other way", () => {
+  const s = newStats();
+  learn(s, 1);
+  assertEquals([s.perCall, s.low], [1, 1]);
+  // A call 20x slower: nothing may queue behind the next one as if it were quick.
+  learn(s, 20);
+  assertEquals(s.perCall, 20);
+  assert(s.low > 1 && s.low < 20, `low rises gradually: ${s.low}`);
+  // Quicker again: perCall comes down gradually, low at once.
+  learn(s, 2);
+  assert(s.perCall > 2 && s.perCall < 20, `perCall falls gradually: ${s.perCall}`);
+  assertEquals(s.low, 2);
+});
+
+/** A task of one call of the function measured by `stats`, as the engine makes them. */
+function schedTask(id: number, stats: ReturnType<typeof newStats>): Task {
+  return {
+    id,
+    queued: false,
+    message: {
+      id,
+      fn: { kind: "export", module: "m", exportName: "f", fingerprint: "" },
+      calls: [[id]],
+    } as unknown as Task["message"],
+    stats,
+    est: NaN,
+    done: false,
+    slot: undefined,
+    reclaiming: false,
+    exclusive: false,
+    resolve() {},
+    reject() {},
+  };
+}
+
+/** Two scheduler slots recording what each is sent. */
+function recordingSlots(): {
+  slots: ReturnType<typeof newSlot>[];
+  sent: [number, string, number][];
+} {
+  const sent: [number, string, number][] = [];
+  const slot = (n: number) =>
+    newSlot({
+      send(v: ToWorker) {
+        if ("tasks" in v) sent.push([n, "tasks", v.tasks.length]);
+        else if ("reclaim" in v) sent.push([n, "reclaim", v.reclaim.length]);
+        return Promise.resolve();
+      },
+    });
+  return { slots: [slot(0), slot(1)], sent };
+}
+
+Deno.test("Scheduler: tasks sent in a batch as quick, found slow, are taken back for an idle worker at once", () => {
+  const stats = newStats();
+  learn(stats, 0.001); // warmed up on tiny arguments
+  const { slots: [a, b], sent } = recordingSlots();
+  const sched = new Scheduler(0, () => {});
+  try {
+    for (let id = 1; id <= 8; id++) sched.queue.push(schedTask(id, stats));
+    sched.dispatch([a, b]);
+    // Expected to take microseconds: one worker gets them all.
+    assertEquals(sent, [[0, "tasks", 8]]);
+    sent.length = 0;
+    // The first took 50 ms: what it holds would keep the idle one waiting.
+    sched.settle(a, { results: [{ id: 1, value: [0] }], t: 50 });
+    sched.dispatch([a, b]);
+    // All but the one it runs are asked back (not only once it is overdue).
+    assertEquals(sent, [[0, "reclaim", 6]]);
+  } finally {
+    sched.stop();
+  }
+});
+
+Deno.test("Scheduler: a function measured quick, then slow, is no longer sent to one worker in a batch", () => {
+  const stats = newStats();
+  learn(stats, 0.001); // warmed up on tiny arguments
+  const sent: [number, number][] = [];
+  const slot = (n: number) =>
+    newSlot({
+      send(v: ToWorker) {
+        if ("tasks" in v) sent.push([n, v.tasks.length]);
+        return Promise.resolve();
+      },
+    });
+  const [a, b] = [slot(0), slot(1)];
+  const sched = new Scheduler(0, () => {});
+  try {
+    sched.queue.push(schedTask(1, stats));
+    sched.dispatch([a, b]);
+    assertEquals(sent, [[0, 1]]);
+    // Its first call took 50 ms: the next ones are long too.
+    sched.settle(a, { results: [{ id: 1, value: [0] }], t: 50 });
+    for (let id = 2; id <= 9; id++) sched.queue.push(schedTask(id, stats));
+    sent.length = 0;
+    sched.dispatch([a, b]);
+    // One each (a long task's successor goes only when it is about to end).
+    assertEquals(sent, [[0, 1], [1, 1]]);
+    assertEquals(sched.queue.size, 6);
+  } finally {
+    sched.stop();
+  }
 });

@@ -11,11 +11,12 @@
  * end; a task of unknown duration goes only to an idle worker, and nothing
  * queues behind it there. So no task waits on a busy worker, by the
  * measurements, for longer than that while another is idle or starting.
- * When the queue is empty and a worker idles while another, overdue by
- * {@link QUIET_MS} (its task runs longer than measured), holds unstarted
- * tasks, those are taken back and handed out again. A worker sees that
- * request between two tasks: one stuck in a long synchronous task gives
- * its others back only once it ends.
+ * When the queue is empty and a worker idles while another holds unstarted
+ * tasks, and that one is overdue by {@link QUIET_MS} (its task runs longer
+ * than measured) or holds more than {@link PREFETCH_MS} of them by what its
+ * functions are now measured to take, those are taken back and handed out
+ * again. A worker sees that request between two tasks: one stuck in a
+ * long synchronous task gives its others back only once it ends.
  *
  * @module
  */
@@ -280,9 +281,9 @@ export class Scheduler {
   }
 
   /**
-   * With nothing queued, an idle worker takes over what an overdue one
-   * holds unstarted (see the module doc); one not yet overdue is looked at
-   * again when it will be.
+   * With nothing queued, an idle worker takes over what an overdue or
+   * outgrown one holds unstarted (see the module doc); one not yet overdue
+   * is looked at again when it will be.
    */
   #rebalance(slots: Iterable<Slot>, now: number): void {
     let idle = 0;
@@ -292,7 +293,7 @@ export class Scheduler {
     for (const s of slots) {
       if (idle === 0) break;
       if (s.exclusive || s.held.size < 2) continue;
-      if (!this.#overdue(s, now)) {
+      if (!this.#overdue(s, now) && !this.#outgrown(s)) {
         later = Math.min(later, s.lastProgress + s.pendingMs + QUIET_MS);
         continue;
       }
@@ -303,6 +304,25 @@ export class Scheduler {
       idle--;
     }
     if (later < Infinity) this.#arm(later - now);
+  }
+
+  /**
+   * Whether what `slot` holds behind the task it runs would, by what its
+   * functions are measured to take now, keep an idle worker waiting past
+   * {@link PREFETCH_MS}: tasks sent in a batch as quick (a function first
+   * measured on small arguments) that turned out slow. Taken back at once,
+   * rather than once the worker is overdue, which a worker returning a
+   * result every few milliseconds never is.
+   */
+  #outgrown(slot: Slot): boolean {
+    let ms = 0, first = true;
+    for (const t of slot.held.values()) {
+      if (first) first = false;
+      else if (!t.reclaiming && (ms += t.stats.perCall * t.message.calls.length) > PREFETCH_MS) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Dispatches again after `ms` (the earliest asked for wins); never keeps the program alive. */

@@ -88,7 +88,7 @@ export function newSlot(conn: Slot["conn"]): Slot {
  */
 export function learn(stats: FnStats, sample: number): void {
   const { perCall, low } = stats;
-  stats.perCall = !(perCall <= sample) ? sample : perCall + ALPHA * (sample - perCall);
+  stats.perCall = !(perCall >= sample) ? sample : perCall + ALPHA * (sample - perCall);
   stats.low = !(low <= sample) ? sample : low + ALPHA_LOW * (sample - low);
 }
 
