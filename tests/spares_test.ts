@@ -1,9 +1,11 @@
 // Warm spares: children started ahead, waiting for their task.
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { activeChildren, getContext, Pool, Process } from "../mod.ts";
 import { setWarm, sparesReady, sparesTaken } from "../_internal/process/spares.ts";
 import { noop, whoAmI } from "./fixtures/targets.ts";
 import { square } from "./fixtures/pool_targets.ts";
+import { tellImport } from "./fixtures/preload_targets.ts";
+import { work } from "./fixtures/child_import_starts.ts";
 import { TARGETS as module, tempDir, testBoth } from "./_helpers.ts";
 
 async function ready(method: "subprocess" | "worker", n: number): Promise<void> {
@@ -32,6 +34,58 @@ testBoth(
       const who = JSON.parse(await Deno.readTextFile(path));
       assertEquals(who, { name: p.name, parent: "MainProcess", args: [1, "two"] });
       await ready(startMethod, 1); // refilled
+    } finally {
+      await setWarm(startMethod, 0);
+    }
+  },
+);
+
+testBoth(
+  "warm: a spare imports the module of the last target started on a spare before its task",
+  async (startMethod) => {
+    const ctx = getContext(startMethod, { warm: 1 });
+    const preloadModule = new URL("./fixtures/preload_targets.ts", import.meta.url).href;
+    try {
+      await using dir = await tempDir();
+      const run = async (i: number) => {
+        await ready(startMethod, 1);
+        const path = `${dir.path}/${i}.json`;
+        const p = new ctx.Process({ target: tellImport, args: [path], module: preloadModule });
+        await p.start();
+        await p.join();
+        assertEquals(p.exitCode, 0);
+        const who = JSON.parse(await Deno.readTextFile(path));
+        assertEquals(who.name, p.name, "the child knows its own name");
+        return who;
+      };
+      const first = await run(1);
+      assertEquals(first.importedBy, first.name, "the first spare imported it with its task");
+      // Its replacement imported it while waiting: before it had a name.
+      const second = await run(2);
+      assert(second.importedBy !== second.name, `imported by ${second.importedBy}`);
+      // Either way its top level saw the parent's arguments, as the target does.
+      for (const r of [first, second]) {
+        assertEquals([r.argsAtImport, r.args], [Deno.args, Deno.args]);
+      }
+    } finally {
+      await setWarm(startMethod, 0);
+    }
+  },
+);
+
+testBoth(
+  "warm: a module that starts a process at its top level is refused in a spare's import, as in a child's",
+  async (startMethod) => {
+    const ctx = getContext(startMethod, { warm: 1 });
+    const module = new URL("./fixtures/child_import_starts.ts", import.meta.url).href;
+    try {
+      for (let i = 0; i < 2; i++) {
+        await ready(startMethod, 1);
+        const p = new ctx.Process({ target: work, module });
+        const err = await assertRejects(() => p.start());
+        assertStringIncludes(String(err), "bootstrapping phase");
+      }
+      assertEquals(activeChildren().length, 0);
     } finally {
       await setWarm(startMethod, 0);
     }

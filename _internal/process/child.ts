@@ -35,7 +35,7 @@ import { errorToData } from "../wire/error_data.ts";
 import { reviveAt } from "../hub/handles.ts";
 import { useAccess } from "../hub/grants.ts";
 import { logger } from "../base/log.ts";
-import type { TaskSpec } from "./task_spec.ts";
+import { type Family, familyOf, type Preload, type TaskSpec } from "./task_spec.ts";
 import { type AnyFn, findTarget, fingerprint, locateTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
 import { decodeTicket, type Ticket } from "./ticket.ts";
@@ -74,7 +74,11 @@ async function connectWithTicket(t: Ticket, key: LaunchKeyMessage): Promise<Chan
 }
 
 async function receiveTask(channel: Channel): Promise<TaskSpec> {
-  const msg = await channel.recv();
+  let msg = await channel.recv();
+  // A warm spare: modules to import while it waits (`preload`).
+  for (; msg !== CLOSED && (msg as { op?: string }).op === "warm"; msg = await channel.recv()) {
+    await preload((msg as { preload: Preload }).preload);
+  }
   if (msg === CLOSED || (msg as { op?: string }).op !== "task") {
     throw new Error("The parent closed the connection before sending a task");
   }
@@ -111,35 +115,65 @@ async function beforeExit(s: RuntimeState): Promise<void> {
  */
 function bootstrap(spec: TaskSpec, key: LaunchKeyMessage): Promise<AnyFn> {
   const s = state();
+  joinFamily(familyOf(spec));
   Object.assign(s, {
     name: spec.name,
     identity: spec.identity,
     daemon: spec.daemon,
-    parent: spec.parent,
-    isChild: true,
-    mainModule: spec.mainModule,
-    runtimeArgs: spec.runtimeArgs,
-    transport: spec.transport,
-    startMethod: spec.startMethod,
     // A sandboxed child holds a key derived for it alone (its id says which).
     authkey: key.key,
     kid: key.kid,
     ident: s.isWorker ? `${Deno.pid}/${spec.identity.join(":")}` : String(Deno.pid),
+    // Not a spare's, made while it imported modules ahead of this task.
+    current: undefined,
   });
-  if (spec.argv) setArgs(spec.argv);
   if (spec.log) logger().toStderr(spec.log);
   if (spec.kind === "none") return Promise.resolve(() => {});
+  return importing(import(spec.module).then((mod) => locateTarget(mod, spec)));
+}
+
+/**
+ * `imported`, with this child bootstrapping until it settles: a module
+ * that starts a process at its top level is refused (`process.ts`).
+ */
+function importing<T>(imported: Promise<T>): Promise<T> {
+  const s = state();
   s.bootstrapping = true;
-  const imported = import(spec.module).then((mod) => locateTarget(mod, spec));
   imported.catch(() => {}).finally(() => (s.bootstrapping = false));
   return imported;
+}
+
+/** Takes on the context every child of the parent shares. */
+function joinFamily(f: Family): void {
+  Object.assign(state(), {
+    parent: f.parent,
+    isChild: true,
+    mainModule: f.mainModule,
+    runtimeArgs: f.runtimeArgs,
+    transport: f.transport,
+    startMethod: f.startMethod,
+  });
+  setArgs(f.argv ?? []);
+}
+
+/**
+ * A warm spare imports, while it waits, the modules its parent's last
+ * children on spares ran (as Python's forkserver imports the main module
+ * once), in its parent's context and bootstrapping as a child does: its
+ * task then finds its module loaded. A module that fails to import is left
+ * for the task, which fails as it would have (the import's failure is kept
+ * with the module).
+ */
+async function preload(p: Preload): Promise<void> {
+  joinFamily(p.family);
+  for (const m of p.modules) await importing(import(m)).catch(() => {});
 }
 
 /**
  * The parent's `Deno.args`, as Python's children get the parent's
  * `sys.argv`: set before the target's module is imported, so that code
  * reading them at its top level sees them too (a subprocess child's own
- * arguments are its ticket; a thread's are its process's already).
+ * arguments are its ticket, which it must not see as its parent's).
  */
 function setArgs(argv: string[]): void {
   const args = [...argv]; // As Deno's own: one array, not frozen.
@@ -254,12 +288,13 @@ function asNodeThread(name: () => string): void {
  * import when that path ran for the first time with the task, 0.3 ms and
  * 0.5 ms once rehearsed.
  */
-async function rehearse(): Promise<void> {
+async function rehearse(p: Preload | undefined): Promise<void> {
   keepAlive()();
   const mod = await import("./rehearsal.ts");
   const ref = { module: "", exportName: "rehearsal", kind: "function" as const };
   findTarget(mod, { ...ref, fingerprint: fingerprint(mod.rehearsal) });
   await reviveAt([], []);
+  if (p) await preload(p);
 }
 
 /** A worker child, of the worker method or inside a compiled binary. */
@@ -274,7 +309,7 @@ async function workerMain(): Promise<never> {
   port.post({ op: "up" });
   let first = await port.recv() as Record<string, unknown>;
   while (first.op === "warm") {
-    await rehearse();
+    await rehearse(first.preload as Preload | undefined);
     port.post({ op: "warmed" });
     first = await port.recv() as Record<string, unknown>;
   }

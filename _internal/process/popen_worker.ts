@@ -26,6 +26,7 @@ import { keyForId } from "../transport/keys.ts";
 import type { Address } from "../transport/address.ts";
 import { PERMISSION_KINDS, type Permissions } from "./permissions.ts";
 import { state } from "../base/state.ts";
+import type { Preload } from "./task_spec.ts";
 
 /** A running worker child. */
 export class WorkerPopen implements Popen {
@@ -240,11 +241,11 @@ export async function spawnThread(opts: ThreadOptions, identity: number[]): Prom
 
 /**
  * Has a spare thread rehearse its first task's path (see `child.ts`), so
- * that its task does not run that code for the first time; kills it and
- * rejects if it does not answer.
+ * that its task does not run that code for the first time, and import the
+ * modules in `preload`; kills it and rejects if it does not answer.
  */
-export async function rehearseThread(popen: WorkerPopen): Promise<void> {
-  await popen.port.send({ op: "warm" });
+export async function rehearseThread(popen: WorkerPopen, preload?: Preload): Promise<void> {
+  await popen.port.send({ op: "warm", ...(preload ? { preload } : {}) });
   const reply = await withAwakeTimeout(
     popen.port.recv(),
     state().startTimeoutMs,

@@ -3,7 +3,8 @@
  * started, with the library's child entry loaded (a subprocess connected
  * back and proven, a thread waiting for its first message), kept per start
  * method. A start takes the next spare and hands it its task, and a new
- * spare is started in the background.
+ * spare is started in the background, which imports, while it waits, the
+ * modules of the last targets started on spares.
  *
  * A spare runs with the context's defaults (all the permissions this
  * process holds, its runtime flags): a start that asks for others starts
@@ -21,6 +22,7 @@ import type { LaunchOptions, Popen } from "./popen.ts";
 import { type Connected, handOver, spawnConnected } from "./popen_subprocess.ts";
 import { handOverThread, rehearseThread, spawnThread, type WorkerPopen } from "./popen_worker.ts";
 import { ensureReaper } from "./reaper.ts";
+import { familyOf, type Preload, type TaskSpec } from "./task_spec.ts";
 
 type Spare = { kind: "subprocess"; c: Connected } | { kind: "worker"; p: WorkerPopen };
 
@@ -36,6 +38,8 @@ interface Spares {
   taken: number;
   /** Timers of refills to come (see {@link launchWarm}). */
   timers: Set<ReturnType<typeof setTimeout>>;
+  /** What a new spare imports while it waits (see {@link learnPreload}). */
+  preload: Preload | undefined;
 }
 
 const MAX_FAILURES = 3;
@@ -56,6 +60,7 @@ function spares(method: StartMethod): Spares {
       runtimeArgs: [],
       taken: 0,
       timers: new Set(),
+      preload: undefined,
     });
     return { subprocess: make(), worker: make() };
   });
@@ -73,15 +78,35 @@ function kill(s: Spare): void {
 
 async function startOne(method: StartMethod): Promise<Spare> {
   const opts = { name: "spare", permissions: "inherit" as const, runtimeArgs: state().runtimeArgs };
+  const { preload } = spares(method);
   if (method === "worker") {
     const p = await spawnThread(opts, [0]);
-    await rehearseThread(p);
+    await rehearseThread(p, preload);
     return { kind: "worker", p };
   }
   await ensureReaper();
   const c = await spawnConnected(opts);
   c.channel.unref();
+  // Imported while it waits; its task, sent later on the same channel, after.
+  if (preload) c.channel.send({ op: "warm", preload }).catch(() => {});
   return { kind: "subprocess", c };
+}
+
+/** Modules a spare imports ahead of its task, at most: the last targets' on spares. */
+const PRELOAD_MODULES = 4;
+
+/**
+ * Notes the module of a task started on a spare: the spares started from
+ * now on import it while they wait (newest first), as Python's forkserver
+ * imports the main module once, so that a program starting children of
+ * one module finds it loaded. Only a module a child of this parent was
+ * given to import anyway; a spare imports it as that child did
+ * (`child.ts`: its parent's context, a start at its top level refused).
+ */
+function learnPreload(s: Spares, spec: TaskSpec): void {
+  if (spec.kind === "none") return;
+  const modules = [spec.module, ...(s.preload?.modules.filter((m) => m !== spec.module) ?? [])];
+  s.preload = { modules: modules.slice(0, PRELOAD_MODULES), family: familyOf(spec) };
 }
 
 /** Starts spares until `want` are ready or starting. */
@@ -153,6 +178,7 @@ export function launchWarm(
   const spare = s.ready.shift();
   if (!spare) return undefined;
   s.taken++;
+  learnPreload(s, opts.spec);
   const started = spare.kind === "subprocess"
     ? handOver(spare.c, opts, daemon)
     : handOverThread(spare.p, opts, daemon);

@@ -70,3 +70,24 @@ export interface TaskSpec {
    */
   authkey?: Uint8Array;
 }
+
+/** What every child of one parent is told alike: its context, less who it is and what it runs. */
+export type Family = Pick<
+  TaskSpec,
+  "parent" | "mainModule" | "argv" | "runtimeArgs" | "transport" | "startMethod"
+>;
+
+/** The {@link Family} part of a task. */
+export function familyOf(spec: TaskSpec): Family {
+  const { parent, mainModule, argv, runtimeArgs, transport, startMethod } = spec;
+  return { parent, mainModule, argv, runtimeArgs, transport, startMethod };
+}
+
+/**
+ * What a warm spare imports while it waits for its task: the modules of
+ * the last targets started on spares, in its parent's context.
+ */
+export interface Preload {
+  modules: string[];
+  family: Family;
+}
