@@ -248,7 +248,9 @@ export interface WarmOptions {
    * one is started in the background. They never keep the program alive,
    * are not in `activeChildren()`, and end with the program. A child that
    * asks for other permissions or runtime flags than the defaults starts
-   * cold. `0` stops them.
+   * cold. While it waits, a spare imports the modules of the last targets
+   * started on spares (their top-level code runs there, before the child
+   * knows its name). `0` stops them.
    * @default {0}
    */
   warm?: number;
