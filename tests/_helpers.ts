@@ -212,3 +212,35 @@ export async function survivors(pids: number[], guardMs = 15_000): Promise<numbe
   }
   return alive;
 }
+
+/**
+ * `p`, or a rejection naming `what` once `ms` pass without it settling: a
+ * broken wait fails its test instead of hanging it (a guard, not a timing).
+ */
+export async function hangGuard<T>(p: Promise<T>, ms: number, what = "the wait"): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Whether `wait` is still pending when a timer of `ms`, started after it,
+ * fires: order, not time (a timed wait of longer than `ms` that gave up at
+ * once, or never waited, settles first).
+ */
+export async function outlasts(wait: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const marker = new Promise<true>((r) => (timer = setTimeout(() => r(true), ms)));
+  const settled = wait.then(() => false, () => false);
+  try {
+    return await Promise.race([settled, marker]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -15,7 +15,7 @@ import {
   waitFile,
   waitOrNap,
 } from "./fixtures/pool_sched_targets.ts";
-import { tempDir, testBoth } from "./_helpers.ts";
+import { hangGuard, tempDir, testBoth } from "./_helpers.ts";
 
 const module = new URL("./fixtures/pool_sched_targets.ts", import.meta.url).href;
 
@@ -23,16 +23,8 @@ const module = new URL("./fixtures/pool_sched_targets.ts", import.meta.url).href
 const GUARD_MS = 15_000;
 
 /** Rejects when `p` has not settled after `ms`: a broken scheduler fails the test, never hangs it. */
-async function guarded<T>(p: Promise<T>, what: string, ms = 2 * GUARD_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+function guarded<T>(p: Promise<T>, what: string, ms = 2 * GUARD_MS): Promise<T> {
+  return hangGuard(p, ms, what);
 }
 
 /** Resolves once every one of the pool's `n` workers has run a task. */

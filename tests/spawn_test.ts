@@ -28,7 +28,6 @@ Deno.test("a program that starts processes from top-level await works", async ()
 testBoth(
   "unguarded top-level start in the main module is refused in the child, without a loop",
   async (method) => {
-    const t0 = performance.now();
     const { code, stdout, stderr } = await denoRun([
       fixturePath("unguarded_main.ts"),
       method,
@@ -41,7 +40,6 @@ testBoth(
     assertStringIncludes(stdout, "bootstrapping phase");
     assertStringIncludes(stdout, "if (import.meta.main)");
     assert(!stdout.includes("work ran"), "the target never ran");
-    assert(performance.now() - t0 < 30_000);
   },
 );
 
