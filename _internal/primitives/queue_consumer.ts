@@ -34,7 +34,9 @@ function unpack(reply: Leased): unknown[] {
 
 /** The lease numbers of a reply's items. */
 function leasesOf(reply: Leased): number[] {
-  return Array.from({ length: reply.i.length }, (_, k) => reply.s + k);
+  const leases = new Array<number>(reply.i.length);
+  for (let k = 0; k < leases.length; k++) leases[k] = reply.s + k;
+  return leases;
 }
 
 /**
@@ -48,9 +50,12 @@ export function handOver<T>(item: unknown): T | Promise<T> {
 /** The consuming side of one queue handle, away from its host. */
 export class QueueConsumer<T> {
   #ref: ObjectRef;
+  // Items fetched, from #head on (an index, not shift(): a batch is up to
+  // MAX_WINDOW items, handed out one at a time).
   #buffer: unknown[] = [];
   /** The lease number of each buffered item. */
   #leases: number[] = [];
+  #head = 0;
   #window = 1;
   #prefetching: Promise<void> | undefined;
   #handed = 0;
@@ -64,13 +69,13 @@ export class QueueConsumer<T> {
 
   /** Items fetched and not yet handed out. */
   get buffered(): number {
-    return this.#buffer.length;
+    return this.#buffer.length - this.#head;
   }
 
   /** The next item; `timeout` as for the queue's get. */
   async get(timeout: number | null, signal?: AbortSignal): Promise<T> {
     while (true) {
-      if (this.#buffer.length > 0) {
+      if (this.#head < this.#buffer.length) {
         const item = this.#handOut();
         this.#prefetchIfLow();
         return handOver<T>(item);
@@ -92,6 +97,18 @@ export class QueueConsumer<T> {
   #take(reply: Leased): void {
     const items = unpack(reply);
     if (items.length === this.#window) this.#window = Math.min(this.#window * 2, MAX_WINDOW);
+    if (this.#head === this.#buffer.length) {
+      this.#buffer = items;
+      this.#leases = leasesOf(reply);
+      this.#head = 0;
+      return;
+    }
+    // What was handed out goes, so that a buffer refilled before it empties stays small.
+    if (this.#head > 0) {
+      this.#buffer = this.#buffer.slice(this.#head);
+      this.#leases = this.#leases.slice(this.#head);
+      this.#head = 0;
+    }
     for (let k = 0; k < items.length; k++) {
       this.#buffer.push(items[k]);
       this.#leases.push(reply.s + k);
@@ -105,7 +122,7 @@ export class QueueConsumer<T> {
    * go to whichever consumer asks first.
    */
   #prefetchIfLow(): void {
-    if (this.#prefetching || this.#window < 4 || this.#buffer.length > this.#window / 2) return;
+    if (this.#prefetching || this.#window < 4 || this.buffered > this.#window / 2) return;
     this.#prefetching = (this.#ref.call("get", [0, this.#window]) as Promise<Leased>).then(
       (items) => this.#take(items),
       () => {}, // Empty or closed: the next blocking get says so.
@@ -119,10 +136,16 @@ export class QueueConsumer<T> {
    * death) no item handed out here is given again.
    */
   #handOut(): unknown {
-    this.#ref.defer("ackMany", this.#leases.shift()!);
+    const k = this.#head++;
+    this.#ref.defer("ackMany", this.#leases[k]);
     this.#handed++;
-    const item = this.#buffer.shift();
-    if (this.#buffer.length > 0) this.#armIdle();
+    const item = this.#buffer[k];
+    if (this.#head < this.#buffer.length) this.#armIdle();
+    else {
+      this.#buffer = [];
+      this.#leases = [];
+      this.#head = 0;
+    }
     return item;
   }
 
@@ -142,7 +165,7 @@ export class QueueConsumer<T> {
 
   #onIdle(): void {
     this.#idle = undefined;
-    if (this.#buffer.length === 0) return;
+    if (this.buffered === 0) return;
     if (this.#handed !== this.#handedAtArm || this.#prefetching) return this.#armIdle();
     this.giveBack();
   }
@@ -151,9 +174,10 @@ export class QueueConsumer<T> {
   giveBack(): void {
     clearTimeout(this.#idle);
     this.#idle = undefined;
-    const leases = this.#leases;
+    const leases = this.#leases.slice(this.#head);
     this.#buffer = [];
     this.#leases = [];
+    this.#head = 0;
     this.#window = 1;
     if (leases.length > 0) this.#ref.send("nack", [leases]);
   }
