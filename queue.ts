@@ -47,7 +47,7 @@ import {
 } from "./_internal/base/waits.ts";
 import { onAbort, raceTimer, untilClosed } from "./_internal/base/async.ts";
 import { checkOptionNames, optionNames } from "./_internal/base/options.ts";
-import { checkPlain, type CloneMode, cloneMode } from "./_internal/wire/plain.ts";
+import { type CloneMode, cloneMode } from "./_internal/wire/plain.ts";
 
 export { QueueClosedError, QueueEmptyError, QueueFullError } from "./_internal/base/errors.ts";
 
@@ -250,9 +250,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     try {
       const options: PutOptions = blockingWait("put to queue", block, timeout, PUT_OPTIONS);
       if (this.#closedSeen) throw new QueueClosedError("Cannot put to queue: it is closed", item);
-      if ((options.clone ?? this.#clone) === "strict") checkPlain(item, "item");
+      const strict = (options.clone ?? this.#clone) === "strict";
       this.#listen();
-      return this.#producer.put(item, waitFor(options), options.signal);
+      return this.#producer.put(item, waitFor(options), strict, options.signal);
     } catch (err) {
       return Promise.reject(err);
     }
