@@ -272,15 +272,20 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * @throws {RangeError} On a negative timeout.
    * @throws The signal's reason once it aborts the wait (no item is lost).
    */
-  async get(block?: boolean | number | GetOptions, timeout?: number | GetOptions): Promise<T> {
-    const options = blockingWait("get from queue", block, timeout);
-    const timeoutMs = waitFor(options);
-    if (this.#consumer) {
-      this.#listen();
-      return await this.#consumer.get(timeoutMs, options.signal);
+  get(block?: boolean | number | GetOptions, timeout?: number | GetOptions): Promise<T> {
+    try {
+      const options = blockingWait("get from queue", block, timeout);
+      const timeoutMs = waitFor(options);
+      if (this.#consumer) {
+        this.#listen();
+        // Not async: an item fetched ahead comes without further promise hops.
+        return this.#consumer.get(timeoutMs, options.signal);
+      }
+      const got = this.#ref.call("get", [timeoutMs, 1], options) as Promise<unknown[]>;
+      return got.then((items) => handOver<T>(items[0]));
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const items = await this.#ref.call("get", [timeoutMs, 1], options) as unknown[];
-    return handOver<T>(items[0]);
   }
 
   /** `put(item, { block: false })`. */

@@ -73,7 +73,17 @@ export class QueueConsumer<T> {
   }
 
   /** The next item; `timeout` as for the queue's get. */
-  async get(timeout: number | null, signal?: AbortSignal): Promise<T> {
+  get(timeout: number | null, signal?: AbortSignal): Promise<T> {
+    // An item already fetched costs no more promises than the one returned.
+    if (this.#head < this.#buffer.length) {
+      const item = this.#handOut();
+      this.#prefetchIfLow();
+      return Promise.resolve(handOver<T>(item));
+    }
+    return this.#fetch(timeout, signal);
+  }
+
+  async #fetch(timeout: number | null, signal?: AbortSignal): Promise<T> {
     while (true) {
       if (this.#head < this.#buffer.length) {
         const item = this.#handOut();
