@@ -12,6 +12,7 @@
  * @module
  */
 
+import { LeaseBook } from "./lease_book.ts";
 import { onAbort } from "../base/async.ts";
 
 import { QueueClosedError, QueueEmptyError, QueueFullError } from "../base/errors.ts";
@@ -70,7 +71,7 @@ export class QueueCore implements Hosted {
   #getters: Getter[] = [];
   #putters: Putter[] = [];
   /** Items leased to each peer, by lease number, in the order they were leased. */
-  #leases = new Map<number, Map<number, unknown>>();
+  #leases = new Map<number, LeaseBook>();
   #leased = 0;
   #unfinished = 0;
   #joiners: (() => void)[] = [];
@@ -208,15 +209,16 @@ export class QueueCore implements Hosted {
     if (peer.id === 0) return 0;
     const first = this.#leased + 1;
     let held = this.#leases.get(peer.id);
-    if (!held) this.#leases.set(peer.id, held = new Map());
-    for (const item of items) held.set(++this.#leased, item);
+    if (!held) this.#leases.set(peer.id, held = new LeaseBook());
+    held.add(first, items);
+    this.#leased += items.length;
     return first;
   }
 
   /** The peer handed these leased items to its caller. */
   ack(peer: Peer, leases: unknown[]): void {
     const held = this.#leases.get(peer.id);
-    if (held) { for (const n of leases) held.delete(n as number); }
+    if (held) { for (const n of leases) held.take(n); }
   }
 
   /**
@@ -228,9 +230,8 @@ export class QueueCore implements Hosted {
     if (!held) return;
     const back: unknown[] = [];
     for (const n of leases) {
-      if (!held.has(n as number)) continue;
-      back.push(held.get(n as number));
-      held.delete(n as number);
+      const leased = held.take(n);
+      if (leased) back.push(leased.item);
     }
     this.#unget(back);
   }
@@ -329,7 +330,7 @@ export class QueueCore implements Hosted {
     this.#peers.delete(peer.id);
     const held = this.#leases.get(peer.id);
     this.#leases.delete(peer.id);
-    if (held) this.#unget([...held.values()]);
+    if (held) this.#unget(held.drain());
   }
 }
 
