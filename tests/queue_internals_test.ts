@@ -28,3 +28,17 @@ Deno.test("LeaseBook: a run acknowledged in full is dropped; later ones are stil
   assertEquals(book.take(150), { item: 37 });
   assertEquals(book.drain().length, 99);
 });
+
+Deno.test("LeaseBook: takeRun takes what is held in a range, across runs, and ignores the rest", () => {
+  const book = new LeaseBook();
+  book.add(1, ["a", "b", "c"]);
+  book.add(6, ["d", "e"]);
+  book.takeRun(2, 5); // 2..6: b, c and d (4 and 5 were never here)
+  for (const [first, count] of [[1, -3], [0, 0], [1.5, 2], ["1", 2], [100, 1e12], [-1e300, 1]]) {
+    book.takeRun(first, count);
+  }
+  assertEquals(book.drain(), ["a", "e"]);
+  book.add(10, ["f", "g"]);
+  book.takeRun(-5, Number.MAX_SAFE_INTEGER);
+  assertEquals(book.drain(), []);
+});

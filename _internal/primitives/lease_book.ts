@@ -44,6 +44,41 @@ export class LeaseBook {
     return { item };
   }
 
+  /**
+   * Removes the items leased under `first` … `first + count - 1` that are
+   * still here (nothing unless both are integers): the work is bounded by
+   * what is held, whatever the count.
+   */
+  takeRun(first: unknown, count: unknown): void {
+    if (!Number.isInteger(first) || !Number.isInteger(count)) return;
+    const end = (first as number) + (count as number);
+    const runs = this.#runs;
+    let i = this.#after(first as number);
+    while (i < runs.length && runs[i].first < end) {
+      const run = runs[i];
+      const to = Math.min(end, run.first + run.items.length) - run.first;
+      for (let k = Math.max(first as number, run.first) - run.first; k < to; k++) {
+        if (run.items[k] === GONE) continue;
+        run.items[k] = GONE;
+        run.live--;
+      }
+      if (run.live === 0) runs.splice(i, 1);
+      else i++;
+    }
+  }
+
+  /** The index of the first run with leases from `n` on. */
+  #after(n: number): number {
+    const runs = this.#runs;
+    let lo = 0, hi = runs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (runs[mid].first + runs[mid].items.length <= n) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** The items still leased, in lease order; the book is left empty. */
   drain(): unknown[] {
     const out: unknown[] = [];

@@ -147,7 +147,7 @@ export class QueueConsumer<T> {
    */
   #handOut(): unknown {
     const k = this.#head++;
-    this.#ref.defer("ackMany", this.#leases[k]);
+    this.#ref.deferRun("ackRuns", this.#leases[k]);
     this.#handed++;
     const item = this.#buffer[k];
     if (this.#head < this.#buffer.length) this.#armIdle();

@@ -113,6 +113,8 @@ export class QueueCore implements Hosted {
         return this.ack(peer, [argInt(args, 0, method)]);
       case "ackMany":
         return this.ack(peer, argArray(args, 0, method));
+      case "ackRuns":
+        return this.ackRuns(peer, argArray(args, 0, method));
       case "nack":
         return this.nack(peer, argArray(args, 0, method));
       case "qsize":
@@ -219,6 +221,15 @@ export class QueueCore implements Hosted {
   ack(peer: Peer, leases: unknown[]): void {
     const held = this.#leases.get(peer.id);
     if (held) { for (const n of leases) held.take(n); }
+  }
+
+  /** As {@link ack}, for `[first, count]` runs of lease numbers (malformed ones ignored). */
+  ackRuns(peer: Peer, runs: unknown[]): void {
+    const held = this.#leases.get(peer.id);
+    if (!held) return;
+    for (const run of runs) {
+      if (Array.isArray(run) && run.length === 2) held.takeRun(run[0], run[1]);
+    }
   }
 
   /**
