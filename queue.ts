@@ -35,7 +35,7 @@ import { type Descriptor, type PackContext, registerReviver } from "./_internal/
 import { TO_DESCRIPTOR } from "./_internal/base/symbols.ts";
 import { LocalRef, refFor } from "./_internal/hub/refs.ts";
 import type { ObjectRef } from "./_internal/hub/protocol.ts";
-import { QueueCore } from "./_internal/primitives/queue_core.ts";
+import { EMPTY, QueueCore } from "./_internal/primitives/queue_core.ts";
 import { QueueProducer } from "./_internal/primitives/queue_producer.ts";
 import { handOver, QueueConsumer } from "./_internal/primitives/queue_consumer.ts";
 import {
@@ -132,6 +132,9 @@ let refOf: (q: Queue) => ObjectRef;
 export class Queue<T = unknown> implements AsyncIterable<T> {
   #ref: ObjectRef;
   #local: LocalRef | undefined;
+  // The queue itself, in the handle that created it: gets and puts that
+  // need not wait skip the call.
+  #core: QueueCore | undefined;
   #maxsize: number;
   #clone: CloneMode = "strict";
   #flavor: Flavor;
@@ -179,8 +182,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       this.#local = new LocalRef(core);
       this.#ref = this.#local;
       core.id = this.#ref.id;
+      this.#core = core;
     }
-    this.#producer = new QueueProducer(this.#ref, this.#maxsize);
+    this.#producer = new QueueProducer(this.#ref, this.#maxsize, this.#core);
   }
 
   /**
@@ -280,6 +284,10 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
         this.#listen();
         // Not async: an item fetched ahead comes without further promise hops.
         return this.#consumer.get(timeoutMs, options.signal);
+      }
+      if (this.#core && !options.signal) {
+        const item = this.#core.takeNow();
+        if (item !== EMPTY) return Promise.resolve(handOver<T>(item));
       }
       const got = this.#ref.call("get", [timeoutMs, 1], options) as Promise<unknown[]>;
       return got.then((items) => handOver<T>(items[0]));

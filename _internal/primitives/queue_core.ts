@@ -62,6 +62,9 @@ interface Putter {
   reject(err: unknown): void;
 }
 
+/** What {@link QueueCore.takeNow} returns when the queue is empty. */
+export const EMPTY: unique symbol = Symbol("empty");
+
 /** A FIFO of items with Python's queue semantics, plus leases and close. */
 export class QueueCore implements Hosted {
   #items: unknown[] = [];
@@ -162,6 +165,28 @@ export class QueueCore implements Hosted {
     }
   }
 
+  /**
+   * Adds an item if a put would now without waiting (the host's own put,
+   * without a call); false when the queue is closed or full, or others wait
+   * to put (then `put` says what to do).
+   */
+  offer(item: unknown): boolean {
+    if (this.#closed || this.#full() || this.#putters.length > 0) return false;
+    this.#accept(item);
+    return true;
+  }
+
+  /**
+   * The first item, taken now, or {@link EMPTY} when there is none (the
+   * host's own get, without a call; one that waits goes through `get`).
+   */
+  takeNow(): unknown {
+    if (this.#size === 0) return EMPTY;
+    const item = this.#items[this.#head];
+    this.#advance(1);
+    return item;
+  }
+
   #accept(item: unknown): void {
     this.#unfinished++;
     const getter = this.#getters.shift();
@@ -197,13 +222,18 @@ export class QueueCore implements Hosted {
   #take(max: number): unknown[] {
     const n = Math.min(max, this.#size);
     const out = this.#items.slice(this.#head, this.#head + n);
+    this.#advance(n);
+    return out;
+  }
+
+  /** Drops the first `n` items (taken), and lets waiting putters in. */
+  #advance(n: number): void {
     this.#head += n;
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
     this.#admitPutters();
-    return out;
   }
 
   /** Leases items to a peer elsewhere; returns the first one's lease number (0 here). */

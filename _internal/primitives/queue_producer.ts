@@ -28,6 +28,7 @@ import { hasHandles, packHandles } from "../hub/handles.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
 import { cloneValue, jsonClone, jsonSize, NOT_BARE, NOT_JSON } from "../wire/measure.ts";
 import { checkPlain } from "../wire/plain.ts";
+import type { QueueCore } from "./queue_core.ts";
 
 const RESOLVED = Promise.resolve();
 
@@ -36,10 +37,16 @@ export class QueueProducer {
   #ref: ObjectRef;
   #bounded: boolean;
   #gate: FlowGate;
+  #core: QueueCore | undefined;
 
-  /** Puts to the queue `ref` reaches; `maxsize` as it was created. */
-  constructor(ref: ObjectRef, maxsize: number) {
+  /**
+   * Puts to the queue `ref` reaches; `maxsize` as it was created; `core`:
+   * the queue itself, for the handle that hosts it (a put that need not
+   * wait goes in without a call).
+   */
+  constructor(ref: ObjectRef, maxsize: number, core?: QueueCore) {
     this.#ref = ref;
+    this.#core = core;
     this.#bounded = maxsize > 0;
     this.#gate = new FlowGate(() => ref.room(), () => ref.whenRoom());
   }
@@ -62,7 +69,9 @@ export class QueueProducer {
         if (hasHandles(item)) return this.#putPacked(item, timeout, signal);
         copy = structuredClone(item);
       }
-      const r = this.#ref.call("put", [copy, timeout], { signal }) as Promise<void>;
+      const r = !signal?.aborted && this.#core?.offer(copy)
+        ? RESOLVED
+        : this.#ref.call("put", [copy, timeout], { signal }) as Promise<void>;
       const turn = pace();
       return turn ? turn.then(() => r) : r;
     }
