@@ -35,7 +35,7 @@ import { type Descriptor, type PackContext, registerReviver } from "./_internal/
 import { TO_DESCRIPTOR } from "./_internal/base/symbols.ts";
 import { LocalRef, refFor } from "./_internal/hub/refs.ts";
 import type { ObjectRef } from "./_internal/hub/protocol.ts";
-import { QueueCore } from "./_internal/primitives/queue_core.ts";
+import { EMPTY, QueueCore } from "./_internal/primitives/queue_core.ts";
 import { QueueProducer } from "./_internal/primitives/queue_producer.ts";
 import { handOver, QueueConsumer } from "./_internal/primitives/queue_consumer.ts";
 import {
@@ -47,7 +47,7 @@ import {
 } from "./_internal/base/waits.ts";
 import { onAbort, raceTimer, untilClosed } from "./_internal/base/async.ts";
 import { checkOptionNames, optionNames } from "./_internal/base/options.ts";
-import { checkPlain, type CloneMode, cloneMode } from "./_internal/wire/plain.ts";
+import { type CloneMode, cloneMode } from "./_internal/wire/plain.ts";
 
 export { QueueClosedError, QueueEmptyError, QueueFullError } from "./_internal/base/errors.ts";
 
@@ -132,6 +132,9 @@ let refOf: (q: Queue) => ObjectRef;
 export class Queue<T = unknown> implements AsyncIterable<T> {
   #ref: ObjectRef;
   #local: LocalRef | undefined;
+  // The queue itself, in the handle that created it: gets and puts that
+  // need not wait skip the call.
+  #core: QueueCore | undefined;
   #maxsize: number;
   #clone: CloneMode = "strict";
   #flavor: Flavor;
@@ -179,8 +182,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       this.#local = new LocalRef(core);
       this.#ref = this.#local;
       core.id = this.#ref.id;
+      this.#core = core;
     }
-    this.#producer = new QueueProducer(this.#ref, this.#maxsize);
+    this.#producer = new QueueProducer(this.#ref, this.#maxsize, this.#core);
   }
 
   /**
@@ -250,9 +254,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     try {
       const options: PutOptions = blockingWait("put to queue", block, timeout, PUT_OPTIONS);
       if (this.#closedSeen) throw new QueueClosedError("Cannot put to queue: it is closed", item);
-      if ((options.clone ?? this.#clone) === "strict") checkPlain(item, "item");
+      const strict = (options.clone ?? this.#clone) === "strict";
       this.#listen();
-      return this.#producer.put(item, waitFor(options), options.signal);
+      return this.#producer.put(item, waitFor(options), strict, options.signal);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -272,15 +276,24 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * @throws {RangeError} On a negative timeout.
    * @throws The signal's reason once it aborts the wait (no item is lost).
    */
-  async get(block?: boolean | number | GetOptions, timeout?: number | GetOptions): Promise<T> {
-    const options = blockingWait("get from queue", block, timeout);
-    const timeoutMs = waitFor(options);
-    if (this.#consumer) {
-      this.#listen();
-      return await this.#consumer.get(timeoutMs, options.signal);
+  get(block?: boolean | number | GetOptions, timeout?: number | GetOptions): Promise<T> {
+    try {
+      const options = blockingWait("get from queue", block, timeout);
+      const timeoutMs = waitFor(options);
+      if (this.#consumer) {
+        this.#listen();
+        // Not async: an item fetched ahead comes without further promise hops.
+        return this.#consumer.get(timeoutMs, options.signal);
+      }
+      if (this.#core && !options.signal) {
+        const item = this.#core.takeNow();
+        if (item !== EMPTY) return Promise.resolve(handOver<T>(item));
+      }
+      const got = this.#ref.call("get", [timeoutMs, 1], options) as Promise<unknown[]>;
+      return got.then((items) => handOver<T>(items[0]));
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const items = await this.#ref.call("get", [timeoutMs, 1], options) as unknown[];
-    return handOver<T>(items[0]);
   }
 
   /** `put(item, { block: false })`. */

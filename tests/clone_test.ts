@@ -3,7 +3,15 @@
 // DataCloneError naming the class and the path, unless `clone: "plain"`.
 import { assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { Pool, Process, Queue } from "../mod.ts";
-import { makePoint, Point, putPoints, shapeOf, square } from "./fixtures/pool_targets.ts";
+import {
+  makePoint,
+  Point,
+  putPoints,
+  putTaggedArray,
+  shapeOf,
+  square,
+  taggedArray,
+} from "./fixtures/pool_targets.ts";
 import { testBoth } from "./_helpers.ts";
 
 const module = new URL("./fixtures/pool_targets.ts", import.meta.url).href;
@@ -84,6 +92,22 @@ testBoth(
       "refused: DataCloneError Cannot clone item: it is an instance of Point",
     );
     assertEquals(await q.get(), { x: 3, y: 4 });
+    await p.join();
+  },
+);
+
+testBoth(
+  "Queue: a class instance in an array's extra property is refused, in the host and in a child",
+  async (startMethod) => {
+    await using q = new Queue<unknown>();
+    await refused(() => q.put({ list: taggedArray() }), "item.list[tag]");
+    await refused(() => q.put(taggedArray()), "item[tag]");
+    await using p = new Process({ target: putTaggedArray, args: [q], module, startMethod });
+    await p.start();
+    assertStringIncludes(
+      await q.get() as string,
+      "refused: DataCloneError Cannot clone item.list[tag]: it is an instance of Point",
+    );
     await p.join();
   },
 );

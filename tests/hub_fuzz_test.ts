@@ -54,6 +54,7 @@ const METHODS = [
   "get",
   "ack",
   "ackMany",
+  "ackRuns",
   "nack",
   "qsize",
   "full",

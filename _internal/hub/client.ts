@@ -265,6 +265,22 @@ export class Client {
     notePeakUnsent(this.unsent());
   }
 
+  /**
+   * Defers `n` as {@link Client.defer} does, as part of a run: the deferred
+   * call's items are `[first, count]` pairs, and a number that follows the
+   * last run (still unsent) extends it, so a consumer acking a batch of
+   * leases one by one sends one pair.
+   *
+   * @throws {ProcessError} Once the connection is lost.
+   */
+  deferRun(objectId: string, method: string, n: number): void {
+    if (this.#closed) throw this.#closed;
+    const items = this.#deferredTo(objectId, method)?.items;
+    const last = items?.[items.length - 1] as [number, number] | undefined;
+    if (last && last[0] + last[1] === n) last[1]++;
+    else this.defer(objectId, method, [n, 1], 16);
+  }
+
   /** Bytes accepted for this host and not yet written. */
   unsent(): number {
     return this.#deferredBytes + this.#channel.queued();

@@ -115,6 +115,12 @@ export interface ObjectRef {
    */
   defer(method: string, item: unknown, size?: number): void;
   /**
+   * Like {@link ObjectRef.defer}, for numbers that mostly come one after
+   * the other (a consumer's leases): `method` gets `[first, count]` runs,
+   * one per stretch of consecutive numbers deferred.
+   */
+  deferRun(method: string, n: number): void;
+  /**
    * Whether a producer may hand this host more now: false while the bytes
    * accepted and not yet written to it exceed `limits().unsent`.
    */

@@ -103,6 +103,10 @@ export class LocalRef implements ObjectRef {
     this.send(method, [[item]]);
   }
 
+  deferRun(method: string, n: number): void {
+    this.send(method, [[[n, 1]]]);
+  }
+
   room(): boolean {
     return true;
   }
@@ -244,6 +248,17 @@ export class RemoteRef implements ObjectRef {
       return;
     }
     this.#with((c) => c.defer(this.id, method, item, size)).catch(() => {});
+  }
+
+  deferRun(method: string, n: number): void {
+    const c = this.#client;
+    if (c && !c.lost && !this.#waiting) {
+      try {
+        c.deferRun(this.id, method, n);
+      } catch { /* lost meanwhile: as with a send */ }
+      return;
+    }
+    this.#with((c) => c.deferRun(this.id, method, n)).catch(() => {});
   }
 
   room(): boolean {

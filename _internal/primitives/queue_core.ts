@@ -12,6 +12,7 @@
  * @module
  */
 
+import { LeaseBook } from "./lease_book.ts";
 import { onAbort } from "../base/async.ts";
 
 import { QueueClosedError, QueueEmptyError, QueueFullError } from "../base/errors.ts";
@@ -61,6 +62,9 @@ interface Putter {
   reject(err: unknown): void;
 }
 
+/** What {@link QueueCore.takeNow} returns when the queue is empty. */
+export const EMPTY: unique symbol = Symbol("empty");
+
 /** A FIFO of items with Python's queue semantics, plus leases and close. */
 export class QueueCore implements Hosted {
   #items: unknown[] = [];
@@ -70,7 +74,7 @@ export class QueueCore implements Hosted {
   #getters: Getter[] = [];
   #putters: Putter[] = [];
   /** Items leased to each peer, by lease number, in the order they were leased. */
-  #leases = new Map<number, Map<number, unknown>>();
+  #leases = new Map<number, LeaseBook>();
   #leased = 0;
   #unfinished = 0;
   #joiners: (() => void)[] = [];
@@ -112,6 +116,8 @@ export class QueueCore implements Hosted {
         return this.ack(peer, [argInt(args, 0, method)]);
       case "ackMany":
         return this.ack(peer, argArray(args, 0, method));
+      case "ackRuns":
+        return this.ackRuns(peer, argArray(args, 0, method));
       case "nack":
         return this.nack(peer, argArray(args, 0, method));
       case "qsize":
@@ -159,6 +165,28 @@ export class QueueCore implements Hosted {
     }
   }
 
+  /**
+   * Adds an item if a put would now without waiting (the host's own put,
+   * without a call); false when the queue is closed or full, or others wait
+   * to put (then `put` says what to do).
+   */
+  offer(item: unknown): boolean {
+    if (this.#closed || this.#full() || this.#putters.length > 0) return false;
+    this.#accept(item);
+    return true;
+  }
+
+  /**
+   * The first item, taken now, or {@link EMPTY} when there is none (the
+   * host's own get, without a call; one that waits goes through `get`).
+   */
+  takeNow(): unknown {
+    if (this.#size === 0) return EMPTY;
+    const item = this.#items[this.#head];
+    this.#advance(1);
+    return item;
+  }
+
   #accept(item: unknown): void {
     this.#unfinished++;
     const getter = this.#getters.shift();
@@ -194,13 +222,18 @@ export class QueueCore implements Hosted {
   #take(max: number): unknown[] {
     const n = Math.min(max, this.#size);
     const out = this.#items.slice(this.#head, this.#head + n);
+    this.#advance(n);
+    return out;
+  }
+
+  /** Drops the first `n` items (taken), and lets waiting putters in. */
+  #advance(n: number): void {
     this.#head += n;
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
     this.#admitPutters();
-    return out;
   }
 
   /** Leases items to a peer elsewhere; returns the first one's lease number (0 here). */
@@ -208,15 +241,25 @@ export class QueueCore implements Hosted {
     if (peer.id === 0) return 0;
     const first = this.#leased + 1;
     let held = this.#leases.get(peer.id);
-    if (!held) this.#leases.set(peer.id, held = new Map());
-    for (const item of items) held.set(++this.#leased, item);
+    if (!held) this.#leases.set(peer.id, held = new LeaseBook());
+    held.add(first, items);
+    this.#leased += items.length;
     return first;
   }
 
   /** The peer handed these leased items to its caller. */
   ack(peer: Peer, leases: unknown[]): void {
     const held = this.#leases.get(peer.id);
-    if (held) { for (const n of leases) held.delete(n as number); }
+    if (held) { for (const n of leases) held.take(n); }
+  }
+
+  /** As {@link ack}, for `[first, count]` runs of lease numbers (malformed ones ignored). */
+  ackRuns(peer: Peer, runs: unknown[]): void {
+    const held = this.#leases.get(peer.id);
+    if (!held) return;
+    for (const run of runs) {
+      if (Array.isArray(run) && run.length === 2) held.takeRun(run[0], run[1]);
+    }
   }
 
   /**
@@ -228,9 +271,8 @@ export class QueueCore implements Hosted {
     if (!held) return;
     const back: unknown[] = [];
     for (const n of leases) {
-      if (!held.has(n as number)) continue;
-      back.push(held.get(n as number));
-      held.delete(n as number);
+      const leased = held.take(n);
+      if (leased) back.push(leased.item);
     }
     this.#unget(back);
   }
@@ -329,7 +371,7 @@ export class QueueCore implements Hosted {
     this.#peers.delete(peer.id);
     const held = this.#leases.get(peer.id);
     this.#leases.delete(peer.id);
-    if (held) this.#unget([...held.values()]);
+    if (held) this.#unget(held.drain());
   }
 }
 

@@ -26,7 +26,9 @@ import { QueueFullError } from "../base/errors.ts";
 import { FlowGate, pace } from "../hub/flow.ts";
 import { hasHandles, packHandles } from "../hub/handles.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
-import { cloneValue, jsonClone, jsonSize, NOT_JSON } from "../wire/measure.ts";
+import { cloneValue, jsonClone, jsonSize, NOT_BARE, NOT_JSON } from "../wire/measure.ts";
+import { checkPlain } from "../wire/plain.ts";
+import type { QueueCore } from "./queue_core.ts";
 
 const RESOLVED = Promise.resolve();
 
@@ -35,10 +37,16 @@ export class QueueProducer {
   #ref: ObjectRef;
   #bounded: boolean;
   #gate: FlowGate;
+  #core: QueueCore | undefined;
 
-  /** Puts to the queue `ref` reaches; `maxsize` as it was created. */
-  constructor(ref: ObjectRef, maxsize: number) {
+  /**
+   * Puts to the queue `ref` reaches; `maxsize` as it was created; `core`:
+   * the queue itself, for the handle that hosts it (a put that need not
+   * wait goes in without a call).
+   */
+  constructor(ref: ObjectRef, maxsize: number, core?: QueueCore) {
     this.#ref = ref;
+    this.#core = core;
     this.#bounded = maxsize > 0;
     this.#gate = new FlowGate(() => ref.room(), () => ref.whenRoom());
   }
@@ -46,21 +54,31 @@ export class QueueProducer {
   /**
    * Puts `item`; `timeout` (ms) bounds a wait for room: 0 does not wait,
    * `null` waits as long as it takes. Rejects as the queue's put does.
+   * `strict`: the item is refused (`checkPlain`) where its class would be
+   * lost; the walk that copies or measures a JSON item checks that too.
+   *
+   * @throws {DOMException} `DataCloneError` from the strict check.
    */
-  put(item: unknown, timeout: number | null, signal?: AbortSignal): Promise<void> {
+  put(item: unknown, timeout: number | null, strict: boolean, signal?: AbortSignal): Promise<void> {
     if (this.#ref.local) {
       // A copy, as any other process would get: what is put cannot change in the queue.
-      let copy = jsonClone(item);
+      let copy = jsonClone(item, strict);
+      if (copy === NOT_BARE || (copy === NOT_JSON && strict)) checkPlain(item, "item");
+      if (copy === NOT_BARE) copy = jsonClone(item);
       if (copy === NOT_JSON) {
         if (hasHandles(item)) return this.#putPacked(item, timeout, signal);
         copy = structuredClone(item);
       }
-      const r = this.#ref.call("put", [copy, timeout], { signal }) as Promise<void>;
+      const r = !signal?.aborted && this.#core?.offer(copy)
+        ? RESOLVED
+        : this.#ref.call("put", [copy, timeout], { signal }) as Promise<void>;
       const turn = pace();
       return turn ? turn.then(() => r) : r;
     }
     // One walk tells whether the item is JSON (and so holds no handle) and its size.
-    const size = jsonSize(item);
+    let size = jsonSize(item, strict);
+    if (size < 0 && strict) checkPlain(item, "item");
+    if (size === -2) size = jsonSize(item);
     if (size < 0 && hasHandles(item)) return this.#putPacked(item, timeout, signal);
     if (this.#bounded) return this.#ref.call("put", [item, timeout], { signal }) as Promise<void>;
     // A connection that was lost: a call reconnects, or says why it cannot.

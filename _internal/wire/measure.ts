@@ -13,8 +13,22 @@ import { MAX_JSON_DEPTH } from "./codec.ts";
  * About how many bytes a value takes as JSON, or -1 when it is not exactly
  * JSON (see {@link surelyCloneable}): one walk for both, on the path of
  * every put that is accepted now and sent later.
+ *
+ * With `plain`, -2 (where it gets there first) for an array that has own
+ * properties besides its elements (JSON drops them; `checkPlain` looks at
+ * them): a value it measures passes `checkPlain`, so a strict put needs no
+ * walk of its own.
  */
-export function jsonSize(value: unknown, depth = 0): number {
+export function jsonSize(value: unknown, plain = false): number {
+  return measure(value, 0, plain);
+}
+
+/** Whether an array has no own enumerable property but its elements. */
+function bare(value: unknown[]): boolean {
+  return Object.keys(value).length === value.length;
+}
+
+function measure(value: unknown, depth: number, plain: boolean): number {
   switch (typeof value) {
     case "string":
       return value.length + 2;
@@ -27,9 +41,10 @@ export function jsonSize(value: unknown, depth = 0): number {
       if (depth > MAX_JSON_DEPTH) return -1;
       let size = 2;
       if (Array.isArray(value)) {
+        if (plain && !bare(value)) return -2;
         for (let i = 0; i < value.length; i++) {
-          const n = jsonSize(value[i], depth + 1);
-          if (n < 0) return -1;
+          const n = measure(value[i], depth + 1, plain);
+          if (n < 0) return n;
           size += n + 1;
         }
         return size;
@@ -38,8 +53,8 @@ export function jsonSize(value: unknown, depth = 0): number {
       if (proto !== Object.prototype && proto !== null) return -1;
       if ("toJSON" in value) return -1;
       for (const key in value) {
-        const n = jsonSize((value as Record<string, unknown>)[key], depth + 1);
-        if (n < 0) return -1;
+        const n = measure((value as Record<string, unknown>)[key], depth + 1, plain);
+        if (n < 0) return n;
         size += key.length + n + 4;
       }
       return size;
@@ -64,15 +79,20 @@ export function cloneValue<T>(value: T): T {
 /** What {@link jsonClone} returns for a value that is not exactly JSON. */
 export const NOT_JSON: unique symbol = Symbol("not JSON");
 
+/** What {@link jsonClone} with `plain` returns where it finds an array with other properties. */
+export const NOT_BARE: unique symbol = Symbol("not a bare array");
+
 /**
  * A copy of a value that is exactly JSON (see {@link surelyCloneable}), made
- * in the walk that checks it; {@link NOT_JSON} for any other value.
+ * in the walk that checks it; {@link NOT_JSON} for any other value. With
+ * `plain`, {@link NOT_BARE} (where it gets there first) for an array with
+ * own properties besides its elements, as {@link jsonSize}'s -2.
  */
-export function jsonClone(value: unknown): unknown {
-  return jsonCopy(value, 0);
+export function jsonClone(value: unknown, plain = false): unknown {
+  return jsonCopy(value, 0, plain);
 }
 
-function jsonCopy(value: unknown, depth: number): unknown {
+function jsonCopy(value: unknown, depth: number, plain = false): unknown {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -83,10 +103,11 @@ function jsonCopy(value: unknown, depth: number): unknown {
       if (value === null) return null;
       if (depth > MAX_JSON_DEPTH) return NOT_JSON;
       if (Array.isArray(value)) {
+        if (plain && !bare(value)) return NOT_BARE;
         const out = new Array(value.length);
         for (let i = 0; i < value.length; i++) {
-          const v = jsonCopy(value[i], depth + 1);
-          if (v === NOT_JSON) return NOT_JSON;
+          const v = jsonCopy(value[i], depth + 1, plain);
+          if (v === NOT_JSON || v === NOT_BARE) return v;
           out[i] = v;
         }
         return out;
@@ -96,8 +117,8 @@ function jsonCopy(value: unknown, depth: number): unknown {
       if ("toJSON" in value) return NOT_JSON;
       const out: Record<string, unknown> = {};
       for (const key in value) {
-        const v = jsonCopy((value as Record<string, unknown>)[key], depth + 1);
-        if (v === NOT_JSON) return NOT_JSON;
+        const v = jsonCopy((value as Record<string, unknown>)[key], depth + 1, plain);
+        if (v === NOT_JSON || v === NOT_BARE) return v;
         if (key !== "__proto__") out[key] = v;
         // An own "__proto__" stays an own property, as a clone keeps it.
         else {Object.defineProperty(out, key, {
