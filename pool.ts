@@ -48,6 +48,7 @@ import {
   type LaunchedWorker,
   PER_WORKER,
   PoolEngine,
+  type Settle,
 } from "./_internal/pool/engine.ts";
 import { failedIterator, imapChunks } from "./_internal/pool/imap.ts";
 import { mapChunks } from "./_internal/pool/map.ts";
@@ -285,12 +286,21 @@ export class Pool implements PoolLike {
       if (!plain) checkPlain(input, "items");
       const progress = progressOf(options, input.length, "map");
       const { signal } = options;
-      p = mapChunks(input.length, size, this.#mapWindow(size), (start, end) => {
+      p = mapChunks(input.length, size, this.#mapWindow(size), (start, end, settle) => {
         const chunk = input.slice(start, end);
-        const sent = spread
-          ? this.#engine.submit(ref, chunk as unknown[][], signal, plain)
-          : this.#engine.submitItems(ref, chunk, signal, plain);
-        return progress ? sent.then((v) => (progress.settled(chunk.length), v)) : sent;
+        const told: Settle = progress
+          ? (ok, result) => {
+            if (ok) {
+              try {
+                progress.settled(chunk.length);
+              } catch (err) {
+                return settle(false, err);
+              }
+            }
+            settle(ok, result);
+          }
+          : settle;
+        this.#engine.submitTo(ref, chunk, spread, told, signal, plain);
       }) as Promise<T[]>;
       if (progress) p.then(progress.end, progress.end);
     } catch (err) {

@@ -286,3 +286,21 @@ Deno.test("Scheduler: a function measured quick, then slow, is no longer sent to
     sched.stop();
   }
 });
+
+Deno.test("mapChunks(): a submit that tells settle gets results in order; a refusal told at once rejects", async () => {
+  const told: (() => void)[] = [];
+  const starts: number[] = [];
+  const p = mapChunks(6, 2, 2, (start, end, settle) => {
+    starts.push(start);
+    told.push(() => settle(true, [start, end - 1]));
+  });
+  assertEquals(starts, [0, 2]);
+  // Out of order: the second chunk settles first, and the next goes out at once.
+  told[1]();
+  assertEquals(starts, [0, 2, 4]);
+  told[0]();
+  told[2]();
+  assertEquals(await p, [0, 1, 2, 3, 4, 5]);
+  const refused = mapChunks(4, 1, 2, (_start, _end, settle) => settle(false, new Error("closed")));
+  await assertRejects(() => refused, Error, "closed");
+});

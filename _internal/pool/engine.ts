@@ -23,11 +23,12 @@ import { launchAccess } from "../hub/grants.ts";
 import type { TargetRef } from "../process/target.ts";
 import { Scheduler } from "./scheduler.ts";
 import { type FnStats, newSlot, newStats, type Slot as SlotState, type Task } from "./task.ts";
-import { PoolTask } from "./pool_task.ts";
+import { PoolTask, type Settle } from "./pool_task.ts";
 import { inSlices, SignalWatch } from "./signals.ts";
 import { isFromWorker, type TaskMessage, type ToWorker } from "./worker.ts";
 
 export { IMAP_PER_WORKER, PER_WORKER } from "./scheduler.ts";
+export type { Settle } from "./pool_task.ts";
 
 /** A started pool worker, as the engine sees it. */
 export interface WorkerProcess {
@@ -335,6 +336,26 @@ export class PoolEngine {
     return this.#submit(fn, items, false, signal, plain);
   }
 
+  /**
+   * Queues the calls of a chunk as {@link PoolEngine.submit} (`spread`) or
+   * {@link PoolEngine.submitItems} do, and tells `settle` of their end
+   * instead of returning a promise: a map of many tiny tasks has no promise
+   * per task. A chunk refused at once (the pool closed or broken, the
+   * signal aborted) is told so before this returns.
+   */
+  submitTo(
+    fn: TargetRef,
+    calls: unknown[],
+    spread: boolean,
+    settle: Settle,
+    signal?: AbortSignal,
+    plain?: boolean,
+  ): void {
+    const refused = this.#refusal(signal);
+    if (refused) return settle(false, refused.error);
+    this.#start(fn, calls, spread, signal, plain, settle);
+  }
+
   #submit(
     fn: TargetRef,
     calls: unknown[],
@@ -342,25 +363,43 @@ export class PoolEngine {
     signal: AbortSignal | undefined,
     plain: boolean | undefined,
   ): Promise<unknown[]> {
-    if (this.#broken) return Promise.reject(this.#broken);
+    const refused = this.#refusal(signal);
+    if (refused) return Promise.reject(refused.error);
+    return this.#start(fn, calls, spread, signal, plain).promise!;
+  }
+
+  /** Why a task submitted now is refused at once, if it is. */
+  #refusal(signal: AbortSignal | undefined): { error: unknown } | undefined {
+    if (this.#broken) return { error: this.#broken };
     if (this.#state !== "run") {
-      return Promise.reject(
-        new ProcessError(
+      return {
+        error: new ProcessError(
           `Cannot submit task: the pool is ${this.#state === "close" ? "closed" : "terminated"}`,
         ),
-      );
+      };
     }
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return { error: signal.reason };
+    return undefined;
+  }
+
+  #start(
+    fn: TargetRef,
+    calls: unknown[],
+    spread: boolean,
+    signal: AbortSignal | undefined,
+    plain: boolean | undefined,
+    settle?: Settle,
+  ): PoolTask {
     let stats = this.#stats.get(fn);
     if (!stats) this.#stats.set(fn, stats = newStats());
     const id = this.#nextId++;
     const message: TaskMessage = spread ? { id, fn, calls, spread } : { id, fn, calls };
     if (plain) message.plain = true;
     if (this.#unsettled++ === 0) this.#release = keepAlive();
-    const task = new PoolTask(id, message, stats, signal, this.#signals, this.#settled);
+    const task = new PoolTask(id, message, stats, signal, this.#signals, this.#settled, settle);
     if (signal) this.#signals.add(signal, task);
     this.#enqueue(task, calls);
-    return task.promise;
+    return task;
   }
 
   #enqueue(task: PoolTask, calls: unknown[]): void {

@@ -34,20 +34,26 @@ import { toBatch } from "./run_task.ts";
  * batches only while what a worker holds is expected to end within
  * {@link PREFETCH_MS}). Measured (20k no-op tasks on 2 fresh workers):
  * batches of 32 ran at 0.6x the rate of batches of 64, and those at 0.8x
- * the rate of batches of 128, each message's cost (its frame, its dispatch
+ * the rate of batches of 128, and those at 0.7-0.85x the rate of batches
+ * of 256 (the parent's main thread then spent 0.8x the CPU time, V8's
+ * background threads half), each message's cost (its frame, its dispatch
  * in both processes, a wake-up of each) being paid for fewer tasks.
  */
-export const MAX_BATCH = 128;
+export const MAX_BATCH = 256;
 /** Tasks per worker a lazy `imap` keeps in flight: how far ahead it reads its input. */
 export const IMAP_PER_WORKER = 64;
 /**
  * The most tasks a worker holds: a few batches, topped up whenever one more
  * fits, so that a worker going through tiny tasks never waits for the next
- * batch. Measured (20k no-op tasks, 2 fresh workers): holding two and
- * waiting to be down to one left each worker idle 60-70% of the time (a
- * batch of no-op tasks takes less than the round trip for the next).
+ * batch. Measured (20k no-op tasks, 2 fresh workers): holding two of 128
+ * and waiting to be down to one left each worker idle 60-70% of the time (a
+ * batch of no-op tasks takes less than the round trip for the next); two
+ * of 256 (as many tasks as four of 128) keep it fed. Four of 256 were no
+ * faster, and one test of slow calls spreading over the workers ("long
+ * synchronous calls of a function first seen quick", subprocess) then
+ * failed in 5 runs of 11, for a reason not found.
  */
-export const PER_WORKER = 4 * MAX_BATCH;
+export const PER_WORKER = 2 * MAX_BATCH;
 /** A worker is sent more while what it holds is expected to take at most this long (ms). */
 export const PREFETCH_MS = 5;
 /**
