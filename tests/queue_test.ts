@@ -150,6 +150,21 @@ Deno.test("an unserializable item rejects that put and the queue keeps working",
   assertEquals(await q.qsize(), 0);
 });
 
+testBoth("an item changed after its put arrives as it was put", async (startMethod) => {
+  await using q = new Queue<unknown>();
+  await using p = new Process({
+    target: (await import("./fixtures/queue_targets.ts")).putThenChange,
+    args: [q],
+    module,
+    startMethod,
+  });
+  await p.start();
+  assertEquals(await q.get(), { x: 1, list: [1], inner: { y: "a" } });
+  assertEquals(await q.get(), "after");
+  await p.join();
+  assertEquals(p.exitCode, 0);
+});
+
 testBoth(
   "a queue passed to a child stays one queue: items come back in order",
   async (startMethod) => {

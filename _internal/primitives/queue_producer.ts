@@ -26,7 +26,7 @@ import { QueueFullError } from "../base/errors.ts";
 import { FlowGate, pace } from "../hub/flow.ts";
 import { hasHandles, packHandles } from "../hub/handles.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
-import { cloneValue, jsonClone, jsonSize, NOT_BARE, NOT_JSON } from "../wire/measure.ts";
+import { cloneValue, jsonClone, NOT_BARE, NOT_JSON } from "../wire/measure.ts";
 import { checkPlain } from "../wire/plain.ts";
 import type { QueueCore } from "./queue_core.ts";
 
@@ -75,16 +75,22 @@ export class QueueProducer {
       const turn = pace();
       return turn ? turn.then(() => r) : r;
     }
-    // One walk tells whether the item is JSON (and so holds no handle) and its size.
-    let size = jsonSize(item, strict);
-    if (size < 0 && strict) checkPlain(item, "item");
-    if (size === -2) size = jsonSize(item);
-    if (size < 0 && hasHandles(item)) return this.#putPacked(item, timeout, signal);
+    // One walk tells whether the item is JSON (and so holds no handle), its
+    // size, and copies it: it is sent later, and a change made to it after
+    // its put must not go with it.
+    const size = { bytes: 0 };
+    let copy = jsonClone(item, strict, size);
+    if (copy === NOT_BARE || (copy === NOT_JSON && strict)) checkPlain(item, "item");
+    if (copy === NOT_BARE) {
+      size.bytes = 0;
+      copy = jsonClone(item, false, size);
+    }
+    if (copy === NOT_JSON && hasHandles(item)) return this.#putPacked(item, timeout, signal);
     if (this.#bounded) return this.#ref.call("put", [item, timeout], { signal }) as Promise<void>;
     // A connection that was lost: a call reconnects, or says why it cannot.
     if (this.#ref.lost()) return this.#ref.post("putMany", [[item]]);
-    const send = size >= 0
-      ? () => this.#ref.defer("putMany", item, size)
+    const send = copy !== NOT_JSON
+      ? () => this.#ref.defer("putMany", copy, size.bytes)
       : () => this.#ref.post("putMany", [[item]]);
     const r = this.#gate.pass(send, { timeout, signal, onTimeout: () => new QueueFullError() });
     // Writes that complete at once let a loop of puts go on without a turn

@@ -9,59 +9,9 @@
 
 import { MAX_JSON_DEPTH } from "./codec.ts";
 
-/**
- * About how many bytes a value takes as JSON, or -1 when it is not exactly
- * JSON (see {@link surelyCloneable}): one walk for both, on the path of
- * every put that is accepted now and sent later.
- *
- * With `plain`, -2 (where it gets there first) for an array that has own
- * properties besides its elements (JSON drops them; `checkPlain` looks at
- * them): a value it measures passes `checkPlain`, so a strict put needs no
- * walk of its own.
- */
-export function jsonSize(value: unknown, plain = false): number {
-  return measure(value, 0, plain);
-}
-
 /** Whether an array has no own enumerable property but its elements. */
 function bare(value: unknown[]): boolean {
   return Object.keys(value).length === value.length;
-}
-
-function measure(value: unknown, depth: number, plain: boolean): number {
-  switch (typeof value) {
-    case "string":
-      return value.length + 2;
-    case "boolean":
-      return 5;
-    case "number":
-      return Number.isFinite(value) && !Object.is(value, -0) ? 8 : -1;
-    case "object": {
-      if (value === null) return 4;
-      if (depth > MAX_JSON_DEPTH) return -1;
-      let size = 2;
-      if (Array.isArray(value)) {
-        if (plain && !bare(value)) return -2;
-        for (let i = 0; i < value.length; i++) {
-          const n = measure(value[i], depth + 1, plain);
-          if (n < 0) return n;
-          size += n + 1;
-        }
-        return size;
-      }
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return -1;
-      if ("toJSON" in value) return -1;
-      for (const key in value) {
-        const n = measure((value as Record<string, unknown>)[key], depth + 1, plain);
-        if (n < 0) return n;
-        size += key.length + n + 4;
-      }
-      return size;
-    }
-    default:
-      return -1;
-  }
 }
 
 /**
@@ -72,7 +22,7 @@ function measure(value: unknown, depth: number, plain: boolean): number {
  * @throws {DOMException} `DataCloneError` when it cannot be cloned.
  */
 export function cloneValue<T>(value: T): T {
-  const copy = jsonCopy(value, 0);
+  const copy = jsonCopy(value, 0, false);
   return copy === NOT_JSON ? structuredClone(value) : copy as T;
 }
 
@@ -86,27 +36,41 @@ export const NOT_BARE: unique symbol = Symbol("not a bare array");
  * A copy of a value that is exactly JSON (see {@link surelyCloneable}), made
  * in the walk that checks it; {@link NOT_JSON} for any other value. With
  * `plain`, {@link NOT_BARE} (where it gets there first) for an array with
- * own properties besides its elements, as {@link jsonSize}'s -2.
+ * own properties besides its elements (JSON drops them; `checkPlain` looks
+ * at them): a value it copies passes `checkPlain`, so a strict put needs no
+ * walk of its own. With `size`, the walk also adds to `size.bytes` about
+ * how many bytes the value takes as JSON (flow control counts with it).
  */
-export function jsonClone(value: unknown, plain = false): unknown {
-  return jsonCopy(value, 0, plain);
+export function jsonClone(value: unknown, plain = false, size?: { bytes: number }): unknown {
+  return jsonCopy(value, 0, plain, size);
 }
 
-function jsonCopy(value: unknown, depth: number, plain = false): unknown {
+function jsonCopy(
+  value: unknown,
+  depth: number,
+  plain: boolean,
+  size?: { bytes: number },
+): unknown {
   switch (typeof value) {
     case "string":
+      if (size) size.bytes += value.length + 2;
+      return value;
     case "boolean":
+      if (size) size.bytes += 5;
       return value;
     case "number":
+      if (size) size.bytes += 8;
       return Number.isFinite(value) && !Object.is(value, -0) ? value : NOT_JSON;
     case "object": {
+      if (size) size.bytes += value === null ? 4 : 2;
       if (value === null) return null;
       if (depth > MAX_JSON_DEPTH) return NOT_JSON;
       if (Array.isArray(value)) {
         if (plain && !bare(value)) return NOT_BARE;
+        if (size) size.bytes += value.length;
         const out = new Array(value.length);
         for (let i = 0; i < value.length; i++) {
-          const v = jsonCopy(value[i], depth + 1, plain);
+          const v = jsonCopy(value[i], depth + 1, plain, size);
           if (v === NOT_JSON || v === NOT_BARE) return v;
           out[i] = v;
         }
@@ -117,7 +81,8 @@ function jsonCopy(value: unknown, depth: number, plain = false): unknown {
       if ("toJSON" in value) return NOT_JSON;
       const out: Record<string, unknown> = {};
       for (const key in value) {
-        const v = jsonCopy((value as Record<string, unknown>)[key], depth + 1, plain);
+        if (size) size.bytes += key.length + 4;
+        const v = jsonCopy((value as Record<string, unknown>)[key], depth + 1, plain, size);
         if (v === NOT_JSON || v === NOT_BARE) return v;
         if (key !== "__proto__") out[key] = v;
         // An own "__proto__" stays an own property, as a clone keeps it.
