@@ -40,6 +40,8 @@ interface Spares {
   timers: Set<ReturnType<typeof setTimeout>>;
   /** What a new spare imports while it waits (see {@link learnPreload}). */
   preload: Preload | undefined;
+  /** Starts under way: each settles once its spare is ready, or killed and gone. */
+  inFlight: Set<Promise<unknown>>;
 }
 
 const MAX_FAILURES = 3;
@@ -61,6 +63,7 @@ function spares(method: StartMethod): Spares {
       taken: 0,
       timers: new Set(),
       preload: undefined,
+      inFlight: new Set(),
     });
     return { subprocess: make(), worker: make() };
   });
@@ -114,10 +117,13 @@ function refill(method: StartMethod): void {
   const s = spares(method);
   while (s.ready.length + s.starting < s.want && s.failures < MAX_FAILURES) {
     s.starting++;
-    startOne(method).then((spare) => {
+    const started = startOne(method).then((spare) => {
       s.starting--;
       popenOf(spare).setRef(false);
-      if (s.ready.length >= s.want) return kill(spare);
+      if (s.ready.length >= s.want) {
+        kill(spare);
+        return popenOf(spare).exited;
+      }
       s.ready.push(spare);
       // One that dies before it is claimed is replaced, a few times at most.
       popenOf(spare).exited.then(() => {
@@ -127,16 +133,20 @@ function refill(method: StartMethod): void {
         s.failures++;
         refill(method);
       });
+      return undefined;
     }, () => {
       s.starting--;
       s.failures++;
     });
+    s.inFlight.add(started);
+    started.finally(() => s.inFlight.delete(started));
   }
 }
 
 /**
  * Keeps `count` spares of a start method ready (0 stops them); resolves
- * once those over the count have exited.
+ * once those over the count have exited, and the starts under way have
+ * ended (those no longer wanted killed and gone).
  */
 export async function setWarm(method: StartMethod, count: number): Promise<void> {
   const s = spares(method);
@@ -149,7 +159,7 @@ export async function setWarm(method: StartMethod, count: number): Promise<void>
   extra.forEach(kill);
   refill(method);
   // A wait: it holds the program (the spares themselves do not).
-  await Promise.all(extra.map((x) => popenOf(x).exited)).finally(keepAlive());
+  await Promise.all([...extra.map((x) => popenOf(x).exited), ...s.inFlight]).finally(keepAlive());
 }
 
 /** How many spares of a start method are ready. */
