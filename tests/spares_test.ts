@@ -1,10 +1,11 @@
 // Warm spares: children started ahead, waiting for their task.
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { activeChildren, getContext, Pool, Process } from "../mod.ts";
+import { activeChildren, getContext, Pool, Process, Queue } from "../mod.ts";
 import { setWarm, sparesReady, sparesTaken } from "../_internal/process/spares.ts";
 import { noop, whoAmI } from "./fixtures/targets.ts";
 import { square } from "./fixtures/pool_targets.ts";
 import { tellImport } from "./fixtures/preload_targets.ts";
+import { tellQueueReviver } from "./fixtures/preload_queue_target.ts";
 import { work } from "./fixtures/child_import_starts.ts";
 import { TARGETS as module, tempDir, testBoth } from "./_helpers.ts";
 
@@ -67,6 +68,34 @@ testBoth(
       for (const r of [first, second]) {
         assertEquals([r.argsAtImport, r.args], [Deno.args, Deno.args]);
       }
+    } finally {
+      await setWarm(startMethod, 0);
+    }
+  },
+);
+
+testBoth(
+  "warm: a spare also imports the library's module that revived the last task's handles",
+  async (startMethod) => {
+    const ctx = getContext(startMethod, { warm: 1 });
+    const preloadModule = new URL("./fixtures/preload_queue_target.ts", import.meta.url).href;
+    try {
+      await using q = new Queue<boolean>();
+      const run = async () => {
+        await ready(startMethod, 1);
+        const p = new ctx.Process({ target: tellQueueReviver, args: [q], module: preloadModule });
+        await p.start();
+        const loaded = await q.get();
+        await p.join();
+        assertEquals(p.exitCode, 0);
+        return loaded;
+      };
+      // The first (whatever its spare imported for earlier tests) teaches
+      // the spares this target and its queue; the next spare has both
+      // loaded, queue.ts first (a cold child loads it after the target's
+      // module, to revive the argument: false).
+      await run();
+      assertEquals(await run(), true);
     } finally {
       await setWarm(startMethod, 0);
     }

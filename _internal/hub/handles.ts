@@ -72,6 +72,26 @@ export async function describe(handle: Travelling, ctx: PackContext = {}): Promi
   return d;
 }
 
+/**
+ * The library modules a process imports to revive the handles at `paths`
+ * in `value` (the table's, and the manager's counting for a managed one):
+ * what a warm spare imports before a task with such handles comes.
+ */
+export function reviverModules(value: unknown, paths: Path[] = []): string[] {
+  const out = new Set<string>();
+  for (const path of paths) {
+    replaceAtSync(value, path, (d) => {
+      const { kind, managed } = (d ?? {}) as Partial<Descriptor>;
+      if (typeof kind === "string" && Object.hasOwn(KIND_MODULES, kind)) {
+        out.add(libraryModule(KIND_MODULES[kind]));
+      }
+      if (managed) out.add(libraryModule(MANAGED_MODULE));
+      return d;
+    });
+  }
+  return [...out];
+}
+
 /** Imports the library module that registers a kind's reviver: the table's, never the data's. */
 async function reviverOf(kind: string): Promise<Reviver> {
   let reviver = revivers().get(kind);

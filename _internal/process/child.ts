@@ -159,13 +159,15 @@ function joinFamily(f: Family): void {
 /**
  * A warm spare imports, while it waits, the modules its parent's last
  * children on spares ran (as Python's forkserver imports the main module
- * once), in its parent's context and bootstrapping as a child does: its
- * task then finds its module loaded. A module that fails to import is left
+ * once), in its parent's context and bootstrapping as a child does, and
+ * the library's modules that revived their handles: its task then finds
+ * them loaded. A module that fails to import is left
  * for the task, which fails as it would have (the import's failure is kept
  * with the module).
  */
 async function preload(p: Preload): Promise<void> {
   joinFamily(p.family);
+  for (const m of p.library) await import(m).catch(() => {});
   for (const m of p.modules) await importing(import(m)).catch(() => {});
 }
 

@@ -23,6 +23,7 @@ import { type Connected, handOver, spawnConnected } from "./popen_subprocess.ts"
 import { handOverThread, rehearseThread, spawnThread, type WorkerPopen } from "./popen_worker.ts";
 import { ensureReaper } from "./reaper.ts";
 import { familyOf, type Preload, type TaskSpec } from "./task_spec.ts";
+import { reviverModules } from "../hub/handles.ts";
 
 type Spare = { kind: "subprocess"; c: Connected } | { kind: "worker"; p: WorkerPopen };
 
@@ -105,11 +106,21 @@ const PRELOAD_MODULES = 4;
  * one module finds it loaded. Only a module a child of this parent was
  * given to import anyway; a spare imports it as that child did
  * (`child.ts`: its parent's context, a start at its top level refused).
+ * The library's modules that revive the task's handles come with it.
  */
 function learnPreload(s: Spares, spec: TaskSpec): void {
-  if (spec.kind === "none") return;
-  const modules = [spec.module, ...(s.preload?.modules.filter((m) => m !== spec.module) ?? [])];
-  s.preload = { modules: modules.slice(0, PRELOAD_MODULES), family: familyOf(spec) };
+  const modules = s.preload?.modules ?? [];
+  const targets = spec.kind === "none"
+    ? modules
+    : [spec.module, ...modules.filter((m) => m !== spec.module)].slice(0, PRELOAD_MODULES);
+  // And the library's modules that revive the handles it was given (a
+  // target module may import their classes as types only).
+  const library = new Set([
+    ...reviverModules(spec.args, spec.handles?.args),
+    ...reviverModules(spec.fields, spec.handles?.fields),
+    ...(s.preload?.library ?? []),
+  ]);
+  s.preload = { modules: targets, library: [...library], family: familyOf(spec) };
 }
 
 /** Starts spares until `want` are ready or starting. */

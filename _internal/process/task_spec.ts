@@ -88,6 +88,9 @@ export function familyOf(spec: TaskSpec): Family {
  * the last targets started on spares, in its parent's context.
  */
 export interface Preload {
+  /** Target modules, imported as a child imports its target's. */
   modules: string[];
+  /** The library's modules that revive the handles those tasks were given. */
+  library: string[];
   family: Family;
 }
