@@ -4,7 +4,8 @@
 // process.ts rather than mod.ts: what a parent imports plays no part in a
 // child's start, and the bench then loads only what it measures.
 import { Process, type StartMethod } from "../process.ts";
-import { empty } from "./_targets.ts";
+import { empty, putOne } from "./_targets.ts";
+import { Queue } from "../queue.ts";
 import { getRuntimeArgs } from "../context.ts";
 import { resolutionFlags } from "../_internal/process/launch.ts";
 import { permissionFlags } from "../_internal/process/permissions.ts";
@@ -75,18 +76,25 @@ export async function processStartJoin(
  * spare and waits (off the clock) until it is ready, times start to join,
  * then waits for the refill and stops the spares, so that the cold variants
  * run without any. Returns the time, and how long the refill took (spare
- * taken to the next one ready).
+ * taken to the next one ready). With `put`, the child puts one item in a
+ * queue of this process, which is got before the join: a child's first use
+ * of a handle.
  */
 export async function warmStartJoin(
   startMethod: StartMethod,
+  put = false,
 ): Promise<{ ms: number; refillMs: number }> {
   await setWarm(startMethod, 1);
   while (sparesReady(startMethod) < 1) await new Promise((r) => setTimeout(r, 1));
   // What a program that keeps spares sees: they were started a while ago.
   await new Promise((r) => setTimeout(r, 20));
+  const q = put ? queue() : undefined;
   const t0 = performance.now();
-  const p = new Process({ target: empty, module: TARGETS, startMethod });
+  const p = q
+    ? new Process({ target: putOne, args: [q], module: TARGETS, startMethod })
+    : new Process({ target: empty, module: TARGETS, startMethod });
   await p.start();
+  if (q && await q.get() !== 1) throw new Error(`Process [${startMethod}] put a wrong item`);
   await p.join();
   const ms = performance.now() - t0;
   if (p.exitCode !== 0) throw new Error(`Process [${startMethod}] exited with ${p.exitCode}`);
@@ -94,4 +102,11 @@ export async function warmStartJoin(
   const refillMs = performance.now() - t0;
   await setWarm(startMethod, 0);
   return { ms, refillMs };
+}
+
+let shared: Queue<number> | undefined;
+
+/** The queue the `put` samples share (made once: its hub stays up meanwhile). */
+function queue(): Queue<number> {
+  return shared ??= new Queue<number>();
 }

@@ -2,8 +2,15 @@
 // as small as a target module can be: what remains of a child's start is the
 // library's own cost, not the user's imports.
 
+import type { Queue } from "../queue.ts";
+
 /** Does nothing: a child running it measures start-up and exit alone. */
 export function empty(): void {}
+
+/** Puts one item in `q`: a child's first use of a handle (the class a type only, as here). */
+export async function putOne(q: Queue<number>): Promise<void> {
+  await q.put(1);
+}
 
 /** Waits for `ms` milliseconds: an idle child. */
 export function idle(ms: number): Promise<void> {

@@ -5,6 +5,10 @@
  *     deno run -A bench/process_start.ts [--rounds N] [--warmup N] [--pause MS] [--json PATH]
  *     PYTHON="env PYENV_VERSION=3.13.0 python3" deno run -A bench/process_start.ts
  *
+ * The warm variants take a spare started ahead; two of them have the child
+ * put one item in a queue of the parent (got before the join): a child's
+ * first use of a handle (reported).
+ *
  * `PYTHON` is a command, split on whitespace (default `python3`). Rounds are
  * interleaved (every variant once per round, in a fresh random order) so
  * that machine noise hits all variants alike.
@@ -32,6 +36,8 @@ const WORKER = "Process [worker]";
 const PYTHON = "Python spawn";
 const WARM_SUBPROCESS = "Process [subprocess] warm";
 const WARM_WORKER = "Process [worker] warm";
+const WARM_PUT_SUBPROCESS = "Process [subprocess] warm, child puts one item";
+const WARM_PUT_WORKER = "Process [worker] warm, child puts one item";
 const PY_FORKSERVER = "Python forkserver";
 
 const DEFAULTS: report.RoundOptions = {
@@ -118,6 +124,14 @@ async function main(opts: report.RoundOptions): Promise<void> {
       run: async () => record(WARM_SUBPROCESS, await warmStartJoin("subprocess")),
     },
     { name: WARM_WORKER, run: async () => record(WARM_WORKER, await warmStartJoin("worker")) },
+    {
+      name: WARM_PUT_SUBPROCESS,
+      run: async () => record(WARM_PUT_SUBPROCESS, await warmStartJoin("subprocess", true)),
+    },
+    {
+      name: WARM_PUT_WORKER,
+      run: async () => record(WARM_PUT_WORKER, await warmStartJoin("worker", true)),
+    },
     // Its server starts with the interpreter's first child (the warm-up):
     // then each start asks the server, which forks.
     ...(python
