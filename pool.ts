@@ -179,7 +179,7 @@ export class Pool implements PoolLike {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#engine.submit(ref, [args], options.signal, plain);
+    return this.#engine.submit(ref, [args], true, options.signal, plain);
   }
 
   /**
@@ -409,7 +409,7 @@ export class Pool implements PoolLike {
       const at = read;
       read += items.length;
       const sent = plain ? undefined : plainItems(items, at);
-      return (sent ?? this.#engine.submitItems(ref, items, signal, plain)).then((v) => {
+      return (sent ?? this.#engine.submit(ref, items, false, signal, plain)).then((v) => {
         progress?.settled(items.length);
         return v;
       }, (e) => {

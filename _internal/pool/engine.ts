@@ -314,34 +314,27 @@ export class PoolEngine {
   }
 
   /**
-   * Queues a call of `fn` per argument list of `calls` (a chunk of a
-   * starmap), run by one worker in order; resolves their results.
+   * Queues a chunk of calls of `fn`, run by one worker in order: a call per
+   * argument list of `calls` with `spread` (a starmap's, an apply's), a call
+   * per item without (a map's); resolves their results.
    */
   submit(
     fn: TargetRef,
-    calls: unknown[][],
+    calls: unknown[],
+    spread = true,
     signal?: AbortSignal,
     plain?: boolean,
   ): Promise<unknown[]> {
-    return this.#submit(fn, calls, true, signal, plain);
-  }
-
-  /** Queues a call of `fn` per item of `items` (a chunk of a map), as {@link PoolEngine.submit}. */
-  submitItems(
-    fn: TargetRef,
-    items: unknown[],
-    signal?: AbortSignal,
-    plain?: boolean,
-  ): Promise<unknown[]> {
-    return this.#submit(fn, items, false, signal, plain);
+    const refused = this.#refusal(signal);
+    if (refused) return Promise.reject(refused.error);
+    return this.#start(fn, calls, spread, signal, plain).promise!;
   }
 
   /**
-   * Queues the calls of a chunk as {@link PoolEngine.submit} (`spread`) or
-   * {@link PoolEngine.submitItems} do, and tells `settle` of their end
-   * instead of returning a promise: a map of many tiny tasks has no promise
-   * per task. A chunk refused at once (the pool closed or broken, the
-   * signal aborted) is told so before this returns.
+   * Queues a chunk as {@link PoolEngine.submit} does, and tells `settle` of
+   * its end instead of returning a promise: a map of many tiny tasks has no
+   * promise per task. A chunk refused at once (the pool closed or broken,
+   * the signal aborted) is told so before this returns.
    */
   submitTo(
     fn: TargetRef,
@@ -354,18 +347,6 @@ export class PoolEngine {
     const refused = this.#refusal(signal);
     if (refused) return settle(false, refused.error);
     this.#start(fn, calls, spread, signal, plain, settle);
-  }
-
-  #submit(
-    fn: TargetRef,
-    calls: unknown[],
-    spread: boolean,
-    signal: AbortSignal | undefined,
-    plain: boolean | undefined,
-  ): Promise<unknown[]> {
-    const refused = this.#refusal(signal);
-    if (refused) return Promise.reject(refused.error);
-    return this.#start(fn, calls, spread, signal, plain).promise!;
   }
 
   /** Why a task submitted now is refused at once, if it is. */
