@@ -87,9 +87,19 @@ export function newSlot(conn: Slot["conn"]): Slot {
  * queueing behind a long call) and falls gradually; `low` the other way.
  */
 export function learn(stats: FnStats, sample: number): void {
-  const { perCall, low } = stats;
-  stats.perCall = !(perCall >= sample) ? sample : perCall + ALPHA * (sample - perCall);
-  stats.low = !(low <= sample) ? sample : low + ALPHA_LOW * (sample - low);
+  stats.perCall = moved(stats.perCall, sample, 1, ALPHA);
+  stats.low = moved(stats.low, sample, ALPHA_LOW, 1);
+}
+
+/**
+ * `value` moved towards `sample`: by the weight `up` when the sample is
+ * above it, `down` when below (1: at once); the sample itself while nothing
+ * was measured (NaN). Named weights, not a comparison per field: the two
+ * estimates differ only in them.
+ */
+function moved(value: number, sample: number, up: number, down: number): number {
+  const weight = sample > value ? up : down;
+  return Number.isNaN(value) || weight === 1 ? sample : value + weight * (sample - value);
 }
 
 /** A new function's stats: nothing measured yet. */
