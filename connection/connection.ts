@@ -83,6 +83,9 @@ export class Connection {
    * Sends a value (structured clone: Map, Set, Date, BigInt, typed arrays,
    * cycles, errors…).
    *
+   * The value is taken at the call, as Python pickles it: a change made to
+   * it afterwards, whether or not the send was awaited, does not go with it.
+   *
    * @param value What to send.
    * @param options `transfer`: buffers to move rather than copy when the
    * reader is this process or one of its worker children (they are detached
@@ -98,6 +101,13 @@ export class Connection {
   /**
    * Sends `size` bytes of `buffer` from `offset` as one message.
    *
+   * The bytes may be written from `buffer` itself, not from a copy (as a
+   * stream's `write` does): leave them unchanged until the returned promise
+   * resolves.
+   *
+   * @param buffer Where the bytes are.
+   * @param offset Where they start in it (default 0).
+   * @param size How many (default: the rest of the buffer).
    * @throws {RangeError} When offset or size fall outside the buffer.
    */
   async sendBytes(buffer: ArrayBuffer | ArrayBufferView, offset = 0, size?: number): Promise<void> {

@@ -17,7 +17,7 @@ import {
   Queue,
   wait,
 } from "../mod.ts";
-import { echo, sink, source, tightSender } from "./fixtures/pipe_targets.ts";
+import { echo, sendThenChange, sink, source, tightSender } from "./fixtures/pipe_targets.ts";
 import { delay } from "../_internal/base/async.ts";
 import { denoRun, fixturePath, startFixture, testBoth } from "./_helpers.ts";
 
@@ -50,6 +50,39 @@ testBoth(
     await here.send(err);
     const back = await here.recv();
     assertInstanceOf(back, TypeError);
+    here.close();
+    await p.join();
+    assertEquals(p.exitCode, 0);
+  },
+);
+
+testBoth("Pipe: a value changed after an unawaited send arrives as it was sent", async (startMethod) => {
+  const [here, there] = Pipe();
+  await using p = new Process({ target: sendThenChange, args: [there], module, startMethod });
+  await p.start();
+  assertEquals(await here.recv(), { x: 1, list: [1] });
+  assertEquals(await here.recv(), new Map([["k", 1]]));
+  assertEquals(await here.recv(), "end");
+  here.close();
+  await p.join();
+  assertEquals(p.exitCode, 0);
+});
+
+testBoth(
+  "Pipe: a value changed after an unawaited send to a child arrives as it was sent",
+  async (startMethod) => {
+    const [here, there] = Pipe();
+    await using p = new Process({ target: echo, args: [there], module, startMethod });
+    await p.start();
+    const obj: Record<string, unknown> = { x: 1, list: [1] };
+    const map = new Map<string, unknown>([["k", 1]]);
+    const sent = [here.send(obj), here.send(map)];
+    obj.x = 2;
+    (obj.list as number[]).push(2);
+    map.set("k", 2);
+    await Promise.all(sent);
+    assertEquals(await here.recv(), { x: 1, list: [1] });
+    assertEquals(await here.recv(), new Map([["k", 1]]));
     here.close();
     await p.join();
     assertEquals(p.exitCode, 0);

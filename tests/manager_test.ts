@@ -26,6 +26,7 @@ import {
   putViaDict,
   reader,
   roundTrip,
+  setThenChange,
   sharedQueue,
   syncRoundTrip,
   useCounter,
@@ -190,6 +191,27 @@ testBoth(
     assertEquals(await objs.l.toArray(), [1, 2, 3, 4]);
     assertEquals(await objs.ns.get("seen"), true);
     assertEquals(await objs.v.get(), 42);
+  },
+);
+
+testBoth(
+  "a value changed after an unawaited proxy call is stored as it was at the call",
+  async (startMethod) => {
+    await using m = await Manager.start();
+    const d = await m.dict<string, unknown>();
+    const obj: Record<string, unknown> = { x: 1, list: [1] };
+    const pending = d.set("here", obj);
+    obj.x = 2;
+    (obj.list as number[]).push(2);
+    await pending;
+    assertEquals(await d.get("here"), { x: 1, list: [1] });
+    await using p = new Process({ target: setThenChange, args: [d], module, startMethod });
+    await p.start();
+    await p.join();
+    assertEquals(p.exitCode, 0);
+    assertEquals(await d.get("obj"), { x: 1, list: [1] });
+    assertEquals(await d.get("map"), new Map([["k", 1]]));
+    assertEquals(await d.get("done"), true);
   },
 );
 

@@ -19,6 +19,7 @@ import {
   pid,
   readInit,
   readOne,
+  same,
   slow,
   square,
   squareUnless3,
@@ -378,5 +379,33 @@ testBoth(
     await pool.map(busyWhere, Array(8).fill(0), { chunksize: 1 });
     const where = await pool.map(busyWhere, Array(16).fill(60), { chunksize: 1 });
     assertEquals(new Set(where).size, 2, `tasks ran on ${[...new Set(where)]}`);
+  },
+);
+
+testBoth(
+  "arguments changed after their call go as they were at the call (apply, map, starmap, imap)",
+  async (startMethod) => {
+    await using pool = new Pool({ processes: 1, startMethod, module });
+    // A first task occupies the worker: what follows waits in the pool's queue.
+    const busy = pool.applyAsync(slow, [50]);
+    const obj: Record<string, unknown> = { x: 1, list: [1] };
+    const map = new Map([["k", 1]]);
+    const applied = pool.applyAsync(same, [obj]);
+    const appliedMap = pool.applyAsync(same, [map]);
+    const mapped = pool.map(same, [obj, map], { chunksize: 1 });
+    const starmapped = pool.starmap(same, [[obj], [map]], { chunksize: 1 });
+    const it = pool.imap(same, [obj]);
+    const first = it.next();
+    obj.x = 2;
+    (obj.list as number[]).push(2);
+    map.set("k", 2);
+    await busy;
+    const asWas = { x: 1, list: [1] };
+    assertEquals(await applied, asWas);
+    assertEquals(await appliedMap, new Map([["k", 1]]));
+    assertEquals(await mapped, [asWas, new Map([["k", 1]])]);
+    assertEquals(await starmapped, [asWas, new Map([["k", 1]])]);
+    assertEquals((await first).value, asWas);
+    await it.return?.();
   },
 );

@@ -165,6 +165,28 @@ testBoth("an item changed after its put arrives as it was put", async (startMeth
   assertEquals(p.exitCode, 0);
 });
 
+testBoth("items changed after unawaited puts arrive as they were put", async (startMethod) => {
+  for (const maxsize of [0, 10]) {
+    await using q = new Queue<unknown>({ maxsize });
+    await using p = new Process({
+      target: (await import("./fixtures/queue_targets.ts")).putUnawaitedThenChange,
+      args: [q],
+      module,
+      startMethod,
+    });
+    await p.start();
+    const got = [await q.get(), await q.get()];
+    // Two puts not awaited may land in either order.
+    assertEquals(
+      new Set(got.map((v) => JSON.stringify(v instanceof Map ? [...v] : v))),
+      new Set([JSON.stringify({ x: 1, list: [1] }), JSON.stringify([["k", 1]])]),
+    );
+    assertEquals(await q.get(), "after");
+    await p.join();
+    assertEquals(p.exitCode, 0);
+  }
+});
+
 testBoth(
   "a queue passed to a child stays one queue: items come back in order",
   async (startMethod) => {

@@ -26,6 +26,8 @@ import {
   MANAGED_MODULE,
 } from "./descriptor.ts";
 import { checkPaths, isPlain, MAX_DEPTH, type Path, replaceAt, replaceAtSync } from "./paths.ts";
+import { jsonClone, NOT_BARE, NOT_JSON } from "../wire/measure.ts";
+import { checkPlain } from "../wire/plain.ts";
 
 export type { Descriptor } from "./descriptor.ts";
 export { checkPaths, type Path } from "./paths.ts";
@@ -180,6 +182,27 @@ export function hasHandles(value: unknown, depth = 0): boolean {
     return false;
   }
   return isPlain(value) && Object.values(value).some((v) => hasHandles(v, depth + 1));
+}
+
+/**
+ * `value` as it is now, for a message that goes later (a pool task waits
+ * for its worker): exact JSON copied by hand, other data by structured
+ * clone, so that a change the caller makes meanwhile does not go with it.
+ * A value holding handles is kept as it is: it is packed when it goes.
+ * With `strict`, a value that would lose its class is refused
+ * ({@link checkPlain}, naming `path`); the walk that copies JSON checks it.
+ *
+ * @throws {DOMException} `DataCloneError` when it is refused or cannot be cloned.
+ */
+export function valueNow<T>(value: T, strict = false, path: string | (() => string) = "value"): T {
+  if (typeof value !== "object" || value === null) return value;
+  let copy = jsonClone(value, strict);
+  if (copy === NOT_BARE || (copy === NOT_JSON && strict)) {
+    checkPlain(value, typeof path === "string" ? path : path());
+  }
+  if (copy === NOT_BARE) copy = jsonClone(value);
+  if (copy !== NOT_JSON) return copy as T;
+  return hasHandles(value) ? value : structuredClone(value);
 }
 
 /** A value as it travels: its handles replaced by descriptors, and where they are. */

@@ -19,6 +19,7 @@ import type { CallOptions, Hosted, ObjectRef, Peer } from "./protocol.ts";
 import { registry } from "./registry.ts";
 import { markAt } from "./marks.ts";
 import type { Path } from "./paths.ts";
+import { valueNow } from "./handles.ts";
 
 const LOCAL_PEER: Peer = { id: 0, session: "", push() {}, pushBytes: () => Promise.resolve() };
 
@@ -227,7 +228,15 @@ export class RemoteRef implements ObjectRef {
   }
 
   call(method: string, args: unknown[], opts?: CallOptions): Promise<unknown> {
-    return this.#with((c) => c.call(this.id, method, args, opts));
+    let a: unknown[];
+    try {
+      // Taken at the call: the message is encoded later (at the end of the
+      // turn, or once connected), and the caller may change what it passed.
+      a = valueNow(args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#with((c) => c.call(this.id, method, a, opts));
   }
 
   send(method: string, args: unknown[]): void {
@@ -235,7 +244,13 @@ export class RemoteRef implements ObjectRef {
   }
 
   post(method: string, args: unknown[], handles?: Path[]): Promise<void> {
-    return this.#with((c) => c.post(this.id, method, args, handles));
+    let a: unknown[];
+    try {
+      a = valueNow(args); // as in call()
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#with((c) => c.post(this.id, method, a, handles));
   }
 
   defer(method: string, item: unknown, size?: number): void {

@@ -187,8 +187,11 @@ export class SocketChannel implements Channel {
   async #parts(msg: unknown): Promise<Uint8Array[]> {
     const parts = encodeSyncParts(msg, HEADER);
     if (parts) return parts;
+    // Encoded once V8's serializer is loaded: from a copy made now, so that
+    // a change the sender makes meanwhile does not go with it.
+    const now = structuredClone(msg);
     await loadV8();
-    return encodeSyncParts(msg, HEADER)!;
+    return encodeSyncParts(now, HEADER)!;
   }
 
   recv(): Promise<unknown> {
