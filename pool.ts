@@ -31,7 +31,7 @@ import { state } from "./_internal/base/state.ts";
 import { keepAlive } from "./_internal/base/async.ts";
 import { checkOptionNames } from "./_internal/base/options.ts";
 import { type CallSite, callSite, withCallSite } from "./_internal/base/call_site.ts";
-import { checkPlain } from "./_internal/wire/plain.ts";
+import { valueNow } from "./_internal/hub/handles.ts";
 import { lengthOf, type Progress, progressOf } from "./_internal/pool/progress.ts";
 import {
   CALL_OPTIONS,
@@ -175,7 +175,8 @@ export class Pool implements PoolLike {
       checkOptionNames("submit task", options, CALL_OPTIONS);
       ref = this.#ref(fn, options.module);
       plain = callClone(this.#options, options) === "plain";
-      if (!plain) checkPlain(args, "args");
+      // Taken now: the task may wait its turn, and the caller go on changing them.
+      args = valueNow(args, !plain, "args");
     } catch (err) {
       return Promise.reject(err);
     }
@@ -201,7 +202,7 @@ export class Pool implements PoolLike {
    * {@link AsyncResult}.
    *
    * @param fn An exported function (of the main module, or of `module`).
-   * @param args Its arguments (typed from its parameters).
+   * @param args Its arguments (typed from its parameters), taken at the call.
    * @param options Callbacks, `signal`, `module`.
    * @returns The result to come; its error, if any, carries the call site
    * after the remote stack (`Submitted at:`).
@@ -218,7 +219,7 @@ export class Pool implements PoolLike {
    * Runs `fn(...args)` in a worker and resolves its result.
    *
    * @param fn An exported function (of the main module, or of `module`).
-   * @param args Its arguments (typed from its parameters).
+   * @param args Its arguments (typed from its parameters), taken at the call.
    * @param options Callbacks, `signal`, `module`.
    * @returns Its result.
    * @throws The task's error (the remote stack, then `Submitted at:` and
@@ -283,7 +284,8 @@ export class Pool implements PoolLike {
       const size = this.#chunksize(input.length, options.chunksize);
       const ref = this.#ref(fn, options.module);
       const plain = callClone(this.#options, options) === "plain";
-      if (!plain) checkPlain(input, "items");
+      // The items as they are now, as the list is: its chunks go out later.
+      takeItems(input, 0, plain);
       const progress = progressOf(options, input.length, "map");
       const { signal } = options;
       p = mapChunks(input.length, size, this.#mapWindow(size), (start, end, settle) => {
@@ -319,7 +321,7 @@ export class Pool implements PoolLike {
    * `map` that returns an {@link AsyncResult} of the list of results.
    *
    * @param fn An exported function of one argument.
-   * @param iterable The items (copied at once).
+   * @param iterable The items (copied at once, each as it is then).
    * @param options `chunksize`, callbacks, `signal`, `module`.
    * @returns The results to come, in input order.
    */
@@ -335,7 +337,7 @@ export class Pool implements PoolLike {
    * Applies `fn` to every item, in chunks across the workers.
    *
    * @param fn An exported function of one argument.
-   * @param iterable The items (copied at once).
+   * @param iterable The items (copied at once, each as it is then).
    * @param options `chunksize`, callbacks, `signal`, `module`.
    * @returns The results, in input order.
    * @throws The first failed task's error (its remote stack, then the call
@@ -408,7 +410,12 @@ export class Pool implements PoolLike {
     const submit = (items: unknown[]) => {
       const at = read;
       read += items.length;
-      const sent = plain ? undefined : plainItems(items, at);
+      let sent: Promise<never> | undefined;
+      try {
+        takeItems(items, at, plain);
+      } catch (err) {
+        sent = Promise.reject(err);
+      }
       return (sent ?? this.#engine.submit(ref, items, false, signal, plain)).then((v) => {
         progress?.settled(items.length);
         return v;
@@ -487,17 +494,20 @@ export class Pool implements PoolLike {
   }
 }
 
-/** A refusal for the first item of a chunk (from `items[at]` on) that is not plain data. */
-function plainItems(items: unknown[], at: number): Promise<never> | undefined {
-  try {
-    for (let i = 0; i < items.length; i++) {
-      const x = items[i];
-      if (typeof x === "object" && x !== null) checkPlain(x, `items[${at + i}]`);
+/**
+ * Takes items (`items[at]` on of the input) as they are now, in place (see
+ * `valueNow`).
+ *
+ * @throws {DOMException} `DataCloneError` for the first that is not plain
+ * data (unless `plain`), or cannot be cloned.
+ */
+function takeItems(items: unknown[], at: number, plain: boolean): void {
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i];
+    if (typeof x === "object" && x !== null) {
+      items[i] = valueNow(x, !plain, () => `items[${at + i}]`);
     }
-  } catch (err) {
-    return Promise.reject(err);
   }
-  return undefined;
 }
 
 // The worker target, referenced so the child finds it by name and source.
