@@ -24,7 +24,7 @@
 
 import { QueueFullError } from "../base/errors.ts";
 import { FlowGate, pace } from "../hub/flow.ts";
-import { hasHandles, packHandles } from "../hub/handles.ts";
+import { hasHandles, packHandles, valueNow } from "../hub/handles.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
 import { cloneValue, jsonClone, NOT_BARE, NOT_JSON } from "../wire/measure.ts";
 import { checkPlain } from "../wire/plain.ts";
@@ -62,13 +62,8 @@ export class QueueProducer {
   put(item: unknown, timeout: number | null, strict: boolean, signal?: AbortSignal): Promise<void> {
     if (this.#ref.local) {
       // A copy, as any other process would get: what is put cannot change in the queue.
-      let copy = jsonClone(item, strict);
-      if (copy === NOT_BARE || (copy === NOT_JSON && strict)) checkPlain(item, "item");
-      if (copy === NOT_BARE) copy = jsonClone(item);
-      if (copy === NOT_JSON) {
-        if (hasHandles(item)) return this.#putPacked(item, timeout, signal);
-        copy = structuredClone(item);
-      }
+      const copy = valueNow(item, strict, "item");
+      if (copy === item && hasHandles(item)) return this.#putPacked(item, timeout, signal);
       const r = !signal?.aborted && this.#core?.offer(copy)
         ? RESOLVED
         : this.#ref.call("put", [copy, timeout], { signal }) as Promise<void>;
@@ -85,13 +80,16 @@ export class QueueProducer {
       size.bytes = 0;
       copy = jsonClone(item, false, size);
     }
-    if (copy === NOT_JSON && hasHandles(item)) return this.#putPacked(item, timeout, signal);
-    if (this.#bounded) return this.#ref.call("put", [item, timeout], { signal }) as Promise<void>;
+    const json = copy !== NOT_JSON;
+    if (!json && hasHandles(item)) return this.#putPacked(item, timeout, signal);
+    // Taken now, JSON or not: the gate below may send it later.
+    const now = json ? copy : structuredClone(item);
+    if (this.#bounded) return this.#ref.call("put", [now, timeout], { signal }) as Promise<void>;
     // A connection that was lost: a call reconnects, or says why it cannot.
-    if (this.#ref.lost()) return this.#ref.post("putMany", [[item]]);
-    const send = copy !== NOT_JSON
-      ? () => this.#ref.defer("putMany", copy, size.bytes)
-      : () => this.#ref.post("putMany", [[item]]);
+    if (this.#ref.lost()) return this.#ref.post("putMany", [[now]]);
+    const send = json
+      ? () => this.#ref.defer("putMany", now, size.bytes)
+      : () => this.#ref.post("putMany", [[now]]);
     const r = this.#gate.pass(send, { timeout, signal, onTimeout: () => new QueueFullError() });
     // Writes that complete at once let a loop of puts go on without a turn
     // of the event loop, in which replies and other events are read.
