@@ -56,17 +56,20 @@ testBoth(
   },
 );
 
-testBoth("Pipe: a value changed after an unawaited send arrives as it was sent", async (startMethod) => {
-  const [here, there] = Pipe();
-  await using p = new Process({ target: sendThenChange, args: [there], module, startMethod });
-  await p.start();
-  assertEquals(await here.recv(), { x: 1, list: [1] });
-  assertEquals(await here.recv(), new Map([["k", 1]]));
-  assertEquals(await here.recv(), "end");
-  here.close();
-  await p.join();
-  assertEquals(p.exitCode, 0);
-});
+testBoth(
+  "Pipe: a value changed after an unawaited send arrives as it was sent",
+  async (startMethod) => {
+    const [here, there] = Pipe();
+    await using p = new Process({ target: sendThenChange, args: [there], module, startMethod });
+    await p.start();
+    assertEquals(await here.recv(), { x: 1, list: [1] });
+    assertEquals(await here.recv(), new Map([["k", 1]]));
+    assertEquals(await here.recv(), "end");
+    here.close();
+    await p.join();
+    assertEquals(p.exitCode, 0);
+  },
+);
 
 testBoth(
   "Pipe: a value changed after an unawaited send to a child arrives as it was sent",
