@@ -42,24 +42,25 @@ function expectedByte(k: number, j: number): number {
  */
 export async function sink(conn: Connection, count: number, size: number): Promise<void> {
   await conn.sendBytes(await conn.recvBytes());
-  let bytes = 0;
-  let checksum = 0;
-  for (let k = 0; k < count; k++) {
-    const msg = await conn.recvBytes();
-    if (msg.length !== size) {
-      throw new Error(`Pipe corrupted message ${k}: ${msg.length} bytes, expected ${size}`);
-    }
-    for (const j of sampleOffsets(k, size)) {
-      if (msg[j] !== expectedByte(k, j)) {
-        throw new Error(
-          `Pipe corrupted message ${k} at byte ${j}: ${msg[j]}, expected ${expectedByte(k, j)}`,
-        );
-      }
-    }
-    bytes += msg.length;
-    checksum = foldChecksum(checksum, k, msg);
+  const ack: Ack = { bytes: 0, checksum: 0 };
+  for (let k = 0; k < count; k++) receive(ack, k, await conn.recvBytes(), size);
+  await conn.send(ack);
+}
+
+/** Checks message `k` (length, order, sampled bytes) and counts it in `ack`. */
+export function receive(ack: Ack, k: number, msg: Uint8Array, size: number): void {
+  if (msg.length !== size) {
+    throw new Error(`Pipe corrupted message ${k}: ${msg.length} bytes, expected ${size}`);
   }
-  await conn.send({ bytes, checksum } satisfies Ack);
+  for (const j of sampleOffsets(k, size)) {
+    if (msg[j] !== expectedByte(k, j)) {
+      throw new Error(
+        `Pipe corrupted message ${k} at byte ${j}: ${msg[j]}, expected ${expectedByte(k, j)}`,
+      );
+    }
+  }
+  ack.bytes += msg.length;
+  ack.checksum = foldChecksum(ack.checksum, k, msg);
 }
 
 /** Milliseconds a sample may take before it counts as hung: 2 MiB/s at worst. */
@@ -92,9 +93,15 @@ export function pipeSample(
   return unsuppressed(() => sample(startMethod, count, size));
 }
 
-async function sample(startMethod: StartMethod, count: number, size: number): Promise<number> {
+/** A message of `size` bytes of the pattern (its index is stamped before each send). */
+export function patternBuffer(size: number): Uint8Array {
   const buf = new Uint8Array(size);
   for (let j = 0; j < size; j++) buf[j] = patternByte(j);
+  return buf;
+}
+
+async function sample(startMethod: StartMethod, count: number, size: number): Promise<number> {
+  const buf = patternBuffer(size);
   const [a, b] = Pipe();
   // Disposed in reverse order, also after a hang: the child is terminated,
   // then both ends are closed (which ends a recv still waiting). The
@@ -164,7 +171,8 @@ async function transfer(
   return elapsed;
 }
 
-function checkAck(ack: Ack, buf: Uint8Array, count: number): void {
+/** Throws unless `ack` is what `count` messages of `buf` (index stamped) add up to. */
+export function checkAck(ack: Ack, buf: Uint8Array, count: number): void {
   let checksum = 0;
   for (let k = 0; k < count; k++) {
     new DataView(buf.buffer).setUint32(0, k, true);

@@ -20,6 +20,12 @@
  * variant once per round, in a fresh random order) so that machine noise
  * hits all variants alike; the report gives the median of the rounds.
  *
+ * The floor (`_pipe_floor.ts`) sends the same messages, framed as the
+ * library frames them, over a bare Unix socket to a bare `deno run` child
+ * that reads each into a fresh buffer of its own (what `recvBytes` hands
+ * out) and checks it the same way: the pipe is reported as a fraction of
+ * it, and so is Python, since the target sits against what the socket allows.
+ *
  * The sample itself, and the child's target, are in `_pipe.ts`.
  *
  * @module
@@ -27,6 +33,7 @@
 
 import type { StartMethod } from "../process.ts";
 import { pipeSample, watchdogMs } from "./_pipe.ts";
+import { pipeFloorSample } from "./_pipe_floor.ts";
 import * as report from "./_report.ts";
 
 interface Options extends report.RoundOptions {
@@ -53,6 +60,7 @@ const PY_SCRIPT = report.peerScript("pipe_bandwidth.py");
 const SUBPROCESS = "Pipe [subprocess]";
 const WORKER = "Pipe [worker]";
 const PYTHON = "Python mp.Pipe spawn";
+const FLOOR = "floor [subprocess]: bare socket, a fresh buffer per message";
 const MIB = 2 ** 20;
 /** Messages of a warm-up sample: enough to compile the hot paths. */
 const WARMUP_MESSAGES = 8;
@@ -61,6 +69,8 @@ const RATIOS: report.RatioSpec[] = [
   [SUBPROCESS, PYTHON, ">= 1.5x Python", (x) => x >= 1.5],
   [WORKER, PYTHON, "none (reported)", null],
   [WORKER, SUBPROCESS, "none (reported)", null],
+  [SUBPROCESS, FLOOR, "none (reported)", null],
+  [PYTHON, FLOOR, "none (reported)", null],
 ];
 
 function parseOptions(args: string[]): Options {
@@ -130,6 +140,11 @@ async function main(opts: Options): Promise<void> {
   const variants: report.Variant[] = [
     pipeVariant(SUBPROCESS, "subprocess", count, size),
     pipeVariant(WORKER, "worker", count, size),
+    {
+      name: FLOOR,
+      run: () => pipeFloorSample(count, size),
+      warm: () => pipeFloorSample(Math.min(count, WARMUP_MESSAGES), size),
+    },
     ...(python ? [py] : []),
   ];
   const { samples, loadavg } = await report.measure(variants, opts);
