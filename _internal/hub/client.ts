@@ -243,7 +243,10 @@ export class Client {
    * method on one object become one call with every item, sent
    * at the end of this macrotask (or before any other message, which keeps
    * this process's calls in order, or once they pass {@link DEFER_FLUSH}
-   * bytes). The item must surely encode; `size` is about its encoded bytes.
+   * bytes). The item must surely encode, and is encoded as it is then: pass
+   * a copy (the queue's put does), never a caller's object that may change
+   * meanwhile (`call` and `post` copy theirs at the call, in `refs.ts`);
+   * `size` is about its encoded bytes.
    *
    * @throws {ProcessError} Once the connection is lost.
    */
