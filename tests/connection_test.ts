@@ -20,6 +20,7 @@ import {
 import { echo, sendThenChange, sink, source, tightSender } from "./fixtures/pipe_targets.ts";
 import { delay } from "../_internal/base/async.ts";
 import { denoRun, fixturePath, startFixture, testBoth } from "./_helpers.ts";
+import { asHanded, handThenChange } from "./fixtures/changing.ts";
 
 const module = new URL("./fixtures/pipe_targets.ts", import.meta.url).href;
 
@@ -62,8 +63,7 @@ testBoth(
     const [here, there] = Pipe();
     await using p = new Process({ target: sendThenChange, args: [there], module, startMethod });
     await p.start();
-    assertEquals(await here.recv(), { x: 1, list: [1] });
-    assertEquals(await here.recv(), new Map([["k", 1]]));
+    for (const v of asHanded()) assertEquals(await here.recv(), v);
     assertEquals(await here.recv(), "end");
     here.close();
     await p.join();
@@ -77,15 +77,8 @@ testBoth(
     const [here, there] = Pipe();
     await using p = new Process({ target: echo, args: [there], module, startMethod });
     await p.start();
-    const obj: Record<string, unknown> = { x: 1, list: [1] };
-    const map = new Map<string, unknown>([["k", 1]]);
-    const sent = [here.send(obj), here.send(map)];
-    obj.x = 2;
-    (obj.list as number[]).push(2);
-    map.set("k", 2);
-    await Promise.all(sent);
-    assertEquals(await here.recv(), { x: 1, list: [1] });
-    assertEquals(await here.recv(), new Map([["k", 1]]));
+    await handThenChange((v) => here.send(v));
+    for (const v of asHanded()) assertEquals(await here.recv(), v);
     here.close();
     await p.join();
     assertEquals(p.exitCode, 0);

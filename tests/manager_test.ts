@@ -33,6 +33,7 @@ import {
   writer,
 } from "./fixtures/manager_targets.ts";
 import { denoRun, fixturePath, hangGuard, pidAlive, startFixture, testBoth } from "./_helpers.ts";
+import { asHanded, handThenChange } from "./fixtures/changing.ts";
 import { frameOf } from "../_internal/wire/framing.ts";
 import { connectAuthed } from "../_internal/transport/sockets.ts";
 import { encodeSync } from "../_internal/wire/codec.ts";
@@ -199,18 +200,15 @@ testBoth(
   async (startMethod) => {
     await using m = await Manager.start();
     const d = await m.dict<string, unknown>();
-    const obj: Record<string, unknown> = { x: 1, list: [1] };
-    const pending = d.set("here", obj);
-    obj.x = 2;
-    (obj.list as number[]).push(2);
-    await pending;
-    assertEquals(await d.get("here"), { x: 1, list: [1] });
+    await handThenChange((v, i) => d.set(`parent ${i}`, v));
     await using p = new Process({ target: setThenChange, args: [d], module, startMethod });
     await p.start();
     await p.join();
     assertEquals(p.exitCode, 0);
-    assertEquals(await d.get("obj"), { x: 1, list: [1] });
-    assertEquals(await d.get("map"), new Map([["k", 1]]));
+    for (const [i, v] of asHanded().entries()) {
+      assertEquals(await d.get(`parent ${i}`), v);
+      assertEquals(await d.get(`child ${i}`), v);
+    }
     assertEquals(await d.get("done"), true);
   },
 );
