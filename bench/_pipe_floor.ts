@@ -60,6 +60,7 @@ export async function pipeFloorSample(count: number, size: number): Promise<numb
     ],
   }).spawn();
   let conn: Deno.Conn | undefined;
+  let ms: number, code: number;
   try {
     conn = await listener.accept();
     const reader = new FrameReader(conn), writer = new FrameWriter(conn);
@@ -81,14 +82,15 @@ export async function pipeFloorSample(count: number, size: number): Promise<numb
       return ms;
     };
     const limit = watchdogMs(count * size);
-    return await watchdog(run(), limit, () => `The pipe floor hung: no ack after ${limit} ms`);
+    ms = await watchdog(run(), limit, () => `The pipe floor hung: no ack after ${limit} ms`);
   } finally {
     conn?.close();
     listener.close();
-    const { code } = await child.status;
+    ({ code } = await child.status);
     await Deno.remove(dir, { recursive: true });
-    if (code !== 0) throw new Error(`The floor's child exited with ${code}`);
   }
+  if (code !== 0) throw new Error(`The floor's child exited with ${code}`);
+  return ms;
 }
 
 if (import.meta.main && Deno.args[0] === "--serve") {
