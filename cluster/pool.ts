@@ -19,6 +19,7 @@ import {
   ProcessError,
   type Progress,
   progressOf,
+  valueNow,
   withCallSite,
 } from "../_internal/cluster/core.ts";
 import type { MapItem, PoolCallOptions, PoolLike, PoolMapOptions, TaskFunction } from "../pool.ts";
@@ -108,7 +109,7 @@ export class ClusterPool implements PoolLike {
   }
 
   /** Submits tasks (one per entry of `chunks`); their promises, and every attempt. */
-  #submit(fn: unknown, chunks: unknown[][][], options: PoolCallOptions<never>) {
+  #submit(fn: unknown, given: unknown[][][], options: PoolCallOptions<never>) {
     const attempts: Attempt[] = [];
     if (this.#state !== "run") {
       const what = this.#state === "close" ? "closed" : "terminated";
@@ -120,15 +121,19 @@ export class ClusterPool implements PoolLike {
     const { signal } = options;
     if (signal?.aborted) return { all: Promise.reject(signal.reason), attempts };
     let ref: FnRef;
+    let chunks: unknown[][][];
     try {
       ref = this.#ref(fn, options.module);
-      if (hasHandles(chunks)) {
+      if (hasHandles(given)) {
         throw new TypeError(
           "Cannot submit cluster task: its arguments hold a handle of this machine " +
             "(a queue, lock, pipe, shared value or manager proxy); " +
             "use a cluster queue (cluster.queue(name)) to share data across hosts",
         );
       }
+      // Taken now: they are published later, in a batch, and the caller
+      // may go on changing what it passed.
+      chunks = valueNow(given);
     } catch (err) {
       return { all: Promise.reject(err), attempts };
     }

@@ -12,6 +12,7 @@ import {
   QueueEmptyError,
   QueueFullError,
   untilClosed,
+  valueNow,
 } from "../_internal/cluster/core.ts";
 import type { Engine } from "../_internal/cluster/engine.ts";
 import { ack, type Delivery } from "../_internal/cluster/puller.ts";
@@ -114,8 +115,10 @@ export class ClusterQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposa
   ): Promise<void> {
     const options = blockingWait("put to queue", block, timeoutMs);
     const timeout = waitFor(options);
+    // Taken now, as the core queue's put: it is sealed after an await.
+    const taken = valueNow(item);
     await this.#ready;
-    const sealed = await this.#q.seal(item);
+    const sealed = await this.#q.seal(taken);
     const id = this.#q.newMsgId();
     const deadline = timeout === null ? Infinity : Date.now() + timeout;
     for (let i = 0;; i++) {

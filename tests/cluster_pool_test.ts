@@ -14,7 +14,8 @@ import { Cluster, type ClusterPool, type PoolLike, TaskFailedError } from "../cl
 import type { Pool } from "../pool.ts";
 import { ProcessError } from "../context.ts";
 import { Queue } from "../queue.ts";
-import { add, fails, slow, square, squareUnless3 } from "./fixtures/cluster_targets.ts";
+import { add, fails, same, slow, square, squareUnless3 } from "./fixtures/cluster_targets.ts";
+import { asHanded, handThenChange } from "./fixtures/changing.ts";
 import { setup, TARGETS as module, within } from "./_cluster.ts";
 import { newKey, startNats } from "./_nats.ts";
 import { connect, jetstreamManager } from "../_internal/cluster/deps.ts";
@@ -42,6 +43,19 @@ Deno.test("Cluster.pool().map() keeps input order", async () => {
   assertEquals(await pool.map(square, []), []);
   assertEquals(await pool.apply(add, [2, 3]), 5);
   assertEquals(await pool.mapAsync(square, [3]).get(), [9]);
+});
+
+Deno.test("Cluster.pool() and queue(): a value changed after an unawaited call goes as it was then", async () => {
+  await using env = await setup();
+  await using pool = env.cluster.pool({ module });
+  await using q = env.cluster.queue<unknown>("changing");
+  const applied: unknown[] = [], mapped: unknown[] = [];
+  await handThenChange((v, i) => pool.apply(same, [v]).then((r) => (applied[i] = r)));
+  await handThenChange((v, i) => pool.map(same, [v]).then((r) => (mapped[i] = r[0])));
+  await handThenChange((v) => q.put(v));
+  assertEquals(applied, asHanded());
+  assertEquals(mapped, asHanded());
+  for (const v of asHanded()) assertEquals(await q.get(), v);
 });
 
 Deno.test("Cluster.pool().imap() yields in order, imapUnordered() yields every result", async () => {

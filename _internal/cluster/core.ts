@@ -17,7 +17,7 @@ export {
   QueueFullError,
   RemoteError,
 } from "../base/errors.ts";
-export { hasHandles } from "../hub/handles.ts";
+export { hasHandles, valueNow } from "../hub/handles.ts";
 export { failedIterator, imapChunks } from "../pool/imap.ts";
 export { lengthOf, type Progress, progressOf } from "../pool/progress.ts";
 export { blockingWait } from "../base/waits.ts";
