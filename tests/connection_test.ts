@@ -17,7 +17,14 @@ import {
   Queue,
   wait,
 } from "../mod.ts";
-import { echo, sendThenChange, sink, source, tightSender } from "./fixtures/pipe_targets.ts";
+import {
+  echo,
+  sendThenChange,
+  sendUnserializable,
+  sink,
+  source,
+  tightSender,
+} from "./fixtures/pipe_targets.ts";
 import { delay } from "../_internal/base/async.ts";
 import { denoRun, fixturePath, startFixture, testBoth } from "./_helpers.ts";
 import { asHanded, handThenChange } from "./fixtures/changing.ts";
@@ -79,6 +86,20 @@ testBoth(
     await p.start();
     await handThenChange((v) => here.send(v));
     for (const v of asHanded()) assertEquals(await here.recv(), v);
+    here.close();
+    await p.join();
+    assertEquals(p.exitCode, 0);
+  },
+);
+
+testBoth(
+  "Pipe: a child's send of a function is refused at the call; the pipe goes on",
+  async (startMethod) => {
+    const [here, there] = Pipe();
+    await using p = new Process({ target: sendUnserializable, args: [there], module, startMethod });
+    await p.start();
+    assertEquals(await here.recv(), "DataCloneError");
+    assertEquals(await here.recv(), "still open");
     here.close();
     await p.join();
     assertEquals(p.exitCode, 0);

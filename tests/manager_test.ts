@@ -27,6 +27,7 @@ import {
   reader,
   roundTrip,
   setThenChange,
+  setUnserializable,
   sharedQueue,
   syncRoundTrip,
   useCounter,
@@ -210,6 +211,22 @@ testBoth(
       assertEquals(await d.get(`child ${i}`), v);
     }
     assertEquals(await d.get("done"), true);
+  },
+);
+
+testBoth(
+  "a proxy call with a function is refused at the call, here and in a child; the dict goes on",
+  async (startMethod) => {
+    await using m = await Manager.start();
+    const d = await m.dict<string, unknown>();
+    await assertRejects(() => d.set("f", () => 1), DOMException);
+    await using p = new Process({ target: setUnserializable, args: [d], module, startMethod });
+    await p.start();
+    await p.join();
+    assertEquals(p.exitCode, 0);
+    assertEquals(await d.get("error"), "DataCloneError");
+    assertEquals(await d.get("after"), true);
+    assertEquals(await d.has("f"), false);
   },
 );
 

@@ -409,3 +409,17 @@ testBoth(
     await it.return?.();
   },
 );
+
+testBoth(
+  "a function among apply's arguments or map's items is refused at the call; the pool goes on",
+  async (startMethod) => {
+    await using pool = new Pool({ processes: 1, startMethod, module });
+    const fn = () => 1;
+    await assertRejects(() => pool.apply(same, [fn]), DOMException);
+    await assertRejects(() => pool.map(same, [1, fn]), DOMException);
+    await assertRejects(() => pool.starmap(same, [[1], [fn]]), DOMException);
+    const it = pool.imap(same, [fn]);
+    await assertRejects(() => it.next(), DOMException);
+    assertEquals(await pool.map(same, [1, 2]), [1, 2]);
+  },
+);
