@@ -82,11 +82,12 @@ export class QueueProducer {
     }
     const json = copy !== NOT_JSON;
     if (!json && hasHandles(item)) return this.#putPacked(item, timeout, signal);
-    // Taken now, JSON or not: the gate below may send it later.
-    const now = json ? copy : structuredClone(item);
-    if (this.#bounded) return this.#ref.call("put", [now, timeout], { signal }) as Promise<void>;
+    // A call or post takes its arguments at the call (refs.ts); a send the
+    // gate below may hold takes its own copy now.
+    if (this.#bounded) return this.#ref.call("put", [item, timeout], { signal }) as Promise<void>;
     // A connection that was lost: a call reconnects, or says why it cannot.
-    if (this.#ref.lost()) return this.#ref.post("putMany", [[now]]);
+    if (this.#ref.lost()) return this.#ref.post("putMany", [[item]]);
+    const now = json ? copy : structuredClone(item);
     const send = json
       ? () => this.#ref.defer("putMany", now, size.bytes)
       : () => this.#ref.post("putMany", [[now]]);
