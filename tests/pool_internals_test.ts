@@ -6,7 +6,7 @@ import { imapChunks } from "../_internal/pool/imap.ts";
 import { mapChunks } from "../_internal/pool/map.ts";
 import { TaskQueue } from "../_internal/pool/task_queue.ts";
 import { ABORT_SLICE, inSlices, SignalWatch } from "../_internal/pool/signals.ts";
-import { learn, newSlot, newStats, type Task } from "../_internal/pool/task.ts";
+import { HeldTasks, learn, newSlot, newStats, type Task } from "../_internal/pool/task.ts";
 import { Scheduler } from "../_internal/pool/scheduler.ts";
 import type { ToWorker } from "../_internal/pool/worker.ts";
 
@@ -282,6 +282,45 @@ Deno.test("Scheduler: a function measured quick, then slow, is no longer sent to
     // One each (a long task's successor goes only when it is about to end).
     assertEquals(sent, [[0, 1], [1, 1]]);
     assertEquals(sched.queue.size, 6);
+  } finally {
+    sched.stop();
+  }
+});
+
+Deno.test("HeldTasks: in the order added; found by id; removed from the head or the middle", () => {
+  const held = new HeldTasks<{ id: number }>();
+  const ts = Array.from({ length: 3000 }, (_, i) => ({ id: i }));
+  for (const t of ts) held.add(t);
+  held.delete(ts[1500]); // from the middle
+  held.delete({ id: 1 }); // not held: nothing happens
+  for (const t of ts.slice(0, 1200)) held.delete(t); // from the head, as results come
+  assertEquals(held.size, 1799);
+  assertEquals(held.get(1501), ts[1501]);
+  assertEquals([held.get(1500), held.get(7)], [undefined, undefined]);
+  assertEquals([...held].map((t) => t.id), [...ts.keys()].slice(1200).filter((i) => i !== 1500));
+  for (const t of ts) held.delete(t);
+  assertEquals([held.size, [...held]], [0, []]);
+  held.add(ts[9]);
+  assertEquals([...held], [ts[9]]);
+});
+
+Deno.test("Scheduler: a worker's tasks come back in the order it runs them, the one it was running first", () => {
+  const stats = newStats();
+  learn(stats, 0.001);
+  const { slots: [a, b] } = recordingSlots();
+  const sched = new Scheduler(0, () => {});
+  try {
+    for (let id = 1; id <= 10; id++) sched.queue.push(schedTask(id, stats));
+    sched.dispatch([a, b]);
+    // It gives 3 and 4 back unstarted (asked back), and is sent them again,
+    // after the others: it runs 5 to 10, then 3 and 4.
+    sched.returned(a, [3, 4]);
+    sched.dispatch([a, b]);
+    sched.settle(a, { results: [{ id: 1, value: [1] }, { id: 2, value: [2] }], t: 0.002 });
+    // It dies: 5 was running (it fails), the rest never started (queued again).
+    const held = sched.release(a);
+    assertEquals(held.map((t) => t.id), [5, 6, 7, 8, 9, 10, 3, 4]);
+    assertEquals(a.held.size, 0);
   } finally {
     sched.stop();
   }

@@ -213,12 +213,12 @@ export class Scheduler {
     else slot.pendingMs += task.est;
     if (task.exclusive) slot.exclusive = true;
     task.slot = slot;
-    slot.held.set(task.id, task);
+    slot.held.add(task);
     slot.sent++;
   }
 
   #unhold(slot: Slot, task: Task): void {
-    slot.held.delete(task.id);
+    slot.held.delete(task);
     if (Number.isNaN(task.est)) slot.unknown--;
     else slot.pendingMs -= task.est;
     task.slot = undefined;
@@ -279,9 +279,9 @@ export class Scheduler {
     for (const [slot, ids] of asks) slot.conn.send({ reclaim: ids }).catch(() => {});
   }
 
-  /** A worker is gone: what it held, oldest first, no longer held. */
+  /** A worker is gone: what it held, in the order it was sent them, no longer held. */
   release(slot: Slot): Task[] {
-    const held = [...slot.held.values()].sort((a, b) => a.id - b.id);
+    const held = [...slot.held];
     for (const t of held) this.#unhold(slot, t);
     return held;
   }
@@ -303,9 +303,10 @@ export class Scheduler {
         later = Math.min(later, s.lastProgress + s.pendingMs + QUIET_MS);
         continue;
       }
-      const ids = [...s.held.values()].slice(1).filter((t) => !t.reclaiming).map((t) => t.id);
-      if (ids.length === 0) continue;
-      for (const id of ids) s.held.get(id)!.reclaiming = true;
+      const asked = [...s.held].slice(1).filter((t) => !t.reclaiming);
+      if (asked.length === 0) continue;
+      for (const t of asked) t.reclaiming = true;
+      const ids = asked.map((t) => t.id);
       s.conn.send({ reclaim: ids }).catch(() => {});
       idle--;
     }
@@ -322,7 +323,7 @@ export class Scheduler {
    */
   #outgrown(slot: Slot): boolean {
     let ms = 0, first = true;
-    for (const t of slot.held.values()) {
+    for (const t of slot.held) {
       if (first) first = false;
       else if (!t.reclaiming && (ms += t.stats.perCall * t.message.calls.length) > PREFETCH_MS) {
         return true;

@@ -51,7 +51,7 @@ export interface Task extends Queueable {
 export interface Slot {
   conn: { send(value: ToWorker): Promise<void> };
   /** Tasks sent and not yet answered, oldest first (the one running, then the rest). */
-  held: Map<number, Task>;
+  held: HeldTasks<Task>;
   /** Tasks it was sent and kept (for `maxTasksPerChild`). */
   sent: number;
   /** It holds an exclusive task, and so nothing else. */
@@ -72,7 +72,7 @@ export interface Slot {
 export function newSlot(conn: Slot["conn"]): Slot {
   return {
     conn,
-    held: new Map(),
+    held: new HeldTasks(),
     sent: 0,
     exclusive: false,
     pendingMs: 0,
@@ -80,6 +80,66 @@ export function newSlot(conn: Slot["conn"]): Slot {
     lastProgress: 0,
     retiring: false,
   };
+}
+
+/** Past this many emptied entries at its head, a {@link HeldTasks} drops them. */
+const COMPACT_AT = 1024;
+
+/**
+ * The tasks a worker holds, in the order it was sent them, which is the
+ * order it runs them and answers them: a result's task is the oldest held
+ * (found at once), and only a task given back or asked back is looked for
+ * further on. A `Map` by id cost a map of tiny tasks an entry for each task,
+ * and its table's growing and shrinking, in the parent's hottest loop.
+ */
+export class HeldTasks<T extends { readonly id: number }> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+  #size = 0;
+
+  /** How many are held. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Holds `task`, after the others. */
+  add(task: T): void {
+    this.#items.push(task);
+    this.#size++;
+  }
+
+  /** The held task with this id, if one is. */
+  get(id: number): T | undefined {
+    for (let i = this.#head; i < this.#items.length; i++) {
+      if (this.#items[i]?.id === id) return this.#items[i];
+    }
+    return undefined;
+  }
+
+  /** No longer holds `task`. */
+  delete(task: T): void {
+    const i = this.#items[this.#head] === task ? this.#head : this.#items.indexOf(task, this.#head);
+    if (i < 0) return;
+    this.#items[i] = undefined;
+    if (--this.#size === 0) {
+      this.#items = [];
+      this.#head = 0;
+      return;
+    }
+    while (this.#items[this.#head] === undefined) this.#head++;
+    if (this.#head >= COMPACT_AT && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** The held tasks, oldest first. */
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const t = this.#items[i];
+      if (t) yield t;
+    }
+  }
 }
 
 /**
