@@ -235,8 +235,10 @@ export class PoolEngine {
       this.#dispatch();
       return this.#gone();
     }
-    // A worker runs its tasks in order: the oldest it held was running and
-    // fails; the others never started and are queued again, first.
+    // A worker runs its tasks in the order it was sent them: the first it
+    // held was running and fails; the others never started and are queued
+    // again, first. (Not the lowest id: a task given back and sent again
+    // runs after those sent before it.)
     const [running, ...rest] = held;
     const died = p.exitCode !== 0 || (running && !running.done);
     if (died) {
@@ -383,17 +385,19 @@ export class PoolEngine {
     return task;
   }
 
+  /** Queues `task` with its arguments, packed (a method, not a closure per task). */
+  #queue(task: PoolTask, packed: unknown[]): void {
+    task.message.calls = packed;
+    if (task.done) return; // aborted while its arguments were packed
+    if (this.#broken) return task.reject(this.#broken);
+    this.#scheduler.queue.push(task);
+    this.#scheduleDispatch();
+  }
+
   #enqueue(task: PoolTask, calls: unknown[]): void {
-    const queue = (packed: unknown[]) => {
-      task.message.calls = packed;
-      if (task.done) return; // aborted while its arguments were packed
-      if (this.#broken) return task.reject(this.#broken);
-      this.#scheduler.queue.push(task);
-      this.#scheduleDispatch();
-    };
     // Handles among the arguments travel as descriptors; most calls have none.
     const handles = hasHandles(calls);
-    if (!handles && this.#packs === 0) return queue(calls);
+    if (!handles && this.#packs === 0) return this.#queue(task, calls);
     task.exclusive = handles;
     this.#packs++;
     const packed = this.#packing.then(() => packHandles(calls, this.#options.pack));
@@ -406,7 +410,7 @@ export class PoolEngine {
           const access = launchAccess(descriptorsAt(p.value, p.handles), this.#options.sandbox);
           if (access) task.message.access = access;
         }
-        queue(p.value);
+        this.#queue(task, p.value);
       },
       (err) => task.reject(err),
     ).finally(() => this.#packs--);
