@@ -54,7 +54,7 @@ import { failedIterator, imapChunks } from "./_internal/pool/imap.ts";
 import { mapChunks } from "./_internal/pool/map.ts";
 import { newSealKey, sealOf } from "./_internal/pool/seal.ts";
 import { newSandboxId } from "./_internal/hub/grants.ts";
-import { SANDBOX_ID } from "./_internal/base/symbols.ts";
+import { SANDBOX_ID, SEND_TAKEN } from "./_internal/base/symbols.ts";
 import type { MapItem, PoolLike, TaskFunction } from "./pool/pool_like.ts";
 import { Pipe } from "./connection.ts";
 import { Process, type ProcessOptions } from "./process.ts";
@@ -164,7 +164,14 @@ export class Pool implements PoolLike {
     } as ProcessOptions);
     // The worker holds its end once started; here it is closed either way.
     const started = process.start().finally(() => theirs.close());
-    return { process, conn: mine, started };
+    // The engine's messages hold only what the pool took already (tasks'
+    // arguments, at the call): they go without another copy.
+    const conn = {
+      send: (value: unknown) => mine[SEND_TAKEN](value),
+      recv: () => mine.recv(),
+      close: () => mine.close(),
+    };
+    return { process, conn, started };
   }
 
   /** Submits one call: `fn(...args)`. */
@@ -504,7 +511,8 @@ export class Pool implements PoolLike {
 function takeItems(items: unknown[], at: number, plain: boolean): void {
   for (let i = 0; i < items.length; i++) {
     const x = items[i];
-    if (typeof x === "object" && x !== null) {
+    // Numbers and strings, most items, are taken as they are; a function refused.
+    if (typeof x !== "number" && typeof x !== "string") {
       items[i] = valueNow(x, !plain, () => `items[${at + i}]`);
     }
   }

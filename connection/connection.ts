@@ -8,7 +8,7 @@
 import { ProcessError } from "../_internal/base/errors.ts";
 import { timedWait, type WaitOptions } from "../_internal/base/waits.ts";
 import { type Descriptor, type PackContext, registerReviver } from "../_internal/hub/handles.ts";
-import { TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
+import { SEND_TAKEN, TO_DESCRIPTOR } from "../_internal/base/symbols.ts";
 import { EOF, type Message } from "../_internal/primitives/inbox.ts";
 import { type LocalRef, refFor } from "../_internal/hub/refs.ts";
 import {
@@ -96,6 +96,16 @@ export class Connection {
   async send(value: unknown, options: { transfer?: Transferable[] } = {}): Promise<void> {
     this.#check("send", true);
     await this.#endpoint.send(value, options.transfer);
+  }
+
+  /**
+   * Sends a value the library took already (see `SEND_TAKEN`): not copied again.
+   *
+   * @ignore
+   */
+  async [SEND_TAKEN](value: unknown): Promise<void> {
+    this.#check("send", true);
+    await this.#endpoint.send(value, undefined, true);
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   die,
   fails,
   flakyInit,
+  grow,
   ident,
   init,
   pid,
@@ -51,6 +52,20 @@ testBoth(
     assertEquals(await pool.starmap(add, [[1, 2]], { chunksize: 3 }), [3]);
     assertEquals(await pool.map(square, []), []);
     assertEquals(await pool.mapAsync(square, [3]).get(), [9]);
+  },
+);
+
+testBoth(
+  "Pool: a result is taken when its task ends, not when the worker sends its batch of results",
+  async (startMethod) => {
+    // One worker: tasks measured quick go to it in batches, their results back together.
+    await using pool = new Pool({ processes: 1, module, startMethod });
+    const xs = [1, 2, 3, 4, 5, 6, 7, 8];
+    const asReturned = xs.map((_, i) => xs.slice(0, i + 1));
+    const mapped = await pool.starmap(grow, xs.map((x) => ["map", x]), { chunksize: 1 });
+    assertEquals(mapped, asReturned);
+    const applied = await Promise.all(xs.map((x) => pool.apply(grow, ["apply", x])));
+    assertEquals(applied, asReturned);
   },
 );
 
@@ -417,6 +432,7 @@ testBoth(
     const fn = () => 1;
     await assertRejects(() => pool.apply(same, [fn]), DOMException);
     await assertRejects(() => pool.map(same, [1, fn]), DOMException);
+    await assertRejects(() => pool.map(same, [Symbol("s")]), DOMException);
     await assertRejects(() => pool.starmap(same, [[1], [fn]]), DOMException);
     const it = pool.imap(same, [fn]);
     await assertRejects(() => it.next(), DOMException);

@@ -32,6 +32,15 @@ export const READ_REPORT: unique symbol = Symbol.for(
   "@mp/multiprocessing.readReport",
 ) as never;
 
+/**
+ * Key of a `Connection`'s method that sends a value the library took
+ * already (a copy of its own, as `valueNow` makes it: a pool's tasks and
+ * results), so that it is not copied a second time.
+ */
+export const SEND_TAKEN: unique symbol = Symbol.for(
+  "@mp/multiprocessing.sendTaken",
+) as never;
+
 /** Key of the option that makes a Process object stand for the current process. */
 export const CURRENT_SPEC: unique symbol = Symbol.for(
   "@mp/multiprocessing.currentSpec",

@@ -195,7 +195,12 @@ export function hasHandles(value: unknown, depth = 0): boolean {
  * @throws {DOMException} `DataCloneError` when it is refused or cannot be cloned.
  */
 export function valueNow<T>(value: T, strict = false, path: string | (() => string) = "value"): T {
-  if (typeof value !== "object" || value === null) return value;
+  if (typeof value !== "object" || value === null) {
+    // A function or a symbol cannot be cloned: refused here, as in a list.
+    return typeof value === "function" || typeof value === "symbol"
+      ? structuredClone(value)
+      : value;
+  }
   let copy = jsonClone(value, strict);
   if (copy === NOT_BARE || (copy === NOT_JSON && strict)) {
     checkPlain(value, typeof path === "string" ? path : path());

@@ -105,9 +105,11 @@ export interface ObjectRef {
   /**
    * Like {@link ObjectRef.send}, but resolves once the call is encoded and
    * queued, and rejects when its arguments cannot be cloned. Calls posted
-   * from one process run in the order they were posted.
+   * from one process run in the order they were posted. The arguments are
+   * taken at the call (copied), unless `taken` says the caller took them
+   * already (a copy of its own, as `valueNow` makes it).
    */
-  post(method: string, args: unknown[], handles?: Path[]): Promise<void>;
+  post(method: string, args: unknown[], handles?: Path[], taken?: boolean): Promise<void>;
   /**
    * Calls `method([...items])` later with this and the items of the calls
    * deferred after it (see `Client.defer`); `item` must surely encode, and

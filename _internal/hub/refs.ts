@@ -243,10 +243,10 @@ export class RemoteRef implements ObjectRef {
     this.post(method, args).catch(() => {});
   }
 
-  post(method: string, args: unknown[], handles?: Path[]): Promise<void> {
+  post(method: string, args: unknown[], handles?: Path[], taken = false): Promise<void> {
     let a: unknown[];
     try {
-      a = valueNow(args); // as in call()
+      a = taken ? args : valueNow(args); // as in call()
     } catch (err) {
       return Promise.reject(err);
     }

@@ -37,6 +37,8 @@ import { state } from "../base/state.ts";
 import type { TargetRef } from "../process/target.ts";
 import { drainClients } from "../hub/client.ts";
 import { turn } from "../base/async.ts";
+import { SEND_TAKEN } from "../base/symbols.ts";
+import { valueNow } from "../hub/handles.ts";
 import {
   fromBatch,
   resolveTarget,
@@ -94,6 +96,8 @@ export function isFromWorker(m: unknown): m is FromWorker {
 interface Conn {
   recv(): Promise<unknown>;
   send(value: unknown): Promise<void>;
+  /** Sends what was taken already (results are taken as their task ends). */
+  [SEND_TAKEN]?(value: unknown): Promise<void>;
   close(): void;
 }
 
@@ -121,6 +125,22 @@ function parentWatch(): (now: number) => boolean {
     next = now + PARENT_LOOK_MS;
     return Deno.ppid !== ppid;
   };
+}
+
+/**
+ * A task's result as it is when the task ends (`valueNow`): results wait
+ * for their batch's, and a later task may change what an earlier one
+ * returned (a list it keeps). Python pickles a result as its task ends too.
+ * A value that cannot be cloned fails its task alone.
+ */
+function takenNow(result: Result): Result {
+  if (result.value === undefined) return result;
+  try {
+    result.value = valueNow(result.value);
+    return result;
+  } catch (err) {
+    return { id: result.id, error: errorToData(err) };
+  }
 }
 
 /** The reply itself, or an error in its place when its value cannot be cloned. */
@@ -234,7 +254,7 @@ class Outbox {
   }
 
   add(result: Result, ms: number): void {
-    this.#results.push(result);
+    this.#results.push(takenNow(result));
     this.#ms += ms;
   }
 
@@ -253,8 +273,10 @@ class Outbox {
     this.#results = [];
     this.#ms = 0;
     this.#flushed = performance.now();
+    const reply = { results, t } satisfies Results;
     try {
-      await this.#conn.send({ results, t } satisfies Results);
+      // Taken as each task ended: not copied again.
+      await (this.#conn[SEND_TAKEN] ? this.#conn[SEND_TAKEN](reply) : this.#conn.send(reply));
     } catch {
       // A result that cannot be cloned fails that task only.
       for (const r of results) await this.#conn.send({ results: [clonable(r)] } satisfies Results);

@@ -23,7 +23,8 @@ export type { Message };
 export interface Endpoint {
   inbox: MessageInbox;
   ready: Promise<unknown>;
-  send(value: unknown, transfer?: Transferable[]): Promise<void>;
+  /** Sends `value`: taken at the call, unless `taken` says the caller took it (a copy of its own). */
+  send(value: unknown, transfer?: Transferable[], taken?: boolean): Promise<void>;
   sendBytes(bytes: Uint8Array): Promise<void>;
   close(): void;
   describe?(ctx?: PackContext): Promise<Descriptor>;
@@ -42,9 +43,10 @@ export function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
   return {
     inbox: core.inbox(end),
     ready: Promise.resolve(),
-    send: (value, transfer) => {
-      // What could not cross a process fails here, wherever the reader is.
-      if (!surelyCloneable(value)) structuredClone(value);
+    send: (value, transfer, taken) => {
+      // What could not cross a process fails here, wherever the reader is
+      // (a value taken already was copied, so it can).
+      if (!taken && !surelyCloneable(value)) structuredClone(value);
       return gate.pass(() => core.deliver(to, { value }, false, transfer), WAIT) ?? RESOLVED;
     },
     sendBytes: (bytes) => gate.pass(() => core.deliver(to, { bytes }), WAIT) ?? RESOLVED,
@@ -116,9 +118,9 @@ export function remoteEnd(ref: ObjectRef, end: 0 | 1, d: Descriptor): Endpoint {
   return {
     inbox,
     ready: ref.call("attach", [end]),
-    send: (value) =>
+    send: (value, _transfer, taken) =>
       gate.pass(() => {
-        const sent = ref.post("send", [end, value]);
+        const sent = ref.post("send", [end, value], undefined, taken);
         credit.spend(sizeOf(value));
         return sent;
       }, WAIT) ?? RESOLVED,
