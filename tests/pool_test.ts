@@ -9,6 +9,7 @@ import {
 import { BrokenPoolError, Pool, ProcessError, Queue, WorkerDiedError } from "../mod.ts";
 import {
   add,
+  busySpan,
   busyWhere,
   closeSelf,
   die,
@@ -394,6 +395,28 @@ testBoth(
     await pool.map(busyWhere, Array(8).fill(0), { chunksize: 1 });
     const where = await pool.map(busyWhere, Array(16).fill(60), { chunksize: 1 });
     assertEquals(new Set(where).size, 2, `tasks ran on ${[...new Set(where)]}`);
+  },
+);
+
+testBoth(
+  "Pool: tasks sent in a batch as quick and found slow go to an idle worker before the busy one starts its next",
+  async (startMethod) => {
+    await using pool = new Pool({ processes: 2, module, startMethod });
+    // Taught that busySpan is quick: the first worker free is sent every task.
+    await pool.map(busySpan, Array(8).fill(0), { chunksize: 1 });
+    const spans = await pool.map(busySpan, Array(4).fill(150), { chunksize: 1 });
+    const byWorker = Map.groupBy(spans, ([who]) => who);
+    assertEquals(byWorker.size, 2, `tasks ran on ${[...byWorker.keys()]}`);
+    // The worker that ran the first task gave back what it held as soon as
+    // that task had run far past what was expected, so the other started
+    // while it ran its second (not once a reclaim reached it after that one).
+    const [first, second] = byWorker.get(spans[0][0])!;
+    const other = [...byWorker.values()].find((s) => s[0][0] !== first[0])!;
+    assert(second, "the first worker ran a second task");
+    assert(
+      other[0][1] < second[2],
+      `the other worker started at ${other[0][1]}, after ${second[2]}: ${JSON.stringify(spans)}`,
+    );
   },
 );
 

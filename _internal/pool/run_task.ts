@@ -53,7 +53,11 @@ export interface TaskMessage {
  * name and fingerprint were most of each task's bytes, encoded, written,
  * read and decoded once per task).
  */
-export type WireTask = Omit<TaskMessage, "fn"> & { f: number };
+export type WireTask = Omit<TaskMessage, "fn"> & {
+  f: number;
+  /** The milliseconds the pool expects it to take, when it knows (see `worker.ts`). */
+  e?: number;
+};
 
 /** A batch of tasks as it crosses: each task's function is `fns[task.f]`. */
 export interface TaskBatch {
@@ -61,13 +65,14 @@ export interface TaskBatch {
   fns: TargetRef[];
 }
 
-/** The batch `messages` go in. */
-export function toBatch(messages: TaskMessage[]): TaskBatch {
+/** The batch tasks go in, each with what it is expected to take (`est`, NaN when unknown). */
+export function toBatch(sent: { message: TaskMessage; est: number }[]): TaskBatch {
   const fns: TargetRef[] = [];
-  const tasks = messages.map((m) => {
+  const tasks = sent.map(({ message: m, est }) => {
     let f = fns.indexOf(m.fn);
     if (f < 0) f = fns.push(m.fn) - 1;
     const t: WireTask = { id: m.id, f, calls: m.calls };
+    if (!Number.isNaN(est)) t.e = est;
     if (m.spread) t.spread = true;
     if (m.handles) t.handles = m.handles;
     if (m.access) t.access = m.access;
@@ -77,11 +82,14 @@ export function toBatch(messages: TaskMessage[]): TaskBatch {
   return { tasks, fns };
 }
 
+/** A task as a worker received it: its function, and what it is expected to take. */
+export type ReceivedTask = TaskMessage & { e?: number };
+
 /** The tasks of a batch received, each given its function again. */
-export function fromBatch(batch: TaskBatch): TaskMessage[] {
+export function fromBatch(batch: TaskBatch): ReceivedTask[] {
   const tasks = batch.tasks as (WireTask & { fn?: TargetRef })[];
   for (const t of tasks) t.fn = batch.fns[t.f];
-  return tasks as unknown as TaskMessage[];
+  return tasks as unknown as ReceivedTask[];
 }
 
 /** One task's outcome: its results, or its error. */

@@ -197,7 +197,7 @@ export class Scheduler {
     if (log.isEnabledFor("debug")) {
       log.debug(`dispatched ${batch.length} task(s) to pool worker ${slot.label ?? "?"}`);
     }
-    slot.conn.send(toBatch(batch.map((t) => t.message))).catch((err) => {
+    slot.conn.send(toBatch(batch)).catch((err) => {
       for (const t of batch) {
         if (t.slot !== slot) continue;
         this.#unhold(slot, t);

@@ -18,7 +18,13 @@
  *   order run, and `t`, the milliseconds they ran (the scheduler's
  *   measurement). Results wait for company only while more of the same
  *   batch follow and for at most {@link FLUSH_MS}.
- * - worker → parent `{ returned: ids }`: tasks given back unstarted.
+ * - worker → parent `{ returned: ids }`: tasks given back unstarted, when
+ *   asked, or unasked after a task that ran {@link OVERRUN_MS} past what the
+ *   pool expected (each task of a batch says so, `e`, when it knows): the
+ *   pool measured its function on small arguments, and what it sent with
+ *   it goes back for idle workers (after that task's result, which tells
+ *   the pool), rather than once a reclaim reaches this worker after its
+ *   next task.
  * - worker → parent `{ ready: true }` first, once the pool's initializer
  *   ran, or `{ initError }` (then it exits): until it is ready, a worker's
  *   death is a failed start, and no task it held ran.
@@ -41,6 +47,7 @@ import { SEND_TAKEN } from "../base/symbols.ts";
 import { valueNow } from "../hub/handles.ts";
 import {
   fromBatch,
+  type ReceivedTask,
   resolveTarget,
   type Result,
   runTask,
@@ -106,6 +113,18 @@ export const FLUSH_MS = 1;
 /** The worker lets its event loop turn at least this often (ms) between tasks. */
 export const YIELD_MS = 1;
 
+/**
+ * A task that ran this much longer (ms) than the pool expected gives back
+ * what its worker holds unstarted (see the module doc): the pool's
+ * `QUIET_MS`, past which it takes a worker for overdue.
+ */
+export const OVERRUN_MS = 10;
+
+/** Whether `task` ran `ms`, {@link OVERRUN_MS} past what the pool expected of it. */
+function overran(task: ReceivedTask, ms: number): boolean {
+  return task.e !== undefined && ms - task.e >= OVERRUN_MS;
+}
+
 /** A subprocess worker looks for its parent at most this often (ms) between tasks. */
 const PARENT_LOOK_MS = 1;
 
@@ -155,7 +174,7 @@ function clonable(reply: Result): Result {
 
 /** A held task; `last` marks the end of its batch. */
 interface Entry {
-  task: TaskMessage;
+  task: ReceivedTask;
   last: boolean;
 }
 
@@ -167,7 +186,7 @@ class Held {
   ended: "stop" | "eof" | undefined;
   #waiter: (() => void) | undefined;
 
-  push(tasks: TaskMessage[]): void {
+  push(tasks: ReceivedTask[]): void {
     tasks.forEach((task, i) => this.#entries.push({ task, last: i === tasks.length - 1 }));
     this.#wake();
   }
@@ -201,6 +220,14 @@ class Held {
       this.#head = 0;
     }
     return entry;
+  }
+
+  /** Removes every unstarted task; returns their ids. */
+  takeAll(): number[] {
+    const ids = this.#entries.slice(this.#head).map((e) => e.task.id);
+    this.#entries = [];
+    this.#head = 0;
+    return ids;
   }
 
   /** Removes the unstarted tasks among `ids`; returns their ids. */
@@ -333,11 +360,14 @@ export async function poolWorker(
     const ran = runTask(entry.task, gate);
     const result = ran instanceof Promise ? await ran : ran as Result;
     // One clock read per task: it ends this task's time and starts the next one's.
-    const t1 = performance.now();
-    out.add(result, t1 - t0);
+    const t1 = performance.now(), ms = t1 - t0;
+    out.add(result, ms);
     t0 = t1;
     if (!entry.last && !held.empty && !out.due(t1) && !out.yieldDue(t1)) continue;
     await out.flush();
+    if (overran(entry.task, ms) && !held.empty) {
+      await conn.send({ returned: held.takeAll() } satisfies FromWorker).catch(() => {});
+    }
     if (out.yieldDue(t1)) await out.pause();
     t0 = performance.now();
   }
