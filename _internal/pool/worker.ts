@@ -7,7 +7,7 @@
  * The protocol on the pipe (the engine's side is `engine.ts` and
  * `scheduler.ts`):
  *
- * - parent → worker `{ tasks, fns }`: tasks to run after those already
+ * - parent → worker `{ tasks, fns, per }`: tasks to run after those already
  *   held (a batch, each task naming its function by its index in `fns`; a
  *   worker may hold several).
  * - parent → worker `{ reclaim: ids }`: give back those of these tasks not
@@ -20,7 +20,7 @@
  *   batch follow and for at most {@link FLUSH_MS}.
  * - worker → parent `{ returned: ids }`: tasks given back unstarted, when
  *   asked, or unasked after a task that ran {@link OVERRUN_MS} past what the
- *   pool expected (each task of a batch says so, `e`, when it knows): the
+ *   pool expected (a batch says so per function, when it knows): the
  *   pool measured its function on small arguments, and what it sent with
  *   it goes back for idle workers (after that task's result, which tells
  *   the pool), rather than once a reclaim reaches this worker after its
@@ -46,8 +46,8 @@ import { turn } from "../base/async.ts";
 import { SEND_TAKEN } from "../base/symbols.ts";
 import { valueNow } from "../hub/handles.ts";
 import {
+  expectedMs,
   fromBatch,
-  type ReceivedTask,
   resolveTarget,
   type Result,
   runTask,
@@ -120,11 +120,6 @@ export const YIELD_MS = 1;
  */
 export const OVERRUN_MS = 10;
 
-/** Whether `task` ran `ms`, {@link OVERRUN_MS} past what the pool expected of it. */
-function overran(task: ReceivedTask, ms: number): boolean {
-  return task.e !== undefined && ms - task.e >= OVERRUN_MS;
-}
-
 /** A subprocess worker looks for its parent at most this often (ms) between tasks. */
 const PARENT_LOOK_MS = 1;
 
@@ -172,10 +167,11 @@ function clonable(reply: Result): Result {
   }
 }
 
-/** A held task; `last` marks the end of its batch. */
+/** A held task; `last` marks the end of its batch; `e`, what it should take (ms, NaN: unknown). */
 interface Entry {
-  task: ReceivedTask;
+  task: TaskMessage;
   last: boolean;
+  e: number;
 }
 
 /** Tasks received and not started, in order; and whether more can come. */
@@ -186,8 +182,11 @@ class Held {
   ended: "stop" | "eof" | undefined;
   #waiter: (() => void) | undefined;
 
-  push(tasks: ReceivedTask[]): void {
-    tasks.forEach((task, i) => this.#entries.push({ task, last: i === tasks.length - 1 }));
+  push(batch: TaskBatch): void {
+    const tasks = fromBatch(batch);
+    tasks.forEach((task, i) =>
+      this.#entries.push({ task, last: i === tasks.length - 1, e: expectedMs(batch, task) })
+    );
     this.#wake();
   }
 
@@ -256,7 +255,7 @@ async function receive(conn: Conn, held: Held): Promise<void> {
     } catch {
       return held.end("eof"); // The pool is gone: its end of the pipe closed.
     }
-    if ("tasks" in msg) held.push(fromBatch(msg));
+    if ("tasks" in msg) held.push(msg);
     else if ("reclaim" in msg) {
       const returned = held.take(msg.reclaim);
       if (returned.length > 0) conn.send({ returned }).catch(() => {});
@@ -365,10 +364,14 @@ export async function poolWorker(
     t0 = t1;
     if (!entry.last && !held.empty && !out.due(t1) && !out.yieldDue(t1)) continue;
     await out.flush();
-    if (overran(entry.task, ms) && !held.empty) {
+    if (out.yieldDue(t1)) await out.pause();
+    // Far past what the pool expected: see OVERRUN_MS (NaN, unknown, never
+    // is). Looked at after the pause, which reads what the pool sent while
+    // the task ran (a successor sent as it was expected to end). Such a
+    // task ran past YIELD_MS, so the pause was due.
+    if (ms - entry.e >= OVERRUN_MS && !held.empty) {
       await conn.send({ returned: held.takeAll() } satisfies FromWorker).catch(() => {});
     }
-    if (out.yieldDue(t1)) await out.pause();
     t0 = performance.now();
   }
   if (held.ended === "eof") return;
