@@ -43,10 +43,12 @@ export function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
   return {
     inbox: core.inbox(end),
     ready: Promise.resolve(),
-    send: (value, transfer, taken) => {
-      // What could not cross a process fails here, wherever the reader is
-      // (a value taken already was copied, so it can).
-      if (!taken && !surelyCloneable(value)) structuredClone(value);
+    // `taken` changes nothing here: this end copies nothing, and the check
+    // stays for every send, so that a value that slipped past its taking
+    // fails its sender rather than vanish where the push is dropped.
+    send: (value, transfer) => {
+      // What could not cross a process fails here, wherever the reader is.
+      if (!surelyCloneable(value)) structuredClone(value);
       return gate.pass(() => core.deliver(to, { value }, false, transfer), WAIT) ?? RESOLVED;
     },
     sendBytes: (bytes) => gate.pass(() => core.deliver(to, { bytes }), WAIT) ?? RESOLVED,
