@@ -40,10 +40,23 @@ function expectedByte(k: number, j: number): number {
  * checks each (length, order, sampled bytes), then acks. A wrong message
  * throws: the child exits with 1 and its end closes, so the parent sees EOF.
  */
-export async function sink(conn: Connection, count: number, size: number): Promise<void> {
+export async function sink(
+  conn: Connection,
+  count: number,
+  size: number,
+  into = false,
+): Promise<void> {
   await conn.sendBytes(await conn.recvBytes());
   const ack: Ack = { bytes: 0, checksum: 0 };
-  for (let k = 0; k < count; k++) receive(ack, k, await conn.recvBytes(), size);
+  if (into) {
+    // One buffer of the caller's, reused for every message.
+    const buf = new Uint8Array(size);
+    for (let k = 0; k < count; k++) {
+      receive(ack, k, buf.subarray(0, await conn.recvBytesInto(buf)), size);
+    }
+  } else {
+    for (let k = 0; k < count; k++) receive(ack, k, await conn.recvBytes(), size);
+  }
   await conn.send(ack);
 }
 
@@ -82,6 +95,7 @@ const PING = new Uint8Array([112, 105, 110, 103]);
  * One sample: starts a {@link sink} child on a fresh Pipe, sends `count`
  * messages of `size` bytes, waits for the ack and checks it. Rejects loudly
  * on a wrong ack, a failed child or a hang (after {@link watchdogMs}).
+ * With `into`, the child receives with `recvBytesInto` into one buffer.
  *
  * @returns Milliseconds from the first send to the ack.
  */
@@ -89,8 +103,9 @@ export function pipeSample(
   startMethod: StartMethod,
   count: number,
   size: number,
+  into = false,
 ): Promise<number> {
-  return unsuppressed(() => sample(startMethod, count, size));
+  return unsuppressed(() => sample(startMethod, count, size, into));
 }
 
 /** A message of `size` bytes of the pattern (its index is stamped before each send). */
@@ -100,7 +115,12 @@ export function patternBuffer(size: number): Uint8Array {
   return buf;
 }
 
-async function sample(startMethod: StartMethod, count: number, size: number): Promise<number> {
+async function sample(
+  startMethod: StartMethod,
+  count: number,
+  size: number,
+  into: boolean,
+): Promise<number> {
   const buf = patternBuffer(size);
   const [a, b] = Pipe();
   // Disposed in reverse order, also after a hang: the child is terminated,
@@ -111,7 +131,7 @@ async function sample(startMethod: StartMethod, count: number, size: number): Pr
   await using there = b;
   await using p = new Process({
     target: sink,
-    args: [there, count, size],
+    args: [there, count, size, into],
     module: MODULE,
     startMethod,
   });

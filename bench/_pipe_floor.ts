@@ -7,12 +7,16 @@
 // between. The child checks each message as the pipe's sink does and acks
 // with its count and checksum.
 //
-// This module is the child too: run with `--serve PATH COUNT SIZE`.
+// With `reuse`, the child reads every message into one buffer instead,
+// given back after each (the ceiling of what `recvBytesInto` can reach).
+//
+// This module is the child too: run with `--serve PATH COUNT SIZE [--reuse]`.
 
 import { FrameReader, FrameWriter, HEADER } from "../_internal/wire/framing.ts";
 import { decode, encodeSyncParts } from "../_internal/wire/codec.ts";
 import { type Ack, checkAck, patternBuffer, receive, watchdogMs } from "./_pipe.ts";
 import { watchdog } from "./_report.ts";
+import { giveBackBuffer } from "../_internal/wire/spare_buffers.ts";
 
 const PING = new Uint8Array([112, 105, 110, 103]);
 
@@ -22,7 +26,7 @@ function sendBytes(writer: FrameWriter, body: Uint8Array): Promise<void> {
 }
 
 /** The child: echoes the ping, receives and checks `count` messages, acks. */
-async function serve(path: string, count: number, size: number): Promise<void> {
+async function serve(path: string, count: number, size: number, reuse: boolean): Promise<void> {
   const conn = await Deno.connect({ transport: "unix", path });
   const reader = new FrameReader(conn), writer = new FrameWriter(conn);
   await sendBytes(writer, (await reader.next())!.slice());
@@ -32,6 +36,8 @@ async function serve(path: string, count: number, size: number): Promise<void> {
     if (frame === null) throw new Error(`The floor's parent hung up at message ${k}`);
     // A message the reader's buffer held is copied, as the library's would be.
     receive(ack, k, reader.owned ? frame : frame.slice(), size);
+    // The next message is read into this one's buffer.
+    if (reuse) giveBackBuffer(frame);
   }
   await writer.write(encodeSyncParts(ack, HEADER)![0]);
   conn.close();
@@ -40,10 +46,15 @@ async function serve(path: string, count: number, size: number): Promise<void> {
 /**
  * One sample of the floor: starts a bare child, makes a ping's round trip,
  * then times `count` messages of `size` bytes to the ack, and checks it.
+ * With `reuse`, the child reads every message into one buffer.
  *
  * @returns Milliseconds from the first send to the ack.
  */
-export async function pipeFloorSample(count: number, size: number): Promise<number> {
+export async function pipeFloorSample(
+  count: number,
+  size: number,
+  reuse = false,
+): Promise<number> {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/s`;
   const listener = Deno.listen({ transport: "unix", path });
@@ -57,6 +68,7 @@ export async function pipeFloorSample(count: number, size: number): Promise<numb
       path,
       `${count}`,
       `${size}`,
+      ...(reuse ? ["--reuse"] : []),
     ],
   }).spawn();
   let conn: Deno.Conn | undefined;
@@ -94,5 +106,5 @@ export async function pipeFloorSample(count: number, size: number): Promise<numb
 }
 
 if (import.meta.main && Deno.args[0] === "--serve") {
-  await serve(Deno.args[1], Number(Deno.args[2]), Number(Deno.args[3]));
+  await serve(Deno.args[1], Number(Deno.args[2]), Number(Deno.args[3]), Deno.args[4] === "--reuse");
 }

@@ -20,11 +20,18 @@
  * variant once per round, in a fresh random order) so that machine noise
  * hits all variants alike; the report gives the median of the rounds.
  *
+ * Each side also runs with the child receiving into one buffer it reuses
+ * (`recvBytesInto`, Python's `recv_bytes_into`): a message handed out to
+ * keep is fresh memory, which costs Deno more than the copy (see
+ * `_internal/wire/spare_buffers.ts`), while Python's allocator reuses the
+ * last message's memory even for `recv_bytes`.
+ *
  * The floor (`_pipe_floor.ts`) sends the same messages, framed as the
  * library frames them, over a bare Unix socket to a bare `deno run` child
  * that reads each into a fresh buffer of its own (what `recvBytes` hands
- * out) and checks it the same way: the pipe is reported as a fraction of
- * it, and so is Python, since the target sits against what the socket allows.
+ * out), or into one buffer reused, and checks it the same way: the pipe is
+ * reported as a fraction of it, and so is Python, since the target sits
+ * against what the socket allows.
  *
  * The sample itself, and the child's target, are in `_pipe.ts`.
  *
@@ -57,20 +64,28 @@ const DEFAULTS: Options = {
   json: undefined,
 };
 const PY_SCRIPT = report.peerScript("pipe_bandwidth.py");
-const SUBPROCESS = "Pipe [subprocess]";
-const WORKER = "Pipe [worker]";
-const PYTHON = "Python mp.Pipe spawn";
+const SUBPROCESS = "Pipe [subprocess] recvBytes";
+const WORKER = "Pipe [worker] recvBytes";
+const PYTHON = "Python mp.Pipe spawn recv_bytes";
 const FLOOR = "floor [subprocess]: bare socket, a fresh buffer per message";
+const SUBPROCESS_INTO = "Pipe [subprocess] recvBytesInto";
+const WORKER_INTO = "Pipe [worker] recvBytesInto";
+const PYTHON_INTO = "Python mp.Pipe spawn recv_bytes_into";
+const FLOOR_REUSE = "floor [subprocess]: bare socket, one buffer reused";
 const MIB = 2 ** 20;
 /** Messages of a warm-up sample: enough to compile the hot paths. */
 const WARMUP_MESSAGES = 8;
 
 const RATIOS: report.RatioSpec[] = [
   [SUBPROCESS, PYTHON, ">= 1.5x Python", (x) => x >= 1.5],
+  [SUBPROCESS_INTO, PYTHON_INTO, ">= 1.5x Python", (x) => x >= 1.5],
+  [SUBPROCESS_INTO, PYTHON, "none (reported)", null],
   [WORKER, PYTHON, "none (reported)", null],
-  [WORKER, SUBPROCESS, "none (reported)", null],
+  [WORKER_INTO, PYTHON_INTO, "none (reported)", null],
   [SUBPROCESS, FLOOR, "none (reported)", null],
+  [SUBPROCESS_INTO, FLOOR_REUSE, "none (reported)", null],
   [PYTHON, FLOOR, "none (reported)", null],
+  [PYTHON_INTO, FLOOR_REUSE, "none (reported)", null],
 ];
 
 function parseOptions(args: string[]): Options {
@@ -90,8 +105,9 @@ function parseOptions(args: string[]): Options {
 async function runPeer(
   count: number,
   size: number,
+  into = false,
 ): Promise<{ elapsed_ms: number; version: string }> {
-  const args = ["--count", String(count), "--size", String(size)];
+  const args = ["--count", String(count), "--size", String(size), ...(into ? ["--into"] : [])];
   const peer = await report.runPython<{ bytes: number; elapsed_ms: number; version: string }>(
     PY_SCRIPT,
     args,
@@ -108,14 +124,28 @@ function pipeVariant(
   startMethod: StartMethod,
   count: number,
   size: number,
+  into: boolean,
 ): report.Variant {
   return {
     name,
-    run: () => pipeSample(startMethod, count, size),
+    run: () => pipeSample(startMethod, count, size, into),
     // The first child of each method transpiles and caches its module
     // graph, and the parent's JIT has yet to compile the pipe's hot paths.
-    warm: () => pipeSample(startMethod, Math.min(count, WARMUP_MESSAGES), size),
+    warm: () => pipeSample(startMethod, Math.min(count, WARMUP_MESSAGES), size, into),
   };
+}
+
+function floorVariant(name: string, count: number, size: number, reuse: boolean): report.Variant {
+  return {
+    name,
+    run: () => pipeFloorSample(count, size, reuse),
+    warm: () => pipeFloorSample(Math.min(count, WARMUP_MESSAGES), size, reuse),
+  };
+}
+
+/** Python's peer, one interpreter per sample (interleaved with the others). */
+function peerVariant(name: string, count: number, size: number, into: boolean): report.Variant {
+  return { name, run: async () => (await runPeer(count, size, into)).elapsed_ms, warm: null };
 }
 
 function printReport(stats: Record<string, report.Rates>, rs: report.Ratio[]): void {
@@ -130,22 +160,16 @@ async function main(opts: Options): Promise<void> {
   const [count, size] = [mib / chunkMib, chunkMib * MIB];
   // Doubles as Python's warm-up: the first run reads (and may compile) its imports.
   const python = await report.probePython(() => runPeer(WARMUP_MESSAGES, size));
-  // One interpreter per sample keeps Python interleaved with the others;
-  // its probe was its warm-up.
-  const py: report.Variant = {
-    name: PYTHON,
-    run: async () => (await runPeer(count, size)).elapsed_ms,
-    warm: null,
-  };
+  // Its probe was its warm-up.
+  const py = [peerVariant(PYTHON, count, size, false), peerVariant(PYTHON_INTO, count, size, true)];
   const variants: report.Variant[] = [
-    pipeVariant(SUBPROCESS, "subprocess", count, size),
-    pipeVariant(WORKER, "worker", count, size),
-    {
-      name: FLOOR,
-      run: () => pipeFloorSample(count, size),
-      warm: () => pipeFloorSample(Math.min(count, WARMUP_MESSAGES), size),
-    },
-    ...(python ? [py] : []),
+    pipeVariant(SUBPROCESS, "subprocess", count, size, false),
+    pipeVariant(WORKER, "worker", count, size, false),
+    pipeVariant(SUBPROCESS_INTO, "subprocess", count, size, true),
+    pipeVariant(WORKER_INTO, "worker", count, size, true),
+    floorVariant(FLOOR, count, size, false),
+    floorVariant(FLOOR_REUSE, count, size, true),
+    ...(python ? py : []),
   ];
   const { samples, loadavg } = await report.measure(variants, opts);
   const stats = report.summarize(samples, (ms) => report.rates(ms, mib));

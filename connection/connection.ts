@@ -18,6 +18,7 @@ import {
   remoteEnd,
 } from "../_internal/primitives/pipe_endpoints.ts";
 import { EOFError } from "../_internal/base/errors.ts";
+import { giveBackBuffer } from "../_internal/wire/spare_buffers.ts";
 
 const REVIVE = Symbol("revive");
 
@@ -186,7 +187,16 @@ export class Connection {
   /**
    * Receives a bytes message into `buffer` at `offset`; resolves its length.
    *
+   * The fastest way to receive a stream of large messages: the memory a
+   * message was read into is used again for the next one of its size,
+   * where `recvBytes()` hands out each in memory of its own.
+   *
+   * @param buffer Where the message's bytes are copied.
+   * @param offset Where in `buffer` they start (default 0).
+   * @returns The message's length in bytes.
    * @throws {RangeError} When it does not fit (the message is left unread).
+   * @throws {TypeError} When the next message was sent with `send()`.
+   * @throws {EOFError} When the other end is closed and nothing is left.
    */
   async recvBytesInto(buffer: ArrayBufferView, offset = 0): Promise<number> {
     const view = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -201,6 +211,9 @@ export class Connection {
     }
     this.#endpoint.inbox.take();
     view.set(m.bytes, offset);
+    // Nothing holds the message's own buffer now: the next one of its size
+    // is read into it (see spare_buffers.ts).
+    giveBackBuffer(m.bytes);
     return m.bytes.length;
   }
 

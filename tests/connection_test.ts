@@ -19,6 +19,9 @@ import {
 } from "../mod.ts";
 import {
   echo,
+  receiveMixed,
+  receiveMixedReport,
+  sendNumbered,
   sendThenChange,
   sendUnserializable,
   sink,
@@ -171,6 +174,66 @@ testBoth("Pipe: sendBytes by offset and size to a child", async (startMethod) =>
   assertEquals(await here.recv(), 30);
   here.close();
   await p.join();
+});
+
+// Large messages received with recvBytesInto have their buffer used again
+// for the next one (spare_buffers.ts): a message kept from recvBytes, the
+// sender's own buffer, and every message received must stay as sent.
+const MIXED_N = 24, MIXED_SIZE = 300_000;
+
+testBoth(
+  "Pipe: recvBytesInto and recvBytes mixed in a child: every message whole, kept ones unchanged",
+  async (startMethod) => {
+    const [here, there] = Pipe();
+    await using p = new Process({
+      target: receiveMixedReport,
+      args: [there, MIXED_N, MIXED_SIZE],
+      module,
+      startMethod,
+    });
+    await p.start();
+    await sendNumbered(here, MIXED_N, MIXED_SIZE);
+    assertEquals(await here.recv(), []);
+    await p.join();
+    assertEquals(p.exitCode, 0);
+    here.close();
+  },
+);
+
+testBoth(
+  "Pipe: recvBytesInto and recvBytes mixed from a child: every message whole, kept ones unchanged",
+  async (startMethod) => {
+    const [here, there] = Pipe();
+    await using p = new Process({
+      target: sendNumbered,
+      args: [there, MIXED_N, MIXED_SIZE],
+      module,
+      startMethod,
+    });
+    await p.start();
+    assertEquals(await receiveMixed(here, MIXED_N, MIXED_SIZE), []);
+    await p.join();
+    here.close();
+  },
+);
+
+Deno.test("Pipe: recvBytesInto between two ends here never takes the sender's buffer", async () => {
+  const [a, b] = Pipe();
+  const sending = sendNumbered(a, MIXED_N, MIXED_SIZE);
+  assertEquals(await receiveMixed(b, MIXED_N, MIXED_SIZE), []);
+  await sending;
+  // The sender's buffer, given to every send, is still its own: a send
+  // from it now arrives as it is, not as a later message overwrote it.
+  const mine = new Uint8Array(MIXED_SIZE).fill(9);
+  await a.sendBytes(mine);
+  const into = new Uint8Array(MIXED_SIZE);
+  await b.recvBytesInto(into);
+  await a.sendBytes(new Uint8Array(MIXED_SIZE).fill(4));
+  assertEquals((await b.recvBytes())[0], 4);
+  assert(mine.every((x) => x === 9), "the sender's buffer was overwritten");
+  assert(into.every((x) => x === 9));
+  a.close();
+  b.close();
 });
 
 Deno.test("Connection.sendBytes rejects bad offsets and sizes", async () => {

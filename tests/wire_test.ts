@@ -17,6 +17,13 @@ import {
   HEADER,
 } from "../_internal/wire/framing.ts";
 import { setLimits } from "../_internal/wire/limits.ts";
+import {
+  copyToMessageBuffer,
+  giveBackBuffer,
+  messageBuffer,
+  SPARE_FROM,
+  spareBuffers,
+} from "../_internal/wire/spare_buffers.ts";
 import { Client, Listener, Pipe, Process, ProcessError, RemoteError } from "../mod.ts";
 import { echo } from "./fixtures/pipe_targets.ts";
 import { testBoth } from "./_helpers.ts";
@@ -295,4 +302,43 @@ Deno.test("Client: a message over the limit rejects its send with a RangeError, 
   }
   await client.send("after");
   assertEquals(await server.recv(), "after");
+});
+
+Deno.test("spare buffers: a large one given back is used again for its size only, once, and bounded", () => {
+  // Takes every spare, so that the test starts and ends with none.
+  const takeAll = () => spareBuffers().forEach((n) => messageBuffer(n));
+  takeAll();
+  // Small buffers are never kept.
+  giveBackBuffer(messageBuffer(SPARE_FROM - 1));
+  assertEquals(spareBuffers(), []);
+  // Only what messageBuffer handed out comes back, and only once.
+  giveBackBuffer(new Uint8Array(SPARE_FROM));
+  assertEquals(spareBuffers(), []);
+  const a = messageBuffer(SPARE_FROM + 3);
+  a.fill(5);
+  giveBackBuffer(a.subarray(10, 20));
+  giveBackBuffer(a);
+  assertEquals(spareBuffers(), [SPARE_FROM + 3]);
+  // Another size gets a new buffer; the same size gets a's, once.
+  const other = messageBuffer(SPARE_FROM + 4);
+  assert(other.buffer !== a.buffer);
+  assert(other.every((x) => x === 0));
+  const again = messageBuffer(SPARE_FROM + 3);
+  assert(again.buffer === a.buffer);
+  assertEquals(again.length, SPARE_FROM + 3);
+  assert(messageBuffer(SPARE_FROM + 3).buffer !== a.buffer);
+  assertEquals(spareBuffers(), []);
+  // A copy is its own buffer, taken back like one read.
+  const copy = copyToMessageBuffer(again);
+  assert(copy.buffer !== again.buffer && copy[0] === 5);
+  giveBackBuffer(copy);
+  assertEquals(spareBuffers(), [SPARE_FROM + 3]);
+  takeAll();
+  // At most 8 are kept, of 8 MiB in all: the oldest go first.
+  Array.from({ length: 12 }, () => messageBuffer(1 << 20)).forEach(giveBackBuffer);
+  assertEquals(spareBuffers(), Array(8).fill(1 << 20));
+  giveBackBuffer(messageBuffer(3 << 20));
+  assertEquals(spareBuffers(), [...Array(5).fill(1 << 20), 3 << 20]);
+  takeAll();
+  assertEquals(spareBuffers(), []);
 });

@@ -24,6 +24,7 @@ import type { Hosted, Peer } from "../hub/protocol.ts";
 import { argArray, argEnd } from "../hub/args.ts";
 import { sizeOf } from "../wire/measure.ts";
 import { limits } from "../wire/limits.ts";
+import { copyToMessageBuffer } from "../wire/spare_buffers.ts";
 import { onAbort } from "../base/async.ts";
 
 interface End {
@@ -112,7 +113,7 @@ export class PipeCore implements Hosted {
     const size = m.bytes ? m.bytes.length : sizeOf(m.value);
     end.unread += size;
     if (end.reader) return push(end.reader, this.id, to, m, size, transfer);
-    if (m.bytes) end.inbox.push({ bytes: owned ? m.bytes : m.bytes.slice(), size });
+    if (m.bytes) end.inbox.push({ bytes: owned ? m.bytes : copyToMessageBuffer(m.bytes), size });
     // Both ends may be here: the reader gets a copy, or the moved buffers.
     else {
       end.inbox.push({ value: owned ? m.value : structuredClone(m.value, { transfer }), size });

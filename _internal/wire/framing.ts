@@ -15,6 +15,7 @@
  */
 
 import { checkMessageSize, limits } from "./limits.ts";
+import { messageBuffer } from "./spare_buffers.ts";
 
 /** Bytes of the length prefix. */
 export const HEADER = 4;
@@ -109,7 +110,7 @@ export class FrameReader {
   async #frame(len: number): Promise<Uint8Array> {
     this.owned = false;
     if (this.#end - this.#start < len && len >= LARGE_FRAME) {
-      const out = new Uint8Array(len);
+      const out = messageBuffer(len);
       await this.#readInto(out);
       this.owned = true;
       return out;
@@ -131,7 +132,7 @@ export class FrameReader {
       throw new FrameError(`Message of ${total} bytes exceeds the limit of ${maxMessage}`);
     }
     if (total < first - TOTAL) throw new FrameError("Malformed message: pieces exceed its length");
-    const out = new Uint8Array(total);
+    const out = messageBuffer(total);
     let at = 0, len = first - TOTAL, more = true;
     while (true) {
       if (at + len > total) throw new FrameError("Malformed message: pieces exceed its length");

@@ -3,13 +3,13 @@
 The peer of bench/pipe_bandwidth.ts, which runs this script once per round.
 The parent sends COUNT messages of SIZE bytes with send_bytes (one buffer,
 its index stamped in bytes 0-3 before each send); a child receives them with
-recv_bytes, checks each one's length, order and a few sampled bytes, then
+recv_bytes (with --into: recv_bytes_into, into one buffer it reuses), checks each one's length, order and a few sampled bytes, then
 sends back one small ack (byte count, checksum of the sampled bytes), which
 the parent checks too. Timed inside the interpreter from the first send to
 the ack; the child is started, and a ping has made the round trip, before
 the clock starts. Prints JSON {bytes, elapsed_ms, mib_per_s, version}.
 
-    python3 bench/py/pipe_bandwidth.py [--count 64] [--size 1048576]
+    python3 bench/py/pipe_bandwidth.py [--count 64] [--size 1048576] [--into]
 """
 
 import multiprocessing
@@ -36,13 +36,20 @@ def expected_byte(k, j):
     return (k >> (8 * j)) & 0xFF if j < 4 else pattern_byte(j)
 
 
-def sink(conn, count, size):
-    """The child: echoes the ping, receives and checks count messages, acks."""
+def sink(conn, count, size, into):
+    """The child: echoes the ping, receives and checks count messages, acks.
+
+    With into, it receives with recv_bytes_into into one reused buffer.
+    """
     conn.send_bytes(conn.recv_bytes())
     received = 0
     checksum = 0
+    buf = bytearray(size) if into else None
     for k in range(count):
-        msg = conn.recv_bytes()
+        if into:
+            msg = memoryview(buf)[: conn.recv_bytes_into(buf)]
+        else:
+            msg = conn.recv_bytes()
         if len(msg) != size:
             raise SystemExit(f"Pipe corrupted message {k}: {len(msg)} bytes, expected {size}")
         for j in sample_offsets(k, size):
@@ -57,12 +64,12 @@ def sink(conn, count, size):
     conn.close()
 
 
-def run(ctx, count, size):
+def run(ctx, count, size, into):
     buf = bytearray(pattern_byte(j) for j in range(size))
     here, there = ctx.Pipe()
     # Daemonic: if the parent is stopped (the Deno side's watchdog), the
     # child is terminated rather than left blocked in recv_bytes().
-    p = ctx.Process(target=sink, args=(there, count, size), daemon=True)
+    p = ctx.Process(target=sink, args=(there, count, size, into), daemon=True)
     p.start()
     there.close()
     # The ping: the child has started, imported this module and is reading.
@@ -105,12 +112,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=64)
     parser.add_argument("--size", type=int, default=1 << 20)
+    parser.add_argument("--into", action="store_true", help="receive with recv_bytes_into")
     args = parser.parse_args()
     if args.count < 1 or args.size < 16:
         raise SystemExit(f"--count must be >= 1 and --size >= 16, received {args.count} {args.size}")
     # SIGTERM as an exit, so that daemonic children are terminated at exit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    elapsed = run(multiprocessing.get_context("spawn"), args.count, args.size)
+    elapsed = run(multiprocessing.get_context("spawn"), args.count, args.size, args.into)
     total = args.count * args.size
     print(json.dumps({
         "bytes": total,
