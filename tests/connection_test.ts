@@ -181,41 +181,31 @@ testBoth("Pipe: sendBytes by offset and size to a child", async (startMethod) =>
 // sender's own buffer, and every message received must stay as sent.
 const MIXED_N = 24, MIXED_SIZE = 300_000;
 
-testBoth(
-  "Pipe: recvBytesInto and recvBytes mixed in a child: every message whole, kept ones unchanged",
-  async (startMethod) => {
-    const [here, there] = Pipe();
-    await using p = new Process({
-      target: receiveMixedReport,
-      args: [there, MIXED_N, MIXED_SIZE],
-      module,
-      startMethod,
-    });
-    await p.start();
-    await sendNumbered(here, MIXED_N, MIXED_SIZE);
-    assertEquals(await here.recv(), []);
-    await p.join();
-    assertEquals(p.exitCode, 0);
-    here.close();
-  },
-);
-
-testBoth(
-  "Pipe: recvBytesInto and recvBytes mixed from a child: every message whole, kept ones unchanged",
-  async (startMethod) => {
-    const [here, there] = Pipe();
-    await using p = new Process({
-      target: sendNumbered,
-      args: [there, MIXED_N, MIXED_SIZE],
-      module,
-      startMethod,
-    });
-    await p.start();
-    assertEquals(await receiveMixed(here, MIXED_N, MIXED_SIZE), []);
-    await p.join();
-    here.close();
-  },
-);
+for (const where of ["in a child", "from a child"] as const) {
+  testBoth(
+    `Pipe: recvBytesInto and recvBytes mixed ${where}: every message whole, kept ones unchanged`,
+    async (startMethod) => {
+      const [here, there] = Pipe();
+      const toChild = where === "in a child";
+      await using p = new Process({
+        target: toChild ? receiveMixedReport : sendNumbered,
+        args: [there, MIXED_N, MIXED_SIZE],
+        module,
+        startMethod,
+      });
+      await p.start();
+      if (toChild) {
+        await sendNumbered(here, MIXED_N, MIXED_SIZE);
+        assertEquals(await here.recv(), []);
+      } else {
+        assertEquals(await receiveMixed(here, MIXED_N, MIXED_SIZE), []);
+      }
+      await p.join();
+      assertEquals(p.exitCode, 0);
+      here.close();
+    },
+  );
+}
 
 Deno.test("Pipe: recvBytesInto between two ends here never takes the sender's buffer", async () => {
   const [a, b] = Pipe();
