@@ -22,6 +22,15 @@ import { giveBackBuffer } from "../_internal/wire/spare_buffers.ts";
 
 const REVIVE = Symbol("revive");
 
+/** Throws unless `offset` is a whole number from 0 to `length` (a buffer's bytes). */
+function checkOffset(action: string, offset: number, length: number): void {
+  if (!Number.isInteger(offset) || offset < 0 || offset > length) {
+    throw new RangeError(
+      `Cannot ${action}: offset ${offset} is outside the buffer of ${length} bytes`,
+    );
+  }
+}
+
 /**
  * One end of a pipe, or a connection made by {@link Listener} and
  * {@link Client}. Messages are values (structured clone) or raw bytes.
@@ -126,11 +135,7 @@ export class Connection {
     const bytes = buffer instanceof ArrayBuffer
       ? new Uint8Array(buffer)
       : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) {
-      throw new RangeError(
-        `Cannot send bytes: offset ${offset} is outside the buffer of ${bytes.length} bytes`,
-      );
-    }
+    checkOffset("send bytes", offset, bytes.length);
     const n = size ?? bytes.length - offset;
     if (!Number.isInteger(n) || n < 0 || offset + n > bytes.length) {
       throw new RangeError(
@@ -194,17 +199,23 @@ export class Connection {
    * @param buffer Where the message's bytes are copied.
    * @param offset Where in `buffer` they start (default 0).
    * @returns The message's length in bytes.
-   * @throws {RangeError} When it does not fit (the message is left unread).
-   * @throws {TypeError} When the next message was sent with `send()`.
+   * @throws {RangeError} When it does not fit, or `offset` is not a whole
+   * number within `buffer` (the message is left unread).
+   * @throws {TypeError} When `buffer` is not an `ArrayBufferView`, or the
+   * next message was sent with `send()`.
    * @throws {EOFError} When the other end is closed and nothing is left.
    */
   async recvBytesInto(buffer: ArrayBufferView, offset = 0): Promise<number> {
+    if (!ArrayBuffer.isView(buffer)) {
+      throw new TypeError("Cannot receive bytes: the buffer is not an ArrayBufferView");
+    }
+    checkOffset("receive bytes", offset, buffer.byteLength);
     const view = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     const m = await this.#next("receive bytes");
     if (!m.bytes) {
       throw new TypeError("Cannot receive bytes: the next message was sent with send()");
     }
-    if (offset < 0 || offset + m.bytes.length > view.length) {
+    if (offset + m.bytes.length > view.length) {
       throw new RangeError(
         `Cannot receive bytes: ${m.bytes.length} bytes do not fit at offset ${offset}`,
       );

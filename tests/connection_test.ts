@@ -9,12 +9,14 @@ import {
 import {
   AuthenticationError,
   Client,
+  type Connection,
   EOFError,
   Listener,
   Pipe,
   Process,
   ProcessError,
   Queue,
+  type StartMethod,
   wait,
 } from "../mod.ts";
 import {
@@ -34,6 +36,27 @@ import { asHanded, handThenChange } from "./fixtures/changing.ts";
 
 const module = new URL("./fixtures/pipe_targets.ts", import.meta.url).href;
 
+/**
+ * Starts `target(there, ...args)` in a child on a fresh pipe, runs `body`
+ * with this end (and the child's, still open here), then closes this end
+ * and checks that the child exited with 0.
+ */
+async function withPipeChild(
+  startMethod: StartMethod,
+  // deno-lint-ignore no-explicit-any
+  target: (conn: Connection, ...args: any[]) => Promise<unknown>,
+  args: unknown[],
+  body: (here: Connection, there: Connection) => Promise<void>,
+): Promise<void> {
+  const [here, there] = Pipe();
+  await using p = new Process({ target, args: [there, ...args], module, startMethod });
+  await p.start();
+  await body(here, there);
+  here.close();
+  await p.join();
+  assertEquals(p.exitCode, 0);
+}
+
 const CLONE_KINDS: unknown[] = [
   { a: [1, "two", null, true] },
   new Map<unknown, unknown>([[1, new Set(["x"])]]),
@@ -50,92 +73,70 @@ const CLONE_KINDS: unknown[] = [
 testBoth(
   "Pipe: values of every structured-clone kind round-trip through a child",
   async (startMethod) => {
-    const [here, there] = Pipe();
-    await using p = new Process({ target: echo, args: [there], module, startMethod });
-    await p.start();
-    for (const v of CLONE_KINDS) {
-      await here.send(v);
-      assertEquals(await here.recv(), v);
-    }
-    const err = new TypeError("as data");
-    await here.send(err);
-    const back = await here.recv();
-    assertInstanceOf(back, TypeError);
-    here.close();
-    await p.join();
-    assertEquals(p.exitCode, 0);
+    await withPipeChild(startMethod, echo, [], async (here) => {
+      for (const v of CLONE_KINDS) {
+        await here.send(v);
+        assertEquals(await here.recv(), v);
+      }
+      const err = new TypeError("as data");
+      await here.send(err);
+      const back = await here.recv();
+      assertInstanceOf(back, TypeError);
+    });
   },
 );
 
 testBoth(
   "Pipe: a value changed after an unawaited send arrives as it was sent",
   async (startMethod) => {
-    const [here, there] = Pipe();
-    await using p = new Process({ target: sendThenChange, args: [there], module, startMethod });
-    await p.start();
-    for (const v of asHanded()) assertEquals(await here.recv(), v);
-    assertEquals(await here.recv(), "end");
-    here.close();
-    await p.join();
-    assertEquals(p.exitCode, 0);
+    await withPipeChild(startMethod, sendThenChange, [], async (here) => {
+      for (const v of asHanded()) assertEquals(await here.recv(), v);
+      assertEquals(await here.recv(), "end");
+    });
   },
 );
 
 testBoth(
   "Pipe: a value changed after an unawaited send to a child arrives as it was sent",
   async (startMethod) => {
-    const [here, there] = Pipe();
-    await using p = new Process({ target: echo, args: [there], module, startMethod });
-    await p.start();
-    await handThenChange((v) => here.send(v));
-    for (const v of asHanded()) assertEquals(await here.recv(), v);
-    here.close();
-    await p.join();
-    assertEquals(p.exitCode, 0);
+    await withPipeChild(startMethod, echo, [], async (here) => {
+      await handThenChange((v) => here.send(v));
+      for (const v of asHanded()) assertEquals(await here.recv(), v);
+    });
   },
 );
 
 testBoth(
   "Pipe: a child's send of a function is refused at the call; the pipe goes on",
   async (startMethod) => {
-    const [here, there] = Pipe();
-    await using p = new Process({ target: sendUnserializable, args: [there], module, startMethod });
-    await p.start();
-    assertEquals(await here.recv(), "DataCloneError");
-    assertEquals(await here.recv(), "still open");
-    here.close();
-    await p.join();
-    assertEquals(p.exitCode, 0);
+    await withPipeChild(startMethod, sendUnserializable, [], async (here) => {
+      assertEquals(await here.recv(), "DataCloneError");
+      assertEquals(await here.recv(), "still open");
+    });
   },
 );
 
 testBoth(
   "Pipe: messages never merge or split, and bytes keep their boundaries",
   async (startMethod) => {
-    const [here, there] = Pipe();
-    await using p = new Process({ target: echo, args: [there], module, startMethod });
-    await p.start();
-    for (let i = 0; i < 500; i++) await here.send(i);
-    for (let i = 0; i < 50; i++) await here.sendBytes(new Uint8Array(i).fill(i));
-    for (let i = 0; i < 500; i++) assertEquals(await here.recv(), i);
-    for (let i = 0; i < 50; i++) assertEquals(await here.recvBytes(), new Uint8Array(i).fill(i));
-    here.close();
-    await p.join();
+    await withPipeChild(startMethod, echo, [], async (here) => {
+      for (let i = 0; i < 500; i++) await here.send(i);
+      for (let i = 0; i < 50; i++) await here.sendBytes(new Uint8Array(i).fill(i));
+      for (let i = 0; i < 500; i++) assertEquals(await here.recv(), i);
+      for (let i = 0; i < 50; i++) assertEquals(await here.recvBytes(), new Uint8Array(i).fill(i));
+    });
   },
 );
 
 testBoth("Pipe: a 64 MiB buffer crosses to a child and back whole", async (startMethod) => {
-  const [here, there] = Pipe();
-  await using p = new Process({ target: echo, args: [there], module, startMethod });
-  await p.start();
-  const big = new Uint8Array(64 << 20);
-  for (let i = 0; i < big.length; i += 4096) big[i] = i >> 12;
-  await here.sendBytes(big);
-  const back = await here.recvBytes();
-  assertEquals(back.length, big.length);
-  for (let i = 0; i < big.length; i += 4096) assert(back[i] === big[i], `byte ${i}`);
-  here.close();
-  await p.join();
+  await withPipeChild(startMethod, echo, [], async (here) => {
+    const big = new Uint8Array(64 << 20);
+    for (let i = 0; i < big.length; i += 4096) big[i] = i >> 12;
+    await here.sendBytes(big);
+    const back = await here.recvBytes();
+    assertEquals(back.length, big.length);
+    for (let i = 0; i < big.length; i += 4096) assert(back[i] === big[i], `byte ${i}`);
+  });
 });
 
 testBoth("Pipe: poll sees only whole messages; EOF after the child closes", async (startMethod) => {
@@ -165,15 +166,12 @@ testBoth("Pipe: a child that dies holding its end gives EOF, not a hang", async 
 });
 
 testBoth("Pipe: sendBytes by offset and size to a child", async (startMethod) => {
-  const [here, there] = Pipe();
-  await using p = new Process({ target: sink, args: [there, 2], module, startMethod });
-  await p.start();
-  const buf = new Uint8Array(100);
-  await here.sendBytes(buf, 10, 20);
-  await here.sendBytes(buf.buffer, 90);
-  assertEquals(await here.recv(), 30);
-  here.close();
-  await p.join();
+  await withPipeChild(startMethod, sink, [2], async (here) => {
+    const buf = new Uint8Array(100);
+    await here.sendBytes(buf, 10, 20);
+    await here.sendBytes(buf.buffer, 90);
+    assertEquals(await here.recv(), 30);
+  });
 });
 
 // Large messages received with recvBytesInto have their buffer used again
@@ -185,24 +183,16 @@ for (const where of ["in a child", "from a child"] as const) {
   testBoth(
     `Pipe: recvBytesInto and recvBytes mixed ${where}: every message whole, kept ones unchanged`,
     async (startMethod) => {
-      const [here, there] = Pipe();
       const toChild = where === "in a child";
-      await using p = new Process({
-        target: toChild ? receiveMixedReport : sendNumbered,
-        args: [there, MIXED_N, MIXED_SIZE],
-        module,
-        startMethod,
+      const target = toChild ? receiveMixedReport : sendNumbered;
+      await withPipeChild(startMethod, target, [MIXED_N, MIXED_SIZE], async (here) => {
+        if (toChild) {
+          await sendNumbered(here, MIXED_N, MIXED_SIZE);
+          assertEquals(await here.recv(), []);
+        } else {
+          assertEquals(await receiveMixed(here, MIXED_N, MIXED_SIZE), []);
+        }
       });
-      await p.start();
-      if (toChild) {
-        await sendNumbered(here, MIXED_N, MIXED_SIZE);
-        assertEquals(await here.recv(), []);
-      } else {
-        assertEquals(await receiveMixed(here, MIXED_N, MIXED_SIZE), []);
-      }
-      await p.join();
-      assertEquals(p.exitCode, 0);
-      here.close();
     },
   );
 }
@@ -243,6 +233,15 @@ Deno.test("Connection: recvBytes limits, recvBytesInto, and bytes vs values", as
   await a.sendBytes(new Uint8Array([1, 2, 3, 4]));
   await assertRejects(() => b.recvBytes(3), RangeError, "more than maxlength 3");
   const into = new Uint8Array(6);
+  // A wrong buffer or offset is refused, the message left unread.
+  await assertRejects(() => b.recvBytesInto(into, 1.5), RangeError, "offset 1.5");
+  await assertRejects(() => b.recvBytesInto(into, NaN), RangeError, "offset NaN");
+  await assertRejects(() => b.recvBytesInto(into, 3), RangeError, "do not fit at offset 3");
+  await assertRejects(
+    () => b.recvBytesInto([0, 0, 0, 0] as unknown as Uint8Array),
+    TypeError,
+    "not an ArrayBufferView",
+  );
   assertEquals(await b.recvBytesInto(into, 2), 4);
   assertEquals(into, new Uint8Array([0, 0, 1, 2, 3, 4]));
   await a.send({ x: 1 });
@@ -387,36 +386,29 @@ Deno.test("a Listener/Client connection cannot be passed to a child", async () =
 testBoth(
   "Pipe: closing the parent's copy of the child's end (Python's idiom) leaves the child's open",
   async (startMethod) => {
-    const [here, there] = Pipe();
-    await using p = new Process({ target: echo, args: [there], module, startMethod });
-    await p.start();
-    there.close();
-    await here.send("still connected");
-    assertEquals(await here.recv(), "still connected");
-    here.close();
-    await p.join();
-    assertEquals(p.exitCode, 0);
+    await withPipeChild(startMethod, echo, [], async (here, there) => {
+      there.close();
+      await here.send("still connected");
+      assertEquals(await here.recv(), "still connected");
+    });
   },
 );
 
 testBoth(
   "Pipe: send with transfer moves a buffer to a worker child, copies it to a subprocess",
   async (startMethod) => {
-    const [here, there] = Pipe();
-    await using p = new Process({ target: echo, args: [there], module, startMethod });
-    await p.start();
-    const buf = new Uint8Array(1 << 20).fill(3);
-    await here.send(buf, { transfer: [buf.buffer] });
-    assertEquals(
-      buf.byteLength,
-      startMethod === "worker" ? 0 : 1 << 20,
-      "detached only when moved",
-    );
-    const back = await here.recv() as Uint8Array;
-    assertEquals(back.length, 1 << 20);
-    assertEquals(back[12345], 3);
-    here.close();
-    await p.join();
+    await withPipeChild(startMethod, echo, [], async (here) => {
+      const buf = new Uint8Array(1 << 20).fill(3);
+      await here.send(buf, { transfer: [buf.buffer] });
+      assertEquals(
+        buf.byteLength,
+        startMethod === "worker" ? 0 : 1 << 20,
+        "detached only when moved",
+      );
+      const back = await here.recv() as Uint8Array;
+      assertEquals(back.length, 1 << 20);
+      assertEquals(back[12345], 3);
+    });
   },
 );
 
