@@ -1,7 +1,13 @@
 // The spawn protocol, tested through whole programs run with `deno run`:
 // top-level await, the import.meta.main guard, parent death, daemons at exit,
 // a simulated compiled binary, stderr, and runtime flags.
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
 import { delay } from "@std/async";
 import {
   denoRun,
@@ -12,6 +18,7 @@ import {
   tempDir,
   testBoth,
 } from "./_helpers.ts";
+import { encodeLaunchKey, readLaunchKey } from "../_internal/process/launch_key.ts";
 
 Deno.test("a program that starts processes from top-level await works", async () => {
   const { code, stdout, stderr } = await denoRun([
@@ -167,4 +174,38 @@ Deno.test("children see the parent's Deno.args (as Python's see sys.argv), both 
     assertStringIncludes(stdout, `${method}: [${args},${args}]`);
     assertStringIncludes(stdout, `pool ${method}: ${args}`);
   }
+});
+
+/** A stream that hands out `chunks`, one per read, then its end; counts the reads. */
+function chunked(chunks: Uint8Array[]) {
+  let reads = 0;
+  return {
+    reads: () => reads,
+    read: (p: Uint8Array): Promise<number | null> => {
+      reads++;
+      const c = chunks.shift();
+      if (!c) return Promise.resolve(null);
+      assert(c.length <= p.length, "a read asked for fewer bytes than the message has");
+      p.set(c);
+      return Promise.resolve(c.length);
+    },
+  };
+}
+
+Deno.test("launch key: read in one read when it is there, or in pieces; an early end is null; a malformed one is refused", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const bytes = encodeLaunchKey(key, "c:abc");
+  const whole = chunked([bytes]);
+  assertEquals(await readLaunchKey(whole.read), { key, kid: "c:abc" });
+  assertEquals(whole.reads(), 1);
+  const pieces = chunked([...bytes].map((b) => new Uint8Array([b])));
+  assertEquals(await readLaunchKey(pieces.read), { key, kid: "c:abc" });
+  assertEquals(pieces.reads(), bytes.length);
+  assertEquals(await readLaunchKey(chunked([bytes.subarray(0, 10)]).read), null);
+  assertEquals(await readLaunchKey(chunked([]).read), null);
+  const huge = new Uint8Array(8);
+  new DataView(huge.buffer).setUint32(0, 1 << 20);
+  await assertRejects(() => readLaunchKey(chunked([huge]).read), TypeError, "malformed");
+  const trailing = new Uint8Array([...bytes, 1]);
+  await assertRejects(() => readLaunchKey(chunked([trailing]).read), TypeError, "malformed");
 });

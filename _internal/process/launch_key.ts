@@ -29,34 +29,31 @@ export function encodeLaunchKey(key: Uint8Array, kid: string): Uint8Array {
   return out;
 }
 
-async function readExactly(
-  read: (p: Uint8Array) => Promise<number | null>,
-  n: number,
-): Promise<Uint8Array | null> {
-  const buf = new Uint8Array(n);
-  for (let have = 0; have < n;) {
-    const got = await read(buf.subarray(have));
-    if (got === null) return null;
-    have += got;
-  }
-  return buf;
-}
-
 /**
  * Reads a launch key from a stream (a child's stdin); null when the stream
- * ends first (the parent is gone).
+ * ends first (the parent is gone). What is there is read at once, the whole
+ * message in one read as a rule: nothing follows it on the stream.
  *
  * @throws {TypeError} When what arrives is not a launch key.
  */
 export async function readLaunchKey(
   read: (p: Uint8Array) => Promise<number | null>,
 ): Promise<LaunchKeyMessage | null> {
-  const head = await readExactly(read, 4);
-  if (!head) return null;
-  const len = new DataView(head.buffer).getUint32(0);
-  if (len > MAX_LAUNCH_KEY) throw new TypeError("Cannot start: malformed launch key");
-  const body = await readExactly(read, len);
-  if (!body) return null;
+  const buf = new Uint8Array(4 + MAX_LAUNCH_KEY);
+  let have = 0;
+  let end = buf.length; // Until the length is read.
+  while (have < end) {
+    const got = await read(buf.subarray(have, end));
+    if (got === null) return null;
+    have += got;
+    if (end === buf.length && have >= 4) {
+      const len = new DataView(buf.buffer).getUint32(0);
+      if (len > MAX_LAUNCH_KEY) throw new TypeError("Cannot start: malformed launch key");
+      end = 4 + len;
+    }
+  }
+  if (have > end) throw new TypeError("Cannot start: malformed launch key");
+  const body = buf.subarray(4, end);
   const m = JSON.parse(new TextDecoder().decode(body)) as { k?: unknown; i?: unknown };
   const key = fromHex(m.k);
   if (!key || typeof m.i !== "string") throw new TypeError("Cannot start: malformed launch key");

@@ -19,9 +19,6 @@
  * @module
  */
 
-/** First argument of a compiled binary started as a reaper. */
-export const REAPER_MARKER = "--deno-multiprocessing-reaper";
-
 /** How often the reaper looks at its parent, in ms. */
 const POLL_MS = 50;
 

@@ -233,13 +233,25 @@ export async function connectAuthed(
   key: Uint8Array | { key: Uint8Array; kid?: string; bind?: boolean },
   deadlineMs?: number,
 ): Promise<AuthedConn> {
+  return await proveKey(await connectTo(address), address, key, deadlineMs);
+}
+
+/**
+ * {@link connectAuthed} on a connection already opened to `address` (a
+ * starting child opens it while it reads its key).
+ */
+export async function proveKey(
+  conn: Deno.Conn,
+  address: Address,
+  key: Uint8Array | { key: Uint8Array; kid?: string; bind?: boolean },
+  deadlineMs?: number,
+): Promise<AuthedConn> {
   const k = key instanceof Uint8Array ? { key } : key;
   const client: ClientKey = {
     key: k.key,
     kid: k.kid ?? "",
     ...(k.bind ? { bind: addressToString(address) } : {}),
   };
-  const conn = await connectTo(address);
   return await handshake(
     conn,
     (r, w) => clientHandshake(r, w, client).then(() => client.kid!),
