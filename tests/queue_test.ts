@@ -16,6 +16,7 @@ import {
   QueueEmptyError,
   QueueFullError,
   SimpleQueue,
+  type StartMethod,
 } from "../mod.ts";
 import {
   answerInside,
@@ -151,35 +152,38 @@ Deno.test("an unserializable item rejects that put and the queue keeps working",
   assertEquals(await q.qsize(), 0);
 });
 
-testBoth("an item changed after its put arrives as it was put", async (startMethod) => {
-  await using q = new Queue<unknown>();
-  await using p = new Process({
-    target: (await import("./fixtures/queue_targets.ts")).putThenChange,
-    args: [q],
-    module,
-    startMethod,
-  });
+/**
+ * Runs the queue target `name` on `q` in a child, `check` while it runs,
+ * then `"after"` must come last and the child exit with 0.
+ */
+async function putsFromChild(
+  name: "putThenChange" | "putUnawaitedThenChange",
+  q: Queue<unknown>,
+  startMethod: StartMethod,
+  check: () => Promise<void>,
+): Promise<void> {
+  const target = (await import("./fixtures/queue_targets.ts"))[name];
+  await using p = new Process({ target, args: [q], module, startMethod });
   await p.start();
-  assertEquals(await q.get(), { x: 1, list: [1], inner: { y: "a" } });
+  await check();
   assertEquals(await q.get(), "after");
   await p.join();
   assertEquals(p.exitCode, 0);
+}
+
+testBoth("an item changed after its put arrives as it was put", async (startMethod) => {
+  await using q = new Queue<unknown>();
+  await putsFromChild("putThenChange", q, startMethod, async () => {
+    assertEquals(await q.get(), { x: 1, list: [1], inner: { y: "a" } });
+  });
 });
 
 testBoth("items changed after unawaited puts arrive as they were put", async (startMethod) => {
   for (const maxsize of [0, 10]) {
     await using q = new Queue<unknown>({ maxsize });
-    await using p = new Process({
-      target: (await import("./fixtures/queue_targets.ts")).putUnawaitedThenChange,
-      args: [q],
-      module,
-      startMethod,
+    await putsFromChild("putUnawaitedThenChange", q, startMethod, async () => {
+      for (const v of asHanded()) assertEquals(await q.get(), v);
     });
-    await p.start();
-    for (const v of asHanded()) assertEquals(await q.get(), v);
-    assertEquals(await q.get(), "after");
-    await p.join();
-    assertEquals(p.exitCode, 0);
   }
 });
 

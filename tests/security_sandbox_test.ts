@@ -34,7 +34,7 @@ for (const mode of Object.keys(EXPECTED)) {
 }
 
 testBoth(
-  "Security: a sandboxed child uses what it was given (a queue, a lock, a pipe end, a manager's dict), in the roles it was given; a sandboxed pool's task uses the queue it brought",
+  "Security: a sandboxed child uses what it was given (a queue, a lock, a pipe end, a manager's dict), in the roles it was given; a sandboxed pool's task uses the queue it brought; a sandboxed start that fails reports why",
   async (method) => {
     const out = await denoRun(
       [fixturePath("sandbox_use_main.ts"), method],
@@ -49,6 +49,7 @@ testBoth(
       "dict: set",
       "exit: 0",
       "pool: put",
+      "failed: true",
     ]);
   },
 );
