@@ -39,7 +39,7 @@ export function natsServerBinary(): string {
   return "/usr/sbin/nats-server";
 }
 
-/** A free TCP port on the loopback address. */
+/** A free TCP port on the loopback address (for a cluster's route ports, which must be known in advance). */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
@@ -56,18 +56,31 @@ async function get(url: string): Promise<{ ok: boolean; body: string }> {
   }
 }
 
-/** Waits (at most `ms`) until `check` holds. */
-async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A nats-server that exited before it was ready; `log` is the end of its log. */
+export class ServerExitedError extends Error {
+  constructor(readonly log: string) {
+    super(`nats-server exited before it was ready; its log ends:\n${log}`);
   }
 }
 
-function serverArgs(o: NatsOptions, port: number, monitorPort: number, store: string): string[] {
-  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), "-js"];
-  args.push("-sd", store, "-P", `${store}/pid`, "-l", `${store}/log`);
+/** The last lines of a server's log file. */
+function logTail(store: string): string {
+  try {
+    return Deno.readTextFileSync(`${store}/log`).trimEnd().split("\n").slice(-5).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+function serverArgs(o: NatsOptions, store: string, ports?: Ports): string[] {
+  // Ports of -1 are the server's own choice (it binds them, then writes them
+  // to its ports file): no port is picked here and lost to another socket
+  // before the server binds it. A restart asks for the same ports again.
+  const [port, monitor] = ports ? [ports.port, ports.monitorPort] : [-1, -1];
+  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitor), "-js"];
+  args.push("-sd", store, "-P", `${store}/pid`, "-l", `${store}/log`, "--ports_file_dir", store);
   if (o.user) args.push("--user", o.user, "--pass", o.pass ?? "");
   const c = o.cluster;
   if (c) {
@@ -77,12 +90,32 @@ function serverArgs(o: NatsOptions, port: number, monitorPort: number, store: st
   return args;
 }
 
-/** Spawns the server; resolves once its health endpoint says it is ready. */
-async function spawnServer(args: string[], monitorPort: number, clustered: boolean) {
+interface Ports {
+  port: number;
+  monitorPort: number;
+}
+
+/** The ports the server with `pid` bound, from its ports file once written. */
+function readPorts(store: string, pid: number): Ports | undefined {
+  try {
+    const file = JSON.parse(Deno.readTextFileSync(`${store}/nats-server_${pid}.ports`));
+    const port = (url: string) => Number(new URL(url).port);
+    return { port: port(file.nats[0]), monitorPort: port(file.monitoring[0]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Spawns the server; resolves once its health endpoint says it is ready.
+ * A server that exits first (a port taken, a bad store) rejects at once
+ * with {@link ServerExitedError}; one not ready in 20 s is killed.
+ */
+async function spawnServer(o: NatsOptions, store: string, ports?: Ports) {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(natsServerBinary(), {
-      args,
+      args: serverArgs(o, store, ports),
       stdin: "null",
       stdout: "null",
       stderr: "null",
@@ -92,26 +125,44 @@ async function spawnServer(args: string[], monitorPort: number, clustered: boole
       `Cannot start nats-server (the cluster tests need it: apt-get install nats-server): ${err}`,
     );
   }
+  let exited = false;
+  child.status.then(() => (exited = true));
   // A clustered node is healthy once it has joined the JetStream meta group.
-  const health = clustered ? "/healthz" : "/healthz?js-enabled-only=true";
-  const url = `http://127.0.0.1:${monitorPort}${health}`;
-  await until(async () => (await get(url)).ok, 20_000, "nats-server");
-  return child;
+  const health = o.cluster ? "/healthz" : "/healthz?js-enabled-only=true";
+  const end = Date.now() + 20_000;
+  let bound: Ports | undefined;
+  while (!exited) {
+    bound ??= readPorts(store, child.pid);
+    if (bound && (await get(`http://127.0.0.1:${bound.monitorPort}${health}`)).ok) {
+      return { child, ports: bound };
+    }
+    if (Date.now() > end) {
+      child.kill("SIGKILL");
+      await child.status;
+      throw new Error(`nats-server not ready after 20 s; its log ends:\n${logTail(store)}`);
+    }
+    await pause(20);
+  }
+  await child.status;
+  throw new ServerExitedError(logTail(store));
 }
 
 /** Starts a nats-server with JetStream; resolves once it reports healthy. */
 export async function startNats(options: NatsOptions = {}): Promise<NatsServer> {
-  const port = freePort();
-  const monitorPort = freePort();
   const ownStore = options.storeDir === undefined;
   const store = options.storeDir ?? await Deno.makeTempDir({ prefix: "mp-nats-" });
-  const args = serverArgs(options, port, monitorPort, store);
-  let child = await spawnServer(args, monitorPort, options.cluster !== undefined);
+  const removeStore = async () => {
+    if (ownStore) await Deno.remove(store, { recursive: true }).catch(() => {});
+  };
+  let { child, ports } = await spawnServer(options, store).catch(async (err) => {
+    await removeStore();
+    throw err;
+  });
   let running = true;
   const server: NatsServer = {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    monitorPort,
+    url: `nats://127.0.0.1:${ports.port}`,
+    port: ports.port,
+    monitorPort: ports.monitorPort,
     get pid() {
       return child.pid;
     },
@@ -127,16 +178,27 @@ export async function startNats(options: NatsOptions = {}): Promise<NatsServer> 
     },
     async restart() {
       await server.stop();
-      child = await spawnServer(args, monitorPort, options.cluster !== undefined);
+      // The same ports, which another socket may hold a moment: a few tries.
+      for (let attempt = 1;; attempt++) {
+        try {
+          ({ child } = await spawnServer(options, store, ports));
+          break;
+        } catch (err) {
+          const taken = err instanceof ServerExitedError &&
+            err.log.includes("address already in use");
+          if (!taken || attempt === 5) throw err;
+          await pause(100 * attempt);
+        }
+      }
       running = true;
     },
     async connections() {
-      const { body } = await get(`http://127.0.0.1:${monitorPort}/connz`);
+      const { body } = await get(`http://127.0.0.1:${ports.monitorPort}/connz`);
       return (JSON.parse(body) as { num_connections: number }).num_connections;
     },
     async [Symbol.asyncDispose]() {
       await server.stop();
-      if (ownStore) await Deno.remove(store, { recursive: true }).catch(() => {});
+      await removeStore();
     },
   };
   return server;
@@ -153,20 +215,29 @@ export async function connectionsLeft(server: NatsServer): Promise<number> {
   return n;
 }
 
-/** Three nats-servers clustered with JetStream (each its own store). */
+/**
+ * Three nats-servers clustered with JetStream (each its own store). Their
+ * route ports are picked in advance (each node names the others'); if one
+ * was taken meanwhile its node exits, and the cluster starts again on new ones.
+ */
 export async function startNatsCluster(n = 3): Promise<NatsServer[] & AsyncDisposable> {
-  const name = `mp${Math.random().toString(36).slice(2, 8)}`;
-  const ports = Array.from({ length: n }, () => freePort());
-  const servers = await Promise.all(ports.map((port, i) =>
-    startNats({
-      cluster: { name, port, routes: ports.filter((_, j) => j !== i), node: `n${i}` },
-    })
-  ));
-  return Object.assign(servers, {
-    async [Symbol.asyncDispose]() {
+  for (let attempt = 1;; attempt++) {
+    const name = `mp${Math.random().toString(36).slice(2, 8)}`;
+    const ports = Array.from({ length: n }, () => freePort());
+    const started = await Promise.allSettled(ports.map((port, i) =>
+      startNats({
+        cluster: { name, port, routes: ports.filter((_, j) => j !== i), node: `n${i}` },
+      })
+    ));
+    const servers = started.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+    const dispose = async () => {
       for (const s of servers) await s[Symbol.asyncDispose]();
-    },
-  });
+    };
+    const failed = started.find((s) => s.status === "rejected");
+    if (!failed) return Object.assign(servers, { [Symbol.asyncDispose]: dispose });
+    await dispose();
+    if (!(failed.reason instanceof ServerExitedError) || attempt === 3) throw failed.reason;
+  }
 }
 
 /** A random cluster name, so that tests sharing a server never meet. */
