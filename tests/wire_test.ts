@@ -191,6 +191,64 @@ function sinkOf(): { writer: { write(p: Uint8Array): Promise<number> }; bytes():
   };
 }
 
+/**
+ * A writer whose writes take a macrotask each and keep only part of what
+ * they are given, copied when they complete: bytes changed while a write is
+ * in flight would show.
+ */
+function slowSinkOf(): { writer: { write(p: Uint8Array): Promise<number> }; bytes(): Uint8Array } {
+  const sink = sinkOf();
+  return {
+    writer: {
+      write: (p) => new Promise((resolve) => setTimeout(() => resolve(sink.writer.write(p)), 0)),
+    },
+    bytes: sink.bytes,
+  };
+}
+
+Deno.test("FrameWriter: messages written in place keep their order among the others, and bytes in flight are never written over", async () => {
+  const restore = setLimits({ message: 50_000 });
+  try {
+    const sink = slowSinkOf();
+    const writer = new FrameWriter(sink.writer);
+    const expected: Uint8Array[] = [];
+    const writes: Promise<void>[] = [];
+    const inPlace = (payload: Uint8Array, max = payload.length) => {
+      writes.push(writer.writeWith(max, (dest) => (dest.set(payload), payload.length)));
+      expected.push(payload);
+    };
+    for (let turn = 0; turn < 40; turn++) {
+      // Sizes that fill the first stage, outgrow it, and pass the in-place bound.
+      for (let i = 0; i < 12; i++) {
+        const size = (turn * 12 + i) * 37 % 3000;
+        inPlace(new Uint8Array(size).fill(turn + i), size + (i % 3) * 100);
+      }
+      if (turn % 5 === 0) {
+        const own = new Uint8Array(500).fill(200 + turn % 50);
+        writes.push(writer.write(frameWith(own)));
+        expected.push(own);
+      }
+      if (turn % 7 === 0) inPlace(new Uint8Array(20_000).fill(turn));
+      if (turn % 3 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    // One over the limit is refused alone.
+    const over = new Uint8Array(60_000);
+    await assertRejects(
+      () => writer.writeWith(over.length, (dest) => (dest.set(over), over.length)),
+      RangeError,
+      "exceeds the limit",
+    );
+    await Promise.all(writes);
+    const reader = readerOf(sink.bytes(), 1 << 20);
+    for (const [i, payload] of expected.entries()) {
+      assertEquals((await reader.next())?.slice(), payload, `message ${i}`);
+    }
+    assertEquals(await reader.next(), null);
+  } finally {
+    restore();
+  }
+});
+
 // Issue #15, item 7: a message over the frame limit was dropped (its sender
 // resolved, its reader saw the connection end). It now goes in pieces.
 Deno.test("FrameWriter cuts a message longer than a piece into pieces; FrameReader joins them", async () => {

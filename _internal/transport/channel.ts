@@ -9,14 +9,17 @@
 
 import type { AuthedConn } from "./sockets.ts";
 import { HEADER } from "../wire/framing.ts";
-import { checkMessageSize } from "../wire/limits.ts";
+import { checkMessageSize, limits } from "../wire/limits.ts";
 import {
   BytesMessage,
   decode,
   encodeBytesParts,
   encodeSyncParts,
+  jsonPayloadMax,
+  jsonText,
   loadV8,
   needsV8,
+  writeJsonPayload,
 } from "../wire/codec.ts";
 
 /** Returned by {@link Channel.recv} once the peer is gone. */
@@ -143,6 +146,8 @@ export class SocketChannel implements Channel {
   }
 
   async send(msg: unknown): Promise<void> {
+    const text = jsonText(msg);
+    if (text !== undefined) return await this.#writeJson(text);
     if (msg instanceof BytesMessage) {
       // No copy of the bytes: they are written from the caller's buffer,
       // which the caller leaves alone until this resolves.
@@ -155,6 +160,12 @@ export class SocketChannel implements Channel {
 
   post(msg: unknown): Promise<void> {
     try {
+      const text = jsonText(msg);
+      // One that might be over the limit takes the path below, which says so here.
+      if (text !== undefined && jsonPayloadMax(text) <= limits().message) {
+        this.#writeJson(text).catch(() => {});
+        return Promise.resolve();
+      }
       const parts = encodeSyncParts(msg, HEADER);
       if (parts) return Promise.resolve(this.#queue(parts));
     } catch (err) {
@@ -170,6 +181,14 @@ export class SocketChannel implements Channel {
   #queue([frame, body]: Uint8Array[]): void {
     checkMessageSize(frame.length - HEADER + (body?.length ?? 0));
     this.#authed.writer.write(frame, body).catch(() => {});
+  }
+
+  /** Writes a message on the JSON path, in place (`FrameWriter.writeWith`): resolves once written. */
+  #writeJson(text: string): Promise<void> {
+    return this.#authed.writer.writeWith(
+      jsonPayloadMax(text),
+      (dest) => writeJsonPayload(text, dest),
+    );
   }
 
   drain(): Promise<void> {

@@ -196,11 +196,34 @@ function encodeBytes(m: BytesMessage, reserve: number): Uint8Array {
 
 function encodeJson(value: unknown, reserve: number): Uint8Array {
   const text = JSON.stringify(value);
+  const out = new Uint8Array(reserve + jsonPayloadMax(text));
+  return out.subarray(0, reserve + writeJsonPayload(text, out.subarray(reserve)));
+}
+
+/**
+ * The JSON text of a value that takes the JSON path, or `undefined` for one
+ * that does not (it needs the v8 serializer, or is a {@link BytesMessage}).
+ * Its payload is written in place with {@link writeJsonPayload}.
+ */
+export function jsonText(value: unknown): string | undefined {
+  return value instanceof BytesMessage || !isJsonExact(value, 0)
+    ? undefined
+    : JSON.stringify(value);
+}
+
+/** The most bytes {@link writeJsonPayload} writes for `text`. */
+export function jsonPayloadMax(text: string): number {
   // UTF-8 needs at most 3 bytes per UTF-16 unit.
-  const out = new Uint8Array(reserve + 1 + text.length * 3);
-  out[reserve] = TAG_JSON;
-  const { written } = encoder.encodeInto(text, out.subarray(reserve + 1));
-  return out.subarray(0, reserve + 1 + written);
+  return 1 + text.length * 3;
+}
+
+/**
+ * Writes the payload of JSON `text` (what {@link encode} makes of its value)
+ * into `dest`, which has {@link jsonPayloadMax} bytes; returns the bytes written.
+ */
+export function writeJsonPayload(text: string, dest: Uint8Array): number {
+  dest[0] = TAG_JSON;
+  return 1 + encoder.encodeInto(text, dest.subarray(1)).written;
 }
 
 /** Whether decoding this payload needs the v8 serializer loaded first. */

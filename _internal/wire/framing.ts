@@ -251,10 +251,22 @@ function piecesOf(parts: Uint8Array[], total: number, piece: number): Uint8Array
   return out;
 }
 
+/** A message whose payload is at most this many bytes is written in place (see {@link FrameWriter.writeWith}). */
+const IN_PLACE = 16 * 1024;
+
+/** The writer's first buffer for messages written in place, grown (doubling) up to {@link COALESCE}. */
+const STAGE_FIRST = 4 * 1024;
+
 /**
  * Writes frames in order. Frames queued while a write is in flight go out
  * together in one write: many small messages cost one system call. A
  * message longer than a piece is cut into pieces (see the module doc).
+ *
+ * Small messages are written in place ({@link FrameWriter.writeWith}) into
+ * a buffer of the writer's (the stage), one after another, and that buffer
+ * is written as it is, then reused: a message costs no allocation of its
+ * own (an `ArrayBuffer` costs Deno about as much as a small message's whole
+ * encoding) and no copy to join it to its neighbours.
  */
 export class FrameWriter {
   #writer: ByteWriter;
@@ -263,6 +275,10 @@ export class FrameWriter {
   #flushing: Promise<void> | undefined;
   #error: unknown;
   #below: { bytes: number; resolve(): void }[] = [];
+  /** The stage: bytes `[0, #sealed)` are queued (or being written), `[#sealed, #staged)` not yet. */
+  #stage: Uint8Array | undefined;
+  #sealed = 0;
+  #staged = 0;
 
   /** Wraps a writable connection. */
   constructor(writer: ByteWriter) {
@@ -290,6 +306,8 @@ export class FrameWriter {
       return Promise.reject(err);
     }
     const piece = limits().piece;
+    // What was written in place before this goes before it.
+    this.#seal();
     if (total <= piece) {
       writeHeader(frame, total);
       this.#push(frame);
@@ -301,6 +319,54 @@ export class FrameWriter {
     }
     this.#flushing ??= this.#flush();
     return this.#flushing;
+  }
+
+  /**
+   * Queues a message that `fill` writes into `dest` (at least `max` bytes;
+   * `fill` returns how many it wrote). A small one is written in place, in
+   * the writer's stage (see the class doc); `dest` is valid only during the
+   * call. Resolves once written.
+   *
+   * @throws {RangeError} (rejects) When the message exceeds `limits().message`.
+   */
+  writeWith(max: number, fill: (dest: Uint8Array) => number): Promise<void> {
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (max > IN_PLACE || max > limits().piece) {
+      const frame = new Uint8Array(HEADER + max);
+      return this.write(frame.subarray(0, HEADER + fill(frame.subarray(HEADER))));
+    }
+    const need = HEADER + max;
+    if (!this.#stage || this.#stage.length - this.#staged < need) this.#newStage(need);
+    const stage = this.#stage!, at = this.#staged;
+    const n = fill(stage.subarray(at + HEADER, at + need));
+    try {
+      checkMessageSize(n);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    writeHeader(stage.subarray(at, at + HEADER), n);
+    this.#staged = at + HEADER + n;
+    this.#queued += HEADER + n;
+    this.#flushing ??= this.#flush();
+    return this.#flushing;
+  }
+
+  /** Queues what was written in place and not yet queued, as one entry. */
+  #seal(): void {
+    if (this.#staged === this.#sealed) return;
+    this.#queue.push(this.#stage!.subarray(this.#sealed, this.#staged));
+    this.#sealed = this.#staged;
+  }
+
+  /**
+   * A stage with room for `need` bytes: what the full one holds is queued
+   * (it is written from that buffer, which is then left to the collector).
+   */
+  #newStage(need: number): void {
+    this.#seal();
+    const size = this.#stage ? Math.min(this.#stage.length * 2, COALESCE) : STAGE_FIRST;
+    this.#stage = new Uint8Array(Math.max(size, need));
+    this.#sealed = this.#staged = 0;
   }
 
   #push(bytes: Uint8Array): void {
@@ -340,7 +406,7 @@ export class FrameWriter {
     // Let the current turn queue more frames before the first write.
     await Promise.resolve();
     try {
-      while (this.#queue.length > 0) {
+      while ((this.#seal(), this.#queue.length > 0)) {
         // Small frames go out together; a large one is written from its own
         // buffer rather than copied into a bigger one.
         let n = 0, bytes = 0;
@@ -367,6 +433,8 @@ export class FrameWriter {
       this.#queued = 0;
       throw err;
     } finally {
+      // Everything is written (or never will be): the stage is free again.
+      this.#sealed = this.#staged = 0;
       this.#flushing = undefined;
       this.#wake();
     }
