@@ -249,6 +249,26 @@ Deno.test("FrameWriter: messages written in place keep their order among the oth
   }
 });
 
+Deno.test("FrameWriter: a message refused while written in place leaves nothing of it behind", async () => {
+  const restore = setLimits({ message: 100 });
+  try {
+    const sink = sinkOf();
+    const writer = new FrameWriter(sink.writer);
+    const fill = (n: number, byte: number) => (dest: Uint8Array) => (dest.fill(byte, 0, n), n);
+    const first = writer.writeWith(10, fill(10, 1));
+    // Within the in-place bound, but over the message limit once written.
+    await assertRejects(() => writer.writeWith(200, fill(200, 2)), RangeError, "exceeds the limit");
+    const last = writer.writeWith(20, fill(20, 3));
+    await Promise.all([first, last]);
+    const reader = readerOf(sink.bytes(), 64);
+    assertEquals((await reader.next())?.slice(), new Uint8Array(10).fill(1));
+    assertEquals((await reader.next())?.slice(), new Uint8Array(20).fill(3));
+    assertEquals(await reader.next(), null);
+  } finally {
+    restore();
+  }
+});
+
 // Issue #15, item 7: a message over the frame limit was dropped (its sender
 // resolved, its reader saw the connection end). It now goes in pieces.
 Deno.test("FrameWriter cuts a message longer than a piece into pieces; FrameReader joins them", async () => {

@@ -265,8 +265,8 @@ const STAGE_FIRST = 4 * 1024;
  * Small messages are written in place ({@link FrameWriter.writeWith}) into
  * a buffer of the writer's (the stage), one after another, and that buffer
  * is written as it is, then reused: a message costs no allocation of its
- * own (an `ArrayBuffer` costs Deno about as much as a small message's whole
- * encoding) and no copy to join it to its neighbours.
+ * own (a fresh `ArrayBuffer` costs Deno more than stringifying and encoding
+ * a small message together) and no copy to join it to its neighbours.
  */
 export class FrameWriter {
   #writer: ByteWriter;
