@@ -7,7 +7,7 @@ import { square } from "./fixtures/pool_targets.ts";
 import { tellImport } from "./fixtures/preload_targets.ts";
 import { tellQueueReviver } from "./fixtures/preload_queue_target.ts";
 import { work } from "./fixtures/child_import_starts.ts";
-import { TARGETS as module, tempDir, testBoth } from "./_helpers.ts";
+import { denoRun, fixturePath, TARGETS as module, tempDir, testBoth } from "./_helpers.ts";
 
 async function ready(method: "subprocess" | "worker", n: number): Promise<void> {
   const deadline = performance.now() + 15_000; // a guard against a hang
@@ -164,3 +164,21 @@ testBoth("warm: a pool's workers come from spares", async (startMethod) => {
     await setWarm(startMethod, 0);
   }
 });
+
+testBoth(
+  "warm: a spare's rehearsal of the task path logs nothing, and its task logs as any child",
+  async (startMethod) => {
+    const { code, stdout, stderr } = await denoRun([fixturePath("warm_log_main.ts"), startMethod], {
+      env: { MP_LOG: "debug" },
+    });
+    assertEquals(code, 0, stderr);
+    const names = stdout.trim().split(" ");
+    assertEquals(names.length, 2, stdout);
+    for (const name of names) {
+      assert(new RegExp(`\\[DEBUG/${name}\\] .* running .*targets\\.ts#noop`).test(stderr), stderr);
+      assert(new RegExp(`\\[DEBUG/${name}\\] .* exiting with code 0`).test(stderr), stderr);
+    }
+    assert(!stderr.includes("rehearsal"), `a rehearsal was logged:\n${stderr}`);
+    assertEquals(stderr.match(/exiting with code/g)?.length, 2, stderr);
+  },
+);

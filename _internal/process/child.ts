@@ -33,7 +33,7 @@ import { parseAddress } from "../transport/address.ts";
 
 import { logger } from "../base/log.ts";
 import { type Family, familyOf, type Preload, type TaskSpec } from "./task_spec.ts";
-import { type AnyFn, findTarget, fingerprint, locateTarget } from "./target.ts";
+import { type AnyFn, fingerprint, locateTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
 import { decodeTicket, type Ticket } from "./ticket.ts";
 import { CURRENT_SPEC, PROCESS_BRAND } from "../base/symbols.ts";
@@ -83,9 +83,9 @@ async function connectWithTicket(
 
 async function receiveTask(channel: Channel): Promise<TaskSpec> {
   let msg = await channel.recv();
-  // A warm spare: modules to import while it waits (`preload`).
+  // A warm spare: its rehearsal, and modules to import while it waits (`preload`).
   for (; msg !== CLOSED && (msg as { op?: string }).op === "warm"; msg = await channel.recv()) {
-    await preload((msg as { preload: Preload }).preload);
+    await rehearse((msg as { preload?: Preload }).preload, false);
   }
   if (msg === CLOSED || (msg as { op?: string }).op !== "task") {
     throw new Error("The parent closed the connection before sending a task");
@@ -223,7 +223,7 @@ async function takeHandles(
 
 /** Runs a task in this (child) isolate; never returns. */
 async function runChild(
-  channel: Channel,
+  channel: Pick<Channel, "send">,
   spec: TaskSpec,
   key: LaunchKeyMessage,
   exit: Exit,
@@ -309,23 +309,70 @@ function asNodeThread(name: () => string): void {
 
 /**
  * A warm spare's rehearsal of its first task's path, asked for by its
- * parent (`{op: "warm"}`) once it is up: the parent's message, an import of
- * a module not loaded yet, finding a function in it, reviving arguments.
- * V8 compiles a function when it first runs: measured on a spare thread,
- * its task took 0.7 ms to arrive and 0.9 ms more to reach its target's
- * import when that path ran for the first time with the task, 0.3 ms and
- * 0.5 ms once rehearsed. The first `clearInterval` in a thread costs
- * 0.1-0.2 ms more (the second a few µs): the task pays it when the spare
- * stops holding itself alive, unless the rehearsal did once.
+ * parent (`{op: "warm"}`) once it is up: a task of the library's own (a
+ * no-op target in a module not loaded yet) run down the path a real task
+ * takes, from the message to the exit, which is not taken. V8 compiles a
+ * function when it first runs: measured on a spare thread, its task took
+ * 0.7 ms to arrive and 0.9 ms more to reach its target's import when that
+ * path ran for the first time with the task, 0.3 ms and 0.5 ms once the
+ * import alone was rehearsed, and start to join went from 2.9 to 2.1 ms
+ * once the whole path was (the first `logger()` and the first run of the
+ * functions between the message and the target took 0.5 ms of it). The
+ * first `clearInterval` in a thread costs 0.1-0.2 ms more (the second a few
+ * µs): the task pays it when the spare stops holding itself alive, unless
+ * the rehearsal did once.
+ *
+ * The rehearsal leaves the spare as it found it: its state, `Deno.args`
+ * and log level are put back, it logs nothing, it runs no exit hook (it
+ * has its own, empty), and what it sends goes nowhere.
  */
-async function rehearse(p: Preload | undefined): Promise<void> {
+async function rehearse(p: Preload | undefined, viaPort: boolean): Promise<void> {
   keepAlive()();
   clearInterval(setInterval(() => {}, 1 << 30));
-  const mod = await import("./rehearsal.ts");
-  const ref = { module: "", exportName: "rehearsal", kind: "function" as const };
-  findTarget(mod, { ...ref, fingerprint: fingerprint(mod.rehearsal) });
-  await takeHandles({ args: [], fields: {}, handles: { args: [], fields: [] } });
+  const { rehearsal } = await import("./rehearsal.ts");
+  const s = state();
+  const saved = { ...s };
+  const args = Deno.args;
+  const log = logger();
+  const level = log.level;
+  Object.assign(s, { exitHooks: new Set(), children: new Set(), closeClients: undefined });
+  log.level = "off";
+  const spec: TaskSpec = {
+    module: new URL("./rehearsal.ts", import.meta.url).href,
+    exportName: rehearsal.name,
+    fingerprint: fingerprint(rehearsal),
+    kind: "function",
+    args: [],
+    fields: {},
+    name: s.name,
+    identity: s.identity,
+    daemon: false,
+    parent: s.parent ?? { name: "", pid: 0, ident: "" },
+    runtimeArgs: s.runtimeArgs,
+    transport: s.transport,
+    handles: { args: [], fields: [] },
+  };
+  const nowhere = { send: () => Promise.resolve() };
+  const exit = (code: number) => Promise.reject(new Rehearsed(code));
+  try {
+    const code = await (viaPort
+      ? runWorker(nowhere, { spec: { ...spec, authkey: s.authkey, kid: s.kid } }, exit)
+      : runChild(nowhere, spec, { key: s.authkey, kid: s.kid }, exit))
+      .catch((e) =>
+        e instanceof Rehearsed ? e.code : Promise.reject(e)
+      );
+    if (code !== 0) throw new Error(`The rehearsal exited with code ${code}`);
+  } finally {
+    Object.assign(s, saved);
+    setArgs(args);
+    log.level = level;
+  }
   if (p) await preload(p);
+}
+
+/** How a rehearsal's task ends: it does not exit (see {@link rehearse}). */
+class Rehearsed {
+  constructor(readonly code: number) {}
 }
 
 /** A worker child, of the worker method or inside a compiled binary. */
@@ -340,7 +387,7 @@ async function workerMain(): Promise<never> {
   port.post({ op: "up" });
   let first = await port.recv() as Record<string, unknown>;
   while (first.op === "warm") {
-    await rehearse(first.preload as Preload | undefined);
+    await rehearse(first.preload as Preload | undefined, true);
     port.post({ op: "warmed" });
     first = await port.recv() as Record<string, unknown>;
   }
@@ -379,7 +426,7 @@ async function workerMain(): Promise<never> {
 
 /** Runs the task a worker child received first (or, in a compiled binary, fetched). */
 async function runWorker(
-  port: Channel,
+  port: Pick<Channel, "send">,
   first: Record<string, unknown>,
   exit: Exit,
 ): Promise<never> {

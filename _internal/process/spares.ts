@@ -91,8 +91,8 @@ async function startOne(method: StartMethod): Promise<Spare> {
   await ensureReaper();
   const c = await spawnConnected(opts);
   c.channel.unref();
-  // Imported while it waits; its task, sent later on the same channel, after.
-  if (preload) c.channel.send({ op: "warm", preload }).catch(() => {});
+  // Rehearsed and imported while it waits; its task, sent later on the same channel, after.
+  c.channel.send({ op: "warm", ...(preload ? { preload } : {}) }).catch(() => {});
   return { kind: "subprocess", c };
 }
 
