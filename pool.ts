@@ -295,7 +295,10 @@ export class Pool implements PoolLike {
       takeItems(input, 0, plain);
       const progress = progressOf(options, input.length, "map");
       const { signal } = options;
+      // Its chunks are known now: the scheduler counts those the window holds back.
+      const expected = this.#engine.expect(Math.ceil(input.length / size));
       p = mapChunks(input.length, size, this.#mapWindow(size), (start, end, settle) => {
+        expected(1);
         const chunk = input.slice(start, end);
         const told: Settle = progress
           ? (ok, result) => {
@@ -311,6 +314,7 @@ export class Pool implements PoolLike {
           : settle;
         this.#engine.submitTo(ref, chunk, spread, told, signal, plain);
       }) as Promise<T[]>;
+      p.then(() => expected(), () => expected());
       if (progress) p.then(progress.end, progress.end);
     } catch (err) {
       p = Promise.reject(err);

@@ -12,6 +12,7 @@ import {
   meet,
   nap,
   napIdent,
+  quickIdent,
   waitFile,
   waitOrNap,
 } from "./fixtures/pool_sched_targets.ts";
@@ -151,6 +152,25 @@ testBoth(
     );
     assertEquals(met.map(([all]) => all), [true, true, true, true], "all four ran at once");
     assertEquals(new Set(met.map(([, id]) => id)).size, 4);
+  },
+);
+
+testBoth(
+  "Pool.map() of many quick tasks runs on every worker, its window notwithstanding",
+  async (startMethod) => {
+    // 40k tasks of a few µs each: some 100 ms of work on one worker, far
+    // more than the scheduler's 5 ms prefetch. The map holds back all but
+    // a window of 2,048 (about 5 ms of them), which the scheduler must not
+    // take for the whole map's work.
+    await using p = pool(2, startMethod);
+    await allStarted(p, 2);
+    const n = 40_000;
+    const ids = await guarded(p.map(quickIdent, Array(n).fill(0), { chunksize: 1 }), "map");
+    const counts = new Map<string, number>();
+    for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+    assertEquals(counts.size, 2, "both workers ran tasks");
+    const least = Math.min(...counts.values());
+    assert(least >= n / 10, `a worker ran ${least} of ${n} tasks: ${[...counts.values()]}`);
   },
 );
 

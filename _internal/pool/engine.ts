@@ -333,6 +333,22 @@ export class PoolEngine {
   }
 
   /**
+   * Tells the scheduler that a map will submit `tasks` more tasks as its
+   * window moves (see `Scheduler.backlog`); returns the function that
+   * counts them off: one as each is submitted, the rest (no argument) once
+   * the map has ended, whichever way.
+   */
+  expect(tasks: number): (one?: 1) => void {
+    const sched = this.#scheduler;
+    sched.backlog += tasks;
+    return (one) => {
+      const n = one ?? tasks;
+      tasks -= n;
+      sched.backlog -= n;
+    };
+  }
+
+  /**
    * Queues a chunk as {@link PoolEngine.submit} does, and tells `settle` of
    * its end instead of returning a promise: a map of many tiny tasks has no
    * promise per task. A chunk refused at once (the pool closed or broken,
