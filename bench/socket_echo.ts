@@ -10,6 +10,12 @@
  * (`py/socket_echo.py`) does the same with a spawned `multiprocessing`
  * child.
  *
+ *     deno run -A bench/socket_echo.ts --spell
+ *
+ * prints instead how a round trip's time changes after an idle pause: five
+ * pauses of 100 ms, each followed by 20 chunks of 250 trips, µs per trip
+ * in each chunk (`SETTLE_MS` in `_manager.ts` says why it matters).
+ *
  * @module
  */
 
@@ -29,7 +35,28 @@ async function measure(trips: number): Promise<number> {
   return best;
 }
 
-if (import.meta.main) {
+/** µs per trip in chunks of 250 trips after each of five idle pauses of 100 ms. */
+async function spell(): Promise<void> {
+  const echo = await startEcho();
+  try {
+    await echo.trips(1000);
+    for (let pause = 0; pause < 5; pause++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = performance.now();
+      const chunks: string[] = [];
+      for (let c = 0; c < 20; c++) {
+        const us = (await echo.trips(250)) * 4;
+        chunks.push(`${(performance.now() - t0).toFixed(0)} ms: ${us.toFixed(0)}`);
+      }
+      console.log(`after pause ${pause + 1}, µs per trip by chunk: ${chunks.join(", ")}`);
+    }
+  } finally {
+    await echo.close();
+  }
+}
+
+if (import.meta.main && Deno.args.includes("--spell")) await spell();
+else if (import.meta.main) {
   const i = Deno.args.indexOf("--trips");
   const trips = i >= 0 ? Number(Deno.args[i + 1]) : 10_000;
   if (!Number.isInteger(trips) || trips < 1) {
