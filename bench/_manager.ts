@@ -58,13 +58,14 @@ export async function queueSample(
  * Milliseconds of the same round trips a sample makes, untimed, before its
  * timed ones. After an idle pause (the one before every sample), this
  * machine's round trips run about four times faster for some 50 ms: a bare
- * echo took 16-19 µs per trip, then 65-70 µs (measured in chunks of 250,
- * five pauses of 100 ms: `bench/socket_echo.ts --spell`). A sample of a fixed number of calls spends more
- * of itself in that spell the faster each call is: 10,000 echoes after the
- * pause ran at 1.2-1.3x the rate of 10,000 after 100 ms of echoes, and the
- * dict's calls at 0.83x the echo's, against 0.99-1.02x once both had settled.
- * The echo and the dict settle alike ({@link settled}): what is timed is
- * the steady state a program making calls one after another sees.
+ * echo took 13-19 µs per trip, then 55-80 µs (in chunks of 250 trips after
+ * each of five pauses of 100 ms: `bench/socket_echo.ts --spell`). A sample
+ * of a fixed number of calls spends more of itself in that spell the faster
+ * each call is: 10,000 echoes after the pause ran at 1.2-1.3x the rate of
+ * 10,000 after 100 ms of echoes, and the dict's calls at 0.83x the echo's,
+ * against 0.99-1.02x once both had settled. The echo and the dict settle
+ * alike ({@link settled}): what is timed is the steady state a program
+ * making calls one after another sees.
  */
 export const SETTLE_MS = 100;
 
