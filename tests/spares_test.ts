@@ -7,15 +7,8 @@ import { square } from "./fixtures/pool_targets.ts";
 import { tellImport } from "./fixtures/preload_targets.ts";
 import { tellQueueReviver } from "./fixtures/preload_queue_target.ts";
 import { work } from "./fixtures/child_import_starts.ts";
+import { sparesReadyWithin as ready } from "./fixtures/spares_ready.ts";
 import { denoRun, fixturePath, TARGETS as module, tempDir, testBoth } from "./_helpers.ts";
-
-async function ready(method: "subprocess" | "worker", n: number): Promise<void> {
-  const deadline = performance.now() + 15_000; // a guard against a hang
-  while (sparesReady(method) < n) {
-    assert(performance.now() < deadline, `no ${n} spare(s) after 15 s`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 testBoth(
   "warm: a start takes a spare, which runs its own task, and a new one is started",
