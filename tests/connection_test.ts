@@ -21,6 +21,9 @@ import {
 } from "../mod.ts";
 import {
   echo,
+  fillThenChange,
+  readAsSent,
+  readOnceTold,
   receiveMixed,
   receiveMixedReport,
   sendNumbered,
@@ -29,6 +32,7 @@ import {
   sink,
   source,
   tightSender,
+  windowFiller,
 } from "./fixtures/pipe_targets.ts";
 import { delay } from "../_internal/base/async.ts";
 import { denoRun, fixturePath, startFixture, testBoth } from "./_helpers.ts";
@@ -103,6 +107,46 @@ testBoth(
       await handThenChange((v) => here.send(v));
       for (const v of asHanded()) assertEquals(await here.recv(), v);
     });
+  },
+);
+
+// A send that waits for room (the reader holds a window unread) still
+// takes its value at the call: a change made while it waits stays here.
+Deno.test("Pipe: a value sent while the pipe is full, changed as it waits, arrives as sent (two ends here)", async () => {
+  const [here, there] = Pipe();
+  const [toldHere, toldThere] = Pipe();
+  const sending = fillThenChange(here, toldHere);
+  assertEquals(await toldThere.recv(), "changed");
+  assertEquals(await there.recv(), windowFiller());
+  for (const v of asHanded()) assertEquals(await there.recv(), v);
+  assertEquals(await there.recv(), "end");
+  await sending;
+  for (const c of [here, there, toldHere, toldThere]) c.close();
+});
+
+testBoth(
+  "Pipe: a value sent to a child while the pipe is full, changed as it waits, arrives as sent",
+  async (startMethod) => {
+    const [toldHere, toldThere] = Pipe();
+    await withPipeChild(startMethod, readOnceTold, [toldThere], async (here) => {
+      await fillThenChange(here, toldHere);
+      assertEquals(await here.recv(), readAsSent());
+    });
+    toldHere.close();
+  },
+);
+
+testBoth(
+  "Pipe: a value a child sends while the pipe is full, changed as it waits, arrives as sent",
+  async (startMethod) => {
+    const [toldHere, toldThere] = Pipe();
+    await withPipeChild(startMethod, fillThenChange, [toldThere], async (here) => {
+      assertEquals(await toldHere.recv(), "changed");
+      assertEquals(await here.recv(), windowFiller());
+      for (const v of asHanded()) assertEquals(await here.recv(), v);
+      assertEquals(await here.recv(), "end");
+    });
+    toldHere.close();
   },
 );
 

@@ -101,6 +101,11 @@ export class FlowGate {
     this.#whenRoom = whenRoom;
   }
 
+  /** Whether an action passed now would wait (no room, or others wait before it). */
+  waits(): boolean {
+    return this.#waiting.length > 0 || !this.#room();
+  }
+
   /**
    * Runs `action` now and returns `undefined` (or the promise it returned), or queues it behind the
    * others and returns a promise that settles when it has run (or, with
@@ -108,7 +113,7 @@ export class FlowGate {
    * caller). A wait that times out or is aborted drops the action.
    */
   pass(action: () => unknown, options: PassOptions): Promise<void> | undefined {
-    if (this.#waiting.length === 0 && this.#room()) {
+    if (!this.waits()) {
       const r = action();
       return r instanceof Promise ? r : undefined;
     }

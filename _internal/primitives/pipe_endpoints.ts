@@ -7,7 +7,7 @@
  */
 
 import { CLOSED, type SocketChannel } from "../transport/channel.ts";
-import type { Descriptor, PackContext } from "../hub/handles.ts";
+import { type Descriptor, type PackContext, valueNow } from "../hub/handles.ts";
 import { type Message, MessageInbox } from "./inbox.ts";
 import type { LocalRef } from "../hub/refs.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
@@ -43,13 +43,14 @@ export function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
   return {
     inbox: core.inbox(end),
     ready: Promise.resolve(),
-    // `taken` changes nothing here: this end copies nothing, and the check
-    // stays for every send, so that a value that slipped past its taking
-    // fails its sender rather than vanish where the push is dropped.
-    send: (value, transfer) => {
+    // The check stays for every send, taken or not, so that a value that
+    // slipped past its taking fails its sender rather than vanish where
+    // the push is dropped.
+    send: (value, transfer, taken) => {
       // What could not cross a process fails here, wherever the reader is.
       if (!surelyCloneable(value)) structuredClone(value);
-      return gate.pass(() => core.deliver(to, { value }, false, transfer), WAIT) ?? RESOLVED;
+      const v = takenNow(gate, value, taken);
+      return gate.pass(() => core.deliver(to, { value: v }, false, transfer), WAIT) ?? RESOLVED;
     },
     sendBytes: (bytes) => gate.pass(() => core.deliver(to, { bytes }), WAIT) ?? RESOLVED,
     close: () => core.closeLocal(end),
@@ -63,6 +64,16 @@ export function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
 }
 
 const RESOLVED = Promise.resolve();
+
+/**
+ * The value a send delivers: itself when it goes now or the caller took it
+ * already, else as it is now (`valueNow`), since it goes only once the
+ * reader has room, and a change its sender makes meanwhile must not go
+ * with it (`Connection.send`: taken at the call, as Python pickles it).
+ */
+function takenNow(gate: FlowGate, value: unknown, taken: boolean | undefined): unknown {
+  return taken || !gate.waits() ? value : valueNow(value);
+}
 
 /**
  * A sender's credit with the host of a pipe elsewhere: it may send about a
@@ -120,12 +131,14 @@ export function remoteEnd(ref: ObjectRef, end: 0 | 1, d: Descriptor): Endpoint {
   return {
     inbox,
     ready: ref.call("attach", [end]),
-    send: (value, _transfer, taken) =>
-      gate.pass(() => {
-        const sent = ref.post("send", [end, value], undefined, taken);
-        credit.spend(sizeOf(value));
+    send: (value, _transfer, taken) => {
+      const v = takenNow(gate, value, taken);
+      return gate.pass(() => {
+        const sent = ref.post("send", [end, v], undefined, taken || v !== value);
+        credit.spend(sizeOf(v));
         return sent;
-      }, WAIT) ?? RESOLVED,
+      }, WAIT) ?? RESOLVED;
+    },
     sendBytes: (bytes) =>
       gate.pass(() => {
         const sent = ref.postBytes("sendBytes", [end], bytes);
