@@ -339,6 +339,24 @@ Deno.test("Listener and Client: authenticated connection, values and bytes both 
   await assertRejects(() => server.recv(), EOFError);
 });
 
+Deno.test("Listener and Client: a value sent while the socket is full, changed as it waits, arrives as sent", async () => {
+  await using listener = new Listener();
+  const accepting = listener.accept();
+  await using client = await Client(listener.address);
+  await using server = await accepting;
+  // Far more than the socket's buffers, the reader's window and the
+  // sender's own: the values after them wait for the reader.
+  const filler = "f".repeat(8 << 20);
+  const sends = [client.send(filler), client.send(filler)];
+  await handThenChange((v) => {
+    sends.push(client.send(v));
+    return Promise.resolve();
+  });
+  for (let i = 0; i < 2; i++) assertEquals(await server.recv(), filler);
+  for (const v of asHanded()) assertEquals(await server.recv(), v);
+  await Promise.all(sends);
+});
+
 Deno.test("Listener and Client: a wrong key fails with AuthenticationError on both sides", async () => {
   const rejected = Promise.withResolvers<Error>();
   await using listener = new Listener({

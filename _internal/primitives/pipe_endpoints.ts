@@ -49,8 +49,12 @@ export function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
     send: (value, transfer, taken) => {
       // What could not cross a process fails here, wherever the reader is.
       if (!surelyCloneable(value)) structuredClone(value);
-      const v = takenNow(gate, value, taken);
-      return gate.pass(() => core.deliver(to, { value: v }, false, transfer), WAIT) ?? RESOLVED;
+      return sendWhenRoom(
+        gate,
+        value,
+        taken,
+        (v) => core.deliver(to, { value: v }, false, transfer),
+      );
     },
     sendBytes: (bytes) => gate.pass(() => core.deliver(to, { bytes }), WAIT) ?? RESOLVED,
     close: () => core.closeLocal(end),
@@ -66,13 +70,22 @@ export function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
 const RESOLVED = Promise.resolve();
 
 /**
- * The value a send delivers: itself when it goes now or the caller took it
- * already, else as it is now (`valueNow`), since it goes only once the
- * reader has room, and a change its sender makes meanwhile must not go
- * with it (`Connection.send`: taken at the call, as Python pickles it).
+ * Sends a value through `gate`, by `send(value, taken)`: the value itself
+ * when it goes now or the caller took it already, else the value as it is
+ * now (`valueNow`, then taken), since it goes only once the reader has
+ * room, and a change its sender makes meanwhile must not go with it
+ * (`Connection.send`: taken at the call, as Python pickles it). Every send
+ * of a value goes through here.
  */
-function takenNow(gate: FlowGate, value: unknown, taken: boolean | undefined): unknown {
-  return taken || !gate.waits() ? value : valueNow(value);
+function sendWhenRoom(
+  gate: FlowGate,
+  value: unknown,
+  taken: boolean | undefined,
+  send: (value: unknown, taken: boolean) => unknown,
+): Promise<void> {
+  const v = taken || !gate.waits() ? value : valueNow(value);
+  const took = taken === true || v !== value;
+  return gate.pass(() => send(v, took), WAIT) ?? RESOLVED;
 }
 
 /**
@@ -131,14 +144,12 @@ export function remoteEnd(ref: ObjectRef, end: 0 | 1, d: Descriptor): Endpoint {
   return {
     inbox,
     ready: ref.call("attach", [end]),
-    send: (value, _transfer, taken) => {
-      const v = takenNow(gate, value, taken);
-      return gate.pass(() => {
-        const sent = ref.post("send", [end, v], undefined, taken || v !== value);
+    send: (value, _transfer, taken) =>
+      sendWhenRoom(gate, value, taken, (v, took) => {
+        const sent = ref.post("send", [end, v], undefined, took);
         credit.spend(sizeOf(v));
         return sent;
-      }, WAIT) ?? RESOLVED;
-    },
+      }),
     sendBytes: (bytes) =>
       gate.pass(() => {
         const sent = ref.postBytes("sendBytes", [end], bytes);
@@ -198,7 +209,7 @@ export function socketEnd(channel: SocketChannel): Endpoint {
   return {
     inbox,
     ready: Promise.resolve(),
-    send: (value) => gate.pass(() => channel.post(value), WAIT) ?? RESOLVED,
+    send: (value) => sendWhenRoom(gate, value, false, (v) => channel.post(v)),
     // Written from the caller's buffer: resolved only once it is written.
     sendBytes: (bytes) =>
       gate.pass(() => channel.send(new BytesMessage(null, bytes)), WAIT) ?? RESOLVED,
