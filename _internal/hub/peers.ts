@@ -37,8 +37,14 @@ export function registerLocalWorker(ident: string, port: MessagePortLike): () =>
  */
 export function portPeer(id: number, session: string, port: MessagePortLike): Peer {
   const host = addressToString(hubAddress()!);
-  const push = (p: string, ev: string, a: unknown[], transfer?: Transferable[]) => {
-    const json = !transfer?.length && surelyCloneable(a);
+  const push = (
+    p: string,
+    ev: string,
+    a: unknown[],
+    transfer?: Transferable[],
+    known?: boolean,
+  ) => {
+    const json = !transfer?.length && (known === true || surelyCloneable(a));
     const m = json
       ? { op: "push", host, p, ev, j: JSON.stringify(a) }
       : { op: "push", host, p, ev, a };
@@ -62,8 +68,8 @@ export function socketPeer(id: number, session: string, channel: Channel): Peer 
   return {
     id,
     session,
-    push(objectId, event, args) {
-      channel.post({ p: objectId, ev: event, a: args }).catch(() => {});
+    push(objectId, event, args, _transfer, json) {
+      channel.post({ p: objectId, ev: event, a: args }, json).catch(() => {});
     },
     pushBytes(objectId, event, args, bytes) {
       return channel.send(new BytesMessage({ p: objectId, ev: event, a: args }, bytes)).catch(

@@ -30,9 +30,17 @@ export interface Peer {
   /**
    * Sends an event to this peer's references to `objectId` (no-op locally).
    * `transfer` moves those buffers instead of copying them where the peer
-   * is a worker of this process; elsewhere they are copied.
+   * is a worker of this process; elsewhere they are copied. `json` says
+   * the caller found `args` exact JSON (`surelyCloneable`) already, and
+   * nothing has changed them since: they are not walked again.
    */
-  push(objectId: string, event: string, args: unknown[], transfer?: Transferable[]): void;
+  push(
+    objectId: string,
+    event: string,
+    args: unknown[],
+    transfer?: Transferable[],
+    json?: boolean,
+  ): void;
   /**
    * Like {@link Peer.push}, with raw bytes as the event's last argument;
    * resolves once they are written (a sender can wait on a slow reader).

@@ -10,10 +10,12 @@ import { abortable, raceTimer } from "../base/async.ts";
 
 /**
  * One received message: a value from `send`, or bytes from `sendBytes`;
- * `size` is what it counts for in its pipe's flow control.
+ * `size` is what it counts for in its pipe's flow control. `json` says the
+ * value was found exact JSON at its send and is a value nothing changes
+ * since (sent at once, or taken), so that it is not walked again.
  */
 export type Message =
-  | { value: unknown; bytes?: undefined; size?: number }
+  | { value: unknown; bytes?: undefined; size?: number; json?: boolean }
   | { bytes: Uint8Array; value?: undefined; size?: number };
 
 /** Returned once the inbox is drained and its sender is gone. */

@@ -222,5 +222,5 @@ function push(
   transfer?: Transferable[],
 ): Promise<void> | void {
   if (m.bytes) return peer.pushBytes(id, "bytes", [end], m.bytes);
-  peer.push(id, "msg", [end, m.value, size], transfer);
+  peer.push(id, "msg", [end, m.value, size], transfer, m.json);
 }

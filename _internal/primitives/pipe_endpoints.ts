@@ -48,12 +48,14 @@ export function localEnd(ref: LocalRef, core: PipeCore, end: 0 | 1): Endpoint {
     // the push is dropped.
     send: (value, transfer, taken) => {
       // What could not cross a process fails here, wherever the reader is.
-      if (!surelyCloneable(value)) structuredClone(value);
+      const json = surelyCloneable(value);
+      if (!json) structuredClone(value);
+      // A value that waits is taken (copied): exact JSON still.
       return sendWhenRoom(
         gate,
         value,
         taken,
-        (v) => core.deliver(to, { value: v }, false, transfer),
+        (v) => core.deliver(to, { value: v, json }, false, transfer),
       );
     },
     sendBytes: (bytes) => gate.pass(() => core.deliver(to, { bytes }), WAIT) ?? RESOLVED,

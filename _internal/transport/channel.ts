@@ -32,9 +32,10 @@ export interface Channel {
   /**
    * Encodes and queues a value without waiting for it to be written:
    * resolves once it is queued, rejects if it cannot be cloned. Write
-   * errors surface on the next send.
+   * errors surface on the next send. `json`: the caller found it exact
+   * JSON already (`surelyCloneable`), and nothing changed it since.
    */
-  post(msg: unknown): Promise<void>;
+  post(msg: unknown, json?: boolean): Promise<void>;
   /** Resolves once everything queued has been written. */
   drain(): Promise<void>;
   /** Bytes encoded and queued, not yet written (0 where the platform queues). */
@@ -158,9 +159,9 @@ export class SocketChannel implements Channel {
     await this.#authed.writer.write(frame, body);
   }
 
-  post(msg: unknown): Promise<void> {
+  post(msg: unknown, json?: boolean): Promise<void> {
     try {
-      const text = jsonText(msg);
+      const text = jsonText(msg, json);
       // One that might be over the limit takes the path below, which says so here.
       if (text !== undefined && jsonPayloadMax(text) <= limits().message) {
         this.#writeJson(text).catch(() => {});

@@ -203,10 +203,12 @@ function encodeJson(value: unknown, reserve: number): Uint8Array {
 /**
  * The JSON text of a value that takes the JSON path, or `undefined` for one
  * that does not (it needs the v8 serializer, or is a {@link BytesMessage}).
- * Its payload is written in place with {@link writeJsonPayload}.
+ * Its payload is written in place with {@link writeJsonPayload}. With
+ * `known`, the caller found the value exact JSON already
+ * ({@link surelyCloneable}): it is not walked again.
  */
-export function jsonText(value: unknown): string | undefined {
-  return value instanceof BytesMessage || !isJsonExact(value, 0)
+export function jsonText(value: unknown, known = false): string | undefined {
+  return value instanceof BytesMessage || !(known || isJsonExact(value, 0))
     ? undefined
     : JSON.stringify(value);
 }
