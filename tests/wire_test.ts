@@ -75,6 +75,16 @@ Deno.test("wire round-trips every structured-clone kind", async () => {
   assertStrictEquals(back.self, back);
 });
 
+Deno.test("wire keeps NaN, -0 and Infinity inside arrays and objects (they leave the JSON path)", async () => {
+  for (const odd of [NaN, -0, Infinity, -Infinity]) {
+    for (const v of [[1, "a", odd], { n: 1, s: "a", odd }, [{ deep: [odd] }]]) {
+      assertEquals(await roundTrip(v), v);
+      assertEquals((await encode(v))[0], 0x56, `${Deno.inspect(v)} takes the v8 path`);
+    }
+  }
+  assertEquals((await encode([1, "a", { n: 0, s: "" }]))[0], 0x4a);
+});
+
 Deno.test("wire rejects values that cannot be cloned with a DataCloneError", async () => {
   for (const bad of [() => 1, Symbol("s"), { f() {} }]) {
     const err = await assertRejects(() => encode(bad));
