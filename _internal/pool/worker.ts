@@ -148,13 +148,20 @@ function parentWatch(): (now: number) => boolean {
  * A value that cannot be cloned fails its task alone.
  */
 function takenNow(result: Result): Result {
-  if (result.value === undefined) return result;
+  const values = result.value;
+  // The list is this worker's own (run_task.ts): of primitives only, most
+  // results, it is taken as it is, without a copy.
+  if (values === undefined || values.every(isPrimitive)) return result;
   try {
-    result.value = valueNow(result.value);
+    result.value = valueNow(values);
     return result;
   } catch (err) {
     return { id: result.id, error: errorToData(err) };
   }
+}
+
+function isPrimitive(v: unknown): boolean {
+  return typeof v !== "object" && typeof v !== "function" && typeof v !== "symbol" || v === null;
 }
 
 /** The reply itself, or an error in its place when its value cannot be cloned. */
