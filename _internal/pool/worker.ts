@@ -160,6 +160,7 @@ function takenNow(result: Result): Result {
   }
 }
 
+/** Not an object, a function or a symbol: nothing a later task can change. */
 function isPrimitive(v: unknown): boolean {
   return typeof v !== "object" && typeof v !== "function" && typeof v !== "symbol" || v === null;
 }

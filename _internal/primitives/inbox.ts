@@ -11,8 +11,8 @@ import { abortable, raceTimer } from "../base/async.ts";
 /**
  * One received message: a value from `send`, or bytes from `sendBytes`;
  * `size` is what it counts for in its pipe's flow control. `json` says the
- * value was found exact JSON at its send and is a value nothing changes
- * since (sent at once, or taken), so that it is not walked again.
+ * value was found exact JSON at its send, and nothing has changed it since
+ * (it went at once, or was taken): it is not walked again.
  */
 export type Message =
   | { value: unknown; bytes?: undefined; size?: number; json?: boolean }
