@@ -3,7 +3,7 @@
 // module doc quotes): JSON, `node:v8`'s serializer, `structuredClone`.
 
 import { deserialize, serialize } from "node:v8";
-import { decode, encode, encodeSync, loadV8 } from "../_internal/wire/codec.ts";
+import { decode, encode, encodeSync, loadV8, surelyCloneable } from "../_internal/wire/codec.ts";
 
 // Loaded up front so encodeSync takes the v8 path at once for typed arrays;
 // the cost of loading it is the "child start" group below.
@@ -97,6 +97,44 @@ Deno.bench({
 });
 
 /** `deno run` of a file in a fresh process, the way a child starts. */
+// The walk that decides the JSON path, on what a pool sends (a batch of 256
+// tasks of one number each, their 256 results) and on a long list of
+// numbers, beside JSON.stringify of the same value (the work it precedes).
+// Run from two checkouts to compare the walk before and after a change.
+const batch = {
+  tasks: Array.from({ length: 256 }, (_, i) => ({ id: 100_000 + i, f: 0, calls: [i] })),
+  fns: [{ module: "file:///app/tasks.ts", exportName: "noop", fingerprint: "f", kind: "function" }],
+  per: [0.001],
+};
+const results = {
+  results: Array.from({ length: 256 }, (_, i) => ({ id: 100_000 + i, value: [i] })),
+  t: 0.3,
+};
+const numbers = Array.from({ length: 1000 }, (_, i) => i * 1.5);
+for (
+  const [what, value] of [["a pool batch", batch], ["its results", results], [
+    "1,000 numbers",
+    numbers,
+  ]] as const
+) {
+  const group = `the JSON check: ${what}`;
+  Deno.bench({
+    group,
+    name: "JSON.stringify",
+    baseline: true,
+    fn() {
+      JSON.stringify(value);
+    },
+  });
+  Deno.bench({
+    group,
+    name: "surelyCloneable",
+    fn() {
+      if (!surelyCloneable(value)) throw new Error(`${what} no longer takes the JSON path`);
+    },
+  });
+}
+
 async function runChild(file: string): Promise<void> {
   const args = ["run", new URL(file, import.meta.url).href];
   const { code } = await new Deno.Command(Deno.execPath(), { args }).spawn()

@@ -57,8 +57,9 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 // Members that are numbers or strings, most of them, are looked at in the
-// loops, without a call of their own (measured: a batch of 256 pool tasks
-// walked in 0.75x the time, an array of 1,000 numbers in 0.3x).
+// loops, without a call of their own. Measured (bench/wire_bench.ts, "the
+// JSON check"), against a call per member: a pool batch of 256 tasks 10.8
+// -> 7.1 µs, its results 11.7 -> 10.6 µs, 1,000 numbers 4.5 -> 1.9 µs.
 function isJsonExact(value: unknown, depth: number): boolean {
   switch (typeof value) {
     case "string":
