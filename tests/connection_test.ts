@@ -22,6 +22,7 @@ import {
 import {
   echo,
   fillThenChange,
+  fillThenRefused,
   readAsSent,
   readOnceTold,
   receiveMixed,
@@ -149,6 +150,31 @@ testBoth(
     toldHere.close();
   },
 );
+
+testBoth(
+  "Pipe: a child's send of a function while the pipe is full is refused at the call; the pipe goes on",
+  async (startMethod) => {
+    const [toldHere, toldThere] = Pipe();
+    await withPipeChild(startMethod, fillThenRefused, [toldThere], async (here) => {
+      // Told before anything is read here: the refusal did not wait for room.
+      assertEquals(await toldHere.recv(), "DataCloneError");
+      assertEquals(await here.recv(), windowFiller());
+      assertEquals(await here.recv(), "still open");
+    });
+    toldHere.close();
+  },
+);
+
+Deno.test("Pipe: a send of a function while the pipe is full is refused at the call (two ends here)", async () => {
+  const [here, there] = Pipe();
+  const [toldHere, toldThere] = Pipe();
+  const sending = fillThenRefused(here, toldHere);
+  assertEquals(await toldThere.recv(), "DataCloneError");
+  assertEquals(await there.recv(), windowFiller());
+  assertEquals(await there.recv(), "still open");
+  await sending;
+  for (const c of [here, there, toldHere, toldThere]) c.close();
+});
 
 testBoth(
   "Pipe: a child's send of a function is refused at the call; the pipe goes on",
@@ -354,6 +380,21 @@ Deno.test("Listener and Client: a value sent while the socket is full, changed a
   });
   for (let i = 0; i < 2; i++) assertEquals(await server.recv(), filler);
   for (const v of asHanded()) assertEquals(await server.recv(), v);
+  await Promise.all(sends);
+});
+
+Deno.test("Listener and Client: a send of a function while the socket is full is refused at the call; the connection goes on", async () => {
+  await using listener = new Listener();
+  const accepting = listener.accept();
+  await using client = await Client(listener.address);
+  await using server = await accepting;
+  const filler = "f".repeat(8 << 20);
+  const sends = [client.send(filler), client.send(filler)];
+  const refused = await assertRejects(() => client.send(() => 1));
+  assertEquals((refused as Error).name, "DataCloneError");
+  sends.push(client.send("still open"));
+  for (let i = 0; i < 2; i++) assertEquals(await server.recv(), filler);
+  assertEquals(await server.recv(), "still open");
   await Promise.all(sends);
 });
 
