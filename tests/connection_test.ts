@@ -112,69 +112,64 @@ testBoth(
 );
 
 // A send that waits for room (the reader holds a window unread) still
-// takes its value at the call: a change made while it waits stays here.
-Deno.test("Pipe: a value sent while the pipe is full, changed as it waits, arrives as sent (two ends here)", async () => {
-  const [here, there] = Pipe();
+// takes its value at the call: a change made while it waits stays here,
+// and a value that cannot be cloned is refused at once.
+
+/** `withPipeChild` with a second pipe, whose child end is the target's second argument. */
+async function withToldChild(
+  startMethod: StartMethod,
+  target: (conn: Connection, told: Connection) => Promise<unknown>,
+  body: (here: Connection, told: Connection) => Promise<void>,
+): Promise<void> {
   const [toldHere, toldThere] = Pipe();
-  const sending = fillThenChange(here, toldHere);
-  assertEquals(await toldThere.recv(), "changed");
-  assertEquals(await there.recv(), windowFiller());
-  for (const v of asHanded()) assertEquals(await there.recv(), v);
-  assertEquals(await there.recv(), "end");
-  await sending;
-  for (const c of [here, there, toldHere, toldThere]) c.close();
-});
+  await withPipeChild(startMethod, target, [toldThere], (here) => body(here, toldHere));
+  toldHere.close();
+}
+
+/** Reads what {@link fillThenChange} sends, once told: everything as it was sent. */
+async function readFilledChanges(conn: Connection, told: Connection): Promise<void> {
+  assertEquals(await told.recv(), "changed");
+  assertEquals(await conn.recv(), windowFiller());
+  for (const v of asHanded()) assertEquals(await conn.recv(), v);
+  assertEquals(await conn.recv(), "end");
+}
+
+/** Reads what {@link fillThenRefused} sends: told of the refusal before anything is read. */
+async function readFilledRefusal(conn: Connection, told: Connection): Promise<void> {
+  assertEquals(await told.recv(), "DataCloneError");
+  assertEquals(await conn.recv(), windowFiller());
+  assertEquals(await conn.recv(), "still open");
+}
+
+for (
+  const [what, writer, reader] of [
+    ["a value changed as it waits arrives as sent", fillThenChange, readFilledChanges],
+    ["a function is refused at the call; the pipe goes on", fillThenRefused, readFilledRefusal],
+  ] as const
+) {
+  Deno.test(`Pipe, full, two ends here: ${what}`, async () => {
+    const [here, there] = Pipe();
+    const [toldHere, toldThere] = Pipe();
+    const writing = writer(here, toldHere);
+    await reader(there, toldThere);
+    await writing;
+    for (const c of [here, there, toldHere, toldThere]) c.close();
+  });
+
+  testBoth(`Pipe, full, a child writing: ${what}`, async (startMethod) => {
+    await withToldChild(startMethod, writer, reader);
+  });
+}
 
 testBoth(
-  "Pipe: a value sent to a child while the pipe is full, changed as it waits, arrives as sent",
+  "Pipe, full, a child reading: a value changed as it waits arrives as sent",
   async (startMethod) => {
-    const [toldHere, toldThere] = Pipe();
-    await withPipeChild(startMethod, readOnceTold, [toldThere], async (here) => {
-      await fillThenChange(here, toldHere);
+    await withToldChild(startMethod, readOnceTold, async (here, told) => {
+      await fillThenChange(here, told);
       assertEquals(await here.recv(), readAsSent());
     });
-    toldHere.close();
   },
 );
-
-testBoth(
-  "Pipe: a value a child sends while the pipe is full, changed as it waits, arrives as sent",
-  async (startMethod) => {
-    const [toldHere, toldThere] = Pipe();
-    await withPipeChild(startMethod, fillThenChange, [toldThere], async (here) => {
-      assertEquals(await toldHere.recv(), "changed");
-      assertEquals(await here.recv(), windowFiller());
-      for (const v of asHanded()) assertEquals(await here.recv(), v);
-      assertEquals(await here.recv(), "end");
-    });
-    toldHere.close();
-  },
-);
-
-testBoth(
-  "Pipe: a child's send of a function while the pipe is full is refused at the call; the pipe goes on",
-  async (startMethod) => {
-    const [toldHere, toldThere] = Pipe();
-    await withPipeChild(startMethod, fillThenRefused, [toldThere], async (here) => {
-      // Told before anything is read here: the refusal did not wait for room.
-      assertEquals(await toldHere.recv(), "DataCloneError");
-      assertEquals(await here.recv(), windowFiller());
-      assertEquals(await here.recv(), "still open");
-    });
-    toldHere.close();
-  },
-);
-
-Deno.test("Pipe: a send of a function while the pipe is full is refused at the call (two ends here)", async () => {
-  const [here, there] = Pipe();
-  const [toldHere, toldThere] = Pipe();
-  const sending = fillThenRefused(here, toldHere);
-  assertEquals(await toldThere.recv(), "DataCloneError");
-  assertEquals(await there.recv(), windowFiller());
-  assertEquals(await there.recv(), "still open");
-  await sending;
-  for (const c of [here, there, toldHere, toldThere]) c.close();
-});
 
 testBoth(
   "Pipe: a child's send of a function is refused at the call; the pipe goes on",
@@ -365,37 +360,50 @@ Deno.test("Listener and Client: authenticated connection, values and bytes both 
   await assertRejects(() => server.recv(), EOFError);
 });
 
-Deno.test("Listener and Client: a value sent while the socket is full, changed as it waits, arrives as sent", async () => {
+/**
+ * A Listener/Client connection whose client has queued far more than the
+ * socket's buffers, the reader's window and its own hold (two 8 MiB
+ * strings): what `send` sends waits for the server to read. Then the
+ * server reads the two fillers, `read` reads the rest, and every send is
+ * awaited.
+ */
+async function withFullSocket(
+  send: (client: Connection) => Promise<Promise<void>[]>,
+  read: (server: Connection) => Promise<void>,
+): Promise<void> {
   await using listener = new Listener();
   const accepting = listener.accept();
   await using client = await Client(listener.address);
   await using server = await accepting;
-  // Far more than the socket's buffers, the reader's window and the
-  // sender's own: the values after them wait for the reader.
   const filler = "f".repeat(8 << 20);
   const sends = [client.send(filler), client.send(filler)];
-  await handThenChange((v) => {
-    sends.push(client.send(v));
-    return Promise.resolve();
-  });
+  sends.push(...await send(client));
   for (let i = 0; i < 2; i++) assertEquals(await server.recv(), filler);
-  for (const v of asHanded()) assertEquals(await server.recv(), v);
+  await read(server);
   await Promise.all(sends);
+}
+
+Deno.test("Listener and Client, full: a value changed as it waits arrives as sent", async () => {
+  await withFullSocket(async (client) => {
+    const sends: Promise<void>[] = [];
+    await handThenChange((v) => {
+      sends.push(client.send(v));
+      return Promise.resolve();
+    });
+    return sends;
+  }, async (server) => {
+    for (const v of asHanded()) assertEquals(await server.recv(), v);
+  });
 });
 
-Deno.test("Listener and Client: a send of a function while the socket is full is refused at the call; the connection goes on", async () => {
-  await using listener = new Listener();
-  const accepting = listener.accept();
-  await using client = await Client(listener.address);
-  await using server = await accepting;
-  const filler = "f".repeat(8 << 20);
-  const sends = [client.send(filler), client.send(filler)];
-  const refused = await assertRejects(() => client.send(() => 1));
-  assertEquals((refused as Error).name, "DataCloneError");
-  sends.push(client.send("still open"));
-  for (let i = 0; i < 2; i++) assertEquals(await server.recv(), filler);
-  assertEquals(await server.recv(), "still open");
-  await Promise.all(sends);
+Deno.test("Listener and Client, full: a function is refused at the call; the connection goes on", async () => {
+  await withFullSocket(async (client) => {
+    const refused = await assertRejects(() => client.send(() => 1));
+    assertEquals((refused as Error).name, "DataCloneError");
+    return [client.send("still open")];
+  }, async (server) => {
+    assertEquals(await server.recv(), "still open");
+  });
 });
 
 Deno.test("Listener and Client: a wrong key fails with AuthenticationError on both sides", async () => {
