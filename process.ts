@@ -26,7 +26,13 @@
  */
 
 import "./_internal/process/child.ts";
-import { CURRENT_SPEC, PROCESS_BRAND, READ_REPORT, SANDBOX_ID } from "./_internal/base/symbols.ts";
+import {
+  CURRENT_SPEC,
+  PROCESS_BRAND,
+  READ_REPORT,
+  SANDBOX_ID,
+  TRANSFER,
+} from "./_internal/base/symbols.ts";
 import { ProcessError } from "./_internal/base/errors.ts";
 import { validateOptions } from "./_internal/process/options.ts";
 import { packSpec } from "./_internal/process/pack_spec.ts";
@@ -178,6 +184,8 @@ export class Process<F extends Target = Target> {
   /** A sandboxed child's key id (see `_internal/hub/grants.ts`). */
   #kid: string | undefined;
   #report = false;
+  /** Objects among the arguments moved to a worker child (the internal `TRANSFER` option). */
+  #transfer: Transferable[] | undefined;
 
   /**
    * Creates a process object; nothing starts until {@link Process.start}.
@@ -221,6 +229,7 @@ export class Process<F extends Target = Target> {
       this.#kid = internal[SANDBOX_ID] as string | undefined ?? newSandboxId();
     }
     this.#report = internal[READ_REPORT] === true;
+    this.#transfer = internal[TRANSFER] as Transferable[] | undefined;
     this.#clone = cloneMode("create process", options.clone);
   }
 
@@ -339,7 +348,9 @@ export class Process<F extends Target = Target> {
       }
       const spec = this.#spec();
       if (this.#clone === "strict") {
-        checkPlain(spec.args, "args");
+        // What moves to the child is not copied: not checked as a copy.
+        const moved = this.#transfer ?? [];
+        checkPlain(spec.args.map((a) => moved.includes(a as Transferable) ? null : a), "args");
         checkPlain(spec.fields, "this");
       }
       this.#checkPermissions(spec);
@@ -403,6 +414,11 @@ export class Process<F extends Target = Target> {
    */
   #checkPermissions(spec: TaskSpec): void {
     const method = this.#startMethod ?? state().startMethod ?? "subprocess";
+    if (method === "subprocess" && this.#transfer) {
+      throw new TypeError(
+        `Cannot start process '${spec.name}': only a worker child takes a transfer`,
+      );
+    }
     if (method === "subprocess") return checkSpawn(spec.name);
     const handles = hasHandles(spec.args) || hasHandles(spec.fields);
     checkThread(spec.name, spec.module, this.#permissions !== "inherit" && handles);
@@ -420,6 +436,7 @@ export class Process<F extends Target = Target> {
       spec,
       permissions: this.#permissions,
       runtimeArgs: this.#runtimeArgs ?? state().runtimeArgs,
+      ...(this.#transfer ? { transfer: this.#transfer } : {}),
     };
     const log = logger();
     log.info(`starting ${spec.name} (${method}) running ${describeTarget(spec)}`);

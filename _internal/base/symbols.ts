@@ -25,6 +25,15 @@ export const SANDBOX_ID: unique symbol = Symbol.for(
 ) as never;
 
 /**
+ * Key of the option that moves objects among a worker child's arguments to
+ * it (`postMessage`'s transfer list) instead of copying them: a pool gives
+ * each worker thread a message port of its own so.
+ */
+export const TRANSFER: unique symbol = Symbol.for(
+  "@mp/multiprocessing.transfer",
+) as never;
+
+/**
  * Key of the option that opens a child's report channel (see
  * `Process[READ_REPORT]`), and of the method that reads it.
  */

@@ -43,6 +43,8 @@ export interface LaunchOptions {
   permissions: Permissions;
   /** Extra `deno run` flags. */
   runtimeArgs: string[];
+  /** Objects among the arguments moved to a worker child, not copied (`TRANSFER`). */
+  transfer?: Transferable[];
 }
 
 /** How long an exited child's connections may take to be read to their end. */
@@ -56,8 +58,9 @@ export async function sendTask(
   channel: Channel,
   spec: TaskSpec,
   describeExit: () => string | Promise<string>,
+  transfer?: Transferable[],
 ): Promise<void> {
-  await channel.send({ op: "task", spec });
+  await channel.send({ op: "task", spec }, transfer);
   const reply = await channel.recv();
   if (reply === CLOSED) {
     throw new ProcessError(

@@ -277,7 +277,7 @@ export async function handOverThread(
     // A child with this process's permissions reaches hubs with no socket over ports.
     const portHosts = kid ? undefined : routesForChild();
     const task = { ...spec, authkey, ...(portHosts ? { portHosts } : {}) };
-    const started = sendTask(popen.port, task, () => popen.describeExit());
+    const started = sendTask(popen.port, task, () => popen.describeExit(), opts.transfer);
     await withAwakeTimeout(
       started,
       state().startTimeoutMs,
