@@ -54,7 +54,8 @@ import { failedIterator, imapChunks } from "./_internal/pool/imap.ts";
 import { mapChunks } from "./_internal/pool/map.ts";
 import { newSealKey, sealOf } from "./_internal/pool/seal.ts";
 import { newSandboxId } from "./_internal/hub/grants.ts";
-import { SANDBOX_ID, SEND_TAKEN } from "./_internal/base/symbols.ts";
+import { SANDBOX_ID, SEND_TAKEN, TRANSFER } from "./_internal/base/symbols.ts";
+import { PortLink, portPair } from "./_internal/pool/port_link.ts";
 import type { MapItem, PoolLike, TaskFunction } from "./pool/pool_like.ts";
 import { Pipe } from "./connection.ts";
 import { Process, type ProcessOptions } from "./process.ts";
@@ -146,22 +147,15 @@ export class Pool implements PoolLike {
     return ref;
   }
 
-  /** Starts one worker: a process running the worker loop, fed through a pipe. */
-  #launch(): LaunchedWorker {
+  /**
+   * Starts one worker: a process running the worker loop, fed through a
+   * pipe; a worker thread, through a message port of its own
+   * (`_internal/pool/port_link.ts`).
+   */
+  #launch(): LaunchedWorker | Promise<LaunchedWorker> {
+    if (this.#options.startMethod === "worker") return this.#launchThread();
     const [mine, theirs] = Pipe();
-    const o = this.#options;
-    const init = o.initializer ? { fn: this.#ref(o.initializer), args: o.initargs } : null;
-    const process = new Process({
-      target: poolWorkerTarget,
-      args: [theirs, init, o.maxTasksPerChild, this.#sealKey],
-      // As Python's: terminated at exit, and never what keeps a program alive.
-      daemon: true,
-      module: WORKER_MODULE,
-      startMethod: o.startMethod,
-      permissions: o.permissions,
-      runtimeArgs: o.runtimeArgs,
-      [SANDBOX_ID]: this.#sandbox,
-    } as ProcessOptions);
+    const process = this.#worker(theirs);
     // The worker holds its end once started; here it is closed either way.
     const started = process.start().finally(() => theirs.close());
     // The engine's messages hold only what the pool took already (tasks'
@@ -172,6 +166,30 @@ export class Pool implements PoolLike {
       close: () => mine.close(),
     };
     return { process, conn, started };
+  }
+
+  async #launchThread(): Promise<LaunchedWorker> {
+    const { port1, port2 } = await portPair();
+    const process = this.#worker(port2, [port2]);
+    return { process, conn: new PortLink(port1, true), started: process.start() };
+  }
+
+  /** The process of a worker on `link` (moved to it where `transfer` says so). */
+  #worker(link: unknown, transfer?: Transferable[]): Process {
+    const o = this.#options;
+    const init = o.initializer ? { fn: this.#ref(o.initializer), args: o.initargs } : null;
+    return new Process({
+      target: poolWorkerTarget,
+      args: [link, init, o.maxTasksPerChild, this.#sealKey],
+      // As Python's: terminated at exit, and never what keeps a program alive.
+      daemon: true,
+      module: WORKER_MODULE,
+      startMethod: o.startMethod,
+      permissions: o.permissions,
+      runtimeArgs: o.runtimeArgs,
+      [SANDBOX_ID]: this.#sandbox,
+      ...(transfer ? { [TRANSFER]: transfer } : {}),
+    } as ProcessOptions);
   }
 
   /** Submits one call: `fn(...args)`. */

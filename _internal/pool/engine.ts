@@ -8,8 +8,9 @@
  * identifies task functions, and turns results into `AsyncResult`s.
  *
  * The engine never starts a process itself: the facade gives it a
- * {@link LaunchWorker} that starts one worker and its pipe, so this layer
- * stays below the public `Process` and `Pipe`.
+ * {@link LaunchWorker} that starts one worker and its link (a pipe, or a
+ * worker thread's own port: `port_link.ts`), so this layer stays below the
+ * public `Process` and `Pipe`.
  *
  * @module
  */
@@ -40,7 +41,7 @@ export interface WorkerProcess {
   join(): Promise<void>;
 }
 
-/** The engine's end of a worker's pipe. */
+/** The engine's end of a worker's link. */
 export interface WorkerConn {
   send(value: unknown): Promise<void>;
   /** The next message; rejects with `EOFError` once the worker's end is closed. */
@@ -55,8 +56,8 @@ export interface LaunchedWorker {
   started: Promise<void>;
 }
 
-/** Starts one pool worker. */
-export type LaunchWorker = () => LaunchedWorker;
+/** Starts one pool worker (a thread's link is made first: then a promise). */
+export type LaunchWorker = () => LaunchedWorker | Promise<LaunchedWorker>;
 
 /** What the engine needs to know. */
 export interface EngineOptions {
@@ -142,23 +143,28 @@ export class PoolEngine {
   }
 
   #spawn(): void {
-    const { process, conn, started } = this.#options.launch();
-    const slot: Slot = { ...newSlot(conn), process, conn, ready: false, label: process.name };
+    const launched = this.#options.launch();
     this.#live++;
-    const starting = started.then(
-      () => {
-        this.#slots.add(slot);
-        this.#receive(slot);
-        // Terminated while it started: it goes at once.
-        if (this.#state === "terminate") process.kill();
-        else this.#dispatch();
-      },
-      (err) => {
-        conn.close();
-        this.#startFailed(err as Error);
-        this.#gone();
-      },
-    ).finally(() => this.#starting.delete(starting));
+    const failed = (err: unknown) => {
+      this.#startFailed(err as Error);
+      this.#gone();
+    };
+    const starting = Promise.resolve(launched).then(({ process, conn, started }) => {
+      const slot: Slot = { ...newSlot(conn), process, conn, ready: false, label: process.name };
+      return started.then(
+        () => {
+          this.#slots.add(slot);
+          this.#receive(slot);
+          // Terminated while it started: it goes at once.
+          if (this.#state === "terminate") this.#kill(slot);
+          else this.#dispatch();
+        },
+        (err) => {
+          conn.close();
+          failed(err);
+        },
+      );
+    }, failed).finally(() => this.#starting.delete(starting));
     this.#starting.add(starting);
   }
 
@@ -204,7 +210,7 @@ export class PoolEngine {
       // A worker that breaks the protocol is stopped (it fails what it
       // held, as a death does): nothing it sends can take the pool down.
       if (!isFromWorker(msg)) {
-        slot.process.kill();
+        this.#kill(slot);
         break;
       }
       if ("ready" in msg) {
@@ -216,6 +222,15 @@ export class PoolEngine {
       this.#dispatch();
     }
     await this.#retire(slot);
+  }
+
+  /**
+   * Stops a worker, and closes its end of their link: a killed worker
+   * thread may never end (stuck in a synchronous loop), nor close its end.
+   */
+  #kill(slot: Slot): void {
+    slot.process.kill();
+    slot.conn.close();
   }
 
   /** A worker ended: fail what it held, and replace it if the pool goes on. */
@@ -447,7 +462,7 @@ export class PoolEngine {
     const doomed = this.#scheduler.queue.drain();
     for (const slot of this.#slots) {
       doomed.push(...this.#scheduler.release(slot));
-      if (slot.process.isAlive()) slot.process.kill();
+      if (slot.process.isAlive()) this.#kill(slot);
     }
     const err = new ProcessError("The pool was terminated before this task finished");
     const live = doomed.filter((t) => !t.done);
@@ -455,12 +470,22 @@ export class PoolEngine {
     inSlices(live, (t) => t.reject(err));
   }
 
-  /** Resolves once every worker ever started has been retired. */
+  /**
+   * Resolves once every worker ever started has been retired. The wait
+   * keeps the program alive, as a Process's join does: a worker's last
+   * words may be on their way over a link that does not (an idle pool's).
+   */
   async join(): Promise<void> {
-    // Every worker ever spawned has been fully retired (exited, its tasks
-    // settled, a replacement spawned if one was due) when #live is 0.
-    while (this.#live > 0) {
-      await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (this.#live === 0) return;
+    const release = keepAlive();
+    try {
+      // Every worker ever spawned has been fully retired (exited, its tasks
+      // settled, a replacement spawned if one was due) when #live is 0.
+      while (this.#live > 0) {
+        await new Promise<void>((resolve) => this.#idle.push(resolve));
+      }
+    } finally {
+      release();
     }
   }
 }

@@ -1,10 +1,12 @@
 /**
- * The target every pool worker runs: it receives tasks from its pipe, runs
- * them one at a time in the order received, and sends back each result (or
- * error, as data) as its task finishes. It returns (and so its process
- * exits) when told to stop, when its pipe closes, or after `maxTasks` tasks.
+ * The target every pool worker runs: it receives tasks from its link to
+ * the pool (a pipe; a worker thread's own message port, `port_link.ts`),
+ * runs them one at a time in the order received, and sends back each
+ * result (or error, as data) as its task finishes. It returns (and so its
+ * process exits) when told to stop, when its link closes, or after
+ * `maxTasks` tasks.
  *
- * The protocol on the pipe (the engine's side is `engine.ts` and
+ * The protocol on the link (the engine's side is `engine.ts` and
  * `scheduler.ts`):
  *
  * - parent → worker `{ tasks, fns, per }`: tasks to run after those already
@@ -55,6 +57,7 @@ import {
   type TaskMessage,
 } from "./run_task.ts";
 import { ModuleGate } from "./seal.ts";
+import { PortLink } from "./port_link.ts";
 
 export type { Result, TaskBatch, TaskMessage } from "./run_task.ts";
 
@@ -99,7 +102,7 @@ export function isFromWorker(m: unknown): m is FromWorker {
   return m.ready === true;
 }
 
-/** What a worker's pipe end looks like here (a `Connection`). */
+/** What a worker's link looks like here (a pipe's `Connection`, or a {@link PortLink}). */
 interface Conn {
   recv(): Promise<unknown>;
   send(value: unknown): Promise<void>;
@@ -186,7 +189,7 @@ interface Entry {
 class Held {
   #entries: Entry[] = [];
   #head = 0;
-  /** Why no more tasks come: told to stop, or the pool's end of the pipe closed. */
+  /** Why no more tasks come: told to stop, or the pool's end of the link closed. */
   ended: "stop" | "eof" | undefined;
   #waiter: (() => void) | undefined;
 
@@ -254,14 +257,14 @@ class Held {
   }
 }
 
-/** Reads the pipe beside the tasks: new tasks, reclaims, stop, end of pipe. */
+/** Reads the link beside the tasks: new tasks, reclaims, stop, its end. */
 async function receive(conn: Conn, held: Held): Promise<void> {
   while (!held.ended) {
     let msg: ToWorker;
     try {
       msg = await conn.recv() as ToWorker;
     } catch {
-      return held.end("eof"); // The pool is gone: its end of the pipe closed.
+      return held.end("eof"); // The pool is gone: its end of the link closed.
     }
     if ("tasks" in msg) held.push(msg);
     else if ("reclaim" in msg) {
@@ -331,11 +334,13 @@ class Outbox {
  * the pool sends (`seal.ts`): a task naming another module fails.
  */
 export async function poolWorker(
-  conn: Conn,
+  link: Conn | MessagePort,
   init: { fn: TargetRef; args: unknown[] } | null,
   maxTasks: number,
   sealKey: string,
 ): Promise<void> {
+  // A thread's own port (`port_link.ts`), or a pipe end.
+  const conn = link instanceof MessagePort ? new PortLink(link) : link;
   const gate = new ModuleGate(sealKey);
   try {
     if (init) await (await resolveTarget(init.fn, gate))(...init.args);
