@@ -2,14 +2,16 @@
  * A worker thread's link to its pool: a message port of its own, moved to
  * the thread with its start (`TRANSFER`), instead of a pipe through the
  * hub. Both ends are a {@link PortLink}: the engine's (its `WorkerConn`)
- * and the worker's (its `Conn`). Measured on the 2-core machine, `map` of
- * 20k no-op tasks on 2 workers (bench/pool_throughput.ts): 478k tasks/s
- * over the pipe, 630k over the port, its floor 730k: the hub's dispatch,
- * the socket and the pipe's windows are gone from both threads.
+ * and the worker's (its `Conn`). The hub's dispatch, the socket and the
+ * pipe's windows are gone from both threads. Measured on the 2-core
+ * machine against the pipe (`bench/ab.ts`): `map` of 20k no-op tasks on 2
+ * workers 1.23x and 1.32x, `imap` 1.17-1.46x, a 1M-item `map` 1.24-1.46x;
+ * in one run of bench/pool_throughput.ts, that `map` reached 0.77x of its
+ * floor (0.66x over the pipe). Details: `docs/design.md` §6.
  *
  * On the port, a value that JSON carries exactly goes as JSON text (a
  * string is copied as it is; V8's serializer took about 5x as long for a
- * batch of 64 tasks), anything else by structured clone, which is what the
+ * batch of 64 tasks: `hub/peers.ts`), anything else by structured clone, which is what the
  * pipe's serializer does for it too. Either way it is copied at the call:
  * a later change of the sender's does not go with it.
  *
