@@ -171,7 +171,10 @@ export class Pool implements PoolLike {
   async #launchThread(): Promise<LaunchedWorker> {
     const { port1, port2 } = await portPair();
     const process = this.#worker(port2, [port2]);
-    return { process, conn: new PortLink(port1, true), started: process.start() };
+    // Moved to the thread with its start; here it is closed either way (a
+    // start refused before the move would otherwise keep it open).
+    const started = process.start().finally(() => port2.close());
+    return { process, conn: new PortLink(port1, true), started };
   }
 
   /** The process of a worker on `link` (moved to it where `transfer` says so). */
