@@ -28,6 +28,7 @@
 import { EOFError } from "../base/errors.ts";
 import { surelyCloneable } from "../wire/codec.ts";
 import { SEND_TAKEN } from "../base/symbols.ts";
+import { CLOSED, PortChannel, SKIP } from "../transport/channel.ts";
 
 /** Posted by an end that closes: no message is ever `null` otherwise (see the module doc). */
 const END = null;
@@ -35,12 +36,23 @@ const END = null;
 /** A port, and `unref`, which a `node:worker_threads` port has. */
 type Port = MessagePort & { unref?(): void };
 
-/** One end of a worker's port. */
+/**
+ * What arrives: JSON text parsed; a string that is not JSON passed on as
+ * it came, which the protocol's check refuses (`isFromWorker`).
+ */
+function parsed(data: unknown): unknown {
+  if (typeof data !== "string") return data;
+  try {
+    return JSON.parse(data);
+  } catch {
+    return data;
+  }
+}
+
+/** One end of a worker's port: the transport's {@link PortChannel}, with this module's encoding and end. */
 export class PortLink {
   #port: Port;
-  #items: unknown[] = [];
-  #waiters: { resolve(v: unknown): void; reject(e: unknown): void }[] = [];
-  #ended = false;
+  #channel: PortChannel;
   #closed = false;
 
   /**
@@ -49,45 +61,20 @@ export class PortLink {
    */
   constructor(port: Port, unref = false) {
     this.#port = port;
-    port.addEventListener("message", (e) => this.#arrive(e.data));
-    port.addEventListener("close", () => this.#end());
+    const channel: PortChannel = new PortChannel(
+      port,
+      (data): unknown => data === END ? (channel.end(), SKIP) : parsed(data),
+    );
+    this.#channel = channel;
+    port.addEventListener("close", () => channel.end());
     port.start();
     if (unref) port.unref?.();
-  }
-
-  #arrive(data: unknown): void {
-    if (data === END) return this.#end();
-    let value = data;
-    if (typeof data === "string") {
-      try {
-        value = JSON.parse(data);
-      } catch {
-        // Not what an end posts: passed on as it came, a string, which
-        // the protocol's check refuses (`isFromWorker`).
-      }
-    }
-    const w = this.#waiters.shift();
-    if (w) w.resolve(value);
-    else this.#items.push(value);
-  }
-
-  #end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    for (const w of this.#waiters.splice(0)) {
-      w.reject(new EOFError("Cannot receive: the other end is closed"));
-    }
   }
 
   /** Posts a copy of `value` taken now; rejects with `DataCloneError` where it cannot be cloned. */
   send(value: unknown): Promise<void> {
     if (this.#closed) return Promise.reject(new EOFError("Cannot send: the link is closed"));
-    try {
-      this.#port.postMessage(surelyCloneable(value) ? JSON.stringify(value) : value);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.#channel.send(surelyCloneable(value) ? JSON.stringify(value) : value);
   }
 
   /** The same as {@link PortLink.send}: what was taken already is copied once either way. */
@@ -96,10 +83,10 @@ export class PortLink {
   }
 
   /** The next message; rejects with `EOFError` once the other end closed and all it sent was received. */
-  recv(): Promise<unknown> {
-    if (this.#items.length > 0) return Promise.resolve(this.#items.shift());
-    if (this.#ended) return Promise.reject(new EOFError("Cannot receive: the other end is closed"));
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  async recv(): Promise<unknown> {
+    const m = await this.#channel.recv();
+    if (m === CLOSED) throw new EOFError("Cannot receive: the other end is closed");
+    return m;
   }
 
   /** Closes this end: the other end receives what was sent, then its end. Idempotent. */
@@ -110,7 +97,7 @@ export class PortLink {
       this.#port.postMessage(END);
       this.#port.close();
     } catch { /* the other side is gone */ }
-    this.#end();
+    this.#channel.close();
   }
 }
 
