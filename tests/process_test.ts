@@ -165,6 +165,21 @@ testBoth(
 );
 
 testBoth(
+  "Process passes arguments larger than a pipe holds whole (a subprocess child reads them from its stdin)",
+  async (startMethod) => {
+    await using dir = await tempDir();
+    const out = `${dir.path}/report.json`;
+    const big = "x".repeat(1 << 20) + "end";
+    await using p = new Process({ target: report, args: [out, big, [1, 2]], module, startMethod });
+    await p.start();
+    await p.join();
+    assertEquals(p.exitCode, 0);
+    const seen = JSON.parse(await Deno.readTextFile(out));
+    assertEquals(seen.args, [big, [1, 2]]);
+  },
+);
+
+testBoth(
   "Process refuses a second start, and join or terminate before start",
   async (startMethod) => {
     await using p = new Process({ target: noop, module, startMethod });

@@ -7,6 +7,7 @@ import {
   assertMatch,
   assertRejects,
   assertStringIncludes,
+  assertThrows,
 } from "@std/assert";
 import { delay } from "@std/async";
 import {
@@ -19,6 +20,15 @@ import {
   testBoth,
 } from "./_helpers.ts";
 import { encodeLaunchKey, readLaunchKey } from "../_internal/process/launch_key.ts";
+import {
+  newStartNonce,
+  reportFailed,
+  reportStarted,
+  type StartReport,
+  StartScanner,
+} from "../_internal/process/start_report.ts";
+import { setLimits } from "../_internal/wire/limits.ts";
+import { LOADING, RUNNING } from "./fixtures/stderr_bytes.ts";
 
 Deno.test("a program that starts processes from top-level await works", async () => {
   const { code, stdout, stderr } = await denoRun([
@@ -209,3 +219,111 @@ Deno.test("launch key: read in one read when it is there, or in pieces; an early
   const trailing = new Uint8Array([...bytes, 1]);
   await assertRejects(() => readLaunchKey(chunked([trailing]).read), TypeError, "malformed");
 });
+
+Deno.test("launch key with a task: read whole, in one read or in pieces; what is cut short is null; a task past the limit or trailing bytes are refused", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const payload = crypto.getRandomValues(new Uint8Array(300));
+  const task = { nonce: newStartNonce(), payload };
+  const bytes = encodeLaunchKey(key, "", task);
+  const whole = chunked([bytes]);
+  assertEquals(await readLaunchKey(whole.read), { key, kid: "", task });
+  assertEquals(whole.reads(), 1);
+  const pieces = chunked([...bytes].map((b) => new Uint8Array([b])));
+  assertEquals(await readLaunchKey(pieces.read), { key, kid: "", task });
+  assertEquals(await readLaunchKey(chunked([bytes.subarray(0, bytes.length - 1)]).read), null);
+  const trailing = new Uint8Array([...bytes, 1]);
+  await assertRejects(() => readLaunchKey(chunked([trailing]).read), TypeError, "malformed");
+  const restore = setLimits({ message: 100 });
+  try {
+    assertThrows(() => encodeLaunchKey(key, "", task), RangeError, "exceeds the limit");
+    await assertRejects(() => readLaunchKey(chunked([bytes]).read), TypeError, "malformed");
+  } finally {
+    restore();
+  }
+});
+
+/** Feeds `chunks` to a scanner: what it forwards, and the report. */
+async function scanAll(nonce: string, chunks: Uint8Array[]): Promise<[string, StartReport]> {
+  const scanner = new StartScanner(nonce);
+  const out: number[] = [];
+  for (const c of chunks) out.push(...scanner.scan(c));
+  out.push(...scanner.end());
+  return [new TextDecoder().decode(new Uint8Array(out)), await scanner.report];
+}
+
+/** The bytes `write` puts on stderr, caught. */
+function stderrOf(write: () => void): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const original = Deno.stderr.writeSync;
+  Deno.stderr.writeSync = (p: Uint8Array) => (parts.push(p.slice()), p.length);
+  try {
+    write();
+  } finally {
+    Deno.stderr.writeSync = original;
+  }
+  return new Uint8Array(parts.flatMap((p) => [...p]));
+}
+
+Deno.test("start report: taken out of the stream wherever the stream is cut, everything around it forwarded as it was", async () => {
+  const nonce = newStartNonce();
+  const enc = new TextEncoder();
+  const before = enc.encode(
+    `a \0 NUL, another child's \0#MP-${newStartNonce()}#S and ours cut: \0#MP-`,
+  );
+  const after = enc.encode("after\n");
+  const report = stderrOf(() => reportStarted(nonce));
+  const stream = new Uint8Array([...before, ...report, ...after]);
+  const text = new TextDecoder().decode(new Uint8Array([...before, ...after]));
+  for (let cut = 0; cut <= stream.length; cut++) {
+    for (const cut2 of [cut, Math.min(stream.length, cut + 7)]) {
+      const chunks = [stream.subarray(0, cut), stream.subarray(cut, cut2), stream.subarray(cut2)];
+      assertEquals(
+        await scanAll(nonce, chunks),
+        [text, { started: true }],
+        `cut at ${cut}, ${cut2}`,
+      );
+    }
+  }
+  // Byte by byte.
+  assertEquals(await scanAll(nonce, [...stream].map((b) => new Uint8Array([b]))), [text, {
+    started: true,
+  }]);
+});
+
+Deno.test("start report: a failure carries its error; a stream that ends without a report, or with a malformed one, starts nothing", async () => {
+  const nonce = newStartNonce();
+  const enc = new TextEncoder();
+  const error = {
+    name: "TypeError",
+    message: "no such export",
+    stack: "TypeError: no such export",
+  };
+  const failed = stderrOf(() => reportFailed(nonce, error));
+  const stream = new Uint8Array([...enc.encode("x"), ...failed, ...enc.encode("y")]);
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const [text, report] = await scanAll(nonce, [stream.subarray(0, cut), stream.subarray(cut)]);
+    assertEquals(text, "xy");
+    assertEquals(report, { started: false, error });
+  }
+  const cutShort = new Uint8Array([...enc.encode("x"), ...failed.subarray(0, failed.length - 3)]);
+  assertEquals(await scanAll(nonce, [cutShort]), [
+    new TextDecoder().decode(cutShort),
+    { started: false, malformed: false },
+  ]);
+  assertEquals(await scanAll(nonce, [enc.encode("only text")]), [
+    "only text",
+    { started: false, malformed: false },
+  ]);
+  const odd = enc.encode(`\0#MP-${nonce}#Z, then text`);
+  assertEquals(await scanAll(nonce, [odd]), [", then text", { started: false, malformed: true }]);
+});
+
+testBoth(
+  "a child's stderr reaches its parent's byte for byte, around its start report, both from its module and its target",
+  async (method) => {
+    const { code, stdout, stderr } = await denoRun([fixturePath("stderr_bytes_main.ts"), method]);
+    assertEquals(code, 0, stderr);
+    assertEquals(stdout.trim(), "exit 0");
+    assertEquals(stderr, LOADING + RUNNING);
+  },
+);

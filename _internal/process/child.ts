@@ -7,7 +7,9 @@
  * Three ways in:
  * - a `deno run` subprocess: this is the entry module; `Deno.args[0]` is the
  *   ticket, the authkey arrives on stdin, and EOF on stdin means the parent
- *   is gone;
+ *   is gone; started cold, its task follows the key there and it reports
+ *   its start on stderr, otherwise (a spare, a child that reports a value)
+ *   it connects back for its task;
  * - a Web Worker: this is the worker's entry; the task arrives by message;
  * - a compiled binary started with the marker: the binary runs the user's
  *   main module, which imports the library, which imports this module; here
@@ -18,18 +20,10 @@
  * @module
  */
 
-import {
-  type Channel,
-  CLOSED,
-  type MessagePortLike,
-  PortChannel,
-  SocketChannel,
-} from "../transport/channel.ts";
+import type { Channel, MessagePortLike } from "../transport/channel.ts";
 import { keepAlive } from "../base/async.ts";
 import { inNodeWorker, inWorker, type RuntimeState, state } from "../base/state.ts";
-import { type LaunchKeyMessage, readLaunchKey } from "./launch_key.ts";
-import { connectTo, proveKey } from "../transport/sockets.ts";
-import { parseAddress } from "../transport/address.ts";
+import { type Launch, type LaunchKeyMessage, readLaunchKey } from "./launch_key.ts";
 
 import { logger } from "../base/log.ts";
 import { type Family, familyOf, type Preload, type TaskSpec } from "./task_spec.ts";
@@ -37,6 +31,9 @@ import { type AnyFn, fingerprint, locateTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
 import { decodeTicket, type Ticket } from "./ticket.ts";
 import { CURRENT_SPEC, PROCESS_BRAND } from "../base/symbols.ts";
+import { decodeAsync } from "../wire/codec.ts";
+import type { ErrorData } from "../wire/error_data.ts";
+import { reportFailed, reportStarted } from "./start_report.ts";
 
 /** URL of the module every child starts in. */
 export const CHILD_ENTRY_URL: string = import.meta.url;
@@ -52,7 +49,7 @@ export const REAPER_MARKER = "--deno-multiprocessing-reaper";
  * watches stdin for EOF: the parent never writes again, so EOF means it is
  * gone, however it died.
  */
-async function authkeyFromStdin(onParentGone: () => void): Promise<LaunchKeyMessage> {
+async function authkeyFromStdin(onParentGone: () => void): Promise<Launch> {
   const got = await readLaunchKey((p) => Deno.stdin.read(p));
   if (!got) onParentGone();
   (async () => {
@@ -64,6 +61,25 @@ async function authkeyFromStdin(onParentGone: () => void): Promise<LaunchKeyMess
 }
 
 /**
+ * The modules a child needs to connect back to its parent: a child started
+ * cold runs its target without them (it connects, if ever, for a handle),
+ * and each module a child loads costs its start about 0.1 ms.
+ */
+function linkModules() {
+  return Promise.all([
+    import("../transport/channel.ts"),
+    import("../transport/sockets.ts"),
+    import("../transport/address.ts"),
+  ]);
+}
+
+/** Opens a connection to the ticket's address. */
+async function connectBack(t: Ticket): Promise<Deno.Conn> {
+  const [, { connectTo }, { parseAddress }] = await linkModules();
+  return await connectTo(parseAddress(t.address));
+}
+
+/**
  * Proves the key over `conn` (a connection to the ticket's address, or one
  * opened now) and presents the ticket.
  */
@@ -72,16 +88,22 @@ async function connectWithTicket(
   key: LaunchKeyMessage,
   conn?: Promise<Deno.Conn>,
 ): Promise<Channel> {
+  const [{ SocketChannel }, { connectTo, proveKey }, { parseAddress }] = await linkModules();
   const address = parseAddress(t.address);
   // Bound to the parent's address: the handshake cannot be relayed elsewhere.
   const channel = new SocketChannel(
-    await proveKey(await (conn ?? connectTo(address)), address, { ...key, bind: true }),
+    await proveKey(await (conn ?? connectTo(address)), address, {
+      key: key.key,
+      kid: key.kid,
+      bind: true,
+    }),
   );
-  await channel.send({ op: "hello", ticket: t.ticket });
+  await channel.send({ op: "hello", ticket: t.ticket ?? "" });
   return channel;
 }
 
 async function receiveTask(channel: Channel): Promise<TaskSpec> {
+  const { CLOSED } = await import("../transport/channel.ts");
   let msg = await channel.recv();
   // A warm spare: its rehearsal, and modules to import while it waits (`preload`).
   for (; msg !== CLOSED && (msg as { op?: string }).op === "warm"; msg = await channel.recv()) {
@@ -273,8 +295,9 @@ async function runChild(
 /** A `deno run` child: ticket in the arguments, authkey on stdin. */
 async function subprocessMain(): Promise<never> {
   const ticket = decodeTicket(Deno.args[0]);
+  if (ticket.stdin) return coldMain();
   // Connecting needs no key: both are under way at once.
-  const conn = connectTo(parseAddress(ticket.address));
+  const conn = connectBack(ticket);
   conn.catch(() => {}); // Awaited below, unless the parent is gone first.
   const key = await authkeyFromStdin(() => Deno.exit(1));
   const importing = ticket.boot ? bootstrap(ticket.boot, key) : undefined;
@@ -286,6 +309,30 @@ async function subprocessMain(): Promise<never> {
     (code) => Deno.exit(code),
     importing,
   );
+}
+
+/**
+ * A `deno run` child started cold: its key and its task on stdin, its
+ * start reported on stderr (`start_report.ts`). It connects to nothing
+ * before its target runs: a connection, its handshake and the round trip
+ * for the task took 3-4 ms of a start of about 25.
+ */
+async function coldMain(): Promise<never> {
+  const launch = await authkeyFromStdin(() => Deno.exit(1));
+  const task = launch.task;
+  if (!task) throw new TypeError("Cannot start: the launch key came without the task");
+  const spec = await decodeAsync(task.payload) as TaskSpec;
+  const reporter = {
+    send(m: unknown): Promise<void> {
+      const msg = m as { op?: string; error?: ErrorData };
+      if (msg.op === "started") reportStarted(task.nonce);
+      else if (msg.op === "failed") reportFailed(task.nonce, msg.error!);
+      // A child that reports a value is never started cold.
+      else return Promise.reject(new TypeError(`A cold-started child cannot send '${msg.op}'`));
+      return Promise.resolve();
+    },
+  };
+  return runChild(reporter, spec, { key: launch.key, kid: launch.kid }, (code) => Deno.exit(code));
 }
 
 /**
@@ -379,6 +426,7 @@ class Rehearsed {
 async function workerMain(): Promise<never> {
   const node = inNodeWorker();
   if (node) asNodeThread(() => state().name);
+  const { CLOSED, PortChannel } = await import("../transport/channel.ts");
   const port = new PortChannel(globalThis as unknown as MessagePortLike);
   // A listener does not keep a node:worker_threads thread alive: a spare,
   // waiting for its task, would end.
@@ -395,9 +443,9 @@ async function workerMain(): Promise<never> {
   // Later messages are pushes from hosts in the parent (pipe data).
   (async () => {
     while (true) {
-      const m = await port.recv() as { op?: string } | typeof CLOSED;
+      const m = await port.recv();
       if (m === CLOSED) return;
-      if (m.op === "push") {
+      if ((m as { op?: string }).op === "push") {
         state().portPush?.(m as Parameters<NonNullable<RuntimeState["portPush"]>>[0]);
       }
     }
@@ -458,6 +506,7 @@ async function hostStandalone(): Promise<never> {
     type: "module",
     name: "deno-multiprocessing-child",
   });
+  const { PortChannel } = await import("../transport/channel.ts");
   const port = new PortChannel(worker as unknown as MessagePortLike);
   worker.addEventListener("error", (e) => {
     e.preventDefault();

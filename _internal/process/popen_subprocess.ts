@@ -12,7 +12,7 @@
  */
 
 import { type Channel, CLOSED } from "../transport/channel.ts";
-import { encodeLaunchKey } from "./launch_key.ts";
+import { encodeLaunchKey, type LaunchTask } from "./launch_key.ts";
 import { keyForId } from "../transport/keys.ts";
 import { registerSandbox } from "../hub/sandbox.ts";
 import { CHILD_ENTRY_URL, CHILD_MARKER } from "./child.ts";
@@ -37,6 +37,9 @@ import { permissionFlags, sandboxFlags } from "./permissions.ts";
 import { state } from "../base/state.ts";
 import { type Address, addressToString } from "../transport/address.ts";
 import { encode } from "../wire/codec.ts";
+import { checkMessageSize } from "../wire/limits.ts";
+import { errorFromData } from "../wire/error_data.ts";
+import { newStartNonce, type StartReport, StartScanner } from "./start_report.ts";
 
 const STDERR_TAIL = 2048;
 
@@ -50,11 +53,16 @@ export class SubprocessPopen implements Popen {
   #stdin: WritableStreamDefaultWriter<Uint8Array>;
   #tail = "";
 
-  constructor(child: Deno.ChildProcess) {
+  /** Reads a cold-started child's start report out of its stderr. */
+  #scanner: StartScanner | undefined;
+
+  /** `startNonce`: a cold start's, whose report its stderr carries. */
+  constructor(child: Deno.ChildProcess, startNonce?: string) {
     this.#child = child;
     this.pid = child.pid;
     this.ident = String(child.pid);
     this.#stdin = child.stdin.getWriter();
+    if (startNonce) this.#scanner = new StartScanner(startNonce);
     const drained = this.#forwardStderr(child.stderr);
     this.exited = Promise.all([child.status, drained]).then(async ([status]) => {
       const code = status.signal ? signalExitCode(status.signal) : status.code;
@@ -66,9 +74,18 @@ export class SubprocessPopen implements Popen {
     });
   }
 
-  /** Sends the child's key and its id, the only bytes the parent ever writes to stdin. */
-  async sendAuthkey(authkey: Uint8Array, kid: string): Promise<void> {
-    await this.#stdin.write(encodeLaunchKey(authkey, kid));
+  /**
+   * Sends the child's key and its id, and for a cold start its task: the
+   * only bytes the parent ever writes to stdin.
+   */
+  async sendAuthkey(authkey: Uint8Array, kid: string, task?: LaunchTask): Promise<void> {
+    await this.#stdin.write(encodeLaunchKey(authkey, kid, task));
+  }
+
+  /** A cold-started child's start report, read from its stderr. */
+  get startReport(): Promise<StartReport> {
+    if (!this.#scanner) throw new ProcessError("This child was not started cold");
+    return this.#scanner.report;
   }
 
   /** The launch channel, kept open for the child's report (see `READ_REPORT`). */
@@ -95,15 +112,18 @@ export class SubprocessPopen implements Popen {
 
   async #forwardStderr(stream: ReadableStream<Uint8Array>): Promise<void> {
     const decoder = new TextDecoder();
+    const forward = (chunk: Uint8Array) => {
+      if (chunk.length === 0) return;
+      Deno.stderr.writeSync(chunk);
+      this.#tail = (this.#tail + decoder.decode(chunk, { stream: true }))
+        .slice(-STDERR_TAIL);
+    };
     try {
-      for await (const chunk of stream) {
-        Deno.stderr.writeSync(chunk);
-        this.#tail = (this.#tail + decoder.decode(chunk, { stream: true }))
-          .slice(-STDERR_TAIL);
-      }
+      for await (const chunk of stream) forward(this.#scanner ? this.#scanner.scan(chunk) : chunk);
     } catch {
       // The pipe broke with the child: nothing more to forward.
     }
+    if (this.#scanner) forward(this.#scanner.end());
   }
 
   /** Why the child is gone, for an error message. */
@@ -137,25 +157,33 @@ export class SubprocessPopen implements Popen {
   }
 }
 
+/** The compiled binary that runs children as itself, if this program is one (or simulates one). */
+function standaloneLauncher(): string[] | undefined {
+  return state().standaloneLauncher ?? (Deno.build.standalone ? [Deno.execPath()] : undefined);
+}
+
+/**
+ * The command that starts a child: one that connects back and presents
+ * `ticket`, or (no ticket) one started cold, whose task comes on stdin.
+ */
 function commandFor(
   address: Address,
-  ticket: string,
+  ticket: string | undefined,
   opts: SpawnOptions,
 ): [string, string[]] {
   // Arguments stay off the command line; the rest lets the child start
   // importing its target while it connects back. A spare has no task yet.
   // Nor are keys: a command line is visible to every process of the machine.
-  const boot = opts.spec
+  const boot = opts.spec && ticket
     ? { ...opts.spec, args: [], fields: {}, handles: undefined, access: undefined }
     : undefined;
   const arg = encodeTicket({
     ppid: Deno.pid,
     address: addressToString(address),
-    ticket,
+    ...(ticket ? { ticket } : { stdin: true }),
     ...(boot ? { boot } : {}),
   });
-  const launcher = state().standaloneLauncher ??
-    (Deno.build.standalone ? [Deno.execPath()] : undefined);
+  const launcher = standaloneLauncher();
   if (launcher) return [launcher[0], [...launcher.slice(1), CHILD_MARKER, arg]];
   // Its parent's socket, and those of the hosts of what it was given.
   const needs = socketsNeeds([address, ...grantedHosts(opts.spec)]);
@@ -172,6 +200,23 @@ function commandFor(
 
 /** What a spawn needs: a launch's options, with the task absent for a spare. */
 type SpawnOptions = Omit<LaunchOptions, "spec"> & { spec?: LaunchOptions["spec"]; name: string };
+
+/** Spawns a child (see {@link commandFor}): stdin and stderr piped, stdout shared. */
+function spawnChild(
+  address: Address,
+  ticket: string | undefined,
+  opts: SpawnOptions,
+  startNonce?: string,
+): SubprocessPopen {
+  const [cmd, args] = commandFor(address, ticket, opts);
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: "piped",
+    stdout: "inherit",
+    stderr: "piped",
+  }).spawn();
+  return new SubprocessPopen(child, startNonce);
+}
 
 /** A subprocess child connected back and proven, waiting for its task. */
 export interface Connected {
@@ -191,14 +236,7 @@ export async function spawnConnected(opts: SpawnOptions): Promise<Connected> {
   const expected = expectChild(kid);
   let popen: SubprocessPopen | undefined;
   try {
-    const [cmd, args] = commandFor(hub.address, expected.ticket, opts);
-    const child = new Deno.Command(cmd, {
-      args,
-      stdin: "piped",
-      stdout: "inherit",
-      stderr: "piped",
-    }).spawn();
-    popen = new SubprocessPopen(child);
+    popen = spawnChild(hub.address, expected.ticket, opts);
     await popen.sendAuthkey(kid ? keyForId(hubKey(), kid)! : state().authkey, kid);
     const p = popen;
     const exitedEarly = p.exited.then(() => {
@@ -269,20 +307,86 @@ export function checkSpawn(name: string): void {
   }]);
 }
 
-/** Starts a subprocess child; resolves once it runs its target. */
+/**
+ * Starts a subprocess child; resolves once it runs its target. It starts
+ * cold (task on stdin, start reported on stderr: see {@link startCold})
+ * unless it reports a value over its launch channel, or runs as a compiled
+ * binary's child, which connect back for their task.
+ */
 export async function launchSubprocess(
   opts: LaunchOptions,
   daemon: boolean,
 ): Promise<Popen> {
   checkSpawn(opts.spec.name);
-  // An argument that cannot be cloned fails here, before anything is spawned.
-  await encode(opts.spec);
+  // An argument that cannot be cloned, or too much of them, fails here,
+  // before anything is spawned.
+  const payload = await encode(opts.spec);
+  checkMessageSize(payload.length);
   // The first child starts this process's reaper, side by side with itself.
   const reaper = ensureReaper();
   try {
-    const connected = await spawnConnected({ ...opts, name: opts.spec.name });
-    return await handOver(connected, opts, daemon);
+    if (opts.spec.report || standaloneLauncher()) {
+      const connected = await spawnConnected({ ...opts, name: opts.spec.name });
+      return await handOver(connected, opts, daemon);
+    }
+    return await startCold(opts, payload, daemon);
   } finally {
     await reaper;
   }
+}
+
+/**
+ * Starts a child cold: its key and its encoded task go down its stdin,
+ * which only this process writes, and the child reports on its stderr that
+ * it runs its target, or why it cannot (`start_report.ts`). No connection
+ * back, no handshake and no round trip for the task are on the way to its
+ * target: they took 3-4 ms of a cold start of about 25 (timestamps in the
+ * child, design §6).
+ */
+async function startCold(
+  opts: LaunchOptions,
+  payload: Uint8Array,
+  daemon: boolean,
+): Promise<Popen> {
+  const name = opts.spec.name;
+  const hub = await acquireHub();
+  // A sandboxed child holds a key derived for it alone, never the tree's.
+  const kid = opts.spec.kid ?? "";
+  const nonce = newStartNonce();
+  let popen: SubprocessPopen | undefined;
+  try {
+    popen = spawnChild(hub.address, undefined, { ...opts, name }, nonce);
+    // A sandboxed child's connections stand for it (its ident), and for no one else.
+    if (kid) popen.exited.finally(registerSandbox(kid, popen.ident));
+    const key = kid ? keyForId(hubKey(), kid)! : state().authkey;
+    // A child gone before it read them says so by its exit, below.
+    popen.sendAuthkey(key, kid, { nonce, payload }).catch(() => {});
+    const p = popen;
+    const report = await withAwakeTimeout(
+      p.startReport,
+      state().startTimeoutMs,
+      () =>
+        `Cannot start process '${name}': the child did not start its target within ${state().startTimeoutMs} ms; ${p.describeExit()}`,
+    );
+    if (!report.started) {
+      if (report.error) throw errorFromData(report.error);
+      await withTimeout(p.exited, 2000, () => "").catch(() => {});
+      throw new ProcessError(
+        `Cannot start process '${name}': ${
+          report.malformed ? "its start report was malformed; " : ""
+        }${p.describeExit()}`,
+      );
+    }
+  } catch (err) {
+    if (popen) {
+      popen.kill();
+      await popen.exited;
+    }
+    throw withImportMapHint(err, opts.runtimeArgs);
+  } finally {
+    hub.release();
+  }
+  // Only now: while it starts, its exit is what keeps this process waiting.
+  popen.setRef(!daemon);
+  return popen;
 }

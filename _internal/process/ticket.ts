@@ -1,7 +1,7 @@
 /**
  * Tickets: what a subprocess child finds on its command line (the parent
- * hub's address, a one-time id, the task without its arguments), and the
- * parent's registry of children expected to present one.
+ * hub's address, and a one-time id with the task without its arguments,
+ * or the mark of a task on stdin).
  *
  * @module
  */
@@ -17,10 +17,15 @@ export interface Ticket {
   ppid: number;
   /** The parent hub's address, as `addressToString` writes it. */
   address: string;
-  /** The id the parent waits for. */
-  ticket: string;
+  /** The id the parent waits for (a child that connects back to it). */
+  ticket?: string;
   /** The task without its arguments: enough to start importing early. */
   boot?: TaskSpec;
+  /**
+   * A cold start: the task follows the key on stdin, and the child reports
+   * its start on stderr (`start_report.ts`) instead of connecting back.
+   */
+  stdin?: true;
 }
 
 /** How every ticket of the children of `ppid` begins. */
