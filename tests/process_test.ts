@@ -180,6 +180,22 @@ testBoth(
 );
 
 testBoth(
+  "a child that exits while it imports its target fails start() with its exit code and what it printed",
+  async (startMethod) => {
+    const p = new Process({
+      // The parent does not import the module: the child finds it exits.
+      target: noop,
+      module: new URL("./fixtures/exit_on_import.ts", import.meta.url),
+      startMethod,
+    });
+    const err = await assertRejects(() => p.start(), ProcessError);
+    assertStringIncludes(err.message, "code 7");
+    if (startMethod === "subprocess") assertStringIncludes(err.message, "leaving while imported");
+    assertEquals(p.isAlive(), false);
+  },
+);
+
+testBoth(
   "Process refuses a second start, and join or terminate before start",
   async (startMethod) => {
     await using p = new Process({ target: noop, module, startMethod });

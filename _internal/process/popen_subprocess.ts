@@ -341,7 +341,7 @@ export async function launchSubprocess(
  * it runs its target, or why it cannot (`start_report.ts`). No connection
  * back, no handshake and no round trip for the task are on the way to its
  * target: they took 3-4 ms of a cold start of about 25 (timestamps in the
- * child, design §6).
+ * child, design §3).
  */
 async function startCold(
   opts: LaunchOptions,
