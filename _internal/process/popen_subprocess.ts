@@ -252,14 +252,26 @@ export async function spawnConnected(opts: SpawnOptions): Promise<Connected> {
     return { popen, channel };
   } catch (err) {
     expected.cancel();
-    if (popen) {
-      popen.kill();
-      await popen.exited;
-    }
-    throw withImportMapHint(err, opts.runtimeArgs);
+    throw await abandon(popen, err, opts.runtimeArgs);
   } finally {
     hub.release();
   }
+}
+
+/**
+ * A child whose start failed: kills it and waits until it is gone, then
+ * returns the error to throw (with the import-map hint where it applies).
+ */
+async function abandon(
+  popen: SubprocessPopen | undefined,
+  err: unknown,
+  runtimeArgs: string[],
+): Promise<unknown> {
+  if (popen) {
+    popen.kill();
+    await popen.exited;
+  }
+  return withImportMapHint(err, runtimeArgs);
 }
 
 /** Gives a connected child its task; resolves once it runs its target. */
@@ -279,9 +291,7 @@ export async function handOver(c: Connected, opts: LaunchOptions, daemon: boolea
     });
     keep = opts.spec.report === true;
   } catch (err) {
-    popen.kill();
-    await popen.exited;
-    throw withImportMapHint(err, opts.runtimeArgs);
+    throw await abandon(popen, err, opts.runtimeArgs);
   } finally {
     if (keep) popen.keepForReport(channel);
     else channel.close();
@@ -378,11 +388,7 @@ async function startCold(
       );
     }
   } catch (err) {
-    if (popen) {
-      popen.kill();
-      await popen.exited;
-    }
-    throw withImportMapHint(err, opts.runtimeArgs);
+    throw await abandon(popen, err, opts.runtimeArgs);
   } finally {
     hub.release();
   }
