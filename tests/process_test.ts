@@ -15,6 +15,7 @@ import {
   parentProcess,
   Process,
   ProcessError,
+  RemoteError,
 } from "../mod.ts";
 import { exitWith, fail, noop, report, sleep, Squarer, tree, Writer } from "./fixtures/targets.ts";
 import { TARGETS as module, tempDir, testBoth } from "./_helpers.ts";
@@ -191,6 +192,21 @@ testBoth(
     const err = await assertRejects(() => p.start(), ProcessError);
     assertStringIncludes(err.message, "code 7");
     if (startMethod === "subprocess") assertStringIncludes(err.message, "leaving while imported");
+    assertEquals(p.isAlive(), false);
+  },
+);
+
+testBoth(
+  "a value its target's module throws while a child imports it reaches start() as it was thrown",
+  async (startMethod) => {
+    const p = new Process({
+      // The parent does not import the module: the child finds it throws.
+      target: noop,
+      module: new URL("./fixtures/throw_on_import.ts", import.meta.url),
+      startMethod,
+    });
+    const err = await assertRejects(() => p.start(), RemoteError);
+    assertEquals((err as RemoteError & { value: unknown }).value, new Map([["k", 10n]]));
     assertEquals(p.isAlive(), false);
   },
 );

@@ -28,6 +28,7 @@ import {
   StartScanner,
 } from "../_internal/process/start_report.ts";
 import { setLimits } from "../_internal/wire/limits.ts";
+import { encode } from "../_internal/wire/codec.ts";
 import { LOADING, RUNNING } from "./fixtures/stderr_bytes.ts";
 
 Deno.test("a program that starts processes from top-level await works", async () => {
@@ -290,7 +291,7 @@ Deno.test("start report: taken out of the stream wherever the stream is cut, eve
   }]);
 });
 
-Deno.test("start report: a failure carries its error; a stream that ends without a report, or with a malformed one, starts nothing", async () => {
+Deno.test("start report: a failure carries its encoded error; a stream that ends without a report, or with a malformed one, starts nothing", async () => {
   const nonce = newStartNonce();
   const enc = new TextEncoder();
   const error = {
@@ -298,12 +299,13 @@ Deno.test("start report: a failure carries its error; a stream that ends without
     message: "no such export",
     stack: "TypeError: no such export",
   };
-  const failed = stderrOf(() => reportFailed(nonce, error));
+  const body = await encode(error);
+  const failed = stderrOf(() => reportFailed(nonce, body));
   const stream = new Uint8Array([...enc.encode("x"), ...failed, ...enc.encode("y")]);
   for (let cut = 0; cut <= stream.length; cut++) {
     const [text, report] = await scanAll(nonce, [stream.subarray(0, cut), stream.subarray(cut)]);
     assertEquals(text, "xy");
-    assertEquals(report, { started: false, error });
+    assertEquals(report, { started: false, failure: body });
   }
   const cutShort = new Uint8Array([...enc.encode("x"), ...failed.subarray(0, failed.length - 3)]);
   assertEquals(await scanAll(nonce, [cutShort]), [

@@ -31,8 +31,7 @@ import { type AnyFn, fingerprint, locateTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
 import { decodeTicket, type Ticket } from "./ticket.ts";
 import { CURRENT_SPEC, PROCESS_BRAND } from "../base/symbols.ts";
-import { decodeAsync } from "../wire/codec.ts";
-import type { ErrorData } from "../wire/error_data.ts";
+import { decodeAsync, encode } from "../wire/codec.ts";
 import { reportFailed, reportStarted } from "./start_report.ts";
 
 /** URL of the module every child starts in. */
@@ -323,13 +322,13 @@ async function coldMain(): Promise<never> {
   if (!task) throw new TypeError("Cannot start: the launch key came without the task");
   const spec = await decodeAsync(task.payload) as TaskSpec;
   const reporter = {
-    send(m: unknown): Promise<void> {
-      const msg = m as { op?: string; error?: ErrorData };
+    async send(m: unknown): Promise<void> {
+      const msg = m as { op?: string; error?: unknown };
       if (msg.op === "started") reportStarted(task.nonce);
-      else if (msg.op === "failed") reportFailed(task.nonce, msg.error!);
+      // Encoded as the launch channel would: a thrown Map or BigInt arrives as it was.
+      else if (msg.op === "failed") reportFailed(task.nonce, await encode(msg.error));
       // A child that reports a value is never started cold.
-      else return Promise.reject(new TypeError(`A cold-started child cannot send '${msg.op}'`));
-      return Promise.resolve();
+      else throw new TypeError(`A cold-started child cannot send '${msg.op}'`);
     },
   };
   return runChild(reporter, spec, { key: launch.key, kid: launch.kid }, (code) => Deno.exit(code));

@@ -36,9 +36,9 @@ import {
 import { permissionFlags, sandboxFlags } from "./permissions.ts";
 import { state } from "../base/state.ts";
 import { type Address, addressToString } from "../transport/address.ts";
-import { encode } from "../wire/codec.ts";
+import { decodeAsync, encode } from "../wire/codec.ts";
 import { checkMessageSize } from "../wire/limits.ts";
-import { errorFromData } from "../wire/error_data.ts";
+import { type ErrorData, errorFromData } from "../wire/error_data.ts";
 import { newStartNonce, type StartReport, StartScanner } from "./start_report.ts";
 
 const STDERR_TAIL = 2048;
@@ -346,6 +346,31 @@ export async function launchSubprocess(
 }
 
 /**
+ * A cold child's failure report, decoded as its launch channel's message
+ * would be (bounded depth, any cloneable value).
+ *
+ * @throws {ProcessError} When it is not error data.
+ */
+async function failureData(failure: Uint8Array): Promise<ErrorData> {
+  let data: unknown;
+  try {
+    data = await decodeAsync(failure);
+  } catch (err) {
+    throw new ProcessError("Cannot start process: its child's failure report was malformed", {
+      cause: err,
+    });
+  }
+  const d = data as Partial<ErrorData> | null;
+  if (
+    typeof d !== "object" || d === null || typeof d.name !== "string" ||
+    typeof d.message !== "string"
+  ) {
+    throw new ProcessError("Cannot start process: its child's failure report was malformed");
+  }
+  return data as ErrorData;
+}
+
+/**
  * Starts a child cold: its key and its encoded task go down its stdin,
  * which only this process writes, and the child reports on its stderr that
  * it runs its target, or why it cannot (`start_report.ts`). No connection
@@ -379,7 +404,7 @@ async function startCold(
         `Cannot start process '${name}': the child did not start its target within ${state().startTimeoutMs} ms; ${p.describeExit()}`,
     );
     if (!report.started) {
-      if (report.error) throw errorFromData(report.error);
+      if (report.failure) throw errorFromData(await failureData(report.failure));
       await withTimeout(p.exited, 2000, () => "").catch(() => {});
       throw new ProcessError(
         `Cannot start process '${name}': ${

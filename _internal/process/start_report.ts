@@ -5,7 +5,9 @@
  *
  * The parent gives the child, on its stdin, a random nonce with the task;
  * the child writes `\0#MP-<nonce>#` then `S` (started), or `F`, a 4-byte
- * big-endian length and that many bytes of JSON error data (failed). The
+ * big-endian length and that many bytes of error data in the library's
+ * encoding (failed: decoded as a launch channel's message is, its depth
+ * bounded and a thrown value of any cloneable kind kept). The
  * parent's {@link StartScanner} takes that report out of the stream and
  * forwards everything around it unchanged; without the nonce, which no
  * other process sees, nothing else on the stream is taken for a report.
@@ -16,10 +18,7 @@
  * @module
  */
 
-import type { ErrorData } from "../wire/error_data.ts";
-
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const STARTED = 0x53; // "S"
 const FAILED = 0x46; // "F"
 /** The longest failure report read; a longer one counts as malformed. */
@@ -28,8 +27,8 @@ const MAX_FAILURE = 1 << 20;
 /** What a child reported: started, failed (with why), or nothing readable. */
 export type StartReport =
   | { started: true }
-  | { started: false; error: ErrorData }
-  | { started: false; error?: undefined; malformed: boolean };
+  | { started: false; failure: Uint8Array }
+  | { started: false; failure?: undefined; malformed: boolean };
 
 /** A fresh nonce for one child's report. */
 export function newStartNonce(): string {
@@ -54,10 +53,9 @@ export function reportStarted(nonce: string): void {
   writeAll(out);
 }
 
-/** The child's side: it cannot run its target, and why. */
-export function reportFailed(nonce: string, error: ErrorData): void {
+/** The child's side: it cannot run its target, and why (its error data, encoded). */
+export function reportFailed(nonce: string, body: Uint8Array): void {
   const prefix = prefixOf(nonce);
-  const body = encoder.encode(JSON.stringify(error));
   const out = new Uint8Array(prefix.length + 5 + body.length);
   out.set(prefix);
   out[prefix.length] = FAILED;
@@ -142,16 +140,7 @@ export class StartScanner {
     }
     const end = kindAt + 5 + len;
     if (data.length < end) return this.#hold(data, at);
-    let report: StartReport;
-    try {
-      report = {
-        started: false,
-        error: JSON.parse(decoder.decode(data.subarray(kindAt + 5, end))),
-      };
-    } catch {
-      report = { started: false, malformed: true };
-    }
-    return this.#finish(report, data, at, end);
+    return this.#finish({ started: false, failure: data.slice(kindAt + 5, end) }, data, at, end);
   }
 
   /** The stream ended: returns what was held back, to forward. */
