@@ -19,6 +19,7 @@ import {
 } from "../mod.ts";
 import { exitWith, fail, noop, report, sleep, Squarer, tree, Writer } from "./fixtures/targets.ts";
 import { TARGETS as module, tempDir, testBoth } from "./_helpers.ts";
+import { setLimits } from "../_internal/wire/limits.ts";
 
 testBoth(
   "Process passes args and tells the child who it is",
@@ -210,6 +211,24 @@ testBoth(
     assertEquals(p.isAlive(), false);
   },
 );
+
+Deno.test("a subprocess start whose task passes the message limit is refused with a RangeError, no child left", async () => {
+  const restore = setLimits({ message: 10_000 });
+  try {
+    const p = new Process({
+      // Never runs: the start is refused.
+      target: report,
+      args: ["unused.json", "x".repeat(20_000)],
+      module,
+      startMethod: "subprocess",
+    });
+    await assertRejects(() => p.start(), RangeError, "exceeds the limit of 10000 bytes");
+    assertEquals(p.pid, undefined);
+    assertEquals(activeChildren(), []);
+  } finally {
+    restore();
+  }
+});
 
 testBoth(
   "Process refuses a second start, and join or terminate before start",
