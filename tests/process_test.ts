@@ -16,6 +16,7 @@ import {
   Process,
   ProcessError,
   RemoteError,
+  type StartMethod,
 } from "../mod.ts";
 import { exitWith, fail, noop, report, sleep, Squarer, tree, Writer } from "./fixtures/targets.ts";
 import { TARGETS as module, tempDir, testBoth } from "./_helpers.ts";
@@ -181,15 +182,22 @@ testBoth(
   },
 );
 
+/**
+ * A process whose target module is a fixture this process never imports
+ * (its import exits or throws): the child finds out.
+ */
+function onFixtureModule(name: string, startMethod: StartMethod): Process {
+  return new Process({
+    target: noop,
+    module: new URL(`./fixtures/${name}`, import.meta.url),
+    startMethod,
+  });
+}
+
 testBoth(
   "a child that exits while it imports its target fails start() with its exit code and what it printed",
   async (startMethod) => {
-    const p = new Process({
-      // The parent does not import the module: the child finds it exits.
-      target: noop,
-      module: new URL("./fixtures/exit_on_import.ts", import.meta.url),
-      startMethod,
-    });
+    const p = onFixtureModule("exit_on_import.ts", startMethod);
     const err = await assertRejects(() => p.start(), ProcessError);
     assertStringIncludes(err.message, "code 7");
     if (startMethod === "subprocess") assertStringIncludes(err.message, "leaving while imported");
@@ -200,12 +208,7 @@ testBoth(
 testBoth(
   "a value its target's module throws while a child imports it reaches start() as it was thrown",
   async (startMethod) => {
-    const p = new Process({
-      // The parent does not import the module: the child finds it throws.
-      target: noop,
-      module: new URL("./fixtures/throw_on_import.ts", import.meta.url),
-      startMethod,
-    });
+    const p = onFixtureModule("throw_on_import.ts", startMethod);
     const err = await assertRejects(() => p.start(), RemoteError);
     assertEquals((err as RemoteError & { value: unknown }).value, new Map([["k", 10n]]));
     assertEquals(p.isAlive(), false);
