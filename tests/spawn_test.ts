@@ -30,6 +30,8 @@ import {
 import { setLimits } from "../_internal/wire/limits.ts";
 import { encode } from "../_internal/wire/codec.ts";
 import { LOADING, RUNNING } from "./fixtures/stderr_bytes.ts";
+import { Process } from "../mod.ts";
+import { sleep } from "./fixtures/targets.ts";
 
 Deno.test("a program that starts processes from top-level await works", async () => {
   const { code, stdout, stderr } = await denoRun([
@@ -202,6 +204,22 @@ function chunked(chunks: Uint8Array[]) {
     },
   };
 }
+
+// Subprocess only: a worker child has no command line.
+Deno.test("a cold-started child's command line names no hub of its parent, nor grants a sandboxed one its socket", async () => {
+  const module = new URL("./fixtures/targets.ts", import.meta.url);
+  for (const permissions of ["inherit", "none"] as const) {
+    await using p = new Process({ target: sleep, args: [60_000], module, permissions });
+    await p.start();
+    const argv = Deno.readTextFileSync(`/proc/${p.pid}/cmdline`).split("\0");
+    const ticket = JSON.parse(argv.findLast((a) => a.startsWith('{"ppid":'))!);
+    assertEquals(ticket, { ppid: Deno.pid, stdin: true }, JSON.stringify(permissions));
+    // The hub's socket directories are made under the temp dir as denomp-*.
+    assert(!argv.some((a) => a.includes("denomp-")), argv.join(" "));
+    p.kill();
+    await p.join();
+  }
+});
 
 Deno.test("launch key: read in one read when it is there, or in pieces; an early end is null; a malformed one is refused", async () => {
   const key = crypto.getRandomValues(new Uint8Array(32));

@@ -29,7 +29,7 @@ import { logger } from "../base/log.ts";
 import { type Family, familyOf, type Preload, type TaskSpec } from "./task_spec.ts";
 import { type AnyFn, fingerprint, locateTarget } from "./target.ts";
 import { type Exit, WorkerExit } from "./worker_exit.ts";
-import { decodeTicket, type Ticket } from "./ticket.ts";
+import { type ConnectTicket, decodeTicket } from "./ticket.ts";
 import { CURRENT_SPEC, PROCESS_BRAND } from "../base/symbols.ts";
 import { decodeAsync, encode } from "../wire/codec.ts";
 import { reportFailed, reportStarted } from "./start_report.ts";
@@ -73,7 +73,7 @@ function linkModules() {
 }
 
 /** Opens a connection to the ticket's address. */
-async function connectBack(t: Ticket): Promise<Deno.Conn> {
+async function connectBack(t: ConnectTicket): Promise<Deno.Conn> {
   const [, { connectTo }, { parseAddress }] = await linkModules();
   return await connectTo(parseAddress(t.address));
 }
@@ -83,7 +83,7 @@ async function connectBack(t: Ticket): Promise<Deno.Conn> {
  * opened now) and presents the ticket.
  */
 async function connectWithTicket(
-  t: Ticket,
+  t: ConnectTicket,
   key: LaunchKeyMessage,
   conn?: Promise<Deno.Conn>,
 ): Promise<Channel> {
@@ -97,7 +97,7 @@ async function connectWithTicket(
       bind: true,
     }),
   );
-  await channel.send({ op: "hello", ticket: t.ticket ?? "" });
+  await channel.send({ op: "hello", ticket: t.ticket });
   return channel;
 }
 
@@ -479,7 +479,7 @@ async function runWorker(
 ): Promise<never> {
   if (first.op === "standalone") {
     const key = first.key as LaunchKeyMessage;
-    const channel = await connectWithTicket(first.ticket as Ticket, key);
+    const channel = await connectWithTicket(first.ticket as ConnectTicket, key);
     return runChild(channel, await receiveTask(channel), key, exit);
   }
   const spec = first.spec as TaskSpec;

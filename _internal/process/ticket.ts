@@ -8,24 +8,40 @@
 
 import type { TaskSpec } from "./task_spec.ts";
 
-/** Ticket on a subprocess child's command line: the hub address and a one-time id. */
-export interface Ticket {
+/**
+ * Ticket on a subprocess child's command line: that of a child that
+ * connects back, or that of a child started cold.
+ */
+export type Ticket = ConnectTicket | ColdTicket;
+
+/** What every ticket holds first. */
+interface TicketBase {
   /**
    * The parent's pid, first: the parent's reaper finds the children to kill
    * by the prefix {@link ticketPrefix} on their command lines.
    */
   ppid: number;
+}
+
+/** The ticket of a child that connects back: the hub's address and a one-time id. */
+export interface ConnectTicket extends TicketBase {
   /** The parent hub's address, as `addressToString` writes it. */
   address: string;
-  /** The id the parent waits for (a child that connects back to it). */
-  ticket?: string;
+  /** The id the parent waits for. */
+  ticket: string;
   /** The task without its arguments: enough to start importing early. */
   boot?: TaskSpec;
-  /**
-   * A cold start: the task follows the key on stdin, and the child reports
-   * its start on stderr (`start_report.ts`) instead of connecting back.
-   */
-  stdin?: true;
+  stdin?: undefined;
+}
+
+/**
+ * The ticket of a cold start: the task follows the key on stdin, and the
+ * child reports its start on stderr (`start_report.ts`) instead of
+ * connecting back. No address: it connects to its parent's hub for
+ * nothing (a handle it is given names its host), so its start opens none.
+ */
+export interface ColdTicket extends TicketBase {
+  stdin: true;
 }
 
 /** How every ticket of the children of `ppid` begins. */
