@@ -21,7 +21,6 @@
  */
 
 import type { Channel, MessagePortLike } from "../transport/channel.ts";
-import { keepAlive } from "../base/async.ts";
 import { inNodeWorker, inWorker, type RuntimeState, state } from "../base/state.ts";
 import { type Launch, type LaunchKeyMessage, readLaunchKey } from "./launch_key.ts";
 
@@ -46,10 +45,15 @@ export const REAPER_MARKER = "--deno-multiprocessing-reaper";
 /**
  * Reads the child's key (length-prefixed: `launch_key.ts`) from stdin, then
  * watches stdin for EOF: the parent never writes again, so EOF means it is
- * gone, however it died.
+ * gone, however it died. With `blocking`, the key is read with blocking
+ * reads, for a child that has nothing else to do meanwhile: a fresh
+ * process's first asynchronous read of stdin took 0.3 ms, a blocking one
+ * 0.06 ms.
  */
-async function authkeyFromStdin(onParentGone: () => void): Promise<Launch> {
-  const got = await readLaunchKey((p) => Deno.stdin.read(p));
+async function authkeyFromStdin(onParentGone: () => void, blocking = false): Promise<Launch> {
+  const got = await readLaunchKey(
+    blocking ? (p) => Promise.resolve(Deno.stdin.readSync(p)) : (p) => Deno.stdin.read(p),
+  );
   if (!got) onParentGone();
   (async () => {
     const sink = new Uint8Array(64);
@@ -317,7 +321,8 @@ async function subprocessMain(): Promise<never> {
  * for the task took 3-4 ms of a start of about 25.
  */
 async function coldMain(): Promise<never> {
-  const launch = await authkeyFromStdin(() => Deno.exit(1));
+  // Blocking: it does nothing else until its task is read.
+  const launch = await authkeyFromStdin(() => Deno.exit(1), true);
   const task = launch.task;
   if (!task) throw new TypeError("Cannot start: the launch key came without the task");
   const spec = await decodeAsync(task.payload) as TaskSpec;
@@ -373,6 +378,8 @@ function asNodeThread(name: () => string): void {
  * has its own, empty), and what it sends goes nowhere.
  */
 async function rehearse(p: Preload | undefined, viaPort: boolean): Promise<void> {
+  // Loaded already: a spare got here over a channel, whose modules import it.
+  const { keepAlive } = await import("../base/async.ts");
   keepAlive()();
   clearInterval(setInterval(() => {}, 1 << 30));
   const { rehearsal } = await import("./rehearsal.ts");
@@ -425,7 +432,11 @@ class Rehearsed {
 async function workerMain(): Promise<never> {
   const node = inNodeWorker();
   if (node) asNodeThread(() => state().name);
-  const { CLOSED, PortChannel } = await import("../transport/channel.ts");
+  // The channel's modules load async.ts too: out of a cold subprocess child's graph.
+  const [{ CLOSED, PortChannel }, { keepAlive }] = await Promise.all([
+    import("../transport/channel.ts"),
+    import("../base/async.ts"),
+  ]);
   const port = new PortChannel(globalThis as unknown as MessagePortLike);
   // A listener does not keep a node:worker_threads thread alive: a spare,
   // waiting for its task, would end.
