@@ -175,9 +175,10 @@ function reachable(graph: Graph, entry: string): Set<string> {
 }
 
 Deno.test("layering: a starting child loads no hub module, nor what only some children use", async () => {
-  // Each module costs a starting child about 0.1 ms: those that revive
-  // handles, take grants, report a failure, run the reaper or connect back
-  // to the parent (a child started cold does not) load when used.
+  // Each module costs a starting child about 0.1-0.2 ms: those that revive
+  // handles, take grants, report a failure, run the reaper, connect back
+  // to the parent (a child started cold does not), derive keys or hold a
+  // worker's event loop load when used.
   const entry = "_internal/process/child.ts";
   const loaded = reachable(await graphOf([entry], true), entry);
   const onDemand = [
@@ -186,6 +187,10 @@ Deno.test("layering: a starting child loads no hub module, nor what only some ch
     "_internal/transport/channel.ts",
     "_internal/transport/sockets.ts",
     "_internal/transport/auth.ts",
+    "_internal/transport/keys.ts",
+    "_internal/transport/sha256.ts",
+    "_internal/base/async.ts",
+    "_internal/base/errors.ts",
   ];
   assertEquals(
     [...loaded].filter((m) => layerOf(m) === "_internal/hub" || onDemand.includes(m)),

@@ -11,7 +11,7 @@ import { delay } from "../base/async.ts";
 import { AuthenticationError } from "../base/errors.ts";
 import { isolateGlobal, state } from "../base/state.ts";
 import { type Address, addressToString, parseAddress } from "../transport/address.ts";
-import { fromHex, toHex } from "../transport/keys.ts";
+import { fromHex, toHex } from "../base/hex.ts";
 import { type AuthedConn, connectAuthed } from "../transport/sockets.ts";
 import { limits } from "../wire/limits.ts";
 

@@ -19,7 +19,8 @@
 
 import { isolateGlobal, state } from "../base/state.ts";
 import { type Address, addressToString } from "../transport/address.ts";
-import { keyForId, toHex } from "../transport/keys.ts";
+import { keyForId } from "../transport/keys.ts";
+import { toHex } from "../base/hex.ts";
 import type { Descriptor } from "./descriptor.ts";
 import { hubAddress, hubKey } from "./hub.ts";
 import { configuredKey, type LaunchKey, launchKeys, useLaunchKeys } from "./connect.ts";

@@ -8,7 +8,8 @@
  */
 
 import { isolateGlobal } from "../base/state.ts";
-import { deriveKey, equalBytes, fromHex } from "../transport/keys.ts";
+import { deriveKey, equalBytes } from "../transport/keys.ts";
+import { fromHex } from "../base/hex.ts";
 import { hubKey } from "./hub.ts";
 import { type Grant, ProtocolError } from "./messages.ts";
 

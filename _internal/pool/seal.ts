@@ -10,7 +10,8 @@
  * @module
  */
 
-import { deriveKey, equalBytes, fromHex, toHex } from "../transport/keys.ts";
+import { deriveKey, equalBytes } from "../transport/keys.ts";
+import { fromHex, toHex } from "../base/hex.ts";
 import type { TargetRef } from "../process/target.ts";
 
 /** A fresh seal key, as hex (it travels in a worker's arguments, which stay JSON). */

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { fromHex, toHex } from "../transport/keys.ts";
+import { fromHex, toHex } from "../base/hex.ts";
 import { checkMessageSize, limits } from "../wire/limits.ts";
 
 /** The longest launch key message accepted. */
