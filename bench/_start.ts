@@ -5,6 +5,7 @@
 // child's start, and the bench then loads only what it measures.
 import { Process, type StartMethod } from "../process.ts";
 import { empty, putOne } from "./_targets.ts";
+import { work } from "./_main_target.ts";
 import { Queue } from "../queue.ts";
 import { getRuntimeArgs } from "../context.ts";
 import { resolutionFlags } from "../_internal/process/launch.ts";
@@ -13,6 +14,7 @@ import { setWarm, sparesReady } from "../_internal/process/spares.ts";
 
 const TARGETS = new URL("./_targets.ts", import.meta.url).href;
 const EMPTY = new URL("./_empty.ts", import.meta.url).href;
+const MAIN_TARGET = new URL("./_main_target.ts", import.meta.url).href;
 const FLOOR_WORKER = new URL("./_floor_worker.ts", import.meta.url).href;
 
 /** The subprocess floor: `deno run` of an empty file, spawned and waited for. */
@@ -59,11 +61,17 @@ export async function rawNodeWorker(): Promise<void> {
   await worker.terminate();
 }
 
-/** `Process` start and join of an empty target. */
+/**
+ * `Process` start and join of an empty target; with `inMain`, of one in a
+ * module that imports the package, as a program's own targets are.
+ */
 export async function processStartJoin(
   startMethod: StartMethod,
+  inMain = false,
 ): Promise<void> {
-  const p = new Process({ target: empty, module: TARGETS, startMethod });
+  const p = inMain
+    ? new Process({ target: work, module: MAIN_TARGET, startMethod })
+    : new Process({ target: empty, module: TARGETS, startMethod });
   await p.start();
   await p.join();
   if (p.exitCode !== 0) {

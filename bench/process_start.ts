@@ -5,6 +5,10 @@
  *     deno run -A bench/process_start.ts [--rounds N] [--warmup N] [--pause MS] [--json PATH]
  *     PYTHON="env PYENV_VERSION=3.13.0 python3" deno run -A bench/process_start.ts
  *
+ * Two cold variants put the target in a module that imports the package,
+ * as a program's own targets are (and Python's peer's is): the child then
+ * loads the whole package before its target runs.
+ *
  * The warm variants take a spare started ahead; two of them have the child
  * put one item in a queue of the parent (got before the join): a child's
  * first use of a handle (reported).
@@ -34,6 +38,10 @@ const RAW_WORKER = "raw Web Worker";
 const RAW_NODE_WORKER = "raw node:worker_threads Worker (floor)";
 const WORKER = "Process [worker]";
 const PYTHON = "Python spawn";
+// Python's target is in its main module, which imports multiprocessing: a
+// spawned child imports both. Ours, so placed, loads the whole package.
+const SUBPROCESS_MAIN = "Process [subprocess], target's module imports the package";
+const WORKER_MAIN = "Process [worker], target's module imports the package";
 const WARM_SUBPROCESS = "Process [subprocess] warm";
 const WARM_WORKER = "Process [worker] warm";
 const WARM_PUT_SUBPROCESS = "Process [subprocess] warm, child puts one item";
@@ -60,6 +68,8 @@ const RATIOS: report.RatioSpec[] = [
   [WORKER, RAW_WORKER, "(reported)", null],
   [PYTHON, SUBPROCESS, "> 1x (faster than Python)", (x) => x > 1],
   [PYTHON, WORKER, "> 1x (faster than Python)", (x) => x > 1],
+  [PYTHON, SUBPROCESS_MAIN, "> 1x (faster than Python)", (x) => x > 1],
+  [PYTHON, WORKER_MAIN, "> 1x (faster than Python)", (x) => x > 1],
   // Python 3.14's default on Linux, timed once its server is up.
   [WARM_SUBPROCESS, PY_FORKSERVER, "<= 0.5x", (x) => x <= 0.5],
   [WARM_WORKER, PY_FORKSERVER, "<= 0.25x", (x) => x <= 0.25],
@@ -117,6 +127,8 @@ async function main(opts: report.RoundOptions): Promise<void> {
     timed(RAW_WORKER, rawWorker),
     timed(RAW_NODE_WORKER, rawNodeWorker),
     timed(WORKER, () => processStartJoin("worker")),
+    timed(SUBPROCESS_MAIN, () => processStartJoin("subprocess", true)),
+    timed(WORKER_MAIN, () => processStartJoin("worker", true)),
     // One interpreter per sample keeps Python interleaved with the others.
     ...(python ? [{ name: PYTHON, run: async () => (await runPeer(1)).samples[0] }] : []),
     {
