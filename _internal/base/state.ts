@@ -164,27 +164,42 @@ function mainModuleOrUndefined(): string | undefined {
 
 /** The registry of this isolate, made on first use. */
 export function state(): RuntimeState {
-  return isolateGlobal<RuntimeState>("state", () => ({
-    name: "MainProcess",
-    identity: [],
-    childCounter: 0,
-    authkey: newAuthkey(),
-    kid: "",
-    ident: String(Deno.pid),
-    daemon: false,
-    parent: null,
-    isChild: false,
-    mainModule: mainModuleOrUndefined(),
-    bootstrapping: false,
-    startMethod: undefined,
-    runtimeArgs: [],
-    transport: defaultTransport(),
-    children: new Set(),
-    isWorker: inWorker(),
-    current: undefined,
-    standaloneLauncher: undefined,
-    exitHooks: new Set(),
-    configCache: new Map(),
-    startTimeoutMs: 60_000,
-  }));
+  return isolateGlobal<RuntimeState>("state", () =>
+    withLazyAuthkey({
+      name: "MainProcess",
+      identity: [],
+      childCounter: 0,
+      kid: "",
+      ident: String(Deno.pid),
+      daemon: false,
+      parent: null,
+      isChild: false,
+      mainModule: mainModuleOrUndefined(),
+      bootstrapping: false,
+      startMethod: undefined,
+      runtimeArgs: [],
+      transport: defaultTransport(),
+      children: new Set(),
+      isWorker: inWorker(),
+      current: undefined,
+      standaloneLauncher: undefined,
+      exitHooks: new Set(),
+      configCache: new Map(),
+      startTimeoutMs: 60_000,
+    }));
+}
+
+/**
+ * `s` with an `authkey` made on first read, as Python's main process has
+ * one from its start: a child is given its own before it reads one, and
+ * making one (the first `crypto` call) cost its start 0.2 ms.
+ */
+function withLazyAuthkey(s: Omit<RuntimeState, "authkey">): RuntimeState {
+  let key: Uint8Array | undefined;
+  return Object.defineProperty(s, "authkey", {
+    get: () => key ??= newAuthkey(),
+    set: (value: Uint8Array) => void (key = value),
+    enumerable: true,
+    configurable: true,
+  }) as RuntimeState;
 }
