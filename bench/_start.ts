@@ -6,6 +6,7 @@
 import { Process, type StartMethod } from "../process.ts";
 import { empty, putOne } from "./_targets.ts";
 import { work } from "./_main_target.ts";
+import { work as workOnProcess } from "./_process_target.ts";
 import { Queue } from "../queue.ts";
 import { getRuntimeArgs } from "../context.ts";
 import { resolutionFlags } from "../_internal/process/launch.ts";
@@ -15,6 +16,7 @@ import { setWarm, sparesReady } from "../_internal/process/spares.ts";
 const TARGETS = new URL("./_targets.ts", import.meta.url).href;
 const EMPTY = new URL("./_empty.ts", import.meta.url).href;
 const MAIN_TARGET = new URL("./_main_target.ts", import.meta.url).href;
+const PROCESS_TARGET = new URL("./_process_target.ts", import.meta.url).href;
 const FLOOR_WORKER = new URL("./_floor_worker.ts", import.meta.url).href;
 
 /** The subprocess floor: `deno run` of an empty file, spawned and waited for. */
@@ -63,14 +65,17 @@ export async function rawNodeWorker(): Promise<void> {
 
 /**
  * `Process` start and join of an empty target; with `inMain`, of one in a
- * module that imports the package, as a program's own targets are.
+ * module that imports the package (`"package"`), or its `./process` entry
+ * alone (`"process"`), as a program's own targets are.
  */
 export async function processStartJoin(
   startMethod: StartMethod,
-  inMain = false,
+  inMain?: "package" | "process",
 ): Promise<void> {
-  const p = inMain
+  const p = inMain === "package"
     ? new Process({ target: work, module: MAIN_TARGET, startMethod })
+    : inMain === "process"
+    ? new Process({ target: workOnProcess, module: PROCESS_TARGET, startMethod })
     : new Process({ target: empty, module: TARGETS, startMethod });
   await p.start();
   await p.join();

@@ -7,7 +7,8 @@
  *
  * Two cold variants put the target in a module that imports the package,
  * as a program's own targets are (and Python's peer's is): the child then
- * loads the whole package before its target runs.
+ * loads the whole package before its target runs; a third, in one that
+ * imports only the package's `./process` entry.
  *
  * The warm variants take a spare started ahead; two of them have the child
  * put one item in a queue of the parent (got before the join): a child's
@@ -42,6 +43,7 @@ const PYTHON = "Python spawn";
 // spawned child imports both. Ours, so placed, loads the whole package.
 const SUBPROCESS_MAIN = "Process [subprocess], target's module imports the package";
 const WORKER_MAIN = "Process [worker], target's module imports the package";
+const SUBPROCESS_PROCESS = "Process [subprocess], target's module imports ./process only";
 const WARM_SUBPROCESS = "Process [subprocess] warm";
 const WARM_WORKER = "Process [worker] warm";
 const WARM_PUT_SUBPROCESS = "Process [subprocess] warm, child puts one item";
@@ -70,6 +72,7 @@ const RATIOS: report.RatioSpec[] = [
   [PYTHON, WORKER, "> 1x (faster than Python)", (x) => x > 1],
   [PYTHON, SUBPROCESS_MAIN, "> 1x (faster than Python)", (x) => x > 1],
   [PYTHON, WORKER_MAIN, "> 1x (faster than Python)", (x) => x > 1],
+  [PYTHON, SUBPROCESS_PROCESS, "(reported)", null],
   // Python 3.14's default on Linux, timed once its server is up.
   [WARM_SUBPROCESS, PY_FORKSERVER, "<= 0.5x", (x) => x <= 0.5],
   [WARM_WORKER, PY_FORKSERVER, "<= 0.25x", (x) => x <= 0.25],
@@ -127,8 +130,9 @@ async function main(opts: report.RoundOptions): Promise<void> {
     timed(RAW_WORKER, rawWorker),
     timed(RAW_NODE_WORKER, rawNodeWorker),
     timed(WORKER, () => processStartJoin("worker")),
-    timed(SUBPROCESS_MAIN, () => processStartJoin("subprocess", true)),
-    timed(WORKER_MAIN, () => processStartJoin("worker", true)),
+    timed(SUBPROCESS_MAIN, () => processStartJoin("subprocess", "package")),
+    timed(WORKER_MAIN, () => processStartJoin("worker", "package")),
+    timed(SUBPROCESS_PROCESS, () => processStartJoin("subprocess", "process")),
     // One interpreter per sample keeps Python interleaved with the others.
     ...(python ? [{ name: PYTHON, run: async () => (await runPeer(1)).samples[0] }] : []),
     {
