@@ -5,8 +5,6 @@
 // child's start, and the bench then loads only what it measures.
 import { Process, type StartMethod } from "../process.ts";
 import { empty, putOne } from "./_targets.ts";
-import { work } from "./_main_target.ts";
-import { work as workOnProcess } from "./_process_target.ts";
 import { Queue } from "../queue.ts";
 import { getRuntimeArgs } from "../context.ts";
 import { resolutionFlags } from "../_internal/process/launch.ts";
@@ -64,6 +62,14 @@ export async function rawNodeWorker(): Promise<void> {
 }
 
 /**
+ * The target of `_main_target.ts` and `_process_target.ts`, declared again
+ * here: a child finds its target by module, name and source, so this
+ * process does not load what those modules import (the whole package: a
+ * bigger parent made every variant's spawn slower).
+ */
+function work(): void {}
+
+/**
  * `Process` start and join of an empty target; with `inMain`, of one in a
  * module that imports the package (`"package"`), or its `./process` entry
  * alone (`"process"`), as a program's own targets are.
@@ -75,7 +81,7 @@ export async function processStartJoin(
   const p = inMain === "package"
     ? new Process({ target: work, module: MAIN_TARGET, startMethod })
     : inMain === "process"
-    ? new Process({ target: workOnProcess, module: PROCESS_TARGET, startMethod })
+    ? new Process({ target: work, module: PROCESS_TARGET, startMethod })
     : new Process({ target: empty, module: TARGETS, startMethod });
   await p.start();
   await p.join();
