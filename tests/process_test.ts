@@ -18,9 +18,33 @@ import {
   RemoteError,
   type StartMethod,
 } from "../mod.ts";
-import { exitWith, fail, noop, report, sleep, Squarer, tree, Writer } from "./fixtures/targets.ts";
+import {
+  exitWith,
+  fail,
+  noop,
+  report,
+  sleep,
+  Squarer,
+  tree,
+  writeAuthkey,
+  Writer,
+} from "./fixtures/targets.ts";
 import { TARGETS as module, tempDir, testBoth } from "./_helpers.ts";
 import { setLimits } from "../_internal/wire/limits.ts";
+
+// A process's key is made on first read (state.ts); a child is given its
+// parent's before it reads one, and keeps it.
+testBoth("a child holds its parent's authkey, the same at every read", async (startMethod) => {
+  await using dir = await tempDir();
+  const out = `${dir.path}/key.json`;
+  await using p = new Process({ target: writeAuthkey, args: [out], module, startMethod });
+  await p.start();
+  await p.join();
+  assertEquals(p.exitCode, 0);
+  const own = [...currentProcess().authkey].map((b) => b.toString(16).padStart(2, "0")).join("");
+  assertEquals(JSON.parse(await Deno.readTextFile(out)), [own, own]);
+  assertEquals(currentProcess().authkey, currentProcess().authkey);
+});
 
 testBoth(
   "Process passes args and tells the child who it is",
