@@ -5,6 +5,7 @@ import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { denoRun, fixturePath, testBoth } from "./_helpers.ts";
 import { BaseManager, Client, Listener, Manager, Pool, Process } from "../mod.ts";
 import { fillDict } from "./fixtures/manager_targets.ts";
+import { fromHex, toHex } from "../_internal/base/hex.ts";
 
 const MANAGER_TARGETS = new URL("./fixtures/manager_targets.ts", import.meta.url).href;
 
@@ -85,4 +86,15 @@ Deno.test("Security: a Listener on a path is its owner's only, leaves nothing be
     "accept() after 100 failed handshakes: a connection",
     "listen again on the path: ok",
   ], out.stderr);
+});
+
+Deno.test("keys: hex reads back what it wrote, and refuses anything else", () => {
+  const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+  assertEquals(toHex(bytes).slice(0, 8), "00010203");
+  assertEquals(fromHex(toHex(bytes)), bytes);
+  assertEquals(fromHex(""), new Uint8Array(0));
+  // The neighbours of each digit range, upper case, odd lengths, non-strings.
+  for (const bad of ["0/", "0:", "`0", "g0", "0G", "AB", "abc", " 00", "0x00", 12, null]) {
+    assertEquals(fromHex(bad), undefined, String(bad));
+  }
 });
