@@ -25,7 +25,9 @@
  * @module
  */
 
-import "./_internal/process/child.ts";
+// A compiled binary started as a child or reaper is told so here (its main
+// module imports the library): see `child_linked.ts`.
+import "./_internal/process/child_linked.ts";
 import {
   CURRENT_SPEC,
   PROCESS_BRAND,

@@ -61,11 +61,15 @@ interface InfoJson {
 }
 
 /**
- * The graph `deno info --json` reports for the given entry points; with
- * `loaded`, only the imports that load a module with its importer (neither
- * type-only nor dynamic).
+ * Which imports a graph follows: `"all"` of them; `"loaded"`, those that
+ * load a module with its importer (neither type-only nor dynamic);
+ * `"read"`, those `deno run` reads before it runs the entry (its static
+ * and statically analysable dynamic imports, not type-only ones).
  */
-async function graphOf(entries: string[], loaded = false): Promise<Graph> {
+type Edges = "all" | "loaded" | "read";
+
+/** The graph `deno info --json` reports for the given entry points, by `edges`. */
+async function graphOf(entries: string[], edges: Edges = "all"): Promise<Graph> {
   const graph: Graph = new Map();
   for (const entry of entries) {
     const out = await new Deno.Command(Deno.execPath(), {
@@ -81,8 +85,9 @@ async function graphOf(entries: string[], loaded = false): Promise<Graph> {
       const deps = graph.get(from) ?? new Set<string>();
       graph.set(from, deps);
       for (const d of m.dependencies ?? []) {
-        if (loaded && d.isDynamic) continue;
-        for (const s of loaded ? [d.code?.specifier] : [d.code?.specifier, d.type?.specifier]) {
+        if (edges === "loaded" && d.isDynamic) continue;
+        const code = edges === "all" ? [d.code?.specifier, d.type?.specifier] : [d.code?.specifier];
+        for (const s of code) {
           const to = s && local(s);
           if (to) deps.add(to);
         }
@@ -180,7 +185,7 @@ Deno.test("layering: a starting child loads no hub module, nor what only some ch
   // to the parent (a child started cold does not), derive keys or hold a
   // worker's event loop load when used.
   const entry = "_internal/process/child.ts";
-  const loaded = reachable(await graphOf([entry], true), entry);
+  const loaded = reachable(await graphOf([entry], "loaded"), entry);
   const onDemand = [
     "_internal/wire/error_data.ts",
     "_internal/process/reaper_main.ts",
@@ -199,6 +204,26 @@ Deno.test("layering: a starting child loads no hub module, nor what only some ch
   // What every child needs is there: the graph was read.
   for (const m of ["_internal/wire/codec.ts", "_internal/process/start_report.ts"]) {
     assert(loaded.has(m), [...loaded].join(", "));
+  }
+});
+
+Deno.test("layering: a child started cold reads, before it runs, only what its start needs", async () => {
+  // `deno run` reads and analyses an entry's statically analysable dynamic
+  // imports, and theirs, before it runs it: a child started cold reaches
+  // none of what workers, spares, handles or the reaper need, by any import
+  // (they cost it 1 ms); only a failing start's error data, on demand.
+  const entry = "_internal/process/child.ts";
+  const read = reachable(await graphOf([entry], "read"), entry);
+  const loaded = reachable(await graphOf([entry], "loaded"), entry);
+  assertEquals([...read].filter((m) => !loaded.has(m)).sort(), [
+    "_internal/base/errors.ts",
+    "_internal/wire/error_data.ts",
+  ]);
+  // The others start where those are: the entry for them reaches them.
+  const linked = "_internal/process/child_linked.ts";
+  const more = reachable(await graphOf([linked], "read"), linked);
+  for (const m of [entry, "_internal/hub/handles.ts", "_internal/transport/channel.ts"]) {
+    assert(more.has(m), [...more].join(", "));
   }
 });
 

@@ -1,39 +1,36 @@
 /**
- * The child entry. Every child starts here, never in the user's main
- * module, and imports its target's module as an ordinary module: code under
+ * The entry of a child started cold: a `deno run` subprocess whose ticket
+ * (`Deno.args[0]`) says its task comes on stdin, after its authkey, and
+ * whose start it reports on stderr (`start_report.ts`); EOF on stdin means
+ * the parent is gone. A child never starts in the user's main module: it
+ * imports its target's module as an ordinary module, so code under
  * `if (import.meta.main)` does not run in a child, as code under Python's
  * `if __name__ == "__main__":` does not.
  *
- * Three ways in:
- * - a `deno run` subprocess: this is the entry module; `Deno.args[0]` is the
- *   ticket, the authkey arrives on stdin, and EOF on stdin means the parent
- *   is gone; started cold, its task follows the key there and it reports
- *   its start on stderr, otherwise (a spare, a child that reports a value)
- *   it connects back for its task;
- * - a Web Worker: this is the worker's entry; the task arrives by message;
- * - a compiled binary started with the marker: the binary runs the user's
- *   main module, which imports the library, which imports this module; here
- *   the main thread holds the main module's body (a top-level await that
- *   never settles) and runs the child in a worker entered through this
- *   module, where the main module is an ordinary import.
+ * Children that take their task over a channel (workers, spares, children
+ * that report a value, compiled binaries' children) and cold ones whose
+ * task has handles start in `child_linked.ts`. This entry imports none of
+ * what those need, not even by `import("…")`: `deno run` loads a module's
+ * statically analysable dynamic imports, and theirs, before it runs it
+ * (they cost a cold child 1 ms, measured with `--unstable-lazy-dynamic-imports`,
+ * which would make them need read access at run time).
  *
  * @module
  */
 
-import type { Channel, MessagePortLike } from "../transport/channel.ts";
-import { inNodeWorker, inWorker, type RuntimeState, state } from "../base/state.ts";
-import { type Launch, type LaunchKeyMessage, readLaunchKey } from "./launch_key.ts";
-
-import { logger } from "../base/log.ts";
-import { type Family, familyOf, type Preload, type TaskSpec } from "./task_spec.ts";
-import { type AnyFn, fingerprint, locateTarget } from "./target.ts";
-import { type Exit, WorkerExit } from "./worker_exit.ts";
-import { type ConnectTicket, decodeTicket } from "./ticket.ts";
-import { CURRENT_SPEC, PROCESS_BRAND } from "../base/symbols.ts";
+import type { TaskSpec } from "./task_spec.ts";
+import { decodeTicket } from "./ticket.ts";
 import { decodeAsync, encode } from "../wire/codec.ts";
 import { reportFailed, reportStarted } from "./start_report.ts";
+import {
+  authkeyFromStdin,
+  bootstrap,
+  runChild,
+  type TakeHandles,
+  watchParent,
+} from "./child_run.ts";
 
-/** URL of the module every child starts in. */
+/** URL of the module a child started cold without handles starts in. */
 export const CHILD_ENTRY_URL: string = import.meta.url;
 
 /** First argument of a compiled binary started as a child. */
@@ -43,284 +40,12 @@ export const CHILD_MARKER = "--deno-multiprocessing-child";
 export const REAPER_MARKER = "--deno-multiprocessing-reaper";
 
 /**
- * Reads the child's key (length-prefixed: `launch_key.ts`) from stdin, then
- * watches stdin for EOF: the parent never writes again, so EOF means it is
- * gone, however it died. With `blocking`, the key is read with blocking
- * reads, for a child that has nothing else to do meanwhile: a fresh
- * process's first asynchronous read of stdin took 0.3 ms, a blocking one
- * 0.06 ms.
- */
-async function authkeyFromStdin(onParentGone: () => void, blocking = false): Promise<Launch> {
-  const got = await readLaunchKey(
-    blocking ? (p) => Promise.resolve(Deno.stdin.readSync(p)) : (p) => Deno.stdin.read(p),
-  );
-  if (!got) onParentGone();
-  (async () => {
-    const sink = new Uint8Array(64);
-    while ((await Deno.stdin.read(sink)) !== null) { /* the parent writes nothing more */ }
-    onParentGone();
-  })();
-  return got!;
-}
-
-/**
- * The modules a child needs to connect back to its parent: a child started
- * cold runs its target without them (it connects, if ever, for a handle),
- * and each module a child loads costs its start about 0.1 ms.
- */
-function linkModules() {
-  return Promise.all([
-    import("../transport/channel.ts"),
-    import("../transport/sockets.ts"),
-    import("../transport/address.ts"),
-  ]);
-}
-
-/** Opens a connection to the ticket's address. */
-async function connectBack(t: ConnectTicket): Promise<Deno.Conn> {
-  const [, { connectTo }, { parseAddress }] = await linkModules();
-  return await connectTo(parseAddress(t.address));
-}
-
-/**
- * Proves the key over `conn` (a connection to the ticket's address, or one
- * opened now) and presents the ticket.
- */
-async function connectWithTicket(
-  t: ConnectTicket,
-  key: LaunchKeyMessage,
-  conn?: Promise<Deno.Conn>,
-): Promise<Channel> {
-  const [{ SocketChannel }, { connectTo, proveKey }, { parseAddress }] = await linkModules();
-  const address = parseAddress(t.address);
-  // Bound to the parent's address: the handshake cannot be relayed elsewhere.
-  const channel = new SocketChannel(
-    await proveKey(await (conn ?? connectTo(address)), address, {
-      key: key.key,
-      kid: key.kid,
-      bind: true,
-    }),
-  );
-  await channel.send({ op: "hello", ticket: t.ticket });
-  return channel;
-}
-
-async function receiveTask(channel: Channel): Promise<TaskSpec> {
-  const { CLOSED } = await import("../transport/channel.ts");
-  let msg = await channel.recv();
-  // A warm spare: its rehearsal, and modules to import while it waits (`preload`).
-  for (; msg !== CLOSED && (msg as { op?: string }).op === "warm"; msg = await channel.recv()) {
-    await rehearse((msg as { preload?: Preload }).preload, false);
-  }
-  if (msg === CLOSED || (msg as { op?: string }).op !== "task") {
-    throw new Error("The parent closed the connection before sending a task");
-  }
-  return (msg as { spec: TaskSpec }).spec;
-}
-
-/**
- * What Python does at a child's exit: join non-daemonic children, terminate
- * daemonic ones, flush buffered queue data.
- */
-async function beforeExit(s: RuntimeState): Promise<void> {
-  for (const c of [...s.children]) if (c.daemon && c.isAlive()) c.terminate();
-  for (const c of [...s.children]) if (!c.daemon) await c.join().catch(() => {});
-  // A hook may add hooks (a connection that was opening registers its flush).
-  const done = new Set<unknown>();
-  for (let pass = 0; pass < 10; pass++) {
-    const hooks = [...s.exitHooks].filter((h) => !done.has(h));
-    if (hooks.length === 0) break;
-    for (const hook of hooks) {
-      done.add(hook);
-      await Promise.resolve(hook()).catch(() => {});
-    }
-  }
-  // Everything is written: hang up, so the hosts read to the end and close.
-  // (Through the registry: the child entry does not load the object server.)
-  s.closeClients?.();
-}
-
-/**
- * Becomes the child `spec` describes and starts importing its target's
- * module. A subprocess child does this from its ticket, while it connects
- * back and fetches its arguments: the import overlaps the handshake.
- */
-function bootstrap(spec: TaskSpec, key: LaunchKeyMessage): Promise<AnyFn> {
-  const s = state();
-  joinFamily(familyOf(spec));
-  Object.assign(s, {
-    name: spec.name,
-    identity: spec.identity,
-    daemon: spec.daemon,
-    // A sandboxed child holds a key derived for it alone (its id says which).
-    authkey: key.key,
-    kid: key.kid,
-    ident: s.isWorker ? `${Deno.pid}/${spec.identity.join(":")}` : String(Deno.pid),
-    // Not a spare's, made while it imported modules ahead of this task.
-    current: undefined,
-  });
-  if (spec.log) logger().toStderr(spec.log);
-  if (spec.kind === "none") return Promise.resolve(() => {});
-  return importing(import(spec.module).then((mod) => locateTarget(mod, spec)));
-}
-
-/**
- * `imported`, with this child bootstrapping until it settles: a module
- * that starts a process at its top level is refused (`process.ts`).
- */
-function importing<T>(imported: Promise<T>): Promise<T> {
-  const s = state();
-  s.bootstrapping = true;
-  imported.catch(() => {}).finally(() => (s.bootstrapping = false));
-  return imported;
-}
-
-/** Takes on the context every child of the parent shares. */
-function joinFamily(f: Family): void {
-  Object.assign(state(), {
-    parent: f.parent,
-    isChild: true,
-    mainModule: f.mainModule,
-    runtimeArgs: f.runtimeArgs,
-    transport: f.transport,
-    startMethod: f.startMethod,
-  });
-  setArgs(f.argv ?? []);
-}
-
-/**
- * A warm spare imports, while it waits, the modules its parent's last
- * children on spares ran (as Python's forkserver imports the main module
- * once), in its parent's context and bootstrapping as a child does, and
- * the library's modules that revived their handles: its task then finds
- * them loaded. A module that fails to import is left
- * for the task, which fails as it would have (the import's failure is kept
- * with the module).
- */
-async function preload(p: Preload): Promise<void> {
-  joinFamily(p.family);
-  for (const m of p.library) await import(m).catch(() => {});
-  for (const m of p.modules) await importing(import(m)).catch(() => {});
-}
-
-/**
- * The parent's `Deno.args`, as Python's children get the parent's
- * `sys.argv`: set before the target's module is imported, so that code
- * reading them at its top level sees them too (a subprocess child's own
- * arguments are its ticket, which it must not see as its parent's).
- */
-function setArgs(argv: string[]): void {
-  const args = [...argv]; // As Deno's own: one array, not frozen.
-  Object.defineProperty(Deno, "args", { get: () => args, configurable: true, enumerable: true });
-}
-
-/**
- * The child's own instance of an exported `Process` subclass, as Python
- * unpickles one: made by the library's `Process` constructor alone (the
- * class that owns the brand: a subclass only inherits it), so the user's
- * constructor and field initialisers do not run again here, then given the
- * parent's own enumerable fields.
- */
-function instanceOf(target: AnyFn, spec: TaskSpec): { run(): unknown } {
-  let base: AnyFn | null = target;
-  while (base && !Object.hasOwn(base, PROCESS_BRAND)) base = Object.getPrototypeOf(base);
-  if (!base) throw new TypeError(`Cannot start ${spec.exportName}: it is not a Process subclass`);
-  const self = Reflect.construct(base, [{ [CURRENT_SPEC]: spec }], target);
-  return Object.assign(self, spec.fields);
-}
-
-/**
- * Takes the access a task brings to the hosts of its handles, and revives
- * the handles in its arguments and fields. The modules that do so load here,
- * for a task that has any: a child's start loads only what every child
- * needs (each module costs a starting child about 0.15 ms), and a target
- * that imports the library has loaded them already.
- */
-async function takeHandles(
-  spec: Pick<TaskSpec, "access" | "handles" | "args" | "fields">,
-): Promise<void> {
-  if (spec.access !== undefined) (await import("../hub/grants.ts")).useAccess(spec.access);
-  if (spec.handles === undefined) return;
-  const { reviveAt } = await import("../hub/handles.ts");
-  spec.args = await reviveAt(spec.args, spec.handles.args);
-  spec.fields = await reviveAt(spec.fields, spec.handles.fields);
-}
-
-/** Runs a task in this (child) isolate; never returns. */
-async function runChild(
-  channel: Pick<Channel, "send">,
-  spec: TaskSpec,
-  key: LaunchKeyMessage,
-  exit: Exit,
-  importing: Promise<AnyFn> = bootstrap(spec, key),
-): Promise<never> {
-  const s = state();
-  let target: AnyFn;
-  try {
-    target = await importing;
-    await takeHandles(spec);
-  } catch (err) {
-    const { errorToData } = await import("../wire/error_data.ts");
-    await channel.send({ op: "failed", error: errorToData(err) }).catch(() => {});
-    return await exit(1);
-  }
-  await channel.send({ op: "started" });
-  // A child that reports (a manager's address) does so over its launch channel only.
-  if (spec.report) s.report = (value) => channel.send({ op: "report", value });
-  logger().debug(
-    `running ${spec.kind === "none" ? "nothing" : `${spec.module}#${spec.exportName}`}`,
-  );
-  let code = 0;
-  try {
-    if (spec.kind === "class") {
-      const self = instanceOf(target, spec);
-      s.current = self;
-      await self.run();
-    } else {
-      await target(...spec.args);
-    }
-  } catch (err) {
-    if (err instanceof WorkerExit) return await exit(err.code);
-    console.error(
-      `Process ${spec.name}:\n${
-        err instanceof Error
-          ? err.stack
-          : `${spec.module}#${spec.exportName} threw a non-Error value: ${Deno.inspect(err)}`
-      }`,
-    );
-    code = 1;
-  }
-  await beforeExit(s);
-  logger().debug(`exiting with code ${code}`);
-  return await exit(code);
-}
-
-/** A `deno run` child: ticket in the arguments, authkey on stdin. */
-async function subprocessMain(): Promise<never> {
-  const ticket = decodeTicket(Deno.args[0]);
-  if (ticket.stdin) return coldMain();
-  // Connecting needs no key: both are under way at once.
-  const conn = connectBack(ticket);
-  conn.catch(() => {}); // Awaited below, unless the parent is gone first.
-  const key = await authkeyFromStdin(() => Deno.exit(1));
-  const importing = ticket.boot ? bootstrap(ticket.boot, key) : undefined;
-  const channel = await connectWithTicket(ticket, key, conn);
-  return runChild(
-    channel,
-    await receiveTask(channel),
-    key,
-    (code) => Deno.exit(code),
-    importing,
-  );
-}
-
-/**
  * A `deno run` child started cold: its key and its task on stdin, its
  * start reported on stderr (`start_report.ts`). It connects to nothing
  * before its target runs: a connection, its handshake and the round trip
  * for the task took 3-4 ms of a start of about 25.
  */
-async function coldMain(): Promise<never> {
+export async function coldMain(takeHandles?: TakeHandles): Promise<never> {
   // Blocking: it does nothing else until its task is read.
   const launch = await authkeyFromStdin(() => Deno.exit(1), true);
   const task = launch.task;
@@ -336,209 +61,19 @@ async function coldMain(): Promise<never> {
       else throw new TypeError(`A cold-started child cannot send '${msg.op}'`);
     },
   };
-  return runChild(reporter, spec, { key: launch.key, kid: launch.kid }, (code) => Deno.exit(code));
-}
-
-/**
- * A `node:worker_threads` thread ends on `Deno.exit(n)` or `close()` with
- * that code (its parent hears it), but an uncaught error would take the
- * whole process down: it is reported here, as a subprocess child's is, and
- * ends this thread with code 1. `self` is the Web Worker's name for the
- * global scope: user code that calls `self.close()` finds it.
- */
-function asNodeThread(name: () => string): void {
-  const g = globalThis as unknown as { self?: unknown };
-  g.self ??= globalThis;
-  const die = (e: Event, error: unknown) => {
-    e.preventDefault();
-    console.error(`Process ${name()}:\n${error instanceof Error ? error.stack : String(error)}`);
-    Deno.exit(1);
-  };
-  globalThis.addEventListener("error", (e) => die(e, e.error ?? e.message));
-  globalThis.addEventListener("unhandledrejection", (e) => die(e, e.reason));
-}
-
-/**
- * A warm spare's rehearsal of its first task's path, asked for by its
- * parent (`{op: "warm"}`) once it is up: a task of the library's own (a
- * no-op target in a module not loaded yet) run down the path a real task
- * takes, from the message to the exit, which is not taken. V8 compiles a
- * function when it first runs: measured on a spare thread, its task took
- * 0.7 ms to arrive and 0.9 ms more to reach its target's import when that
- * path ran for the first time with the task, 0.3 ms and 0.5 ms once the
- * import alone was rehearsed, and start to join went from 2.9 to 2.1 ms
- * once the whole path was (the first `logger()` and the first run of the
- * functions between the message and the target took 0.5 ms of it). The
- * first `clearInterval` in a thread costs 0.1-0.2 ms more (the second a few
- * µs): the task pays it when the spare stops holding itself alive, unless
- * the rehearsal did once.
- *
- * The rehearsal leaves the spare as it found it: its state, `Deno.args`
- * and log level are put back, it logs nothing, it runs no exit hook (it
- * has its own, empty), and what it sends goes nowhere.
- */
-async function rehearse(p: Preload | undefined, viaPort: boolean): Promise<void> {
-  // Loaded already: a spare got here over a channel, whose modules import it.
-  const { keepAlive } = await import("../base/async.ts");
-  keepAlive()();
-  clearInterval(setInterval(() => {}, 1 << 30));
-  const { rehearsal } = await import("./rehearsal.ts");
-  const s = state();
-  const saved = { ...s };
-  const args = Deno.args;
-  const log = logger();
-  const level = log.level;
-  Object.assign(s, { exitHooks: new Set(), children: new Set(), closeClients: undefined });
-  log.level = "off";
-  const spec: TaskSpec = {
-    module: new URL("./rehearsal.ts", import.meta.url).href,
-    exportName: rehearsal.name,
-    fingerprint: fingerprint(rehearsal),
-    kind: "function",
-    args: [],
-    fields: {},
-    name: s.name,
-    identity: s.identity,
-    daemon: false,
-    parent: s.parent ?? { name: "", pid: 0, ident: "" },
-    runtimeArgs: s.runtimeArgs,
-    transport: s.transport,
-    handles: { args: [], fields: [] },
-  };
-  const nowhere = { send: () => Promise.resolve() };
-  const exit = (code: number) => Promise.reject(new Rehearsed(code));
-  try {
-    const code = await (viaPort
-      ? runWorker(nowhere, { spec: { ...spec, authkey: s.authkey, kid: s.kid } }, exit)
-      : runChild(nowhere, spec, { key: s.authkey, kid: s.kid }, exit))
-      .catch((e) =>
-        e instanceof Rehearsed ? e.code : Promise.reject(e)
-      );
-    if (code !== 0) throw new Error(`The rehearsal exited with code ${code}`);
-  } finally {
-    Object.assign(s, saved);
-    setArgs(args);
-    log.level = level;
-  }
-  if (p) await preload(p);
-}
-
-/** How a rehearsal's task ends: it does not exit (see {@link rehearse}). */
-class Rehearsed {
-  constructor(readonly code: number) {}
-}
-
-/** A worker child, of the worker method or inside a compiled binary. */
-async function workerMain(): Promise<never> {
-  const node = inNodeWorker();
-  if (node) asNodeThread(() => state().name);
-  // The channel's modules load async.ts too: out of a cold subprocess child's graph.
-  const [{ CLOSED, PortChannel }, { keepAlive }] = await Promise.all([
-    import("../transport/channel.ts"),
-    import("../base/async.ts"),
-  ]);
-  const port = new PortChannel(globalThis as unknown as MessagePortLike);
-  // A listener does not keep a node:worker_threads thread alive: a spare,
-  // waiting for its task, would end.
-  const waiting = keepAlive();
-  // Loaded: a spare counts as ready from here (the task may come much later).
-  port.post({ op: "up" });
-  let first = await port.recv() as Record<string, unknown>;
-  while (first.op === "warm") {
-    await rehearse(first.preload as Preload | undefined, true);
-    port.post({ op: "warmed" });
-    first = await port.recv() as Record<string, unknown>;
-  }
-  waiting();
-  // Later messages are pushes from hosts in the parent (pipe data).
-  (async () => {
-    while (true) {
-      const m = await port.recv();
-      if (m === CLOSED) return;
-      if ((m as { op?: string }).op === "push") {
-        state().portPush?.(m as Parameters<NonNullable<RuntimeState["portPush"]>>[0]);
-      }
-    }
-  })();
-  if (node) {
-    return await runWorker(port, first, (code) => {
-      port.post({ op: "exit", code });
-      return Deno.exit(code);
-    });
-  }
-  const exit = async (code: number): Promise<never> => {
-    await port.send({ op: "exit", code });
-    self.close();
-    // The parent terminates this worker on that message; nothing more runs.
-    return await new Promise<never>(() => {});
-  };
-  // A Web Worker's Deno.exit() would end it silently: the parent must hear
-  // the code, and the target unwind.
-  const patchable = Deno as unknown as { exit: (code?: number) => never };
-  patchable.exit = (code = 0) => {
-    port.send({ op: "exit", code });
-    throw new WorkerExit(code);
-  };
-  return await runWorker(port, first, exit);
-}
-
-/** Runs the task a worker child received first (or, in a compiled binary, fetched). */
-async function runWorker(
-  port: Pick<Channel, "send">,
-  first: Record<string, unknown>,
-  exit: Exit,
-): Promise<never> {
-  if (first.op === "standalone") {
-    const key = first.key as LaunchKeyMessage;
-    const channel = await connectWithTicket(first.ticket as ConnectTicket, key);
-    return runChild(channel, await receiveTask(channel), key, exit);
-  }
-  const spec = first.spec as TaskSpec;
-  // Hubs with no socket it reaches over ports, through its parent (`hub/ports.ts`).
-  if (spec.portHosts && inNodeWorker()) {
-    const s = state();
-    s.portHosts = spec.portHosts;
-    s.sendUp = (msg, transfer) =>
-      (globalThis as unknown as MessagePortLike).postMessage(msg, transfer);
-  }
-  // Over the port from the parent: the tree's key, or a sandbox's own.
-  return runChild(port, spec, { key: spec.authkey!, kid: spec.kid ?? "" }, exit);
-}
-
-/**
- * The main thread of a compiled binary started as a child: holds the main
- * module's body forever and runs the child in a worker.
- */
-async function hostStandalone(): Promise<never> {
-  const ticket = decodeTicket(Deno.args[1]);
-  const key = await authkeyFromStdin(() => Deno.exit(1));
-  const worker = new Worker(CHILD_ENTRY_URL, {
-    type: "module",
-    name: "deno-multiprocessing-child",
-  });
-  const { PortChannel } = await import("../transport/channel.ts");
-  const port = new PortChannel(worker as unknown as MessagePortLike);
-  worker.addEventListener("error", (e) => {
-    e.preventDefault();
-    console.error(`Process: ${e.message}`);
-    Deno.exit(1);
-  });
-  await port.send({ op: "standalone", ticket, key });
-  while (true) {
-    const msg = await port.recv() as { op?: string; code?: number };
-    if (msg?.op === "exit") Deno.exit(msg.code ?? 0);
-  }
+  const key = { key: launch.key, kid: launch.kid };
+  const importing = bootstrap(spec, key);
+  // Watched from here: the first asynchronous read overlaps the import.
+  watchParent(() => Deno.exit(1));
+  return runChild(reporter, spec, key, (code) => Deno.exit(code), importing, takeHandles);
 }
 
 if (import.meta.main) {
-  // No top-level await here: the target's module imports the library, which
-  // imports this module; awaiting in its evaluation would deadlock that import.
-  inWorker() ? workerMain() : subprocessMain();
-} else if (!inWorker() && Deno.args[0] === CHILD_MARKER) {
-  // Here the wait is the point: it holds the main module's body, while the
-  // worker imports the main module in its own module map.
-  await hostStandalone();
-} else if (!inWorker() && Deno.args[0] === REAPER_MARKER) {
-  // A compiled binary started as its parent's reaper: the same hold.
-  await (await import("./reaper_main.ts")).runReaper(Deno.args.slice(1));
+  // Only a child started cold without handles starts here (the parent
+  // picks its entry); the others start in `child_linked.ts`.
+  if (!decodeTicket(Deno.args[0]).stdin) {
+    console.error("deno-multiprocessing: this entry starts children that take their task on stdin");
+    Deno.exit(2);
+  }
+  coldMain();
 }

@@ -16,6 +16,7 @@ import { encodeLaunchKey, type LaunchTask } from "./launch_key.ts";
 import { keyForId } from "../transport/keys.ts";
 import { registerSandbox } from "../hub/sandbox.ts";
 import { CHILD_ENTRY_URL, CHILD_MARKER } from "./child.ts";
+import { LINKED_ENTRY_URL } from "./child_linked.ts";
 import { encodeTicket } from "./ticket.ts";
 import { ProcessError } from "../base/errors.ts";
 import { acquireHub, hubKey, hubNeeds } from "../hub/hub.ts";
@@ -195,12 +196,15 @@ function commandFor(from: TaskFrom, opts: SpawnOptions): [string, string[]] {
     ...grantedHosts(opts.spec),
   ]);
   if (opts.spec) needs.read.push(...moduleReadPaths(opts.spec.module));
+  // A cold task without handles starts at the entry that loads least.
+  const linked = "ticket" in from || opts.spec?.handles !== undefined ||
+    opts.spec?.access !== undefined;
   return [Deno.execPath(), [
     "run",
     ...resolutionFlags(opts.runtimeArgs),
     ...permissionFlags(opts.permissions, needs),
     ...sandboxFlags(opts.permissions, opts.runtimeArgs),
-    CHILD_ENTRY_URL,
+    linked ? LINKED_ENTRY_URL : CHILD_ENTRY_URL,
     arg,
   ]];
 }

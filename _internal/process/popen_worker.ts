@@ -8,7 +8,7 @@
  * @module
  */
 
-import { CHILD_ENTRY_URL } from "./child.ts";
+import { LINKED_ENTRY_URL } from "./child_linked.ts";
 import { CLOSED, PortChannel, SKIP } from "../transport/channel.ts";
 import { acceptPort, isPortRequest, routesForChild } from "../hub/ports.ts";
 import { nodeThread, type Thread, webThread } from "./threads.ts";
@@ -183,7 +183,7 @@ export interface ThreadOptions {
  * Worker where its permissions are narrowed (see `threads.ts`).
  */
 async function threadFor(opts: ThreadOptions): Promise<Thread> {
-  if (opts.permissions === "inherit") return await nodeThread(CHILD_ENTRY_URL, opts.name);
+  if (opts.permissions === "inherit") return await nodeThread(LINKED_ENTRY_URL, opts.name);
   if (workerOptionsEnabled() === false) {
     throw new ProcessError(
       `Cannot start process '${opts.name}': narrowing a worker child's permissions needs ` +
@@ -195,7 +195,7 @@ async function threadFor(opts: ThreadOptions): Promise<Thread> {
   const hosts = [hub.address, ...opts.hosts ?? []];
   const permissions = workerPermissions(opts.permissions, opts.module ?? "", hosts);
   try {
-    const thread = webThread(CHILD_ENTRY_URL, {
+    const thread = webThread(LINKED_ENTRY_URL, {
       type: "module",
       name: opts.name,
       deno: { permissions },
@@ -240,7 +240,7 @@ export async function spawnThread(opts: ThreadOptions, identity: number[]): Prom
 }
 
 /**
- * Has a spare thread rehearse its first task's path (see `child.ts`), so
+ * Has a spare thread rehearse its first task's path (see `child_linked.ts`), so
  * that its task does not run that code for the first time, and import the
  * modules in `preload`; kills it and rejects if it does not answer.
  */
@@ -303,13 +303,13 @@ export async function handOverThread(
  * @throws {Deno.errors.NotCapable} Naming every missing flag.
  */
 export function checkThread(name: string, module: string, socket: boolean): void {
-  const reads = [CHILD_ENTRY_URL, module].filter((u) => u.startsWith("file:"));
+  const reads = [LINKED_ENTRY_URL, module].filter((u) => u.startsWith("file:"));
   requirePermissions(`start process '${name}'`, [
     ...reads.map((u): Need => ({
       flag: "--allow-read",
       descriptor: { name: "read", path: decodeURIComponent(new URL(u).pathname) },
       why: `to load ${
-        u === CHILD_ENTRY_URL ? "the library's child entry" : "the target's module"
+        u === LINKED_ENTRY_URL ? "the library's child entry" : "the target's module"
       } in the worker`,
     })),
     ...(socket ? hubNeeds() : []),

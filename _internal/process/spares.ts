@@ -105,7 +105,7 @@ const PRELOAD_MODULES = 4;
  * imports the main module once, so that a program starting children of
  * one module finds it loaded. Only a module a child of this parent was
  * given to import anyway; a spare imports it as that child did
- * (`child.ts`: its parent's context, a start at its top level refused).
+ * (`child_run.ts`: its parent's context, a start at its top level refused).
  * The library's modules that revive the task's handles come with it.
  */
 function learnPreload(s: Spares, spec: TaskSpec): void {
