@@ -31,7 +31,9 @@ import { setLimits } from "../_internal/wire/limits.ts";
 import { encode } from "../_internal/wire/codec.ts";
 import { LOADING, RUNNING } from "./fixtures/stderr_bytes.ts";
 import { Process } from "../mod.ts";
-import { sleep } from "./fixtures/targets.ts";
+import { exitWith, sleep } from "./fixtures/targets.ts";
+import { fingerprint } from "../_internal/process/target.ts";
+import type { TaskSpec } from "../_internal/process/task_spec.ts";
 
 Deno.test("a program that starts processes from top-level await works", async () => {
   const { code, stdout, stderr } = await denoRun([
@@ -347,3 +349,58 @@ testBoth(
     assertEquals(stderr, LOADING + RUNNING);
   },
 );
+
+/** Runs the cold entry itself with `ticket`, writing `stdin` to it: its exit code and stderr. */
+async function runColdEntry(ticket: string, stdin: Uint8Array): Promise<[number, Uint8Array]> {
+  const entry = new URL("../_internal/process/child.ts", import.meta.url).href;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-config", "--no-prompt", "--allow-read", entry, ticket],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(stdin);
+  const out = await child.output(); // Its stdin stays open: EOF would mean its parent is gone.
+  await w.close().catch(() => {});
+  return [out.code, out.stderr];
+}
+
+Deno.test("the cold entry refuses a task with handles, and a ticket that connects back, saying why (its parent starts those at child_linked.ts)", async () => {
+  const spec: TaskSpec = {
+    module: new URL("./fixtures/targets.ts", import.meta.url).href,
+    exportName: "exitWith",
+    fingerprint: fingerprint(exitWith),
+    kind: "function",
+    args: [0],
+    fields: {},
+    name: "refused",
+    identity: [1],
+    daemon: false,
+    parent: { name: "MainProcess", pid: Deno.pid, ident: String(Deno.pid) },
+    runtimeArgs: [],
+    transport: "unix",
+    handles: { args: [[0]] },
+  };
+  const nonce = newStartNonce();
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const launch = encodeLaunchKey(key, "", { nonce, payload: await encode(spec) });
+  const [code, stderr] = await runColdEntry(
+    JSON.stringify({ ppid: Deno.pid, stdin: true }),
+    launch,
+  );
+  assertEquals(code, 1);
+  const [, report] = await scanAll(nonce, [stderr]);
+  assert(!report.started && report.failure, JSON.stringify(report));
+  assertStringIncludes(
+    new TextDecoder().decode(report.failure),
+    "this child entry takes no handles",
+  );
+  // A ticket naming a hub to connect back to: refused before it reads anything.
+  const [code2, stderr2] = await runColdEntry(
+    JSON.stringify({ ppid: Deno.pid, address: "unix:/nowhere", ticket: "t" }),
+    new Uint8Array(0),
+  );
+  assertEquals(code2, 2);
+  assertStringIncludes(new TextDecoder().decode(stderr2), "take their task on stdin");
+});
