@@ -35,6 +35,22 @@ async function socketDirs(dir: string): Promise<string[]> {
   return out;
 }
 
+/**
+ * The socket directories under `dir` still there once the reaper has had
+ * `guardMs` to remove them: a parent that is killed leaves its cleanup to
+ * its reaper, which polls for the parent's death and may find its children
+ * already gone (they read EOF on stdin). A guard, not a timing.
+ */
+async function socketDirsLeft(dir: string, guardMs = 15_000): Promise<string[]> {
+  const deadline = performance.now() + guardMs;
+  let left = await socketDirs(dir);
+  while (left.length > 0 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+    left = await socketDirs(dir);
+  }
+  return left;
+}
+
 Deno.test("a start that fails for lack of --allow-net leaves no socket directory", async () => {
   await using tmp = await tempDir();
   const { stdout, stderr } = await denoRun([fixturePath("no_net_main.ts")], {
@@ -71,7 +87,7 @@ for (const kind of ["spin", "idle", "pool"]) {
         Deno.kill(run.child.pid, signal); // the parent alone, not its group
         await run.child.status;
         assertEquals(await survivors(pids), []);
-        assertEquals(await socketDirs(tmp.path), []);
+        assertEquals(await socketDirsLeft(tmp.path), []);
       } finally {
         await run.stdout.cancel();
       }
