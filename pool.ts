@@ -53,7 +53,7 @@ import {
 import { failedIterator, imapChunks } from "./_internal/pool/imap.ts";
 import { mapChunks } from "./_internal/pool/map.ts";
 import { newSealKey, sealOf } from "./_internal/pool/seal.ts";
-import { newSandboxId } from "./_internal/hub/grants.ts";
+import { newSandboxId } from "./_internal/transport/keys.ts";
 import { SANDBOX_ID, SEND_TAKEN, TRANSFER } from "./_internal/base/symbols.ts";
 import { PortLink, portPair } from "./_internal/pool/port_link.ts";
 import type { MapItem, PoolLike, TaskFunction } from "./pool/pool_like.ts";

@@ -37,13 +37,9 @@ import {
 } from "./_internal/base/symbols.ts";
 import { ProcessError } from "./_internal/base/errors.ts";
 import { validateOptions } from "./_internal/process/options.ts";
-import { packSpec } from "./_internal/process/pack_spec.ts";
-import { newSandboxId } from "./_internal/hub/grants.ts";
+import { newSandboxId } from "./_internal/transport/keys.ts";
 import { hasHandles } from "./_internal/hub/handles.ts";
 import type { Popen } from "./_internal/process/popen.ts";
-import { checkSpawn, launchSubprocess } from "./_internal/process/popen_subprocess.ts";
-import { checkThread, launchWorker } from "./_internal/process/popen_worker.ts";
-import { launchWarm } from "./_internal/process/spares.ts";
 import { fingerprint } from "./_internal/process/target.ts";
 import type { Permissions } from "./_internal/process/permissions.ts";
 import type { TaskSpec } from "./_internal/process/task_spec.ts";
@@ -355,7 +351,11 @@ export class Process<F extends Target = Target> {
         checkPlain(spec.args.map((a) => moved.includes(a as Transferable) ? null : a), "args");
         checkPlain(spec.fields, "this");
       }
-      this.#checkPermissions(spec);
+      if (this.#transfer && (this.#startMethod ?? s.startMethod ?? "subprocess") !== "worker") {
+        throw new TypeError(
+          `Cannot start process '${spec.name}': only a worker child takes a transfer`,
+        );
+      }
       this.#lifecycle = "starting";
       const site = callSite(this.start);
       this.#starting = this.#launch(spec).catch((err) => {
@@ -407,47 +407,14 @@ export class Process<F extends Target = Target> {
     };
   }
 
-  /**
-   * Everything this start needs, asked of Deno at once, before anything
-   * opens: for a subprocess, its hub and Deno's executable; for a worker
-   * with narrowed permissions given handles, the hub's socket they are
-   * reached through (a worker with this process's permissions reaches a hub
-   * that may not listen over ports: `hub/ports.ts`).
-   */
-  #checkPermissions(spec: TaskSpec): void {
-    const method = this.#startMethod ?? state().startMethod ?? "subprocess";
-    if (method === "subprocess" && this.#transfer) {
-      throw new TypeError(
-        `Cannot start process '${spec.name}': only a worker child takes a transfer`,
-      );
-    }
-    if (method === "subprocess") return checkSpawn(spec.name);
-    const handles = hasHandles(spec.args) || hasHandles(spec.fields);
-    checkThread(spec.name, spec.module, this.#permissions !== "inherit" && handles);
-  }
-
+  /** Starts the child and tracks it until it exits. */
   async #launch(spec: TaskSpec): Promise<void> {
-    // Queues, pipe ends and locks travel as descriptors, revived in the child.
     const method = this.#startMethod ?? state().startMethod ?? "subprocess";
-    // A worker child gets its task by postMessage: shared memory is shared.
-    // One with this process's permissions reaches a hub with no socket over ports.
-    const toWorker = method === "worker" && this.#permissions === "inherit";
-    await packSpec(spec, { sharedMemory: method === "worker", toWorker }, this.#kid);
-    if (this.#report) spec.report = true;
-    const opts = {
-      spec,
-      permissions: this.#permissions,
-      runtimeArgs: this.#runtimeArgs ?? state().runtimeArgs,
-      ...(this.#transfer ? { transfer: this.#transfer } : {}),
-    };
     const log = logger();
-    log.info(`starting ${spec.name} (${method}) running ${describeTarget(spec)}`);
     try {
-      // A warm spare when one is ready and the child asks for the defaults.
-      this.#popen = await (launchWarm(method, opts, this.#daemon) ?? (method === "worker"
-        ? launchWorker(opts, this.#daemon)
-        : launchSubprocess(opts, this.#daemon)));
+      this.#popen = await this.#open(spec, method);
     } catch (err) {
+      // Nothing started: the process may be started again, as Python's.
       this.#lifecycle = "initial";
       log.warning(`${spec.name} failed to start: ${(err as Error)?.message ?? err}`);
       throw err;
@@ -461,6 +428,50 @@ export class Process<F extends Target = Target> {
       children.delete(this);
       log.log(code === 0 ? "info" : "warning", `${spec.name} exited with code ${code}`);
     });
+  }
+
+  /**
+   * Starts the child. What starts one loads here, when a process first
+   * starts: a child imports its target's module, and a module beside a
+   * `Process` would otherwise make each child load both launchers, the
+   * spares, the hub and its sockets (10 ms of its start) to start nothing.
+   */
+  async #open(spec: TaskSpec, method: StartMethod): Promise<Popen> {
+    const [launcher, { launchWarm }, { packSpec }] = await Promise.all([
+      method === "worker"
+        ? import("./_internal/process/popen_worker.ts")
+        : import("./_internal/process/popen_subprocess.ts"),
+      import("./_internal/process/spares.ts"),
+      import("./_internal/process/pack_spec.ts"),
+    ]);
+    // Everything this start needs, asked of Deno at once, before anything
+    // opens: for a subprocess, its hub and Deno's executable; for a worker
+    // with narrowed permissions given handles, the hub's socket they are
+    // reached through (a worker with this process's permissions reaches a
+    // hub that may not listen over ports: `hub/ports.ts`).
+    if ("checkSpawn" in launcher) launcher.checkSpawn(spec.name);
+    else {
+      const handles = hasHandles(spec.args) || hasHandles(spec.fields);
+      launcher.checkThread(spec.name, spec.module, this.#permissions !== "inherit" && handles);
+    }
+    // Queues, pipe ends and locks travel as descriptors, revived in the child.
+    // A worker child gets its task by postMessage: shared memory is shared.
+    // One with this process's permissions reaches a hub with no socket over ports.
+    const toWorker = method === "worker" && this.#permissions === "inherit";
+    await packSpec(spec, { sharedMemory: method === "worker", toWorker }, this.#kid);
+    if (this.#report) spec.report = true;
+    const opts = {
+      spec,
+      permissions: this.#permissions,
+      runtimeArgs: this.#runtimeArgs ?? state().runtimeArgs,
+      ...(this.#transfer ? { transfer: this.#transfer } : {}),
+    };
+    logger().info(`starting ${spec.name} (${method}) running ${describeTarget(spec)}`);
+    // A warm spare when one is ready and the child asks for the defaults.
+    return await (launchWarm(method, opts, this.#daemon) ??
+      ("launchWorker" in launcher
+        ? launcher.launchWorker(opts, this.#daemon)
+        : launcher.launchSubprocess(opts, this.#daemon)));
   }
 
   /**

@@ -227,6 +227,33 @@ Deno.test("layering: a child started cold reads, before it runs, only what its s
   }
 });
 
+Deno.test("layering: a program importing `./process` loads no launcher, hub or socket before it starts one", async () => {
+  // A child imports its target's module, and with it what that module
+  // imports: a target beside a `Process` made every child load both
+  // launchers, the spares, the hub and its sockets (350 KB of modules,
+  // 10 ms of its start) to run code that starts nothing. They load when
+  // a process starts, or an object is first shared.
+  const entry = "process.ts";
+  const loaded = reachable(await graphOf([entry], "loaded"), entry);
+  const onStart = [
+    "_internal/process/popen_subprocess.ts",
+    "_internal/process/popen_worker.ts",
+    "_internal/process/spares.ts",
+    "_internal/process/threads.ts",
+    "_internal/process/reaper.ts",
+    "_internal/hub/hub.ts",
+    "_internal/hub/server.ts",
+    "_internal/hub/grants.ts",
+    "_internal/transport/channel.ts",
+    "_internal/transport/sockets.ts",
+    "_internal/transport/auth.ts",
+  ];
+  assertEquals([...loaded].filter((m) => onStart.includes(m)), []);
+  // They are there to load: a compiled binary embeds what its graph reads.
+  const read = reachable(await graphOf([entry], "read"), entry);
+  assertEquals(onStart.filter((m) => !read.has(m)), []);
+});
+
 Deno.test("layering: the checks fail on an upward import and on a cycle", () => {
   const graph: Graph = new Map([
     ["_internal/hub/a.ts", new Set(["queue.ts"])],

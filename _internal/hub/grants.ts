@@ -35,11 +35,6 @@ export interface Access extends LaunchKey {
   grants: Grant[];
 }
 
-/** A fresh key id for a sandbox. */
-export function newSandboxId(): string {
-  return `c:${toHex(crypto.getRandomValues(new Uint8Array(16)))}`;
-}
-
 /**
  * The key the host at `address` derives its sandboxes' keys and grants
  * from, as far as this process knows it: its own hub's, a configured

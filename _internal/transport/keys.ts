@@ -8,6 +8,7 @@
  */
 
 import { hmacSha256 } from "./sha256.ts";
+import { toHex } from "../base/hex.ts";
 
 /** The shortest authkey accepted: a shorter one could be guessed offline from one handshake. */
 export const MIN_AUTHKEY_BYTES = 16;
@@ -38,6 +39,11 @@ export function deriveKey(key: Uint8Array, label: string, ...parts: string[]): U
 
 /** The prefix of the id of a key derived for one sandboxed child. */
 export const CHILD_KID_PREFIX = "c:";
+
+/** A fresh key id for a sandbox. */
+export function newSandboxId(): string {
+  return `${CHILD_KID_PREFIX}${toHex(crypto.getRandomValues(new Uint8Array(16)))}`;
+}
 
 /**
  * The key a listener with key `base` accepts under id `kid`: its own for
