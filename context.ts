@@ -43,7 +43,6 @@ import {
 } from "./synchronize.ts";
 import { SharedArray, Value } from "./shared.ts";
 import { state } from "./_internal/base/state.ts";
-import { setWarm } from "./_internal/process/spares.ts";
 
 export { AuthenticationError, ProcessError, RemoteError } from "./_internal/base/errors.ts";
 export {
@@ -174,7 +173,7 @@ export function getContext(method?: StartMethod, options: WarmOptions = {}): Con
   const startMethod = method === undefined
     ? getStartMethod() ?? "subprocess"
     : checkMethod(method, "get a context");
-  if (options.warm !== undefined) setWarm(startMethod, checkWarm(options.warm, "get a context"));
+  if (options.warm !== undefined) warmTo(startMethod, checkWarm(options.warm, "get a context"));
   return {
     startMethod,
     Process: boundProcess(startMethod),
@@ -237,7 +236,17 @@ export function setStartMethod(
   const warm = options.warm === undefined
     ? undefined
     : checkWarm(options.warm, "set the start method");
-  if (warm !== undefined) setWarm(s.startMethod ?? "subprocess", warm);
+  if (warm !== undefined) warmTo(s.startMethod ?? "subprocess", warm);
+}
+
+/**
+ * Keeps `count` spares of `method` (`spares.ts`, loaded here: a child
+ * importing this module loads no launcher), with the runtime arguments
+ * of now.
+ */
+function warmTo(method: StartMethod, count: number): void {
+  const runtimeArgs = [...state().runtimeArgs];
+  import("./_internal/process/spares.ts").then((m) => m.setWarm(method, count, runtimeArgs));
 }
 
 /** Options that keep children of a start method booted ahead of their start. */

@@ -12,7 +12,7 @@ import type { TypeSpec } from "../_internal/manager/server.ts";
 import type { Address } from "../_internal/transport/address.ts";
 import { raceTimer } from "../_internal/base/async.ts";
 import { READ_REPORT } from "../_internal/base/symbols.ts";
-import { sessionId } from "../_internal/hub/connect.ts";
+import { sessionId } from "../_internal/hub/host_keys.ts";
 import { Process, type ProcessOptions } from "../process.ts";
 import { type ManagerInfo, managerMain } from "./_main.ts";
 

@@ -5,21 +5,17 @@
  * @module
  */
 
-import { CLOSED, SocketChannel } from "../_internal/transport/channel.ts";
 import { ProcessError } from "../_internal/base/errors.ts";
 import { hasHandles, packHandles, reviveAt, WithHandles } from "../_internal/hub/handles.ts";
 import { claim, forgetManager, registryRef, releaseOwned } from "../_internal/manager/refcount.ts";
 import type { Factory, ObjectProxy, ProxyFor } from "./object_proxy.ts";
-import { serveManager } from "./_main.ts";
-import { startManagerProcess } from "./_start.ts";
-import { type Served, type TypeSpec, typeSpec } from "../_internal/manager/server.ts";
-import { closeClient } from "../_internal/hub/client.ts";
-import { setHostAuthkey } from "../_internal/hub/connect.ts";
+import type { Served, TypeSpec } from "../_internal/manager/server.ts";
+import { fingerprint } from "../_internal/process/target.ts";
+import { setHostAuthkey } from "../_internal/hub/host_keys.ts";
 import type { ObjectRef } from "../_internal/hub/protocol.ts";
 import { state } from "../_internal/base/state.ts";
 import { type Address, toAuthkey } from "../_internal/transport/address.ts";
 import { checkAuthkey } from "../_internal/transport/keys.ts";
-import { connectAuthed } from "../_internal/transport/sockets.ts";
 import { makeSocketDir, removeSocketDir } from "../_internal/transport/socket_dir.ts";
 import type { Process } from "../process.ts";
 import { onAbort } from "../_internal/base/async.ts";
@@ -47,7 +43,14 @@ function registered(typeid: string, factory: Factory, options: RegisterOptions):
   checkOptionNames(`register '${typeid}'`, options, REGISTER_OPTIONS);
   const module = options.module ?? state().mainModule;
   if (!module) throw new TypeError(`Cannot register '${typeid}': no main module; pass 'module'`);
-  return typeSpec(typeid, factory, String(module), options.methods);
+  return {
+    typeid,
+    module: String(module),
+    exportName: factory.name,
+    fingerprint: fingerprint(factory),
+    methods: options.methods,
+    fn: factory,
+  };
 }
 
 const REGISTER_OPTIONS = optionNames("methods", "module");
@@ -216,6 +219,7 @@ export class BaseManager<Types extends Record<string, Factory> = Record<string, 
     const dir = (address?.transport ?? state().transport) === "unix" ? makeSocketDir() : undefined;
     this.#socketDir = dir;
     try {
+      const { startManagerProcess } = await import("./_start.ts");
       const started = await startManagerProcess({
         address,
         authkey: this.#options.authkey === undefined ? undefined : this.#authkey,
@@ -247,6 +251,10 @@ export class BaseManager<Types extends Record<string, Factory> = Record<string, 
     this.#guard("connect to manager", "initial");
     const address = managerAddress(this.#options.address);
     if (!address) throw new TypeError("Cannot connect to manager: 'address' is required");
+    const [{ connectAuthed }, { CLOSED, SocketChannel }] = await Promise.all([
+      import("../_internal/transport/sockets.ts"),
+      import("../_internal/transport/channel.ts"),
+    ]);
     const authed = await connectAuthed(address, this.#authkey, 10_000);
     const channel = new SocketChannel(authed);
     let reply: unknown;
@@ -282,6 +290,7 @@ export class BaseManager<Types extends Record<string, Factory> = Record<string, 
     }
     let served: Served;
     try {
+      const { serveManager } = await import("./_main.ts");
       served = await serveManager({
         address: managerAddress(this.#options.address),
         authkey: this.#options.authkey === undefined ? undefined : this.#authkey,
@@ -369,6 +378,7 @@ export class BaseManager<Types extends Record<string, Factory> = Record<string, 
         await p.join();
       }
     }
+    const { closeClient } = await import("../_internal/hub/client.ts");
     await closeClient(this.#address!);
     // Nothing of it is kept: not its registry, its objects' marks or its key.
     forgetManager(this.#address!);

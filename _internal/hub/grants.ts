@@ -23,7 +23,7 @@ import { keyForId } from "../transport/keys.ts";
 import { toHex } from "../base/hex.ts";
 import type { Descriptor } from "./descriptor.ts";
 import { hubAddress, hubKey } from "./hub.ts";
-import { configuredKey, type LaunchKey, launchKeys, useLaunchKeys } from "./connect.ts";
+import { configuredKey, type LaunchKey, launchKeys, useLaunchKeys } from "./host_keys.ts";
 import type { Grant } from "./messages.ts";
 import { ANY_ROLE, grantToken } from "./sandbox.ts";
 

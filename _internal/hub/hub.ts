@@ -12,7 +12,7 @@
  */
 
 import { logger } from "../base/log.ts";
-import { isolateGlobal } from "../base/state.ts";
+import { type Handler, hub, type HubConfig } from "./hub_state.ts";
 import { type Channel, SocketChannel } from "../transport/channel.ts";
 import {
   type AuthedConn,
@@ -23,41 +23,11 @@ import {
 } from "../transport/sockets.ts";
 import type { Address } from "../transport/address.ts";
 import { missingNeeds, type Need, requirePermissions } from "../base/permits.ts";
-import { state, type TransportKind } from "../base/state.ts";
+import { state } from "../base/state.ts";
 import { keyForId } from "../transport/keys.ts";
 
-/**
- * Handles the first message of a connection, then owns the channel; `kid`
- * is the id of the key the peer proved (`""`: the hub's own).
- */
-export type Handler = (
-  channel: Channel,
-  first: Record<string, unknown>,
-  kid: string,
-) => void;
-
-interface HubState {
-  bound: BoundListener | undefined;
-  /** The hub's name when it may not listen and serves worker children over ports only. */
-  portName?: Address;
-  users: number;
-  handlers: Map<string, Handler>;
-  config?: HubConfig;
-}
-
-/** Where and with which key the hub listens, when not the process's defaults. */
-export interface HubConfig {
-  /** The key peers must prove; default: this process tree's authkey. */
-  authkey?: Uint8Array;
-  /** The transport; default: the process's. */
-  transport?: TransportKind;
-  /** TCP host name to listen on. */
-  hostname?: string;
-  /** TCP port to listen on (0: any free one). */
-  port?: number;
-  /** The directory for the Unix socket, made by another process (a manager's owner). */
-  dir?: string;
-}
+export { hubAddress } from "./hub_state.ts";
+export type { Handler, HubConfig } from "./hub_state.ts";
 
 /**
  * Sets where the hub listens and the key it asks for (a manager serving on
@@ -65,14 +35,6 @@ export interface HubConfig {
  */
 export function configureHub(config: HubConfig): void {
   hub().config = config;
-}
-
-function hub(): HubState {
-  return isolateGlobal("hub", () => ({
-    bound: undefined,
-    users: 0,
-    handlers: new Map(),
-  }));
 }
 
 /** Registers the handler for connections whose first message has `op`. */
@@ -111,12 +73,6 @@ export function hubNeeds(): Need[] {
   const h = hub();
   if (h.bound) return [];
   return listenNeeds(h.config?.transport ?? state().transport, h.config?.hostname);
-}
-
-/** The hub's address if it is open (or its port name, see {@link portName}). */
-export function hubAddress(): Address | undefined {
-  const h = hub();
-  return h.bound?.address ?? h.portName;
 }
 
 /**

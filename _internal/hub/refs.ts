@@ -9,17 +9,24 @@
  */
 
 import { keepAlive, onAbort } from "../base/async.ts";
-import { Client } from "./client.ts";
+import type { Client } from "./client.ts";
 import { ProcessError } from "../base/errors.ts";
-import { acquireHub, hubAddress, portName } from "./hub.ts";
+import { hubAddress } from "./hub_state.ts";
 import { type Address, addressToString } from "../transport/address.ts";
-// For its effects: whatever hosts an object must answer the hub's "attach" connections.
-import "./server.ts";
 import type { CallOptions, Hosted, ObjectRef, Peer } from "./protocol.ts";
 import { registry } from "./registry.ts";
 import { markAt } from "./marks.ts";
 import type { Path } from "./paths.ts";
 import { valueNow } from "./handles.ts";
+
+/**
+ * The hub, with what answers its "attach" connections (`server.ts`), and
+ * the client: loaded when an object is first shared or reached, so that a
+ * program (or a child) that shares none loads no socket.
+ */
+let clients: typeof import("./client.ts") | undefined;
+const loadHub = () => import("./server.ts").then(() => import("./hub.ts"));
+const loadClients = () => import("./client.ts").then((m) => (clients = m));
 
 const LOCAL_PEER: Peer = { id: 0, session: "", push() {}, pushBytes: () => Promise.resolve() };
 
@@ -43,6 +50,7 @@ export class LocalRef implements ObjectRef {
     if (!entry) {
       throw new ProcessError("Cannot share an object that was released");
     }
+    const { acquireHub, portName } = await loadHub();
     // A hub that may not listen serves its worker children over ports.
     const name = options.toWorker ? portName() : undefined;
     if (name) return name;
@@ -176,7 +184,7 @@ export class RemoteRef implements ObjectRef {
     // A lost connection is replaced on the next call (by one of the same
     // session, so the host still knows what this process holds).
     if (this.#client?.lost) this.#client = undefined;
-    const client = this.#client ?? Client.existing(this.#address);
+    const client = this.#client ?? clients?.Client.existing(this.#address);
     if (client && !this.#waiting) {
       this.#client = client;
       if (this.#listeners.length > 0) this.#follow(client);
@@ -189,7 +197,8 @@ export class RemoteRef implements ObjectRef {
     return new Promise<T>((resolve, reject) => {
       if (!this.#waiting) {
         this.#waiting = [];
-        Client.for(this.#address).then((c) => this.#drain(c), (e) => this.#drain(e));
+        loadClients().then(({ Client }) => Client.for(this.#address))
+          .then((c) => this.#drain(c), (e) => this.#drain(e));
       }
       this.#waiting.push((c) => {
         if (c instanceof Error) return reject(c);
@@ -278,7 +287,7 @@ export class RemoteRef implements ObjectRef {
 
   room(): boolean {
     // Not connected yet: what is sent meanwhile would wait unbounded.
-    const client = this.#client ?? Client.existing(this.#address);
+    const client = this.#client ?? clients?.Client.existing(this.#address);
     return !!client && !this.#waiting && client.room();
   }
 

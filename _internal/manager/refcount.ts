@@ -24,7 +24,7 @@
  */
 
 import { type Descriptor, registerHandleHook } from "../hub/handles.ts";
-import { forgetHostAuthkey } from "../hub/connect.ts";
+import { forgetHostAuthkey } from "../hub/host_keys.ts";
 import type { ObjectRef } from "../hub/protocol.ts";
 import { refFor } from "../hub/refs.ts";
 import { registry } from "../hub/registry.ts";

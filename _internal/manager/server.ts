@@ -8,7 +8,7 @@
  */
 
 import { delay } from "../base/async.ts";
-import { findTarget, fingerprint } from "../process/target.ts";
+import { findTarget } from "../process/target.ts";
 import type { Travelling } from "../hub/handles.ts";
 import { reviveMarked } from "../hub/marks.ts";
 import { TO_DESCRIPTOR } from "../base/symbols.ts";
@@ -96,16 +96,6 @@ function custom(spec: TypeSpec): Factory {
     const c = new CustomCore(obj, spec.typeid, spec.methods);
     return { core: c, kind: "mp.object", extra: { typeid: spec.typeid, methods: c.methods } };
   };
-}
-
-/** Describes a factory for the manager process: module, export name, fingerprint. */
-export function typeSpec(
-  typeid: string,
-  fn: (...args: never[]) => unknown,
-  module: string,
-  methods?: string[],
-): TypeSpec {
-  return { typeid, module, exportName: fn.name, fingerprint: fingerprint(fn), methods, fn };
 }
 
 /** Serves a manager from this process's hub until it is shut down. */

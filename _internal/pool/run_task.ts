@@ -15,7 +15,7 @@ import { type AnyFn, locateTarget, type TargetRef } from "../process/target.ts";
 import { WorkerExit } from "../process/worker_exit.ts";
 import { type ErrorData, errorToData } from "../wire/error_data.ts";
 import { type Path, reviveAt } from "../hub/handles.ts";
-import type { LaunchKey } from "../hub/connect.ts";
+import type { LaunchKey } from "../hub/host_keys.ts";
 import { type Access, useAccess } from "../hub/grants.ts";
 import type { ModuleGate } from "./seal.ts";
 import { state } from "../base/state.ts";

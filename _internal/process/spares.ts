@@ -159,13 +159,17 @@ function refill(method: StartMethod): void {
  * once those over the count have exited, and the starts under way have
  * ended (those no longer wanted killed and gone).
  */
-export async function setWarm(method: StartMethod, count: number): Promise<void> {
+export async function setWarm(
+  method: StartMethod,
+  count: number,
+  runtimeArgs: readonly string[] = state().runtimeArgs,
+): Promise<void> {
   const s = spares(method);
   s.want = count;
   s.failures = 0;
   for (const t of s.timers) clearTimeout(t);
   s.timers.clear();
-  s.runtimeArgs = [...state().runtimeArgs];
+  s.runtimeArgs = [...runtimeArgs];
   const extra = s.ready.splice(count);
   extra.forEach(kill);
   refill(method);

@@ -9,7 +9,7 @@
 import type { ParentInfo, StartMethod, TransportKind } from "../base/state.ts";
 import type { Path } from "../hub/paths.ts";
 import type { Access } from "../hub/grants.ts";
-import type { LaunchKey } from "../hub/connect.ts";
+import type { LaunchKey } from "../hub/host_keys.ts";
 import type { LogLevel } from "../base/log.ts";
 
 /** What a child is told to run. */
