@@ -55,10 +55,10 @@ import { mapChunks } from "./_internal/pool/map.ts";
 import { newSealKey, sealOf } from "./_internal/pool/seal.ts";
 import { newSandboxId } from "./_internal/transport/keys.ts";
 import { SANDBOX_ID, SEND_TAKEN, TRANSFER } from "./_internal/base/symbols.ts";
-import { PortLink, portPair } from "./_internal/pool/port_link.ts";
 import type { MapItem, PoolLike, TaskFunction } from "./pool/pool_like.ts";
 import { Pipe } from "./connection.ts";
 import { Process, type ProcessOptions } from "./process.ts";
+import { validateOptions } from "./_internal/process/options.ts";
 
 export { AsyncResult } from "./pool/async_result.ts";
 export type { CallOptions, MapOptions, PoolOptions } from "./pool/options.ts";
@@ -72,6 +72,14 @@ export type {
 } from "./pool/pool_like.ts";
 
 const WORKER_MODULE = new URL("./_internal/pool/worker.ts", import.meta.url).href;
+
+/**
+ * The target every worker runs, loaded when the first one starts: a child
+ * importing this module (its target's module imports the package) makes no
+ * pool, and loads neither the worker's loop nor the client it uses.
+ */
+const workerTarget = (): Promise<AnyFn> =>
+  import("./_internal/pool/worker.ts").then((m) => m.poolWorker as AnyFn);
 
 /**
  * A pool of worker processes (or workers), as Python's `multiprocessing.Pool`.
@@ -107,7 +115,10 @@ export class Pool implements PoolLike {
    */
   constructor(options: number | PoolOptions = {}) {
     this.#options = poolSettings(options);
-    const { processes, maxTasksPerChild } = this.#options;
+    const { processes, maxTasksPerChild, startMethod, runtimeArgs } = this.#options;
+    // What a worker's process would refuse when made, refused now: they
+    // are made as they start, after this returns.
+    validateOptions({ startMethod, runtimeArgs });
     // Narrowed workers share one sandbox: a task's grants serve whichever runs it.
     if (this.#options.permissions !== "inherit") this.#sandbox = newSandboxId();
     this.#engine = new PoolEngine({
@@ -152,10 +163,11 @@ export class Pool implements PoolLike {
    * pipe; a worker thread, through a message port of its own
    * (`_internal/pool/port_link.ts`).
    */
-  #launch(): LaunchedWorker | Promise<LaunchedWorker> {
-    if (this.#options.startMethod === "worker") return this.#launchThread();
+  async #launch(): Promise<LaunchedWorker> {
+    if (this.#options.startMethod === "worker") return await this.#launchThread();
+    const target = await workerTarget();
     const [mine, theirs] = Pipe();
-    const process = this.#worker(theirs);
+    const process = this.#worker(target, theirs);
     // The worker holds its end once started; here it is closed either way.
     const started = process.start().finally(() => theirs.close());
     // The engine's messages hold only what the pool took already (tasks'
@@ -169,8 +181,12 @@ export class Pool implements PoolLike {
   }
 
   async #launchThread(): Promise<LaunchedWorker> {
+    const [target, { PortLink, portPair }] = await Promise.all([
+      workerTarget(),
+      import("./_internal/pool/port_link.ts"),
+    ]);
     const { port1, port2 } = await portPair();
-    const process = this.#worker(port2, [port2]);
+    const process = this.#worker(target, port2, [port2]);
     // Moved to the thread with its start; here it is closed either way (a
     // start refused before the move would otherwise keep it open).
     const started = process.start().finally(() => port2.close());
@@ -178,11 +194,11 @@ export class Pool implements PoolLike {
   }
 
   /** The process of a worker on `link` (moved to it where `transfer` says so). */
-  #worker(link: unknown, transfer?: Transferable[]): Process {
+  #worker(target: AnyFn, link: unknown, transfer?: Transferable[]): Process {
     const o = this.#options;
     const init = o.initializer ? { fn: this.#ref(o.initializer), args: o.initargs } : null;
     return new Process({
-      target: poolWorkerTarget,
+      target,
       args: [link, init, o.maxTasksPerChild, this.#sealKey],
       // As Python's: terminated at exit, and never what keeps a program alive.
       daemon: true,
@@ -542,6 +558,3 @@ function takeItems(items: unknown[], at: number, plain: boolean): void {
     }
   }
 }
-
-// The worker target, referenced so the child finds it by name and source.
-import { poolWorker as poolWorkerTarget } from "./_internal/pool/worker.ts";

@@ -13,7 +13,7 @@
 import { FrameReader, FrameWriter, HEADER } from "../_internal/wire/framing.ts";
 import { decode, encodeSyncParts } from "../_internal/wire/codec.ts";
 import { fingerprint } from "../_internal/process/target.ts";
-import type { Results, TaskBatch } from "../_internal/pool/worker.ts";
+import type { Results, TaskBatch } from "../_internal/pool/protocol.ts";
 import { noop } from "./_pool.ts";
 
 /** Tasks per message, as the issue sets the floor. */

@@ -6,7 +6,7 @@ import { assertEquals, assertInstanceOf, assertRejects, assertStringIncludes } f
 import { BrokenPoolError, EOFError, WorkerDiedError } from "../mod.ts";
 import { type LaunchedWorker, PoolEngine, type WorkerProcess } from "../_internal/pool/engine.ts";
 import { PortLink, portPair } from "../_internal/pool/port_link.ts";
-import type { TaskBatch } from "../_internal/pool/worker.ts";
+import type { TaskBatch } from "../_internal/pool/protocol.ts";
 import type { TargetRef } from "../_internal/process/target.ts";
 
 const FN: TargetRef = {

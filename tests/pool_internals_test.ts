@@ -8,7 +8,7 @@ import { TaskQueue } from "../_internal/pool/task_queue.ts";
 import { ABORT_SLICE, inSlices, SignalWatch } from "../_internal/pool/signals.ts";
 import { HeldTasks, learn, newSlot, newStats, type Task } from "../_internal/pool/task.ts";
 import { Scheduler } from "../_internal/pool/scheduler.ts";
-import type { ToWorker } from "../_internal/pool/worker.ts";
+import type { ToWorker } from "../_internal/pool/protocol.ts";
 
 function task(id: number) {
   return { id, queued: false };

@@ -3,7 +3,8 @@
 import { assertEquals, assertMatch } from "@std/assert";
 import { denoRun, fixturePath, tempDir, testBoth } from "./_helpers.ts";
 import { Pipe, Process } from "../mod.ts";
-import { poolWorker, type Results } from "../_internal/pool/worker.ts";
+import { poolWorker } from "../_internal/pool/worker.ts";
+import type { Results } from "../_internal/pool/protocol.ts";
 import { newSealKey, sealOf } from "../_internal/pool/seal.ts";
 import { fingerprint } from "../_internal/process/target.ts";
 import { keepAlive } from "../_internal/base/async.ts";

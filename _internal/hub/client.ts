@@ -449,6 +449,12 @@ export function closeClients(): void {
 // A child closes its connections at exit, once what it sent is written.
 state().closeClients = closeClients;
 
+// In a worker child, pushes from hosts in the parent arrive on its port
+// (`child_linked.ts`), for the connection that listens: set with it, since
+// a child that reaches objects need not load the object server.
+state().portPush = (m) =>
+  registry().clients.get(m.host)?.pushed(m.p, m.ev, m.j === undefined ? m.a! : JSON.parse(m.j));
+
 // Grants a pool task brings go to the host's connection, before the calls that need them.
 onGrants((address, grants) =>
   (registry().clients.get(address) as Client | undefined)?.grant(grants)

@@ -40,7 +40,6 @@ import {
   sessions,
 } from "./sessions.ts";
 import { registry } from "./registry.ts";
-import { state } from "../base/state.ts";
 import { errorToData } from "../wire/error_data.ts";
 import { WithHandles } from "./handles.ts";
 import { limits } from "../wire/limits.ts";
@@ -48,10 +47,6 @@ import { markAt } from "./marks.ts";
 
 // The host side: a connection that says "attach" is served until it closes.
 onHubMessage("attach", serveConnection);
-
-// In a worker child, pushes from the parent arrive on its port.
-state().portPush = (m) =>
-  registry().clients.get(m.host)?.pushed(m.p, m.ev, m.j === undefined ? m.a! : JSON.parse(m.j));
 
 export { registerLocalWorker } from "./peers.ts";
 

@@ -20,13 +20,13 @@ import { BrokenPoolError, EOFError, ProcessError, WorkerDiedError } from "../bas
 import { keepAlive, nextTurn } from "../base/async.ts";
 import { errorFromData } from "../wire/error_data.ts";
 import { descriptorsAt, hasHandles, type PackContext, packHandles } from "../hub/handles.ts";
-import { launchAccess } from "../hub/grants.ts";
 import type { TargetRef } from "../process/target.ts";
 import { Scheduler } from "./scheduler.ts";
 import { type FnStats, newSlot, newStats, type Slot as SlotState, type Task } from "./task.ts";
 import { PoolTask, type Settle } from "./pool_task.ts";
 import { inSlices, SignalWatch } from "./signals.ts";
-import { isFromWorker, type TaskMessage, type ToWorker } from "./worker.ts";
+import { isFromWorker, type ToWorker } from "./protocol.ts";
+import type { TaskMessage } from "./protocol.ts";
 
 export { IMAP_PER_WORKER, PER_WORKER } from "./scheduler.ts";
 export type { Settle } from "./pool_task.ts";
@@ -431,9 +431,12 @@ export class PoolEngine {
     if (!handles && this.#packs === 0) return this.#queue(task, calls);
     task.exclusive = handles;
     this.#packs++;
-    const packed = this.#packing.then(() => packHandles(calls, this.#options.pack));
+    // Grants load with the first task that has handles.
+    const packed = this.#packing.then(() =>
+      Promise.all([packHandles(calls, this.#options.pack), import("../hub/grants.ts")])
+    );
     this.#packing = packed.then(
-      (p) => {
+      ([p, { launchAccess }]) => {
         // Where the handles are goes beside the calls: nothing else in them is one;
         // keys of hosts with keys of their own go with the task, not in descriptors.
         if (p.handles) {

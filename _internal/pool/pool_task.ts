@@ -8,7 +8,7 @@
 
 import type { FnStats, Slot, Task } from "./task.ts";
 import type { SignalWatch } from "./signals.ts";
-import type { TaskMessage } from "./worker.ts";
+import type { TaskMessage } from "./protocol.ts";
 
 /**
  * How a task submitted with a callback hears of its end: `(true, values)`

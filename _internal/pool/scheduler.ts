@@ -26,8 +26,8 @@ import { raceTimer } from "../base/async.ts";
 import { errorFromData } from "../wire/error_data.ts";
 import { TaskQueue } from "./task_queue.ts";
 import { type FnStats, learn, type Slot, type Task } from "./task.ts";
-import type { Results } from "./worker.ts";
-import { toBatch } from "./run_task.ts";
+import type { Results } from "./protocol.ts";
+import { toBatch } from "./protocol.ts";
 
 /**
  * Tasks per message: the cap on what tiny tasks batch up to (tasks go in

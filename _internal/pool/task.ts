@@ -6,7 +6,7 @@
  */
 
 import type { Queueable } from "./task_queue.ts";
-import type { TaskMessage, ToWorker } from "./worker.ts";
+import type { TaskMessage, ToWorker } from "./protocol.ts";
 
 /** Weight of a new measurement when a function turns out quicker than measured before. */
 const ALPHA = 0.5;

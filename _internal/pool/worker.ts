@@ -39,7 +39,7 @@
  * @module
  */
 
-import { type ErrorData, errorToData } from "../wire/error_data.ts";
+import { errorToData } from "../wire/error_data.ts";
 import { WorkerExit } from "../process/worker_exit.ts";
 import { state } from "../base/state.ts";
 import type { TargetRef } from "../process/target.ts";
@@ -47,60 +47,19 @@ import { drainClients } from "../hub/client.ts";
 import { turn } from "../base/async.ts";
 import { SEND_TAKEN } from "../base/symbols.ts";
 import { valueNow } from "../hub/handles.ts";
-import {
-  expectedMs,
-  fromBatch,
-  resolveTarget,
-  type Result,
-  runTask,
-  type TaskBatch,
-  type TaskMessage,
-} from "./run_task.ts";
+import { expectedMs, resolveTarget, runTask } from "./run_task.ts";
 import { ModuleGate } from "./seal.ts";
 import { PortLink } from "./port_link.ts";
 
-export type { Result, TaskBatch, TaskMessage } from "./run_task.ts";
-
-/** What the engine sends a worker. */
-export type ToWorker = TaskBatch | { reclaim: number[] } | { stop: true };
-
-/** Finished tasks, and the milliseconds they ran. */
-export interface Results {
-  results: Result[];
-  t?: number;
-}
-
-/** What a worker sends the engine. */
-export type FromWorker =
-  | Results
-  | { returned: number[] }
-  | { ready: true }
-  | { initError: ErrorData };
-
-function isPlain(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
-}
-
-function isResult(r: unknown): r is Result {
-  return isPlain(r) && Number.isSafeInteger(r.id) &&
-    (r.value === undefined || Array.isArray(r.value)) &&
-    (r.error === undefined || (isPlain(r.error) && typeof r.error.message === "string"));
-}
-
-/**
- * Whether a message from a worker has the protocol's shape: the engine
- * stops a worker that sends anything else, rather than fail on it.
- */
-export function isFromWorker(m: unknown): m is FromWorker {
-  if (!isPlain(m)) return false;
-  if ("results" in m) {
-    return Array.isArray(m.results) && m.results.every(isResult) &&
-      (m.t === undefined || typeof m.t === "number");
-  }
-  if ("returned" in m) return Array.isArray(m.returned) && m.returned.every(Number.isSafeInteger);
-  if ("initError" in m) return isPlain(m.initError) && typeof m.initError.message === "string";
-  return m.ready === true;
-}
+import {
+  fromBatch,
+  type FromWorker,
+  type Result,
+  type Results,
+  type TaskBatch,
+  type TaskMessage,
+  type ToWorker,
+} from "./protocol.ts";
 
 /** What a worker's link looks like here (a pipe's `Connection`, or a {@link PortLink}). */
 interface Conn {
