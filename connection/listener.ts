@@ -8,19 +8,19 @@
 import { ProcessError } from "../_internal/base/errors.ts";
 import { EOF, MessageInbox } from "../_internal/primitives/inbox.ts";
 import { socketEnd } from "../_internal/primitives/pipe_endpoints.ts";
-import { SocketChannel } from "../_internal/transport/channel.ts";
 import { state } from "../_internal/base/state.ts";
-import {
-  bound,
-  type BoundListener,
-  connectAuthed,
-  listen,
-  serveListener,
-} from "../_internal/transport/sockets.ts";
+import { bound, type BoundListener, listen } from "../_internal/transport/listen.ts";
 import { fromAddress, toAddress, toAuthkey } from "../_internal/transport/address.ts";
 import { checkAuthkey } from "../_internal/transport/keys.ts";
 export { AuthenticationError } from "../_internal/base/errors.ts";
 import { type Connection, connectionOf } from "./connection.ts";
+
+/** What authenticates and frames a connection: loaded by the first to need it. */
+const connecting = () =>
+  Promise.all([
+    import("../_internal/transport/sockets.ts"),
+    import("../_internal/transport/channel.ts"),
+  ]);
 
 function bindAddress(where: ListenerAddress): BoundListener {
   const a = toAddress(where, "listen");
@@ -131,7 +131,9 @@ export class Listener {
   async #acceptLoop(): Promise<void> {
     // Handshakes run side by side (a stalled client holds up no one), a
     // bounded number at a time; a failed accept is retried, not taken for
-    // the listener's end.
+    // the listener's end. The handshake and framing load here: a program
+    // (or a child) that imports this module and listens on nothing does not.
+    const [{ serveListener }, { SocketChannel }] = await connecting();
     await serveListener(this.#bound, {
       keyFor: (kid) => kid === "" ? this.#authkey : undefined,
       authed: (authed) =>
@@ -202,6 +204,7 @@ export async function Client(
   address: ListenerAddress,
   options: { authkey?: Uint8Array | string } = {},
 ): Promise<Connection> {
+  const [{ connectAuthed }, { SocketChannel }] = await connecting();
   const authed = await connectAuthed(
     toAddress(address, "connect"),
     keyOf(options.authkey, "connect"),

@@ -4,7 +4,8 @@ import { assert, assertEquals, assertRejects } from "@std/assert";
 import { acquireHub } from "../_internal/hub/hub.ts";
 import { state } from "../_internal/base/state.ts";
 import type { Address } from "../_internal/transport/address.ts";
-import { connectAuthed, connectTo, listen } from "../_internal/transport/sockets.ts";
+import { connectAuthed, connectTo } from "../_internal/transport/sockets.ts";
+import { listen } from "../_internal/transport/listen.ts";
 import {
   AuthenticationError,
   BaseManager,

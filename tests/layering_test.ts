@@ -227,15 +227,15 @@ Deno.test("layering: a child started cold reads, before it runs, only what its s
   }
 });
 
-Deno.test("layering: a program importing `./process` loads no launcher, hub or socket before it starts one", async () => {
+Deno.test("layering: a program importing any entry loads no launcher, hub, socket or engine before it uses one", async () => {
   // A child imports its target's module, and with it what that module
   // imports: a target beside a `Process` made every child load both
-  // launchers, the spares, the hub and its sockets (350 KB of modules,
-  // 10 ms of its start) to run code that starts nothing. They load when
-  // a process starts, or an object is first shared.
-  const entry = "process.ts";
-  const loaded = reachable(await graphOf([entry], "loaded"), entry);
-  const onStart = [
+  // launchers, the spares, the hub, its server, client and sockets, the
+  // pool's worker loop and the manager's server (the package's entry: 766
+  // KB of modules, 24 ms of its start) to run code that uses none of them.
+  // They load when a process starts, an object is first shared or reached,
+  // a pool starts a worker, a manager starts or connects.
+  const onUse = [
     "_internal/process/popen_subprocess.ts",
     "_internal/process/popen_worker.ts",
     "_internal/process/spares.ts",
@@ -243,15 +243,28 @@ Deno.test("layering: a program importing `./process` loads no launcher, hub or s
     "_internal/process/reaper.ts",
     "_internal/hub/hub.ts",
     "_internal/hub/server.ts",
+    "_internal/hub/client.ts",
+    "_internal/hub/connect.ts",
     "_internal/hub/grants.ts",
     "_internal/transport/channel.ts",
     "_internal/transport/sockets.ts",
     "_internal/transport/auth.ts",
+    "_internal/wire/framing.ts",
+    "_internal/pool/worker.ts",
+    "_internal/pool/run_task.ts",
+    "_internal/pool/port_link.ts",
+    "_internal/manager/server.ts",
+    "manager/_main.ts",
+    "manager/_start.ts",
   ];
-  assertEquals([...loaded].filter((m) => onStart.includes(m)), []);
+  for (const entry of await publicEntries()) {
+    const e = entry.replace(/^\.\//, "");
+    const loaded = reachable(await graphOf([e], "loaded"), e);
+    assertEquals([e, [...loaded].filter((m) => onUse.includes(m))], [e, []]);
+  }
   // They are there to load: a compiled binary embeds what its graph reads.
-  const read = reachable(await graphOf([entry], "read"), entry);
-  assertEquals(onStart.filter((m) => !read.has(m)), []);
+  const read = reachable(await graphOf(["mod.ts"], "read"), "mod.ts");
+  assertEquals(onUse.filter((m) => !read.has(m)), []);
 });
 
 Deno.test("layering: the checks fail on an upward import and on a cycle", () => {

@@ -54,3 +54,10 @@ export const SEND_TAKEN: unique symbol = Symbol.for(
 export const CURRENT_SPEC: unique symbol = Symbol.for(
   "@mp/multiprocessing.currentSpec",
 ) as never;
+
+/**
+ * What a channel's `recv()` resolves to once the peer is gone
+ * (`transport/channel.ts`): here, so that what only compares with it loads
+ * no channel.
+ */
+export const CLOSED: unique symbol = Symbol("closed");

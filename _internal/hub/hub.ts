@@ -14,13 +14,8 @@
 import { logger } from "../base/log.ts";
 import { type Handler, hub, type HubConfig } from "./hub_state.ts";
 import { type Channel, SocketChannel } from "../transport/channel.ts";
-import {
-  type AuthedConn,
-  type BoundListener,
-  listen,
-  listenNeeds,
-  serveListener,
-} from "../transport/sockets.ts";
+import { type AuthedConn, serveListener } from "../transport/sockets.ts";
+import { type BoundListener, listen, listenNeeds } from "../transport/listen.ts";
 import type { Address } from "../transport/address.ts";
 import { missingNeeds, type Need, requirePermissions } from "../base/permits.ts";
 import { state } from "../base/state.ts";

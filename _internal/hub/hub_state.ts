@@ -8,7 +8,7 @@
 
 import { isolateGlobal, type TransportKind } from "../base/state.ts";
 import type { Channel } from "../transport/channel.ts";
-import type { BoundListener } from "../transport/sockets.ts";
+import type { BoundListener } from "../transport/listen.ts";
 import type { Address } from "../transport/address.ts";
 
 /**

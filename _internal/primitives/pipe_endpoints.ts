@@ -6,7 +6,8 @@
  * @module
  */
 
-import { CLOSED, type SocketChannel } from "../transport/channel.ts";
+import type { SocketChannel } from "../transport/channel.ts";
+import { CLOSED } from "../base/symbols.ts";
 import { type Descriptor, type PackContext, valueNow } from "../hub/handles.ts";
 import { type Message, MessageInbox } from "./inbox.ts";
 import type { LocalRef } from "../hub/refs.ts";

@@ -22,8 +22,9 @@ import {
   writeJsonPayload,
 } from "../wire/codec.ts";
 
-/** Returned by {@link Channel.recv} once the peer is gone. */
-export const CLOSED: unique symbol = Symbol("closed");
+import { CLOSED } from "../base/symbols.ts";
+
+export { CLOSED };
 
 /** A bidirectional, ordered message channel. */
 export interface Channel {
