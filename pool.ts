@@ -78,8 +78,9 @@ const WORKER_MODULE = new URL("./_internal/pool/worker.ts", import.meta.url).hre
  * importing this module (its target's module imports the package) makes no
  * pool, and loads neither the worker's loop nor the client it uses.
  */
+let workerLoading: Promise<AnyFn> | undefined;
 const workerTarget = (): Promise<AnyFn> =>
-  import("./_internal/pool/worker.ts").then((m) => m.poolWorker as AnyFn);
+  workerLoading ??= import("./_internal/pool/worker.ts").then((m) => m.poolWorker as AnyFn);
 
 /**
  * A pool of worker processes (or workers), as Python's `multiprocessing.Pool`.

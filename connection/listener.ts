@@ -16,11 +16,13 @@ export { AuthenticationError } from "../_internal/base/errors.ts";
 import { type Connection, connectionOf } from "./connection.ts";
 
 /** What authenticates and frames a connection: loaded by the first to need it. */
-const connecting = () =>
+let connectingOnce: ReturnType<typeof loadConnecting> | undefined;
+const loadConnecting = () =>
   Promise.all([
     import("../_internal/transport/sockets.ts"),
     import("../_internal/transport/channel.ts"),
   ]);
+const connecting = () => connectingOnce ??= loadConnecting();
 
 function bindAddress(where: ListenerAddress): BoundListener {
   const a = toAddress(where, "listen");

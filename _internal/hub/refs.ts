@@ -25,8 +25,10 @@ import { valueNow } from "./handles.ts";
  * program (or a child) that shares none loads no socket.
  */
 let clients: typeof import("./client.ts") | undefined;
-const loadHub = () => import("./server.ts").then(() => import("./hub.ts"));
-const loadClients = () => import("./client.ts").then((m) => (clients = m));
+let hubLoading: Promise<typeof import("./hub.ts")> | undefined;
+let clientsLoading: Promise<typeof import("./client.ts")> | undefined;
+const loadHub = () => hubLoading ??= import("./server.ts").then(() => import("./hub.ts"));
+const loadClients = () => clientsLoading ??= import("./client.ts").then((m) => (clients = m));
 
 const LOCAL_PEER: Peer = { id: 0, session: "", push() {}, pushBytes: () => Promise.resolve() };
 

@@ -123,14 +123,17 @@ async function receiveTask(channel: Channel): Promise<TaskSpec> {
  * A warm spare imports, while it waits, the modules its parent's last
  * children on spares ran (as Python's forkserver imports the main module
  * once), in its parent's context and bootstrapping as a child does, and
- * the library's modules that revived their handles: its task then finds
- * them loaded. A module that fails to import is left
+ * the library's modules that revived their handles, and the client they
+ * reach their hosts with: its task then finds them loaded. A module that fails to import is left
  * for the task, which fails as it would have (the import's failure is kept
  * with the module).
  */
 async function preload(p: Preload): Promise<void> {
   joinFamily(p.family);
   for (const m of p.library) await import(m).catch(() => {});
+  // Handles reach their hosts through the client, which their modules
+  // load only when they first call (a child that is given none never does).
+  if (p.library.length > 0) await import("../hub/client.ts");
   for (const m of p.modules) await importing(import(m)).catch(() => {});
 }
 
