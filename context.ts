@@ -43,6 +43,7 @@ import {
 } from "./synchronize.ts";
 import { SharedArray, Value } from "./shared.ts";
 import { state } from "./_internal/base/state.ts";
+import { once } from "./_internal/base/async.ts";
 
 export { AuthenticationError, ProcessError, RemoteError } from "./_internal/base/errors.ts";
 export {
@@ -246,8 +247,11 @@ export function setStartMethod(
  */
 function warmTo(method: StartMethod, count: number): void {
   const runtimeArgs = [...state().runtimeArgs];
-  import("./_internal/process/spares.ts").then((m) => m.setWarm(method, count, runtimeArgs));
+  // One promise: the counts asked for are set in the order asked.
+  spares().then((m) => m.setWarm(method, count, runtimeArgs));
 }
+
+const spares = once(() => import("./_internal/process/spares.ts"));
 
 /** Options that keep children of a start method booted ahead of their start. */
 export interface WarmOptions {

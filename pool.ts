@@ -28,7 +28,7 @@ import { AsyncResult } from "./pool/async_result.ts";
 import { type AnyFn, fingerprint, type TargetRef } from "./_internal/process/target.ts";
 import { ProcessError } from "./_internal/base/errors.ts";
 import { state } from "./_internal/base/state.ts";
-import { keepAlive } from "./_internal/base/async.ts";
+import { keepAlive, once } from "./_internal/base/async.ts";
 import { checkOptionNames } from "./_internal/base/options.ts";
 import { type CallSite, callSite, withCallSite } from "./_internal/base/call_site.ts";
 import { valueNow } from "./_internal/hub/handles.ts";
@@ -78,9 +78,11 @@ const WORKER_MODULE = new URL("./_internal/pool/worker.ts", import.meta.url).hre
  * importing this module (its target's module imports the package) makes no
  * pool, and loads neither the worker's loop nor the client it uses.
  */
-let workerLoading: Promise<AnyFn> | undefined;
-const workerTarget = (): Promise<AnyFn> =>
-  workerLoading ??= import("./_internal/pool/worker.ts").then((m) => m.poolWorker as AnyFn);
+const workerTarget = once(() =>
+  import("./_internal/pool/worker.ts").then((m) => m.poolWorker as AnyFn)
+);
+/** The links of worker threads, loaded when the first starts. */
+const portLinks = once(() => import("./_internal/pool/port_link.ts"));
 
 /**
  * A pool of worker processes (or workers), as Python's `multiprocessing.Pool`.
@@ -184,7 +186,7 @@ export class Pool implements PoolLike {
   async #launchThread(): Promise<LaunchedWorker> {
     const [target, { PortLink, portPair }] = await Promise.all([
       workerTarget(),
-      import("./_internal/pool/port_link.ts"),
+      portLinks(),
     ]);
     const { port1, port2 } = await portPair();
     const process = this.#worker(target, port2, [port2]);

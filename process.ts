@@ -44,7 +44,7 @@ import { fingerprint } from "./_internal/process/target.ts";
 import type { Permissions } from "./_internal/process/permissions.ts";
 import type { TaskSpec } from "./_internal/process/task_spec.ts";
 import { type ChildHandle, type StartMethod, state } from "./_internal/base/state.ts";
-import { abortable, raceTimer } from "./_internal/base/async.ts";
+import { abortable, once, raceTimer } from "./_internal/base/async.ts";
 import { timedWait, type WaitOptions } from "./_internal/base/waits.ts";
 import { callSite, withCallSite } from "./_internal/base/call_site.ts";
 import { logger } from "./_internal/base/log.ts";
@@ -132,29 +132,19 @@ const BOOTSTRAP_ERROR = "An attempt has been made to start a new process before 
   "imports starts processes at its top level. Guard that code with the proper idiom in the " +
   "main module: if (import.meta.main) { ... }";
 
-/** What starts a child of each start method, loaded by its first start. */
-const loading = new Map<StartMethod, ReturnType<typeof loadLaunchers>>();
+/** The launcher of each start method, loaded by its first start. */
+const launcherOf = {
+  subprocess: once(() => import("./_internal/process/popen_subprocess.ts")),
+  worker: once(() => import("./_internal/process/popen_worker.ts")),
+};
 
-function loadLaunchers(method: StartMethod) {
-  return Promise.all([
-    method === "worker"
-      ? import("./_internal/process/popen_worker.ts")
-      : import("./_internal/process/popen_subprocess.ts"),
+/** The spares and the task's packer, loaded by the first start. */
+const starting = once(() =>
+  Promise.all([
     import("./_internal/process/spares.ts"),
     import("./_internal/process/pack_spec.ts"),
-  ]);
-}
-
-/**
- * The launcher of `method`, the spares and the task's packer: imported
- * once: an `import()` at every start, of modules loaded already, made a
- * warm worker's start 1.9 ms instead of 1.4 (`bench/ab.ts`, process_start).
- */
-function launchers(method: StartMethod): ReturnType<typeof loadLaunchers> {
-  let p = loading.get(method);
-  if (!p) loading.set(method, p = loadLaunchers(method));
-  return p;
-}
+  ])
+);
 
 /**
  * A child process (or worker) running a target function, as Python's
@@ -461,7 +451,10 @@ export class Process<F extends Target = Target> {
    * spares, the hub and its sockets (10 ms of its start) to start nothing.
    */
   async #open(spec: TaskSpec, method: StartMethod): Promise<Popen> {
-    const [launcher, { launchWarm }, { packSpec }] = await launchers(method);
+    const [launcher, [{ launchWarm }, { packSpec }]] = await Promise.all([
+      launcherOf[method](),
+      starting(),
+    ]);
     // Everything this start needs, asked of Deno at once, before anything
     // opens: for a subprocess, its hub and Deno's executable; for a worker
     // with narrowed permissions given handles, the hub's socket they are

@@ -9,6 +9,7 @@ import { ProcessError } from "../_internal/base/errors.ts";
 import { EOF, MessageInbox } from "../_internal/primitives/inbox.ts";
 import { socketEnd } from "../_internal/primitives/pipe_endpoints.ts";
 import { state } from "../_internal/base/state.ts";
+import { once } from "../_internal/base/async.ts";
 import { bound, type BoundListener, listen } from "../_internal/transport/listen.ts";
 import { fromAddress, toAddress, toAuthkey } from "../_internal/transport/address.ts";
 import { checkAuthkey } from "../_internal/transport/keys.ts";
@@ -16,13 +17,12 @@ export { AuthenticationError } from "../_internal/base/errors.ts";
 import { type Connection, connectionOf } from "./connection.ts";
 
 /** What authenticates and frames a connection: loaded by the first to need it. */
-let connectingOnce: ReturnType<typeof loadConnecting> | undefined;
-const loadConnecting = () =>
+const connecting = once(() =>
   Promise.all([
     import("../_internal/transport/sockets.ts"),
     import("../_internal/transport/channel.ts"),
-  ]);
-const connecting = () => connectingOnce ??= loadConnecting();
+  ])
+);
 
 function bindAddress(where: ListenerAddress): BoundListener {
   const a = toAddress(where, "listen");

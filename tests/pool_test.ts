@@ -253,6 +253,17 @@ Deno.test("Pool: validates its options and its state", async () => {
     TypeError,
     "'initializer' must be a function",
   );
+  // What its workers' processes would refuse, refused before any starts.
+  assertThrows(
+    () => new Pool({ startMethod: "fork" as never }),
+    RangeError,
+    `'startMethod' must be "subprocess" or "worker", received 'fork'`,
+  );
+  assertThrows(
+    () => new Pool({ runtimeArgs: [1] as never }),
+    TypeError,
+    "'runtimeArgs' must be an array of strings",
+  );
   const pool = new Pool({ processes: 1, module });
   await assertRejects(() => pool.join(), ProcessError, "call close() or terminate() first");
   pool.close();

@@ -13,6 +13,7 @@ import {
   cpuCount,
   currentProcess,
   parentProcess,
+  Pipe,
   Process,
   ProcessError,
   RemoteError,
@@ -271,6 +272,26 @@ testBoth(
       "a process can only be started once",
     );
     await p.join();
+  },
+);
+
+testBoth(
+  "Process whose start fails before a child exists may be started again, as Python's",
+  async (startMethod) => {
+    // A closed pipe end cannot be passed: the start fails while packing
+    // the arguments, before any child is spawned.
+    const [mine, theirs] = Pipe();
+    theirs.close();
+    const target = noop as (end: unknown) => void;
+    await using p = new Process({ target, module, args: [theirs], startMethod });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      // Not "a process can only be started once": nothing started.
+      await assertRejects(() => p.start(), ProcessError, "Cannot pass a closed connection");
+      assertEquals([p.pid, p.exitCode, p.isAlive()], [undefined, null, false]);
+      assertEquals(activeChildren().includes(p), false);
+    }
+    await assertRejects(() => p.join(), ProcessError, "it was never started");
+    mine.close();
   },
 );
 

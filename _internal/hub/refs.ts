@@ -8,7 +8,7 @@
  * @module
  */
 
-import { keepAlive, onAbort } from "../base/async.ts";
+import { keepAlive, onAbort, once } from "../base/async.ts";
 import type { Client } from "./client.ts";
 import { ProcessError } from "../base/errors.ts";
 import { hubAddress } from "./hub_state.ts";
@@ -25,10 +25,8 @@ import { valueNow } from "./handles.ts";
  * program (or a child) that shares none loads no socket.
  */
 let clients: typeof import("./client.ts") | undefined;
-let hubLoading: Promise<typeof import("./hub.ts")> | undefined;
-let clientsLoading: Promise<typeof import("./client.ts")> | undefined;
-const loadHub = () => hubLoading ??= import("./server.ts").then(() => import("./hub.ts"));
-const loadClients = () => clientsLoading ??= import("./client.ts").then((m) => (clients = m));
+const loadHub = once(() => import("./server.ts").then(() => import("./hub.ts")));
+const loadClients = once(() => import("./client.ts").then((m) => (clients = m)));
 
 const LOCAL_PEER: Peer = { id: 0, session: "", push() {}, pushBytes: () => Promise.resolve() };
 

@@ -17,7 +17,7 @@
 
 import { logger } from "../base/log.ts";
 import { BrokenPoolError, EOFError, ProcessError, WorkerDiedError } from "../base/errors.ts";
-import { keepAlive, nextTurn } from "../base/async.ts";
+import { keepAlive, nextTurn, once } from "../base/async.ts";
 import { errorFromData } from "../wire/error_data.ts";
 import { descriptorsAt, hasHandles, type PackContext, packHandles } from "../hub/handles.ts";
 import type { TargetRef } from "../process/target.ts";
@@ -27,6 +27,9 @@ import { PoolTask, type Settle } from "./pool_task.ts";
 import { inSlices, SignalWatch } from "./signals.ts";
 import { isFromWorker, type ToWorker } from "./protocol.ts";
 import type { TaskMessage } from "./protocol.ts";
+
+/** Grants, for tasks with handles: loaded with the first. */
+const grants = once(() => import("../hub/grants.ts"));
 
 export { IMAP_PER_WORKER, PER_WORKER } from "./scheduler.ts";
 export type { Settle } from "./pool_task.ts";
@@ -433,7 +436,7 @@ export class PoolEngine {
     this.#packs++;
     // Grants load with the first task that has handles.
     const packed = this.#packing.then(() =>
-      Promise.all([packHandles(calls, this.#options.pack), import("../hub/grants.ts")])
+      Promise.all([packHandles(calls, this.#options.pack), grants()])
     );
     this.#packing = packed.then(
       ([p, { launchAccess }]) => {
