@@ -26,8 +26,8 @@
  */
 
 // A compiled binary started as a child or reaper is told so here (its main
-// module imports the library): see `child_linked.ts`.
-import "./_internal/process/child_linked.ts";
+// module imports the library): see `standalone.ts`.
+import "./_internal/process/standalone.ts";
 import {
   CURRENT_SPEC,
   PROCESS_BRAND,

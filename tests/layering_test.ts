@@ -234,8 +234,15 @@ Deno.test("layering: a program importing any entry loads no launcher, hub, socke
   // pool's worker loop and the manager's server (the package's entry: 766
   // KB of modules, 24 ms of its start) to run code that uses none of them.
   // They load when a process starts, an object is first shared or reached,
-  // a pool starts a worker, a manager starts or connects.
+  // a pool starts a worker, a manager starts or connects. Nor does a
+  // program load the child entries (42 KB) to learn that it is not a
+  // compiled binary's child: `standalone.ts` loads them when it is.
   const onUse = [
+    "_internal/process/child.ts",
+    "_internal/process/child_linked.ts",
+    "_internal/process/child_run.ts",
+    "_internal/process/launch_key.ts",
+    "_internal/process/start_report.ts",
     "_internal/process/popen_subprocess.ts",
     "_internal/process/popen_worker.ts",
     "_internal/process/spares.ts",

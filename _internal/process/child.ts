@@ -33,12 +33,6 @@ import {
 /** URL of the module a child started cold without handles starts in. */
 export const CHILD_ENTRY_URL: string = import.meta.url;
 
-/** First argument of a compiled binary started as a child. */
-export const CHILD_MARKER = "--deno-multiprocessing-child";
-
-/** First argument of a compiled binary started as a reaper (`reaper_main.ts`). */
-export const REAPER_MARKER = "--deno-multiprocessing-reaper";
-
 /**
  * A `deno run` child started cold: its key and its task on stdin, its
  * start reported on stderr (`start_report.ts`). It connects to nothing

@@ -8,10 +8,11 @@
  * - a worker (Web Worker or `node:worker_threads`): its task arrives by
  *   message;
  * - a compiled binary started with the marker: the binary runs the user's
- *   main module, which imports the library, which imports this module; here
- *   the main thread holds the main module's body (a top-level await that
- *   never settles) and runs the child in a worker entered through this
- *   module, where the main module is an ordinary import.
+ *   main module, which imports the library, which imports `standalone.ts`,
+ *   which imports this module; here the main thread holds the main module's
+ *   body (a top-level await that never settles) and runs the child in a
+ *   worker entered through this module, where the main module is an
+ *   ordinary import.
  *
  * @module
  */
@@ -34,7 +35,7 @@ import {
   type TakeHandles,
   watchParent,
 } from "./child_run.ts";
-import { CHILD_MARKER, coldMain, REAPER_MARKER } from "./child.ts";
+import { coldMain } from "./child.ts";
 
 /**
  * URL of the module that workers, spares and children that report a value
@@ -329,9 +330,9 @@ async function runWorker(
 
 /**
  * The main thread of a compiled binary started as a child: holds the main
- * module's body forever and runs the child in a worker.
+ * module's body forever and runs the child in a worker (`standalone.ts`).
  */
-async function hostStandalone(): Promise<never> {
+export async function hostStandalone(): Promise<never> {
   const ticket = decodeTicket(Deno.args[1]);
   const key = await authkeyFromStdin(() => Deno.exit(1));
   watchParent(() => Deno.exit(1));
@@ -357,12 +358,4 @@ if (import.meta.main) {
   // No top-level await here: the target's module imports the library, which
   // imports this module; awaiting in its evaluation would deadlock that import.
   inWorker() ? workerMain() : subprocessMain();
-} else if (!inWorker() && Deno.args[0] === CHILD_MARKER) {
-  // A compiled binary started as a child (the library imports this module):
-  // here the wait is the point: it holds the main module's body, while the
-  // worker imports the main module in its own module map.
-  await hostStandalone();
-} else if (!inWorker() && Deno.args[0] === REAPER_MARKER) {
-  // A compiled binary started as its parent's reaper: the same hold.
-  await (await import("./reaper_main.ts")).runReaper(Deno.args.slice(1));
 }

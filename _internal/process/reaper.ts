@@ -12,9 +12,7 @@
 
 import { isolateGlobal, state } from "../base/state.ts";
 import { acquireHub, hubAddress } from "../hub/hub.ts";
-// In the static graph: cached with the library (JSR) and embedded in a
-// compiled binary. It does nothing unless it is the entry module.
-import { REAPER_MARKER } from "./child.ts";
+import { REAPER_MARKER } from "./ticket.ts";
 
 const REAPER_URL = new URL("./reaper_main.ts", import.meta.url).href;
 

@@ -1,12 +1,19 @@
 /**
  * Tickets: what a subprocess child finds on its command line (the parent
  * hub's address, and a one-time id with the task without its arguments,
- * or the mark of a task on stdin).
+ * or the mark of a task on stdin), and the markers a compiled binary is
+ * started with as a child or a reaper.
  *
  * @module
  */
 
 import type { TaskSpec } from "./task_spec.ts";
+
+/** First argument of a compiled binary started as a child (`standalone.ts`). */
+export const CHILD_MARKER = "--deno-multiprocessing-child";
+
+/** First argument of a compiled binary started as a reaper (`reaper_main.ts`). */
+export const REAPER_MARKER = "--deno-multiprocessing-reaper";
 
 /**
  * Ticket on a subprocess child's command line: that of a child that
