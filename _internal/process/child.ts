@@ -7,6 +7,9 @@
  * `if (import.meta.main)` does not run in a child, as code under Python's
  * `if __name__ == "__main__":` does not.
  *
+ * Children start in its bundle, `child_cold.js` (see {@link CHILD_ENTRY_URL}):
+ * after a change here or in a module this one imports, `deno task bundle`.
+ *
  * Children that take their task over a channel (workers, spares, children
  * that report a value, compiled binaries' children) and cold ones whose
  * task has handles start in `child_linked.ts`. This entry imports none of
