@@ -28,6 +28,8 @@ import {
   StartScanner,
 } from "../_internal/process/start_report.ts";
 import { setLimits } from "../_internal/wire/limits.ts";
+import { failureData } from "../_internal/process/popen_subprocess.ts";
+import { ProcessError } from "../_internal/base/errors.ts";
 import { encode } from "../_internal/wire/codec.ts";
 import { LOADING, RUNNING } from "./fixtures/stderr_bytes.ts";
 import { Process } from "../mod.ts";
@@ -309,6 +311,25 @@ Deno.test("start report: taken out of the stream wherever the stream is cut, eve
   assertEquals(await scanAll(nonce, [...stream].map((b) => new Uint8Array([b]))), [text, {
     started: true,
   }]);
+});
+
+Deno.test("start report: a failure body that is not error data is refused as malformed", async () => {
+  const enc = new TextEncoder();
+  for (
+    const body of [
+      new Uint8Array(),
+      new Uint8Array([0x00, 0x01]),
+      enc.encode('J{"name":'), // The JSON tag, then JSON cut short.
+      await encode(null),
+      await encode("TypeError: no such export"),
+      await encode({ name: 1, message: "m" }),
+      await encode({ name: "TypeError" }),
+    ]
+  ) {
+    await assertRejects(() => failureData(body), ProcessError, "failure report was malformed");
+  }
+  const error = { name: "TypeError", message: "no such export" };
+  assertEquals(await failureData(await encode(error)), error);
 });
 
 Deno.test("start report: a failure carries its encoded error; a stream that ends without a report, or with a malformed one, starts nothing", async () => {

@@ -357,7 +357,7 @@ export async function launchSubprocess(
  *
  * @throws {ProcessError} When it is not error data.
  */
-async function failureData(failure: Uint8Array): Promise<ErrorData> {
+export async function failureData(failure: Uint8Array): Promise<ErrorData> {
   let data: unknown;
   try {
     data = await decodeAsync(failure);
