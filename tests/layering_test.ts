@@ -5,7 +5,7 @@
 // cycle exists. `_internal/` never imports a module outside `_internal/`.
 // Modelled on denoland/std's circular-dependency check.
 import { assert, assertEquals } from "@std/assert";
-import { BUNDLE, ENTRY, staleness, withHeader } from "../tools/child_bundle.ts";
+import { BUNDLE, digest, ENTRY, staleness, withHeader } from "../tools/child_bundle.ts";
 import { CHILD_ENTRY_URL } from "../_internal/process/child.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -248,6 +248,15 @@ Deno.test("layering: the bundle's check fails on an edited bundle and on a chang
   // A header made for a source of other content: its digest differs.
   const changed = second.replace(/sources [0-9a-f]{64}/, `sources ${"0".repeat(64)}`);
   assert((await staleness([first, changed, ...body].join("\n")))?.startsWith("a module it was"));
+  // A module it names that is not there (moved, or renamed).
+  const goneBody = [...body, "// _internal/process/gone.ts"].join("\n");
+  const goneSecond = second.replace(/body [0-9a-f]{64}/, `body ${await digest(goneBody)}`);
+  assertEquals(
+    await staleness([first, goneSecond, goneBody].join("\n")),
+    "a module it was made from is gone",
+  );
+  // Line ends written as \r\n (a checkout with autocrlf) are the same bundle.
+  assertEquals(await staleness(text.replaceAll("\n", "\r\n")), undefined);
   // A body the entry is not named in was not made from it.
   const other = await withHeader(`// tools/child_bundle.ts\nexport {};\n`);
   assertEquals(await staleness(other), `it was not made from ${ENTRY}`);
