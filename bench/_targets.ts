@@ -17,6 +17,15 @@ export function idle(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** This module instance's id, one per worker (thread or process) that imported it. */
+const INSTANCE = crypto.randomUUID();
+
+/** Waits `ms` milliseconds, then says which worker ran it: proof that every worker is up. */
+export async function whoAfter(ms: number): Promise<string> {
+  await idle(ms);
+  return INSTANCE;
+}
+
 /** Busy-loops for `ms` milliseconds in synchronous code: a busy child. */
 export function spinFor(ms: number): void {
   const end = Date.now() + ms;

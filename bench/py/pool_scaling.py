@@ -8,6 +8,7 @@ JSON {version, results: [{workers, ms}]}.
 """
 
 import multiprocessing
+import os
 import time
 
 
@@ -17,6 +18,19 @@ def mix(n):
         h ^= i
         h = (h * 0x01000193) & 0xFFFFFFFF
     return h
+
+
+def who_after(ms):
+    time.sleep(ms / 1000)
+    return os.getpid()
+
+
+def every_worker_up(pool, n):
+    """Returns once every worker has run a task (as bench/pool_scaling.ts's)."""
+    for _ in range(100):
+        if len(set(pool.map(who_after, [20] * (n * 2), chunksize=1))) == n:
+            return
+    raise RuntimeError("Not every pool worker started after 100 tries")
 
 
 def main():
@@ -34,7 +48,7 @@ def main():
     results = []
     for n in [int(w) for w in args.workers.split(",")]:
         with ctx.Pool(n) as pool:
-            pool.map(mix, [10] * (n * 2), chunksize=1)  # every worker up
+            every_worker_up(pool, n)
             t0 = time.perf_counter()
             pool.map(mix, [args.rounds_per_chunk] * args.chunks, chunksize=1)
             results.append({"workers": n, "ms": (time.perf_counter() - t0) * 1000})
