@@ -287,6 +287,39 @@ Deno.test("Scheduler: a function measured quick, then slow, is no longer sent to
   }
 });
 
+Deno.test("Scheduler: a long task's successor goes with it while the rest of the queue keeps the other workers busy", () => {
+  const stats = newStats();
+  learn(stats, 20); // 20 ms a call
+  const { slots: [a, b], sent } = recordingSlots();
+  const sched = new Scheduler(0, () => {});
+  try {
+    for (let id = 1; id <= 10; id++) sched.queue.push(schedTask(id, stats));
+    sched.dispatch([a, b]);
+    // Each worker gets the task it runs and the next: neither waits for its
+    // successor, nor is this process woken to send it.
+    assertEquals(sent, [[0, "tasks", 2], [1, "tasks", 2]]);
+    assertEquals(sched.queue.size, 6);
+    // A result: one more, behind the one that worker runs now.
+    sent.length = 0;
+    sched.settle(a, { results: [{ id: 1, value: [0] }], t: 20 });
+    sched.dispatch([a, b]);
+    assertEquals(sent, [[0, "tasks", 1]]);
+    assertEquals(sched.queue.size, 5);
+  } finally {
+    sched.stop();
+  }
+  // Two tasks, two idle workers: one each, none waiting behind the other.
+  const two = recordingSlots();
+  const sched2 = new Scheduler(0, () => {});
+  try {
+    for (let id = 1; id <= 2; id++) sched2.queue.push(schedTask(id, stats));
+    sched2.dispatch(two.slots);
+    assertEquals(two.sent, [[0, "tasks", 1], [1, "tasks", 1]]);
+  } finally {
+    sched2.stop();
+  }
+});
+
 Deno.test("HeldTasks: in the order added; found by id; removed from the head or the middle", () => {
   const held = new HeldTasks<{ id: number }>();
   const ts = Array.from({ length: 3000 }, (_, i) => ({ id: i }));
