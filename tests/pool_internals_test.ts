@@ -308,6 +308,18 @@ Deno.test("Scheduler: a long task's successor goes with it while the rest of the
   } finally {
     sched.stop();
   }
+  // Two workers started, two starting, four tasks: one each; the two left
+  // are for those starting, not behind the busy ones.
+  const four = recordingSlots();
+  const sched4 = new Scheduler(0, () => {});
+  try {
+    for (let id = 1; id <= 4; id++) sched4.queue.push(schedTask(id, stats));
+    sched4.dispatch(four.slots, 2);
+    assertEquals(four.sent, [[0, "tasks", 1], [1, "tasks", 1]]);
+    assertEquals(sched4.queue.size, 2);
+  } finally {
+    sched4.stop();
+  }
   // Two tasks, two idle workers: one each, none waiting behind the other.
   const two = recordingSlots();
   const sched2 = new Scheduler(0, () => {});

@@ -307,7 +307,7 @@ export class PoolEngine {
 
   #dispatch(): void {
     if (this.#state === "terminate") return;
-    this.#scheduler.dispatch(this.#slots);
+    this.#scheduler.dispatch(this.#slots, this.#starting.size);
     if (this.#state === "close") this.#stopIdle();
   }
 

@@ -96,7 +96,7 @@ export class Scheduler {
 
   #limit: number;
   #wake: () => void;
-  /** Workers open to tasks, as of the last dispatch: how many share the queue. */
+  /** Workers open to tasks or starting, as of the last dispatch: how many share the queue. */
   #workers = 0;
   #replies = 0;
   #timer: PromiseWithResolvers<void> | undefined;
@@ -111,10 +111,15 @@ export class Scheduler {
     this.#wake = wake;
   }
 
-  /** Hands queued tasks to the workers that should take them; then rebalances. */
-  dispatch(slots: Iterable<Slot>): void {
+  /**
+   * Hands queued tasks to the workers that should take them; then rebalances.
+   *
+   * @param slots The started workers.
+   * @param starting Workers starting: not sent tasks yet, but they will share the queue.
+   */
+  dispatch(slots: Iterable<Slot>, starting = 0): void {
     const now = performance.now();
-    this.#workers = 0;
+    this.#workers = starting;
     for (const s of slots) if (this.#open(s)) this.#workers++;
     for (let head = this.queue.peek(); head; head = this.queue.peek()) {
       const slot = this.#pick(slots, head, now);
@@ -136,7 +141,7 @@ export class Scheduler {
    */
   #pick(slots: Iterable<Slot>, task: Task, now: number): Slot | undefined {
     let best: Slot | undefined, bestMs = Infinity, idle: Slot | undefined, busy = 0;
-    let behind: Slot | undefined;
+    let behind: Slot | undefined, behindMs = Infinity;
     for (const slot of slots) {
       if (slot.held.size === 0) {
         if (this.#accepts(slot, task, now)) idle ??= slot;
@@ -147,7 +152,9 @@ export class Scheduler {
       const left = this.#remaining(slot, now);
       if (left < bestMs && this.#wants(slot, now) && this.#accepts(slot, task, now)) {
         [best, bestMs] = [slot, left];
-      } else if (!behind && this.#behind(slot, task, now)) behind = slot;
+      } else if (left < behindMs && this.#behind(slot, task, now)) {
+        [behind, behindMs] = [slot, left]; // the one whose task ends first
+      }
     }
     if (best) return best;
     if (!idle) return behind;
@@ -204,8 +211,8 @@ export class Scheduler {
   /**
    * Whether `slot`, running one long task, may hold `task` behind it now,
    * not only just before that one ends: when the rest of the queue, by
-   * `task`'s measure, keeps every other worker busy until this one is
-   * done, no worker can be idle while `task` waits, and its worker then
+   * `task`'s measure, keeps every other worker (those starting too) busy
+   * until this one is done, no worker can be idle while `task` waits, and its worker then
    * never waits for it, nor this process wakes to send it. Measured (64
    * tasks of 20 ms on 2 subprocess workers): the parent's main thread woke
    * about twice per task, each wake-up 100-150 µs of its CPU, on cores the
