@@ -145,10 +145,16 @@ export class Connection {
     await this.#endpoint.sendBytes(bytes.subarray(offset, offset + n));
   }
 
-  async #next(action: string): Promise<Message> {
+  /** The next message, waiting for it; `room`: offered for its bytes meanwhile. */
+  async #next(action: string, room?: Uint8Array): Promise<Message> {
     this.#check(action, false);
     await this.#endpoint.ready;
-    await this.#endpoint.inbox.ready(null);
+    const withdraw = room && this.#endpoint.inbox.offer(room);
+    try {
+      await this.#endpoint.inbox.ready(null);
+    } finally {
+      withdraw?.();
+    }
     const m = this.#endpoint.inbox.peek()!;
     if (m === EOF) throw new EOFError(`Cannot ${action}: the other end is closed`);
     return m;
@@ -192,11 +198,14 @@ export class Connection {
   /**
    * Receives a bytes message into `buffer` at `offset`; resolves its length.
    *
-   * The fastest way to receive a stream of large messages: the memory a
-   * message was read into is used again for the next one of its size,
-   * where `recvBytes()` hands out each in memory of its own.
+   * The fastest way to receive a stream of large messages. One that comes
+   * over a socket (from a subprocess, or a `Client`) while this waits is
+   * read straight into `buffer`. One that arrived before is copied in, and
+   * the memory it was read into is used again for the next one of its
+   * size, where `recvBytes()` hands out each in memory of its own. Leave
+   * `buffer` alone until this settles: its bytes may be written meanwhile.
    *
-   * @param buffer Where the message's bytes are copied.
+   * @param buffer Where the message's bytes go.
    * @param offset Where in `buffer` they start (default 0).
    * @returns The message's length in bytes.
    * @throws {RangeError} When it does not fit, or `offset` is not a whole
@@ -211,7 +220,7 @@ export class Connection {
     }
     checkOffset("receive bytes", offset, buffer.byteLength);
     const view = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    const m = await this.#next("receive bytes");
+    const m = await this.#next("receive bytes", view.subarray(offset));
     if (!m.bytes) {
       throw new TypeError("Cannot receive bytes: the next message was sent with send()");
     }
@@ -221,6 +230,8 @@ export class Connection {
       );
     }
     this.#endpoint.inbox.take();
+    // Read straight into `view` as this waited (from a socket), or copied.
+    if (this.#endpoint.inbox.placed(m.bytes)) return m.bytes.length;
     view.set(m.bytes, offset);
     // Nothing holds the message's own buffer now: the next one of its size
     // is read into it (see spare_buffers.ts).

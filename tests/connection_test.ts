@@ -21,12 +21,15 @@ import {
 } from "../mod.ts";
 import {
   echo,
+  fillMessage,
   fillThenChange,
   fillThenRefused,
+  messageDiff,
   readAsSent,
   readOnceTold,
   receiveMixed,
   receiveMixedReport,
+  receiveWaiting,
   sendNumbered,
   sendThenChange,
   sendUnserializable,
@@ -36,6 +39,9 @@ import {
   windowFiller,
 } from "./fixtures/pipe_targets.ts";
 import { delay } from "../_internal/base/async.ts";
+import { messageBuffer, spareBuffers } from "../_internal/wire/spare_buffers.ts";
+import { rawClient } from "./_raw.ts";
+import { toAddress, toAuthkey } from "../_internal/transport/address.ts";
 import { denoRun, fixturePath, startFixture, testBoth } from "./_helpers.ts";
 import { asHanded, handThenChange } from "./fixtures/changing.ts";
 
@@ -262,6 +268,22 @@ for (const where of ["in a child", "from a child"] as const) {
   );
 }
 
+testBoth(
+  "Pipe: a child waiting in recvBytesInto gets each large message whole at its offset, no spare buffer in between",
+  async (startMethod) => {
+    await withPipeChild(startMethod, receiveWaiting, [4, MIXED_SIZE], async (here) => {
+      const buf = new Uint8Array(MIXED_SIZE);
+      for (let k = 0; k < 4; k++) {
+        assertEquals(await here.recv(), "ready");
+        await here.sendBytes(fillMessage(buf, k));
+      }
+      // A subprocess reads each straight into the buffer waiting for it; a
+      // worker's arrive by message, in memory never given back as a spare.
+      assertEquals(await here.recv(), { wrong: [], spares: [] });
+    });
+  },
+);
+
 Deno.test("Pipe: recvBytesInto between two ends here never takes the sender's buffer", async () => {
   const [a, b] = Pipe();
   const sending = sendNumbered(a, MIXED_N, MIXED_SIZE);
@@ -358,6 +380,52 @@ Deno.test("Listener and Client: authenticated connection, values and bytes both 
   assertEquals(await client.recvBytes(), new Uint8Array([9, 8]));
   client.close();
   await assertRejects(() => server.recv(), EOFError);
+});
+
+Deno.test("Listener and Client: a large message recvBytesInto waits for is read straight into its buffer", async () => {
+  await using listener = new Listener();
+  const accepting = listener.accept();
+  await using client = await Client(listener.address);
+  await using server = await accepting;
+  const size = MIXED_SIZE, into = new Uint8Array(size + 3);
+  // Takes every spare buffer, so that none is there but what this leaves.
+  spareBuffers().forEach((n) => messageBuffer(n));
+  for (let k = 0; k < 3; k++) {
+    const got = server.recvBytesInto(into, 3);
+    await client.sendBytes(fillMessage(new Uint8Array(size), k));
+    assertEquals(await got, size);
+    assertEquals(messageDiff(into.subarray(3), k, size), -1);
+  }
+  assertEquals(spareBuffers(), []);
+  // One that arrived before the call is read into a buffer of its own,
+  // copied, and that buffer kept for the next message of its size.
+  await client.sendBytes(fillMessage(new Uint8Array(size), 3));
+  assert(await server.poll(null));
+  assertEquals(await server.recvBytesInto(into, 3), size);
+  assertEquals(messageDiff(into.subarray(3), 3, size), -1);
+  assertEquals(spareBuffers().length, 1);
+  spareBuffers().forEach((n) => messageBuffer(n));
+});
+
+Deno.test("Listener and Client: a sender gone mid-message ends the recvBytesInto reading it with EOFError", async () => {
+  const key = "a shared key, 16+ bytes";
+  await using listener = new Listener({ authkey: key });
+  const accepting = listener.accept();
+  await using raw = await rawClient(toAddress(listener.address, "address"), toAuthkey(key));
+  await using server = await accepting;
+  const into = new Uint8Array(MIXED_SIZE);
+  const receiving = server.recvBytesInto(into);
+  // A bytes message's frame (tag, header `null`, bytes), cut off a third of
+  // the way through its bytes.
+  const frame = new Uint8Array(4 + 9 + MIXED_SIZE / 3);
+  new DataView(frame.buffer).setUint32(0, 9 + MIXED_SIZE);
+  frame.set([0x42, 0, 0, 0, 4, ...new TextEncoder().encode("null")], 4);
+  frame.fill(7, 13);
+  await raw.write(frame);
+  raw.close();
+  await assertRejects(() => receiving, EOFError);
+  // What came went straight into the waiting buffer (the path under test).
+  assertEquals(into[0], 7);
 });
 
 /**

@@ -317,6 +317,80 @@ Deno.test("FrameWriter cuts a message longer than a piece into pieces; FrameRead
   }
 });
 
+Deno.test("FrameReader: a splitter reads a large message's tail into a view it chooses, even late, single frame or pieces", async () => {
+  const restore = setLimits({ piece: 300_100, message: 1 << 20 });
+  try {
+    const sink = sinkOf();
+    const writer = new FrameWriter(sink.writer);
+    // Each large message's first byte says where its tail starts.
+    const message = (size: number, at: number) =>
+      new Uint8Array(size).map((_, i) => (i === 0 ? at : (i * 7) & 0xff));
+    const single = message(300_000, 5), pieced = message(700_000, 9), whole = message(280_000, 3);
+    const small = new Uint8Array([1, 2, 3]);
+    for (const m of [single, small, pieced, whole, small]) await writer.write(frameWith(m));
+    const stream = sink.bytes();
+    for (const chunk of [7, 999, 1 << 20]) {
+      const reader = readerOf(stream, chunk);
+      const asked: number[] = [];
+      let asks = 0, tail = 0, placed: Uint8Array | undefined;
+      reader.splitter = {
+        wants: (total) => (asked.push(total), total !== whole.length),
+        head: (head, total) => {
+          asks = 0;
+          placed = undefined;
+          tail = total - head[0];
+          return head[0];
+        },
+        // Chooses on its third ask: what was read before is copied over.
+        place: () => {
+          if (++asks < 3) return undefined;
+          return placed = new Uint8Array(tail + 4).subarray(2, 2 + tail);
+        },
+      };
+      for (
+        const [m, split] of [[single, true], [small, false], [pieced, true], [
+          whole,
+          false,
+        ]] as const
+      ) {
+        const got = (await reader.next())!;
+        if (!split) {
+          assertEquals(got.slice(), m);
+          assertEquals(reader.tail, undefined);
+          continue;
+        }
+        assertEquals(got, m.subarray(0, m[0]));
+        assertEquals(reader.tail, m.subarray(m[0]));
+        // Read in one go (a frame read whole), the tail is in a buffer of
+        // its own; in several (or in pieces), in the view chosen on the
+        // third ask.
+        if (chunk === 1 << 20 && m === single) {
+          assertEquals([placed, reader.tail!.buffer.byteLength], [undefined, tail]);
+        } else assertStrictEquals(reader.tail, placed);
+      }
+      assertEquals((await reader.next())?.slice(), small);
+      assertEquals(reader.tail, undefined);
+      assertEquals(await reader.next(), null);
+      // Asked only for the large messages, and never about a small one.
+      assertEquals(asked, [single.length, pieced.length, whole.length]);
+    }
+    // A view not of the tail's length, or a head past what was shown, breaks the reader.
+    for (
+      const [at, view, message] of [[5, 10, "placed in a view of 10"], [
+        2000,
+        0,
+        "outside the 1024",
+      ]] as const
+    ) {
+      const reader = readerOf(stream, 1 << 20);
+      reader.splitter = { wants: () => true, head: () => at, place: () => new Uint8Array(view) };
+      await assertRejects(() => reader.next(), RangeError, message);
+    }
+  } finally {
+    restore();
+  }
+});
+
 Deno.test("FrameWriter refuses a message over the limit with a RangeError naming it; FrameReader refuses one declared over it", async () => {
   const restore = setLimits({ piece: 1000, message: 10_000 });
   try {

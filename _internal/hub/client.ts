@@ -20,8 +20,8 @@
 import { onAbort } from "../base/async.ts";
 import { type Channel, CLOSED, SocketChannel } from "../transport/channel.ts";
 import { ProcessError } from "../base/errors.ts";
-import type { CallMessage, CallOptions } from "./protocol.ts";
-import { readOutbound } from "./messages.ts";
+import type { CallMessage, CallOptions, PushListener, PushPlacer } from "./protocol.ts";
+import { type Outbound, readOutbound } from "./messages.ts";
 import { notePeakUnsent } from "./flow.ts";
 import { registry } from "./registry.ts";
 import { state } from "../base/state.ts";
@@ -39,6 +39,9 @@ import type { Path } from "./paths.ts";
 // Deno provides Node's setImmediate as a global; its types are Node's.
 declare function setImmediate(fn: () => void): unknown;
 
+/** Bytes not read yet: the placeholder a push's header is checked with before they are placed. */
+const NO_BYTES = new Uint8Array(0);
+
 /** Deferred items flushed at once from this many bytes (a frame of moderate size). */
 const DEFER_FLUSH = 64 * 1024;
 
@@ -52,7 +55,8 @@ export class Client {
     number,
     { resolve(v: unknown): void; reject(e: unknown): void }
   >();
-  #listeners = new Map<string, ((event: string, args: unknown[]) => void)[]>();
+  #listeners = new Map<string, PushListener[]>();
+  #placers = new Map<string, PushPlacer[]>();
   #closed: Error | undefined;
   #outbox: Outgoing[] = [];
   /** Deferred calls, one per object and method, in the order each was first deferred. */
@@ -76,6 +80,7 @@ export class Client {
   private constructor(key: string, channel: Channel) {
     this.#key = key;
     this.#channel = channel;
+    if (channel instanceof SocketChannel) channel.placer = (h, n) => this.#place(h, n);
     channel.unref();
     state().exitHooks.add(this.#exitHook);
     this.#readLoop();
@@ -412,13 +417,35 @@ export class Client {
     for (const l of this.#listeners.get(objectId) ?? []) l(event, args);
   }
 
-  listen(
-    objectId: string,
-    listener: (event: string, args: unknown[]) => void,
-  ): void {
+  listen(objectId: string, listener: PushListener, place?: PushPlacer): void {
     const ls = this.#listeners.get(objectId) ?? [];
     ls.push(listener);
     this.#listeners.set(objectId, ls);
+    if (!place) return;
+    const ps = this.#placers.get(objectId) ?? [];
+    ps.push(place);
+    this.#placers.set(objectId, ps);
+  }
+
+  /**
+   * Where the bytes of a push whose frame is being read go (see
+   * {@link SocketChannel.placer}): asked of its object's placers, once its
+   * header is checked as {@link Client.#receive} will check it.
+   */
+  #place(header: unknown, length: number): Uint8Array | undefined {
+    let m: Outbound;
+    try {
+      m = readOutbound(new BytesMessage(header, NO_BYTES));
+    } catch {
+      return undefined;
+    }
+    if (m.kind !== "push") return undefined;
+    const args = m.args.slice(0, -1);
+    for (const place of this.#placers.get(m.objectId) ?? []) {
+      const into = place(m.event, args, length);
+      if (into) return into;
+    }
+    return undefined;
   }
 }
 

@@ -93,6 +93,17 @@ export interface CallOptions {
   handles?: Path[];
 }
 
+/** Receives a push for an object: its event and arguments. */
+export type PushListener = (event: string, args: unknown[]) => void;
+
+/**
+ * Where the bytes of a push whose frame is being read may go (its last
+ * argument, `length` of them, not read yet): a view of exactly that length
+ * (they are read straight into it, and the push then carries that view), or
+ * `undefined` for a buffer of their own.
+ */
+export type PushPlacer = (event: string, args: unknown[], length: number) => Uint8Array | undefined;
+
 /** A way to call an object, wherever it lives. */
 export interface ObjectRef {
   /** The object's id in its host. */
@@ -141,8 +152,11 @@ export interface ObjectRef {
   noWaitAtExit(): void;
   /** Posts a call whose last argument is raw bytes, sent without the structured-clone serializer. */
   postBytes(method: string, args: unknown[], bytes: Uint8Array): Promise<void>;
-  /** Receives pushes for this object (pipes). */
-  onPush(listener: (event: string, args: unknown[]) => void): void;
+  /**
+   * Receives pushes for this object (pipes); `place` says where the bytes of
+   * one about to arrive over a socket may be read (see {@link PushPlacer}).
+   */
+  onPush(listener: PushListener, place?: PushPlacer): void;
   /** Whether this reference is in the host. */
   readonly local: boolean;
   /** Why the connection to the host is gone, once it is known to be. */

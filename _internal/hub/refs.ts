@@ -13,7 +13,7 @@ import type { Client } from "./client.ts";
 import { ProcessError } from "../base/errors.ts";
 import { hubAddress } from "./hub_state.ts";
 import { type Address, addressToString } from "../transport/address.ts";
-import type { CallOptions, Hosted, ObjectRef, Peer } from "./protocol.ts";
+import type { CallOptions, Hosted, ObjectRef, Peer, PushListener, PushPlacer } from "./protocol.ts";
 import { registry } from "./registry.ts";
 import { markAt } from "./marks.ts";
 import type { Path } from "./paths.ts";
@@ -35,7 +35,7 @@ export class LocalRef implements ObjectRef {
   readonly id: string;
   readonly local = true;
   #obj: Hosted;
-  #listeners: ((event: string, args: unknown[]) => void)[] = [];
+  #listeners: PushListener[] = [];
 
   /** Hosts `obj` in this process (the hub opens only once it is shared). */
   constructor(obj: Hosted) {
@@ -130,7 +130,8 @@ export class LocalRef implements ObjectRef {
     return this.post(method, [...args, bytes]);
   }
 
-  onPush(listener: (event: string, args: unknown[]) => void): void {
+  onPush(listener: PushListener): void {
+    // Pushes here are values handed over in this process: nothing to place.
     this.#listeners.push(listener);
   }
 
@@ -160,7 +161,7 @@ export class RemoteRef implements ObjectRef {
   #address: Address;
   #client: Client | undefined;
   #waiting: ((c: Client | Error) => void)[] | undefined;
-  #listeners: ((event: string, args: unknown[]) => void)[] = [];
+  #listeners: [PushListener, PushPlacer | undefined][] = [];
   /** The connection the listeners are on, and how many of them. */
   #listeningOn: Client | undefined;
   #listened = 0;
@@ -232,7 +233,7 @@ export class RemoteRef implements ObjectRef {
       this.#listened = 0;
     }
     while (this.#listened < this.#listeners.length) {
-      c.listen(this.id, this.#listeners[this.#listened++]);
+      c.listen(this.id, ...this.#listeners[this.#listened++]);
     }
   }
 
@@ -303,9 +304,9 @@ export class RemoteRef implements ObjectRef {
     return this.#with((c) => c.postBytes(this.id, method, args, bytes));
   }
 
-  onPush(listener: (event: string, args: unknown[]) => void): void {
+  onPush(listener: PushListener, place?: PushPlacer): void {
     // Kept here: a connection that replaces a lost one gets them too.
-    this.#listeners.push(listener);
+    this.#listeners.push([listener, place]);
     this.#with((c) => this.#follow(c)).catch(() => {});
   }
 

@@ -29,6 +29,10 @@ export class MessageInbox {
   #waiters: (() => void)[] = [];
   /** Called with each message received (taken by its reader). */
   onTake: ((m: Message) => void) | undefined;
+  /** A reader's buffer, offered for the next bytes message (see {@link MessageInbox.offer}). */
+  #room: Uint8Array | undefined;
+  /** What {@link MessageInbox.place} handed out last. */
+  #placed: Uint8Array | undefined;
 
   /** Adds a message. */
   push(m: Message): void {
@@ -70,6 +74,42 @@ export class MessageInbox {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
+  }
+
+  /**
+   * Offers `room`, a reader's own buffer, for the next message's bytes while
+   * the reader waits with nothing here: a transport that reads a large one
+   * from a socket may read it straight in (see {@link MessageInbox.place}).
+   * One offer at a time.
+   *
+   * @returns A function that withdraws the offer, unless taken.
+   */
+  offer(room: Uint8Array): () => void {
+    if (this.#room || this.peek() !== undefined) return () => {};
+    this.#room = room;
+    return () => {
+      if (this.#room === room) this.#room = undefined;
+    };
+  }
+
+  /**
+   * Where the next message's `n` bytes may be read, when they are bytes
+   * about to be pushed here and nothing else is to come before them: the
+   * start of the room offered, if nothing waits here and they fit. Taken
+   * once.
+   */
+  place(n: number): Uint8Array | undefined {
+    const room = this.#room;
+    if (!room || n > room.length || this.peek() !== undefined) return undefined;
+    this.#room = undefined;
+    return this.#placed = room.subarray(0, n);
+  }
+
+  /** Whether `bytes` are what {@link MessageInbox.place} handed out: in the reader's buffer already. */
+  placed(bytes: Uint8Array): boolean {
+    if (bytes !== this.#placed) return false;
+    this.#placed = undefined;
+    return true;
   }
 
   /**

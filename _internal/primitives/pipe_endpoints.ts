@@ -141,7 +141,7 @@ export function remoteEnd(ref: ObjectRef, end: 0 | 1, d: Descriptor): Endpoint {
       const bytes = args[1] as Uint8Array;
       inbox.push({ bytes, size: bytes.length });
     } else if (event === "eof") inbox.end();
-  });
+  }, (event, args, n) => event === "bytes" && args[0] === end ? inbox.place(n) : undefined);
   const credit = new Credit(ref, end);
   const gate = new FlowGate(() => credit.room(), () => credit.whenRoom());
   return {
@@ -191,6 +191,8 @@ export function socketEnd(channel: SocketChannel): Endpoint {
     unread -= m.size ?? 0;
     if (resume && unread <= limits().pipeWindow) resume();
   };
+  // Bytes come with no header (see sendBytes below).
+  channel.placer = (header, n) => header === null ? inbox.place(n) : undefined;
   (async () => {
     while (true) {
       if (unread > limits().pipeWindow) await new Promise<void>((r) => (resume = r));

@@ -11,6 +11,7 @@ import type { AuthedConn } from "./sockets.ts";
 import { HEADER } from "../wire/framing.ts";
 import { checkMessageSize, limits } from "../wire/limits.ts";
 import {
+  bytesHead,
   BytesMessage,
   decode,
   encodeBytesParts,
@@ -79,6 +80,11 @@ class Inbox {
     for (const w of this.#waiters.splice(0)) w(CLOSED);
   }
 
+  /** Whether its receiver waits, every value before handed over (none waits here). */
+  waiting(): boolean {
+    return this.#waiters.length > 0;
+  }
+
   next(): Promise<unknown> {
     if (this.#items.length > 0) {
       this.bytes -= this.#sizes.shift()!;
@@ -112,11 +118,34 @@ export class SocketChannel implements Channel {
   error: unknown;
   /** The id of the key the peer proved (`""`: the listener's own; see `auth.ts`). */
   readonly kid: string;
+  /**
+   * Where a large bytes message's bytes may be read instead of a buffer of
+   * their own: given its header and their length, a view of exactly that
+   * length, or `undefined` (not now). Asked before each read of them until
+   * it chooses (see `Splitter`), and only while the receiver waits in
+   * {@link SocketChannel.recv} with every message before handed over, so
+   * that what it chooses for is the next thing its receiver gets.
+   */
+  placer: ((header: unknown, length: number) => Uint8Array | undefined) | undefined;
+  /** The header and length of the bytes of the message read now, split by its head. */
+  #split: { header: unknown; length: number } | undefined;
 
   /** Starts reading frames from the connection. */
   constructor(authed: AuthedConn) {
     this.#authed = authed;
     this.kid = authed.kid ?? "";
+    authed.reader.splitter = {
+      wants: () => this.placer !== undefined,
+      head: (head, total) => {
+        const h = bytesHead(head);
+        this.#split = h && { header: h.header, length: total - h.at };
+        return h?.at;
+      },
+      place: () => {
+        const m = this.#split!;
+        return this.#inbox.waiting() ? this.placer?.(m.header, m.length) : undefined;
+      },
+    };
     this.#readLoop();
   }
 
@@ -127,7 +156,12 @@ export class SocketChannel implements Channel {
         const frame = await reader.next();
         if (frame === null) break;
         const size = frame.length;
-        if (needsV8(frame)) {
+        if (reader.tail) {
+          // A bytes message, its header read from its head (`frame`), its
+          // bytes where the placer chose or in a buffer of their own.
+          const { header } = this.#split!;
+          this.#inbox.push(new BytesMessage(header, reader.tail), size + reader.tail.length);
+        } else if (needsV8(frame)) {
           const owned = reader.owned;
           const copy = owned ? frame : frame.slice();
           await loadV8();

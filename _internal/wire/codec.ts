@@ -279,10 +279,11 @@ export function decode(payload: Uint8Array, owned = false): unknown {
     return JSON.parse(decoder.decode(body));
   }
   if (tag === TAG_BYTES) {
-    const len = new DataView(payload.buffer, payload.byteOffset).getUint32(1);
-    const header = JSON.parse(decoder.decode(payload.subarray(5, 5 + len)));
+    const head = bytesHead(payload);
+    if (!head) throw new TypeError("Cannot decode payload: a bytes message cut short");
     // A payload in the reader's buffer is copied out; one of its own is kept.
-    return new BytesMessage(header, owned ? payload.subarray(5 + len) : payload.slice(5 + len));
+    const bytes = owned ? payload.subarray(head.at) : payload.slice(head.at);
+    return new BytesMessage(head.header, bytes);
   }
   if (tag === TAG_V8) {
     if (!v8) {
@@ -293,6 +294,21 @@ export function decode(payload: Uint8Array, owned = false): unknown {
     return v8.deserialize(owned ? payload.subarray(1) : payload.slice(1));
   }
   throw new TypeError(`Cannot decode payload: unknown tag ${tag}`);
+}
+
+/**
+ * A bytes message's header, and where its bytes start, read from the first
+ * bytes of its payload.
+ *
+ * @returns `undefined` when they are not a bytes message's, or do not hold
+ * its whole header.
+ * @throws {SyntaxError} On a header that is not JSON.
+ */
+export function bytesHead(head: Uint8Array): { header: unknown; at: number } | undefined {
+  if (head[0] !== TAG_BYTES || head.length < 5) return undefined;
+  const at = 5 + new DataView(head.buffer, head.byteOffset).getUint32(1);
+  if (head.length < at) return undefined;
+  return { header: JSON.parse(decoder.decode(head.subarray(5, at))), at };
 }
 
 /** Decodes a payload, loading the v8 serializer first when it is needed. */

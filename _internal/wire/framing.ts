@@ -15,7 +15,7 @@
  */
 
 import { checkMessageSize, limits } from "./limits.ts";
-import { messageBuffer } from "./spare_buffers.ts";
+import { giveBackBuffer, messageBuffer } from "./spare_buffers.ts";
 
 /** Bytes of the length prefix. */
 export const HEADER = 4;
@@ -58,6 +58,36 @@ const STREAM_BUFFER = 64 * 1024;
 /** Frames from this size up are read into a buffer of their own. */
 const LARGE_FRAME = 256 * 1024;
 
+/**
+ * Splits a large message (a frame read straight from the stream, or a
+ * message in pieces) into a head, returned by {@link FrameReader.next}, and
+ * a tail, in {@link FrameReader.tail}, which may be read straight into a
+ * view of the splitter's choosing instead of a buffer of its own.
+ *
+ * The view may be chosen late: the splitter is asked before each read of
+ * the tail, the bytes read until it chooses (into a buffer of their own)
+ * are copied over, and the rest is read straight in.
+ */
+export interface Splitter {
+  /** Whether a message of `total` bytes may be split: only then is its head read first. */
+  wants(total: number): boolean;
+  /**
+   * Where the tail of a message of `total` bytes starts, given its first
+   * bytes (`head`: up to {@link SPLIT_HEAD} of them), or `undefined` to read
+   * it whole as usual.
+   */
+  head(head: Uint8Array, total: number): number | undefined;
+  /**
+   * Where the tail of the message split last goes, asked before each read
+   * of it until it says: a view of exactly the tail's length, or
+   * `undefined` (not now).
+   */
+  place(): Uint8Array | undefined;
+}
+
+/** The most of a large message's first bytes a {@link Splitter} is shown. */
+export const SPLIT_HEAD = 1024;
+
 /** Reads frames from a stream. */
 export class FrameReader {
   #reader: ByteReader;
@@ -78,6 +108,22 @@ export class FrameReader {
    */
   owned = false;
 
+  /** Consulted for each large message (see {@link Splitter}). */
+  splitter: Splitter | undefined;
+  /** Where the current large message (its tail, when split) is read, once known. */
+  #dest: Uint8Array | undefined;
+  /** Its length. */
+  #size = 0;
+  /** Whether the splitter may still choose where it goes. */
+  #movable = false;
+
+  /**
+   * The tail of the last message returned, when a {@link Splitter} split it:
+   * the message's bytes after those returned, in the view the splitter
+   * chose, or in a buffer of their own.
+   */
+  tail: Uint8Array | undefined;
+
   /**
    * The next message's bytes, or `null` at a clean end of stream. The
    * returned view is valid until the next call: decode or copy it first.
@@ -89,6 +135,7 @@ export class FrameReader {
     maxFrame: number = limits().frame,
     maxMessage: number = limits().message,
   ): Promise<Uint8Array | null> {
+    this.tail = undefined;
     if (!await this.#fill(HEADER, true)) return null;
     const [len, more] = this.#header(maxFrame);
     if (!more) return await this.#frame(len);
@@ -110,10 +157,9 @@ export class FrameReader {
   async #frame(len: number): Promise<Uint8Array> {
     this.owned = false;
     if (this.#end - this.#start < len && len >= LARGE_FRAME) {
-      const out = messageBuffer(len);
-      await this.#readInto(out);
-      this.owned = true;
-      return out;
+      const head = await this.#begin(len, len);
+      await this.#read(0, this.#size);
+      return this.#done(head);
     }
     await this.#fill(len, false);
     const s = this.#start;
@@ -132,31 +178,99 @@ export class FrameReader {
       throw new FrameError(`Message of ${total} bytes exceeds the limit of ${maxMessage}`);
     }
     if (total < first - TOTAL) throw new FrameError("Malformed message: pieces exceed its length");
-    const out = messageBuffer(total);
-    let at = 0, len = first - TOTAL, more = true;
+    // The head, when split, is taken from the first piece.
+    const head = await this.#begin(first - TOTAL, total);
+    let at = 0, len = first - TOTAL - (head?.length ?? 0), more = true;
     while (true) {
-      if (at + len > total) throw new FrameError("Malformed message: pieces exceed its length");
-      await this.#readInto(out.subarray(at, at + len));
+      if (at + len > this.#size) {
+        throw new FrameError("Malformed message: pieces exceed its length");
+      }
+      await this.#read(at, at + len);
       at += len;
       if (!more) break;
       if (!await this.#fill(HEADER, false)) throw new FrameError("Connection closed mid-frame");
       [len, more] = this.#header(maxFrame);
     }
-    if (at !== total) throw new FrameError("Malformed message: pieces fall short of its length");
-    this.owned = true;
-    return out;
+    if (at !== this.#size) {
+      throw new FrameError("Malformed message: pieces fall short of its length");
+    }
+    return this.#done(head);
   }
 
-  /** Fills `dest` from what is buffered, then straight from the stream. */
-  async #readInto(dest: Uint8Array): Promise<void> {
-    const have = Math.min(this.#end - this.#start, dest.length);
-    dest.set(this.#buf.subarray(this.#start, this.#start + have));
+  /**
+   * Starts a large message of `total` bytes, `available` of them in this
+   * frame: shows its head to the splitter when it wants it, and sets where
+   * the message goes (its tail, when split).
+   *
+   * @returns The head, when split: a copy of its own (the read buffer
+   * moves on).
+   */
+  async #begin(available: number, total: number): Promise<Uint8Array | undefined> {
+    this.#dest = undefined;
+    this.#movable = false;
+    this.#size = total;
+    if (!this.splitter?.wants(total) || available === 0) return undefined;
+    const shown = Math.min(available, SPLIT_HEAD);
+    await this.#fill(shown, false);
+    const at = this.splitter.head(this.#buf.subarray(this.#start, this.#start + shown), total);
+    if (at === undefined) return undefined;
+    if (!Number.isInteger(at) || at < 0 || at > shown) {
+      throw new RangeError(`A split at ${at} is outside the ${shown} bytes shown`);
+    }
+    const head = this.#buf.slice(this.#start, this.#start + at);
+    this.#start += at;
+    this.#size = total - at;
+    this.#movable = true;
+    return head;
+  }
+
+  /**
+   * Reads bytes `from` to `to` of the current message (its tail, when
+   * split) where it goes: what is buffered, then straight from the stream.
+   */
+  async #read(from: number, to: number): Promise<void> {
+    const have = Math.min(this.#end - this.#start, to - from);
+    this.#place(from).set(this.#buf.subarray(this.#start, this.#start + have), from);
     this.#start += have;
-    for (let at = have; at < dest.length;) {
-      const n = await this.#reader.read(dest.subarray(at));
+    for (let at = from + have; at < to;) {
+      const n = await this.#reader.read(this.#place(at).subarray(at, to));
       if (n === null) throw new FrameError("Connection closed mid-frame");
       at += n;
     }
+  }
+
+  /**
+   * Where the current message goes, its first `done` bytes read: the
+   * splitter's view, once it chooses one (what was read is copied over),
+   * else a buffer of its own.
+   */
+  #place(done: number): Uint8Array {
+    const into = this.#movable ? this.splitter!.place() : undefined;
+    if (into) {
+      if (into.length !== this.#size) {
+        throw new RangeError(
+          `A tail of ${this.#size} bytes was placed in a view of ${into.length}`,
+        );
+      }
+      this.#movable = false;
+      if (this.#dest) {
+        into.set(this.#dest.subarray(0, done));
+        giveBackBuffer(this.#dest);
+      }
+      this.#dest = into;
+    }
+    return this.#dest ??= messageBuffer(this.#size);
+  }
+
+  /** Ends the current message: its bytes, or its head with its tail in {@link FrameReader.tail}. */
+  #done(head: Uint8Array | undefined): Uint8Array {
+    const out = this.#dest ?? messageBuffer(this.#size);
+    this.#dest = undefined;
+    this.#movable = false;
+    this.owned = true;
+    if (!head) return out;
+    this.tail = out;
+    return head;
   }
 
   /**
