@@ -33,6 +33,7 @@ import {
   sendNumbered,
   sendThenChange,
   sendUnserializable,
+  sendWhenTold,
   sink,
   source,
   tightSender,
@@ -280,6 +281,26 @@ testBoth(
       // A subprocess reads each straight into the buffer waiting for it; a
       // worker's arrive by message, in memory never given back as a spare.
       assertEquals(await here.recv(), { wrong: [], spares: [] });
+    });
+  },
+);
+
+testBoth(
+  "Pipe: a parent waiting in recvBytesInto gets each large message from a child whole at its offset, no spare buffer in between",
+  async (startMethod) => {
+    await withPipeChild(startMethod, sendWhenTold, [4, MIXED_SIZE], async (here) => {
+      const into = new Uint8Array(MIXED_SIZE + 3);
+      // Takes every spare buffer, so that none is there but what this leaves.
+      spareBuffers().forEach((n) => messageBuffer(n));
+      for (let k = 0; k < 4; k++) {
+        const got = here.recvBytesInto(into, 3);
+        await here.send("go");
+        assertEquals(await got, MIXED_SIZE);
+        assertEquals(messageDiff(into.subarray(3), k, MIXED_SIZE), -1);
+      }
+      // Each was read straight into `into`: a child's calls to its parent
+      // come over a socket, a worker thread's too.
+      assertEquals(spareBuffers(), []);
     });
   },
 );

@@ -34,7 +34,7 @@ for (const mode of Object.keys(EXPECTED)) {
 }
 
 testBoth(
-  "Security: a sandboxed child uses what it was given (a queue, a lock, a pipe end, a manager's dict), in the roles it was given; a sandboxed pool's task uses the queue it brought; a sandboxed start that fails reports why",
+  "Security: a sandboxed child uses what it was given (a queue, a lock, a pipe end, a manager's dict), in the roles it was given, and its bytes for a pipe it was not given are refused before any reaches a waiting buffer; a sandboxed pool's task uses the queue it brought; a sandboxed start that fails reports why",
   async (method) => {
     const out = await denoRun(
       [fixturePath("sandbox_use_main.ts"), method],
@@ -45,6 +45,8 @@ testBoth(
       "queue: put",
       "lock: held",
       "pipe as the other end: this sandboxed process was not given it",
+      "bytes to a pipe not given: refused",
+      "that pipe still works: 5, 1",
       "pipe: sent",
       "dict: set",
       "exit: 0",

@@ -65,6 +65,13 @@ export interface Hosted {
   /** The peer's connection is gone: give back what it held. */
   detach?(peer: Peer): void;
   /**
+   * Where the bytes of a call about to run may be read (`length` of them,
+   * its last argument, not read yet; `args`: the others), as a
+   * {@link PushPlacer} does for a push. Asked only once the call passed
+   * every check it must pass to run.
+   */
+  place?(method: string, args: unknown[], length: number): Uint8Array | undefined;
+  /**
    * The role a call needs from a sandboxed peer (see `grants.ts`); default:
    * any role it was given the object in.
    */

@@ -12,12 +12,13 @@
 
 import { raceTimer } from "../base/async.ts";
 import { isolateGlobal } from "../base/state.ts";
-import { type Channel, CLOSED } from "../transport/channel.ts";
+import { type Channel, CLOSED, SocketChannel } from "../transport/channel.ts";
+import { BytesMessage } from "../wire/codec.ts";
 import { ProcessError } from "../base/errors.ts";
 import { onHubMessage } from "./hub.ts";
 import { localWorkers, portPeer, socketPeer } from "./peers.ts";
 import { PortConnChannel } from "./ports.ts";
-import type { Hosted, Peer } from "./protocol.ts";
+import type { Hosted, HostedEntry, Peer } from "./protocol.ts";
 import {
   type Attach,
   type Grant,
@@ -174,6 +175,39 @@ class Connection {
     const port = localWorkers().get(this.ident);
     const peer = port ? portPeer(id, session, port) : socketPeer(id, session, channel);
     this.#peer = sandbox ? { ...peer, granted: (o, role) => sandbox.may(o, role) } : peer;
+    if (channel instanceof SocketChannel) channel.placer = (h, n) => this.#place(h, n);
+  }
+
+  /**
+   * Where the bytes of a call whose frame is being read go (see
+   * {@link SocketChannel.placer}): asked of its object, once the call has
+   * passed the checks {@link Connection.#call} makes before it runs it.
+   */
+  #place(header: unknown, length: number): Uint8Array | undefined {
+    const inbound: Inbound[] = [];
+    try {
+      readInbound(new BytesMessage(header, NO_BYTES), inbound);
+    } catch {
+      return undefined;
+    }
+    const m = inbound[0] as Call;
+    const { entry } = this.#reach(m);
+    if (!entry?.obj.place || !this.#roomForCall()) return undefined;
+    return entry.obj.place(m.m, m.a!.slice(0, -1), length);
+  }
+
+  /**
+   * The object a call names, when there is one this connection may reach
+   * in the role the call needs; else why not, when it was refused.
+   */
+  #reach(m: Call): { entry?: HostedEntry; refused?: string } {
+    const entry = registry().objects.get(m.o);
+    if (!entry || !this.#sandbox) return { entry };
+    const role = entry.obj.roleOf?.(m.m, m.a ?? []) ?? ANY_ROLE;
+    if (this.#sandbox.may(m.o, role)) return { entry };
+    return {
+      refused: `Cannot reach object '${m.o}' as '${role}': this sandboxed process was not given it`,
+    };
   }
 
   /** Dispatches each message until the connection closes, breaks the protocol, or is dropped. */
@@ -244,20 +278,11 @@ class Connection {
   }
 
   #call(m: Call): void {
-    let entry = registry().objects.get(m.o);
     const id = m.r;
     if (id !== undefined && this.#calls.has(id)) {
       throw new ProtocolError(`Malformed message: request id ${id} is already in flight`);
     }
-    let refused: string | undefined;
-    if (entry && this.#sandbox) {
-      const role = entry.obj.roleOf?.(m.m, m.a ?? []) ?? ANY_ROLE;
-      if (!this.#sandbox.may(m.o, role)) {
-        entry = undefined;
-        refused =
-          `Cannot reach object '${m.o}' as '${role}': this sandboxed process was not given it`;
-      }
-    }
+    const { entry, refused } = this.#reach(m);
     if (!entry) {
       if (id !== undefined) {
         this.#calls.set(id, NEVER_CONTROLLER);
@@ -342,3 +367,5 @@ class Connection {
 }
 
 const NEVER_CONTROLLER = new AbortController();
+/** Bytes not read yet: the placeholder a call's header is checked with before they are placed. */
+const NO_BYTES = new Uint8Array(0);

@@ -74,6 +74,16 @@ export class PipeCore implements Hosted {
     return method === "consumed" ? undefined : `end:${args[0]}`;
   }
 
+  /**
+   * Where the bytes a "sendBytes" call delivers go: the buffer a reader of
+   * the other end, here, offered while waiting (see `MessageInbox.place`).
+   */
+  place(method: string, args: unknown[], length: number): Uint8Array | undefined {
+    if (method !== "sendBytes" || (args[0] !== 0 && args[0] !== 1)) return undefined;
+    const to = this.#ends[1 - args[0]];
+    return to.closed || to.reader ? undefined : to.inbox.place(length);
+  }
+
   call(method: string, args: unknown[], peer: Peer, signal: AbortSignal): unknown {
     if (method === "consumed") return this.#consumedBy(peer, argArray(args, 0, method));
     const end = argEnd(args, 0, method);
