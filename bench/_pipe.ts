@@ -147,6 +147,65 @@ async function sample(
   );
 }
 
+/**
+ * One sample the other way: a {@link stream} child sends `count` messages
+ * of `size` bytes once pinged, and this side receives each with
+ * `recvBytesInto` into one buffer, and checks it.
+ *
+ * @returns Milliseconds from the ping to the last message received.
+ */
+export function pipeUpSample(
+  startMethod: StartMethod,
+  count: number,
+  size: number,
+): Promise<number> {
+  return unsuppressed(async () => {
+    const [a, b] = Pipe();
+    await using here = a;
+    await using there = b;
+    await using p = new Process({
+      target: stream,
+      args: [there, count, size],
+      module: MODULE,
+      startMethod,
+    });
+    const progress = { received: 0 };
+    const work = async () => {
+      await p.start();
+      const into = new Uint8Array(size);
+      const ack: Ack = { bytes: 0, checksum: 0 };
+      const t0 = performance.now();
+      await here.sendBytes(PING);
+      for (let k = 0; k < count; k++, progress.received++) {
+        receive(ack, k, into.subarray(0, await here.recvBytesInto(into)), size);
+      }
+      const elapsed = performance.now() - t0;
+      await p.join();
+      if (p.exitCode !== 0) throw new Error(`The streaming child exited with ${p.exitCode}`);
+      checkAck(ack, patternBuffer(size), count);
+      return elapsed;
+    };
+    const limit = watchdogMs(count * size);
+    return await watchdog(
+      work(),
+      limit,
+      () =>
+        `Pipe [${startMethod}] from the child hung: no result after ${limit} ms, ` +
+        `${progress.received}/${count} messages received`,
+    );
+  });
+}
+
+/** The child of {@link pipeUpSample}: once pinged, sends `count` messages of the pattern, each stamped with its index. */
+export async function stream(conn: Connection, count: number, size: number): Promise<void> {
+  await conn.recvBytes();
+  const buf = patternBuffer(size);
+  for (let k = 0; k < count; k++) {
+    new DataView(buf.buffer).setUint32(0, k, true);
+    await conn.sendBytes(buf);
+  }
+}
+
 async function transfer(
   here: Connection,
   p: Process,

@@ -26,6 +26,11 @@
  * `_internal/wire/spare_buffers.ts`), while Python's allocator reuses the
  * last message's memory even for `recv_bytes`.
  *
+ * Two more rows run the other way (`_pipe.ts`, `pipeUpSample`): the child
+ * sends the same messages once pinged, and the parent receives each with
+ * `recvBytesInto`, timed from the ping to the last message. Reported beside
+ * Python's `recv_bytes_into` the first way (its pipe is the same both ways).
+ *
  * The floor (`_pipe_floor.ts`) sends the same messages, framed as the
  * library frames them, over a bare Unix socket to a bare `deno run` child
  * that reads each into a fresh buffer of its own (what `recvBytes` hands
@@ -39,7 +44,7 @@
  */
 
 import type { StartMethod } from "../process.ts";
-import { pipeSample, watchdogMs } from "./_pipe.ts";
+import { pipeSample, pipeUpSample, watchdogMs } from "./_pipe.ts";
 import { pipeFloorSample } from "./_pipe_floor.ts";
 import * as report from "./_report.ts";
 
@@ -72,6 +77,8 @@ const SUBPROCESS_INTO = "Pipe [subprocess] recvBytesInto";
 const WORKER_INTO = "Pipe [worker] recvBytesInto";
 const PYTHON_INTO = "Python mp.Pipe spawn recv_bytes_into";
 const FLOOR_REUSE = "floor [subprocess]: bare socket, one buffer reused";
+const UP_SUBPROCESS_INTO = "Pipe [subprocess] recvBytesInto, child to parent";
+const UP_WORKER_INTO = "Pipe [worker] recvBytesInto, child to parent";
 const MIB = 2 ** 20;
 /** Messages of a warm-up sample: enough to compile the hot paths. */
 const WARMUP_MESSAGES = 8;
@@ -82,6 +89,8 @@ const RATIOS: report.RatioSpec[] = [
   [SUBPROCESS_INTO, PYTHON, "none (reported)", null],
   [WORKER, PYTHON, "none (reported)", null],
   [WORKER_INTO, PYTHON_INTO, "none (reported)", null],
+  [UP_SUBPROCESS_INTO, PYTHON_INTO, "none (reported)", null],
+  [UP_WORKER_INTO, PYTHON_INTO, "none (reported)", null],
   [SUBPROCESS, FLOOR, "none (reported)", null],
   [SUBPROCESS_INTO, FLOOR_REUSE, "none (reported)", null],
   [PYTHON, FLOOR, "none (reported)", null],
@@ -135,6 +144,14 @@ function pipeVariant(
   };
 }
 
+function upVariant(name: string, startMethod: StartMethod, count: number, size: number) {
+  return {
+    name,
+    run: () => pipeUpSample(startMethod, count, size),
+    warm: () => pipeUpSample(startMethod, Math.min(count, WARMUP_MESSAGES), size),
+  };
+}
+
 function floorVariant(name: string, count: number, size: number, reuse: boolean): report.Variant {
   return {
     name,
@@ -167,6 +184,8 @@ async function main(opts: Options): Promise<void> {
     pipeVariant(WORKER, "worker", count, size, false),
     pipeVariant(SUBPROCESS_INTO, "subprocess", count, size, true),
     pipeVariant(WORKER_INTO, "worker", count, size, true),
+    upVariant(UP_SUBPROCESS_INTO, "subprocess", count, size),
+    upVariant(UP_WORKER_INTO, "worker", count, size),
     floorVariant(FLOOR, count, size, false),
     floorVariant(FLOOR_REUSE, count, size, true),
     ...(python ? py : []),
