@@ -4,6 +4,7 @@ import {
   assertFalse,
   assertInstanceOf,
   assertRejects,
+  assertStrictEquals,
   assertStringIncludes,
 } from "@std/assert";
 import {
@@ -42,6 +43,8 @@ import {
 import { delay } from "../_internal/base/async.ts";
 import { messageBuffer, spareBuffers } from "../_internal/wire/spare_buffers.ts";
 import { rawClient } from "./_raw.ts";
+import { EOF, MessageInbox } from "../_internal/primitives/inbox.ts";
+import { placementEnded } from "../_internal/wire/placements.ts";
 import { toAddress, toAuthkey } from "../_internal/transport/address.ts";
 import { denoRun, fixturePath, startFixture, testBoth } from "./_helpers.ts";
 import { asHanded, handThenChange } from "./fixtures/changing.ts";
@@ -426,6 +429,44 @@ Deno.test("Listener and Client: a large message recvBytesInto waits for is read 
   assertEquals(messageDiff(into.subarray(3), 3, size), -1);
   assertEquals(spareBuffers().length, 1);
   spareBuffers().forEach((n) => messageBuffer(n));
+});
+
+Deno.test("MessageInbox: what arrives while a message is read into the reader's buffer waits behind it, and goes on if that one never comes", () => {
+  const inbox = new MessageInbox();
+  const room = new Uint8Array(10);
+  const next = () => {
+    const m = inbox.peek();
+    if (m === undefined || m === EOF) return m;
+    inbox.take();
+    return m.bytes ?? m.value;
+  };
+  // Arrives: it is taken first, then what came from elsewhere meanwhile.
+  inbox.offer(room);
+  const placed = inbox.place(4)!;
+  assertStrictEquals(placed.buffer, room.buffer);
+  assertEquals(inbox.place(4), undefined);
+  inbox.push({ value: "from elsewhere" });
+  assertEquals(inbox.peek(), undefined);
+  inbox.push({ bytes: placed });
+  assertStrictEquals(next(), placed);
+  assert(inbox.placed(placed));
+  assertEquals(next(), "from elsewhere");
+  placementEnded(placed); // Arrived: nothing more happens.
+  assertEquals(inbox.peek(), undefined);
+  // Never comes (its connection broke, or it went elsewhere).
+  inbox.offer(room);
+  const lost = inbox.place(4)!;
+  inbox.push({ value: "behind it" });
+  assertEquals(inbox.peek(), undefined);
+  placementEnded(lost);
+  assertEquals(next(), "behind it");
+  // Ended meanwhile: what waited behind it, then EOF.
+  inbox.offer(room);
+  inbox.place(4);
+  inbox.push({ value: "last" });
+  inbox.end();
+  assertEquals(next(), "last");
+  assertEquals(inbox.peek(), EOF);
 });
 
 Deno.test("Listener and Client: a sender gone mid-message ends the recvBytesInto reading it with EOFError", async () => {

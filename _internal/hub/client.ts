@@ -30,6 +30,7 @@ import { connectRetrying } from "./connect.ts";
 import { sessionId } from "./host_keys.ts";
 import { openPort } from "./ports.ts";
 import { BytesMessage } from "../wire/codec.ts";
+import { placementEnded } from "../wire/placements.ts";
 import { errorFromData } from "../wire/error_data.ts";
 import { limits } from "../wire/limits.ts";
 import { WithHandles } from "./handles.ts";
@@ -153,6 +154,10 @@ export class Client {
         // A host that breaks the protocol: this connection is done with.
         this.#channel.close();
         break;
+      } finally {
+        // Bytes placed in a reader's buffer and not delivered there (refused,
+        // or sent on elsewhere): its inbox stops holding others behind them.
+        if (msg instanceof BytesMessage) placementEnded(msg.bytes);
       }
     }
     this.#lose(

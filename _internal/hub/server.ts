@@ -14,6 +14,7 @@ import { raceTimer } from "../base/async.ts";
 import { isolateGlobal } from "../base/state.ts";
 import { type Channel, CLOSED, SocketChannel } from "../transport/channel.ts";
 import { BytesMessage } from "../wire/codec.ts";
+import { placementEnded } from "../wire/placements.ts";
 import { ProcessError } from "../base/errors.ts";
 import { onHubMessage } from "./hub.ts";
 import { localWorkers, portPeer, socketPeer } from "./peers.ts";
@@ -227,6 +228,10 @@ class Connection {
         // where it must not: this connection only is closed.
         this.#channel.close();
         break;
+      } finally {
+        // Bytes placed in a reader's buffer and not delivered there (refused,
+        // or sent on elsewhere): its inbox stops holding others behind them.
+        if (msg instanceof BytesMessage) placementEnded(msg.bytes);
       }
     }
     this.teardown();

@@ -7,6 +7,7 @@
  */
 
 import { abortable, raceTimer } from "../base/async.ts";
+import { placementArrived, placing } from "../wire/placements.ts";
 
 /**
  * One received message: a value from `send`, or bytes from `sendBytes`;
@@ -33,17 +34,34 @@ export class MessageInbox {
   #room: Uint8Array | undefined;
   /** What {@link MessageInbox.place} handed out last. */
   #placed: Uint8Array | undefined;
+  /** What was placed and has not arrived yet, and what arrived meanwhile (held back behind it). */
+  #inflight: Uint8Array | undefined;
+  #held: Message[] = [];
 
   /** Adds a message. */
   push(m: Message): void {
     if (this.#ended) return;
-    this.#items.push(m);
+    // While a message is read into the reader's buffer, what arrives from
+    // elsewhere waits behind it: the reader takes that one first.
+    if (this.#inflight && m.bytes !== this.#inflight) return void this.#held.push(m);
+    if (this.#inflight) placementArrived(this.#inflight);
+    this.#inflight = undefined;
+    this.#items.push(m, ...this.#held.splice(0));
     this.#wake();
   }
 
   /** No more messages will come. */
   end(): void {
+    this.#unplace(this.#inflight);
     this.#ended = true;
+    this.#wake();
+  }
+
+  /** The message being read into `view` will not come: what waited behind it goes on. */
+  #unplace(view: Uint8Array | undefined): void {
+    if (!view || view !== this.#inflight) return;
+    this.#inflight = undefined;
+    this.#items.push(...this.#held.splice(0));
     this.#wake();
   }
 
@@ -102,7 +120,9 @@ export class MessageInbox {
     const room = this.#room;
     if (!room || n > room.length || this.peek() !== undefined) return undefined;
     this.#room = undefined;
-    return this.#placed = room.subarray(0, n);
+    const view = this.#placed = this.#inflight = room.subarray(0, n);
+    placing(view, () => this.#unplace(view));
+    return view;
   }
 
   /** Whether `bytes` are what {@link MessageInbox.place} handed out: in the reader's buffer already. */

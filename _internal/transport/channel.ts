@@ -23,6 +23,7 @@ import {
   writeJsonPayload,
 } from "../wire/codec.ts";
 
+import { placementEnded } from "../wire/placements.ts";
 import { CLOSED } from "../base/symbols.ts";
 
 export { CLOSED };
@@ -129,6 +130,8 @@ export class SocketChannel implements Channel {
   placer: ((header: unknown, length: number) => Uint8Array | undefined) | undefined;
   /** The header and length of the bytes of the message read now, split by its head. */
   #split: { header: unknown; length: number } | undefined;
+  /** Where the placer put the bytes of the message read now, until it is read. */
+  #placed: Uint8Array | undefined;
 
   /** Starts reading frames from the connection. */
   constructor(authed: AuthedConn) {
@@ -143,7 +146,7 @@ export class SocketChannel implements Channel {
       },
       place: () => {
         const m = this.#split!;
-        return this.#inbox.waiting() ? this.placer?.(m.header, m.length) : undefined;
+        return this.#placed = this.#inbox.waiting() ? this.placer?.(m.header, m.length) : undefined;
       },
     };
     this.#readLoop();
@@ -160,6 +163,7 @@ export class SocketChannel implements Channel {
           // A bytes message, its header read from its head (`frame`), its
           // bytes where the placer chose or in a buffer of their own.
           const { header } = this.#split!;
+          this.#placed = undefined;
           this.#inbox.push(new BytesMessage(header, reader.tail), size + reader.tail.length);
         } else if (needsV8(frame)) {
           const owned = reader.owned;
@@ -176,6 +180,8 @@ export class SocketChannel implements Channel {
     } catch (err) {
       if (!this.#closed) this.error = err;
     } finally {
+      // A message broken off as it was read into a reader's buffer.
+      if (this.#placed) placementEnded(this.#placed);
       this.#inbox.end();
       this.close();
     }
