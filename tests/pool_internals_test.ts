@@ -310,27 +310,32 @@ Deno.test("Scheduler: a long task's successor goes with it while the rest of the
   }
   // Two workers started, two starting, four tasks: one each; the two left
   // are for those starting, not behind the busy ones.
-  const four = recordingSlots();
-  const sched4 = new Scheduler(0, () => {});
-  try {
-    for (let id = 1; id <= 4; id++) sched4.queue.push(schedTask(id, stats));
-    sched4.dispatch(four.slots, 2);
-    assertEquals(four.sent, [[0, "tasks", 1], [1, "tasks", 1]]);
-    assertEquals(sched4.queue.size, 2);
-  } finally {
-    sched4.stop();
-  }
+  assertEquals(dispatchFresh(stats, 4, 2), [[[0, "tasks", 1], [1, "tasks", 1]], 2]);
   // Two tasks, two idle workers: one each, none waiting behind the other.
-  const two = recordingSlots();
-  const sched2 = new Scheduler(0, () => {});
-  try {
-    for (let id = 1; id <= 2; id++) sched2.queue.push(schedTask(id, stats));
-    sched2.dispatch(two.slots);
-    assertEquals(two.sent, [[0, "tasks", 1], [1, "tasks", 1]]);
-  } finally {
-    sched2.stop();
-  }
+  assertEquals(dispatchFresh(stats, 2, 0), [[[0, "tasks", 1], [1, "tasks", 1]], 0]);
 });
+
+/**
+ * Queues `n` tasks of `stats` on a fresh scheduler and dispatches them once
+ * to two idle recorded slots, `starting` more workers starting.
+ *
+ * @returns What was sent, and how many tasks stayed queued.
+ */
+function dispatchFresh(
+  stats: ReturnType<typeof newStats>,
+  n: number,
+  starting: number,
+): [[number, string, number][], number] {
+  const { slots, sent } = recordingSlots();
+  const sched = new Scheduler(0, () => {});
+  try {
+    for (let id = 1; id <= n; id++) sched.queue.push(schedTask(id, stats));
+    sched.dispatch(slots, starting);
+    return [sent, sched.queue.size];
+  } finally {
+    sched.stop();
+  }
+}
 
 Deno.test("HeldTasks: in the order added; found by id; removed from the head or the middle", () => {
   const held = new HeldTasks<{ id: number }>();
