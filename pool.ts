@@ -26,7 +26,7 @@
 
 import { AsyncResult } from "./pool/async_result.ts";
 import { type AnyFn, fingerprint, type TargetRef } from "./_internal/process/target.ts";
-import { ProcessError } from "./_internal/base/errors.ts";
+import { EOFError, ProcessError } from "./_internal/base/errors.ts";
 import { state } from "./_internal/base/state.ts";
 import { keepAlive, once } from "./_internal/base/async.ts";
 import { checkOptionNames } from "./_internal/base/options.ts";
@@ -175,10 +175,18 @@ export class Pool implements PoolLike {
     const started = process.start().finally(() => theirs.close());
     // The engine's messages hold only what the pool took already (tasks'
     // arguments, at the call): they go without another copy.
+    // Closed here (the engine stopped the worker), a receive ends as the
+    // link's contract says, with EOFError: not with the closed
+    // connection's error, which would escape the engine's receive loop.
+    let closed = false;
     const conn = {
       send: (value: unknown) => mine[SEND_TAKEN](value),
-      recv: () => mine.recv(),
-      close: () => mine.close(),
+      recv: () =>
+        closed ? Promise.reject(new EOFError("The worker's link is closed here")) : mine.recv(),
+      close: () => {
+        closed = true;
+        mine.close();
+      },
     };
     return { process, conn, started };
   }
