@@ -32,6 +32,7 @@ import {
   receiveMixedReport,
   receiveWaiting,
   sendNumbered,
+  sendSevensWhenTold,
   sendThenChange,
   sendUnserializable,
   sendWhenTold,
@@ -305,6 +306,42 @@ testBoth(
       // come over a socket, a worker thread's too.
       assertEquals(spareBuffers(), []);
     });
+  },
+);
+
+// Subprocess only: a worker child's message arrives whole, by postMessage,
+// and a thread cannot be stopped mid-send.
+Deno.test(
+  "Pipe: a subprocess child killed mid-message, as it is read into the parent's waiting buffer, ends that recvBytesInto with EOFError",
+  async () => {
+    // Far more than the socket's buffers hold: the child stopped as the
+    // first bytes arrive has sent only a part of it.
+    const size = 128 << 20;
+    const [here, there] = Pipe();
+    await using p = new Process({
+      target: sendSevensWhenTold,
+      args: [there, size],
+      module,
+      startMethod: "subprocess",
+    });
+    await p.start();
+    const into = new Uint8Array(size);
+    const got = here.recvBytesInto(into);
+    const outcome = got.then(() => "resolved", () => "rejected");
+    await here.send("go");
+    while (into[0] === 0) await delay(1);
+    Deno.kill(p.pid!, "SIGSTOP");
+    // Stopped mid-message: the receive waits for the rest.
+    assertEquals(await Promise.race([outcome, delay(200).then(() => "waiting")]), "waiting");
+    p.kill();
+    await assertRejects(() => got, EOFError);
+    await p.join();
+    assertEquals(p.exitCode, -9);
+    assertEquals(into[size - 1], 0);
+    // The pipe is done with: a new receive ends at once, nothing left held.
+    await assertRejects(() => here.recvBytesInto(into), EOFError);
+    assertEquals(spareBuffers(), []);
+    here.close();
   },
 );
 
