@@ -11,6 +11,7 @@ import {
   survivors,
   tempDir,
 } from "./_helpers.ts";
+import { REAPER_MARKER } from "../_internal/process/ticket.ts";
 
 /**
  * Whether a program ends by itself within a guard against hangs (not a
@@ -94,6 +95,44 @@ for (const kind of ["spin", "idle", "pool"]) {
     });
   }
 }
+
+/** The pids of reapers watching `parent` (their command lines say so). */
+function reapersOf(parent: number): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    const pid = Number(e.name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const args = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+      const at = args.indexOf("--watch");
+      if (args.includes(REAPER_MARKER) && at >= 0 && args[at + 1] === String(parent)) out.push(pid);
+    } catch { /* gone meanwhile */ }
+  }
+  return out;
+}
+
+Deno.test("a compiled program killed by SIGKILL: its reaper, started as the binary, kills its stuck children and removes its socket directory [subprocess]", async () => {
+  await using tmp = await tempDir();
+  const run = await startFixture("standalone_orphans_main.ts", [], { env: { TMPDIR: tmp.path } });
+  try {
+    assertStringIncludes(run.line, "ready");
+    const children = descendants(run.child.pid);
+    assert(children.length >= 2, `children found: ${children}`);
+    // Started from the binary's own main module with the reaper's marker.
+    const reapers = reapersOf(run.child.pid);
+    assertEquals(reapers.length, 1, "one reaper watches the program");
+    const cmdline = Deno.readTextFileSync(`/proc/${reapers[0]}/cmdline`);
+    assertStringIncludes(cmdline, "standalone_orphans_main.ts");
+    Deno.kill(run.child.pid, "SIGKILL");
+    await run.child.status;
+    // Children stuck in a synchronous loop never read their stdin's end:
+    // only the reaper ends them; then it exits itself.
+    assertEquals(await survivors([...children, ...reapers]), []);
+    assertEquals(await socketDirsLeft(tmp.path), []);
+  } finally {
+    await run.stdout.cancel();
+  }
+});
 
 for (const method of START_METHODS) {
   Deno.test(`a Pool never closed does not keep its program alive, nor outlive it [${method}]`, async () => {
