@@ -163,6 +163,15 @@ function mainModuleOrUndefined(): string | undefined {
 }
 
 /** The registry of this isolate, made on first use. */
+/**
+ * The command that starts this program's main module with extra arguments
+ * (a marker first), as a compiled binary starts itself, if this program is
+ * one or simulates one; otherwise undefined.
+ */
+export function standaloneLauncher(): string[] | undefined {
+  return state().standaloneLauncher ?? (Deno.build.standalone ? [Deno.execPath()] : undefined);
+}
+
 export function state(): RuntimeState {
   return isolateGlobal<RuntimeState>("state", () =>
     withLazyAuthkey({

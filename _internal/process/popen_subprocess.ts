@@ -35,7 +35,7 @@ import {
   withImportMapHint,
 } from "./launch.ts";
 import { permissionFlags, sandboxFlags } from "./permissions.ts";
-import { state } from "../base/state.ts";
+import { standaloneLauncher, state } from "../base/state.ts";
 import { type Address, addressToString } from "../transport/address.ts";
 import { decodeAsync, encode } from "../wire/codec.ts";
 import { checkMessageSize } from "../wire/limits.ts";
@@ -156,11 +156,6 @@ export class SubprocessPopen implements Popen {
   kill(): void {
     this.#signal("SIGKILL");
   }
-}
-
-/** The compiled binary that runs children as itself, if this program is one (or simulates one). */
-function standaloneLauncher(): string[] | undefined {
-  return state().standaloneLauncher ?? (Deno.build.standalone ? [Deno.execPath()] : undefined);
 }
 
 /**
@@ -315,7 +310,7 @@ export async function handOver(c: Connected, opts: LaunchOptions, daemon: boolea
  * @throws {Deno.errors.NotCapable} Naming every missing flag.
  */
 export function checkSpawn(name: string): void {
-  const executable = state().standaloneLauncher?.[0] ?? Deno.execPath();
+  const executable = standaloneLauncher()?.[0] ?? Deno.execPath();
   requirePermissions(`start process '${name}'`, [...hubNeeds(), {
     flag: "--allow-run",
     descriptor: { name: "run", command: executable },

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { isolateGlobal, state } from "../base/state.ts";
+import { isolateGlobal, standaloneLauncher } from "../base/state.ts";
 import { acquireHub, hubAddress } from "../hub/hub.ts";
 import { REAPER_MARKER } from "./ticket.ts";
 
@@ -25,8 +25,7 @@ function tempDirOfHub(): string {
 
 /** The command that runs the reaper with `args`. */
 function command(args: string[]): string[] {
-  const launcher = state().standaloneLauncher ??
-    (Deno.build.standalone ? [Deno.execPath()] : undefined);
+  const launcher = standaloneLauncher();
   if (launcher) return [...launcher, REAPER_MARKER, ...args];
   // It reads other processes' /proc entries (Deno asks --allow-all for
   // those), kills processes and removes socket files; it imports nothing
