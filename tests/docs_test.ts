@@ -18,34 +18,48 @@ function modules(dir = ""): string[] {
   return out.sort();
 }
 
-/** Each `@example` of `text`: its line, its title, and its code. */
-export function examples(text: string): { line: number; title: string; code: string }[] {
+/** The line and title of each `@example` tag in `text`. */
+export function exampleTags(text: string): { line: number; title: string }[] {
+  return text.split("\n").flatMap((l, i) => {
+    const m = /^\s*\*\s*@example(.*)$/.exec(l);
+    return m ? [{ line: i + 1, title: m[1].trim() }] : [];
+  });
+}
+
+/**
+ * The code blocks of `text`'s doc comments (each one `deno test --doc`
+ * runs, under an `@example` tag or not): the line of its opening fence and
+ * its code.
+ */
+export function codeBlocks(text: string): { line: number; code: string }[] {
   const lines = text.split("\n");
   const out = [];
   for (let i = 0; i < lines.length; i++) {
-    const m = /^\s*\*\s*@example(.*)$/.exec(lines[i]);
-    if (!m) continue;
+    if (!/^\s*\*\s*```/.test(lines[i])) continue;
     const code: string[] = [];
     let j = i + 1;
-    while (j < lines.length && !/^\s*\*\s*(@\w|\/)/.test(lines[j]) && !lines[j].includes("*/")) {
+    while (j < lines.length && !/^\s*\*\s*```/.test(lines[j]) && !lines[j].includes("*/")) {
       code.push(lines[j].replace(/^\s*\*\s?/, ""));
       j++;
     }
-    out.push({ line: i + 1, title: m[1].trim(), code: code.join("\n") });
+    out.push({ line: i + 1, code: code.join("\n") });
+    i = j;
   }
   return out;
 }
 
 /**
- * What is wrong with the examples of the module at `rel` (relative to the
- * root): an untitled one, or one importing a file of this package by path.
+ * What is wrong with the documentation of the module at `rel` (relative to
+ * the root): an untitled example, a code block importing a file of this
+ * package by path, and one using a module of its tests.
  */
 export function exampleFaults(rel: string, text: string): string[] {
-  const faults: string[] = [];
-  for (const ex of examples(text)) {
-    const at = `${rel}:${ex.line}`;
-    if (!ex.title) faults.push(`${at}: no title`);
-    for (const m of ex.code.matchAll(/from\s+"(\.[^"]*)"/g)) {
+  const faults = exampleTags(text).filter((t) => !t.title).map((t) => `${rel}:${t.line}: no title`);
+  for (const block of codeBlocks(text)) {
+    const at = `${rel}:${block.line}`;
+    // The test suite is not published: a user has no such module.
+    if (/\btests\//.test(block.code)) faults.push(`${at}: uses a module of the package's tests`);
+    for (const m of block.code.matchAll(/from\s+"(\.[^"]*)"/g)) {
       // A path to a file of this package: a user imports it by name.
       // (A path to none is the user's own module, e.g. "./tasks.ts".)
       const target = new URL(m[1], new URL(rel, ROOT));
@@ -56,23 +70,28 @@ export function exampleFaults(rel: string, text: string): string[] {
       if (exists) faults.push(`${at}: imports "${m[1]}", not by the package's name`);
     }
   }
-  return faults;
+  return faults.sort((a, b) => parseInt(a.split(":")[1]) - parseInt(b.split(":")[1]));
 }
 
-Deno.test("docs: every example is titled and imports the package by its name", () => {
+Deno.test("docs: every example is titled, imports the package by its name and no module of its tests", () => {
   const faults = modules().flatMap((rel) =>
     exampleFaults(rel, Deno.readTextFileSync(new URL(rel, ROOT)))
   );
   assertEquals(faults, []);
 });
 
-Deno.test("docs: the check finds an untitled example and a relative import of the package", () => {
+Deno.test("docs: the check finds an untitled example, a relative import of the package and a test fixture", () => {
   const text = [
     "/**",
     " * @example",
     " * ```ts",
     ' * import { Pool } from "./pool.ts";',
     ' * import { work } from "./tasks.ts";',
+    " * ```",
+    " *",
+    " * @example A fixture",
+    " * ```ts",
+    ' * const module = new URL("./tests/fixtures/targets.ts", import.meta.url).href;',
     " * ```",
     " *",
     " * @example Titled, by name",
@@ -83,6 +102,7 @@ Deno.test("docs: the check finds an untitled example and a relative import of th
   ].join("\n");
   assertEquals(exampleFaults("mod.ts", text), [
     "mod.ts:2: no title",
-    'mod.ts:2: imports "./pool.ts", not by the package\'s name',
+    'mod.ts:3: imports "./pool.ts", not by the package\'s name',
+    "mod.ts:9: uses a module of the package's tests",
   ]);
 });
