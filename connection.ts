@@ -10,7 +10,7 @@
  *
  * @example A pipe to a child
  * ```ts
- * import { Pipe, Process } from "./mod.ts";
+ * import { Pipe, Process } from "@mp/multiprocessing";
  * import { assertEquals } from "@std/assert";
  *
  * const module = new URL("./tests/fixtures/pipe_targets.ts", import.meta.url).href;
@@ -53,7 +53,7 @@ export {
  *
  * @example
  * ```ts
- * import { Pipe } from "./connection.ts";
+ * import { Pipe } from "@mp/multiprocessing/connection";
  * import { assertEquals } from "@std/assert";
  *
  * const [reader, writer] = Pipe(false);
@@ -93,7 +93,7 @@ export type Waitable = Connection | { sentinel: Promise<unknown> } | Promise<unk
  *
  * @example
  * ```ts
- * import { Pipe, wait } from "./connection.ts";
+ * import { Pipe, wait } from "@mp/multiprocessing/connection";
  * import { assertEquals } from "@std/assert";
  *
  * const [a, b] = Pipe();

@@ -8,7 +8,7 @@
  *
  * @example Choose the start method once
  * ```ts
- * import { getContext } from "./context.ts";
+ * import { getContext } from "@mp/multiprocessing/context";
  * import { assertEquals } from "@std/assert";
  *
  * const ctx = getContext("worker");
@@ -215,7 +215,7 @@ export function getContext(method?: StartMethod, options: WarmOptions = {}): Con
  *
  * @example
  * ```ts
- * import { getStartMethod, setStartMethod } from "./context.ts";
+ * import { getStartMethod, setStartMethod } from "@mp/multiprocessing/context";
  * import { assertEquals } from "@std/assert";
  *
  * setStartMethod("worker", { force: true });
@@ -282,7 +282,7 @@ function checkWarm(warm: unknown, what: string): number {
  *
  * @example
  * ```ts
- * import { getStartMethod } from "./context.ts";
+ * import { getStartMethod } from "@mp/multiprocessing/context";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(getStartMethod(), undefined);
@@ -303,7 +303,7 @@ export function getStartMethod(): StartMethod | undefined {
  *
  * @example
  * ```ts
- * import { getRuntimeArgs, setRuntimeArgs } from "./context.ts";
+ * import { getRuntimeArgs, setRuntimeArgs } from "@mp/multiprocessing/context";
  * import { assertEquals } from "@std/assert";
  *
  * setRuntimeArgs(["--cached-only"]);
@@ -325,7 +325,7 @@ export function setRuntimeArgs(args: string[]): void {
  *
  * @example
  * ```ts
- * import { getRuntimeArgs } from "./context.ts";
+ * import { getRuntimeArgs } from "@mp/multiprocessing/context";
  * import { assert } from "@std/assert";
  *
  * assert(Array.isArray(getRuntimeArgs()));

@@ -8,7 +8,7 @@
  *
  * @example A dict shared with a child
  * ```ts
- * import { Manager, Process } from "./mod.ts";
+ * import { Manager, Process } from "@mp/multiprocessing";
  * import { assertEquals } from "@std/assert";
  *
  * const module = new URL("./tests/fixtures/manager_targets.ts", import.meta.url).href;

@@ -10,7 +10,7 @@
  *
  * @example Start a child, wait for it, read its exit code
  * ```ts
- * import { Process } from "./mod.ts";
+ * import { Process } from "@mp/multiprocessing";
  * import { assertEquals } from "@std/assert";
  *
  * // A program exports its targets from its main module; here they come

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { Pool } from "./pool.ts";
+ * import { Pool } from "@mp/multiprocessing/pool";
  * import { assertEquals } from "@std/assert";
  *
  * const module = new URL("./tests/fixtures/pool_targets.ts", import.meta.url).href;
@@ -89,7 +89,7 @@ const portLinks = once(() => import("./_internal/pool/port_link.ts"));
  *
  * @example Tasks, callbacks, awaitable results
  * ```ts
- * import { Pool } from "./pool.ts";
+ * import { Pool } from "@mp/multiprocessing/pool";
  * import { assertEquals } from "@std/assert";
  *
  * const module = new URL("./tests/fixtures/pool_targets.ts", import.meta.url).href;

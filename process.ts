@@ -9,7 +9,7 @@
  *
  * @example Start, join and read the exit code
  * ```ts
- * import { Process } from "./process.ts";
+ * import { Process } from "@mp/multiprocessing/process";
  * import { assertEquals } from "@std/assert";
  *
  * // In a program this would be an exported function of the main module.
@@ -158,7 +158,7 @@ const starting = once(() =>
  *
  * @example A worker child
  * ```ts
- * import { Process } from "./process.ts";
+ * import { Process } from "@mp/multiprocessing/process";
  * import { assertEquals } from "@std/assert";
  *
  * const module = new URL("./tests/fixtures/targets.ts", import.meta.url).href;
@@ -635,7 +635,7 @@ function describeTarget(spec: TaskSpec): string {
  *
  * @example
  * ```ts
- * import { currentProcess } from "./process.ts";
+ * import { currentProcess } from "@mp/multiprocessing/process";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(currentProcess().name, "MainProcess");
@@ -654,7 +654,7 @@ export function currentProcess(): Process {
  *
  * @example
  * ```ts
- * import { parentProcess } from "./process.ts";
+ * import { parentProcess } from "@mp/multiprocessing/process";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(parentProcess(), null); // at the root
@@ -679,7 +679,7 @@ export function parentProcess(): Process | null {
  *
  * @example
  * ```ts
- * import { activeChildren } from "./process.ts";
+ * import { activeChildren } from "@mp/multiprocessing/process";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(activeChildren().length, 0);
@@ -694,7 +694,7 @@ export function activeChildren(): Process[] {
  *
  * @example
  * ```ts
- * import { cpuCount } from "./process.ts";
+ * import { cpuCount } from "@mp/multiprocessing/process";
  * import { assert } from "@std/assert";
  *
  * assert(cpuCount() >= 1);

@@ -13,7 +13,7 @@
  *
  * @example A producer child and a consumer parent
  * ```ts
- * import { Process, Queue } from "./mod.ts";
+ * import { Process, Queue } from "@mp/multiprocessing";
  * import { assertEquals } from "@std/assert";
  *
  * const module = new URL("./tests/fixtures/queue_targets.ts", import.meta.url).href;
@@ -119,7 +119,7 @@ let refOf: (q: Queue) => ObjectRef;
  *
  * @example Bounded queue semantics
  * ```ts
- * import { Queue, QueueFullError } from "./queue.ts";
+ * import { Queue, QueueFullError } from "@mp/multiprocessing/queue";
  * import { assertEquals, assertRejects } from "@std/assert";
  *
  * await using q = new Queue<string>(1);
@@ -382,7 +382,7 @@ const REVIVE = Symbol("revive");
  *
  * @example
  * ```ts
- * import { JoinableQueue } from "./queue.ts";
+ * import { JoinableQueue } from "@mp/multiprocessing/queue";
  * import { assertRejects } from "@std/assert";
  *
  * await using q = new JoinableQueue<number>();
@@ -441,7 +441,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
  *
  * @example
  * ```ts
- * import { SimpleQueue } from "./queue.ts";
+ * import { SimpleQueue } from "@mp/multiprocessing/queue";
  * import { assertEquals } from "@std/assert";
  *
  * await using q = new SimpleQueue<string>();

@@ -17,7 +17,7 @@
  *
  * @example A counter shared with a worker child
  * ```ts
- * import { Process, Value } from "./mod.ts";
+ * import { Process, Value } from "@mp/multiprocessing";
  * import { assertEquals } from "@std/assert";
  *
  * const module = new URL("./tests/fixtures/sync_targets.ts", import.meta.url).href;
@@ -76,7 +76,7 @@ function lockFor(what: string, lock: SharedOptions["lock"]): Lock | null {
  *
  * @example
  * ```ts
- * import { SharedArray, SharedMemory } from "./shared.ts";
+ * import { SharedArray, SharedMemory } from "@mp/multiprocessing/shared";
  * import { assert } from "@std/assert";
  *
  * await using arr = new SharedArray("B", 4);
@@ -192,7 +192,7 @@ export abstract class SharedMemory {
  *
  * @example
  * ```ts
- * import { Value } from "./shared.ts";
+ * import { Value } from "@mp/multiprocessing/shared";
  * import { assertEquals } from "@std/assert";
  *
  * await using v = new Value("d", 1.5);
@@ -245,7 +245,7 @@ export class Value extends SharedMemory {
  *
  * @example Prefix sums in place
  * ```ts
- * import { SharedArray } from "./shared.ts";
+ * import { SharedArray } from "@mp/multiprocessing/shared";
  * import { assertEquals } from "@std/assert";
  *
  * await using arr = new SharedArray("i", [1, 2, 3, 4]);

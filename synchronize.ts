@@ -25,7 +25,7 @@
  *
  * @example A counter guarded by a lock
  * ```ts
- * import { Lock } from "./synchronize.ts";
+ * import { Lock } from "@mp/multiprocessing/synchronize";
  * import { assertEquals } from "@std/assert";
  *
  * await using lock = new Lock();

@@ -37,7 +37,7 @@ function checkOffset(action: string, offset: number, length: number): void {
  *
  * @example Bytes by offset and size
  * ```ts
- * import { Pipe } from "../connection.ts";
+ * import { Pipe } from "@mp/multiprocessing/connection";
  * import { assertEquals } from "@std/assert";
  *
  * const [a, b] = Pipe();

@@ -93,7 +93,7 @@ export interface ListenerOptions {
  *
  * @example
  * ```ts
- * import { Client, Listener } from "../connection.ts";
+ * import { Client, Listener } from "@mp/multiprocessing/connection";
  * import { assertEquals } from "@std/assert";
  *
  * await using listener = new Listener({ authkey: "a shared secret, 16+ bytes" });
@@ -190,7 +190,7 @@ export class Listener {
  *
  * @example
  * ```ts
- * import { AuthenticationError, Client, Listener } from "../connection.ts";
+ * import { AuthenticationError, Client, Listener } from "@mp/multiprocessing/connection";
  * import { assertInstanceOf, assertRejects } from "@std/assert";
  *
  * const rejected = Promise.withResolvers<Error>();

@@ -16,7 +16,7 @@ import { awaitSited } from "../_internal/base/call_site.ts";
  *
  * @example
  * ```ts
- * import { Pool } from "../pool.ts";
+ * import { Pool } from "@mp/multiprocessing/pool";
  * import { assertEquals } from "@std/assert";
  *
  * const module = new URL("../tests/fixtures/pool_targets.ts", import.meta.url).href;

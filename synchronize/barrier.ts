@@ -29,7 +29,7 @@ export interface BarrierOptions {
  *
  * @example
  * ```ts
- * import { Barrier } from "../synchronize.ts";
+ * import { Barrier } from "@mp/multiprocessing/synchronize";
  * import { assertEquals } from "@std/assert";
  *
  * let passes = 0;

@@ -38,7 +38,7 @@ import { type Lock, RLock } from "./lock.ts";
  *
  * @example Wait for a predicate
  * ```ts
- * import { Condition, Lock } from "../synchronize.ts";
+ * import { Condition, Lock } from "@mp/multiprocessing/synchronize";
  * import { assertEquals } from "@std/assert";
  *
  * await using cond = new Condition(new Lock());

@@ -24,7 +24,7 @@ import {
  *
  * @example
  * ```ts
- * import { Event } from "../synchronize.ts";
+ * import { Event } from "@mp/multiprocessing/synchronize";
  * import { assertEquals } from "@std/assert";
  *
  * await using ev = new Event();

@@ -31,7 +31,7 @@ import {
  *
  * @example Timed acquire
  * ```ts
- * import { Lock } from "../synchronize.ts";
+ * import { Lock } from "@mp/multiprocessing/synchronize";
  * import { assertEquals } from "@std/assert";
  *
  * await using lock = new Lock();
@@ -138,7 +138,7 @@ export class Lock {
  *
  * @example
  * ```ts
- * import { RLock } from "../synchronize.ts";
+ * import { RLock } from "@mp/multiprocessing/synchronize";
  * import { assertEquals } from "@std/assert";
  *
  * await using lock = new RLock();

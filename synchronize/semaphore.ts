@@ -17,7 +17,7 @@ import { type AcquireOptions, acquireOptions, direct, left, REVIVE, revived } fr
  *
  * @example
  * ```ts
- * import { Semaphore } from "../synchronize.ts";
+ * import { Semaphore } from "@mp/multiprocessing/synchronize";
  * import { assertEquals } from "@std/assert";
  *
  * await using sem = new Semaphore(2);
@@ -130,7 +130,7 @@ export class Semaphore {
  *
  * @example
  * ```ts
- * import { BoundedSemaphore } from "../synchronize.ts";
+ * import { BoundedSemaphore } from "@mp/multiprocessing/synchronize";
  * import { assertRejects } from "@std/assert";
  *
  * await using sem = new BoundedSemaphore(1);

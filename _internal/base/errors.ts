@@ -14,7 +14,7 @@
  *
  * @example Catch any library error
  * ```ts
- * import { ProcessError } from "./errors.ts";
+ * import { ProcessError } from "@mp/multiprocessing";
  * import { assert } from "@std/assert";
  *
  * const err = new ProcessError("Cannot start process: it was already started");
@@ -40,7 +40,7 @@ export class ProcessError extends Error {
  *
  * @example
  * ```ts
- * import { AuthenticationError, ProcessError } from "./errors.ts";
+ * import { AuthenticationError, ProcessError } from "@mp/multiprocessing";
  * import { assert } from "@std/assert";
  *
  * assert(new AuthenticationError("digest received was wrong") instanceof ProcessError);
@@ -56,7 +56,7 @@ export class AuthenticationError extends ProcessError {}
  *
  * @example
  * ```ts
- * import { RemoteError } from "./errors.ts";
+ * import { RemoteError } from "@mp/multiprocessing";
  * import { assertEquals } from "@std/assert";
  *
  * const err = new RemoteError("ValueError", "bad value");
@@ -95,7 +95,7 @@ export class RemoteError extends ProcessError {
  *
  * @example
  * ```ts
- * import { QueueEmptyError } from "./errors.ts";
+ * import { QueueEmptyError } from "@mp/multiprocessing";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(new QueueEmptyError().name, "QueueEmptyError");
@@ -114,7 +114,7 @@ export class QueueEmptyError extends ProcessError {
  *
  * @example
  * ```ts
- * import { QueueFullError } from "./errors.ts";
+ * import { QueueFullError } from "@mp/multiprocessing";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(new QueueFullError().name, "QueueFullError");
@@ -133,7 +133,7 @@ export class QueueFullError extends ProcessError {
  *
  * @example
  * ```ts
- * import { QueueClosedError } from "./errors.ts";
+ * import { QueueClosedError } from "@mp/multiprocessing";
  * import { assertEquals } from "@std/assert";
  *
  * const err = new QueueClosedError("Cannot put to queue: it is closed", 42);
@@ -163,7 +163,7 @@ export class QueueClosedError extends ProcessError {
  *
  * @example
  * ```ts
- * import { BrokenBarrierError, ProcessError } from "./errors.ts";
+ * import { BrokenBarrierError, ProcessError } from "@mp/multiprocessing";
  * import { assert } from "@std/assert";
  *
  * assert(new BrokenBarrierError() instanceof ProcessError);
@@ -182,7 +182,7 @@ export class BrokenBarrierError extends ProcessError {
  *
  * @example
  * ```ts
- * import { EOFError, Pipe } from "../../connection.ts";
+ * import { EOFError, Pipe } from "@mp/multiprocessing/connection";
  * import { assertRejects } from "@std/assert";
  *
  * const [a, b] = Pipe();
@@ -198,7 +198,7 @@ export class EOFError extends ProcessError {}
  *
  * @example
  * ```ts
- * import { WorkerDiedError } from "../../pool.ts";
+ * import { WorkerDiedError } from "@mp/multiprocessing/pool";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(new WorkerDiedError("gone").name, "WorkerDiedError");
@@ -213,7 +213,7 @@ export class WorkerDiedError extends ProcessError {}
  *
  * @example
  * ```ts
- * import { BrokenPoolError } from "../../pool.ts";
+ * import { BrokenPoolError } from "@mp/multiprocessing/pool";
  * import { assertEquals } from "@std/assert";
  *
  * const err = new BrokenPoolError("Cannot run tasks", { cause: new Error("boom") });
