@@ -11,10 +11,10 @@
  * @example A pipe to a child
  * ```ts
  * import { Pipe, Process } from "@mp/multiprocessing";
+ * import { echo } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
  *
- * const module = new URL("./tests/fixtures/pipe_targets.ts", import.meta.url).href;
- * const { echo } = await import(module);
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
  *
  * const [here, there] = Pipe();
  * await using p = new Process({ target: echo, args: [there], module });
@@ -51,7 +51,7 @@ export {
  * @param duplex Both ends send and receive.
  * @returns `[conn1, conn2]`.
  *
- * @example
+ * @example A one-way pipe
  * ```ts
  * import { Pipe } from "@mp/multiprocessing/connection";
  * import { assertEquals } from "@std/assert";
@@ -91,7 +91,7 @@ export type Waitable = Connection | { sentinel: Promise<unknown> } | Promise<unk
  * @throws {TypeError} On an unknown option.
  * @throws The signal's reason once it aborts the wait.
  *
- * @example
+ * @example Wait for whichever pipe end is ready
  * ```ts
  * import { Pipe, wait } from "@mp/multiprocessing/connection";
  * import { assertEquals } from "@std/assert";

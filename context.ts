@@ -213,7 +213,7 @@ export function getContext(method?: StartMethod, options: WarmOptions = {}): Con
  * @throws {RangeError} On an unknown start method.
  * @throws {Error} When a method was already set and `force` is not given.
  *
- * @example
+ * @example Choose the start method once
  * ```ts
  * import { getStartMethod, setStartMethod } from "@mp/multiprocessing/context";
  * import { assertEquals } from "@std/assert";
@@ -280,7 +280,7 @@ function checkWarm(warm: unknown, what: string): number {
  * The program's default start method, or undefined when none was set (then
  * `"subprocess"` is used).
  *
- * @example
+ * @example No start method chosen yet
  * ```ts
  * import { getStartMethod } from "@mp/multiprocessing/context";
  * import { assertEquals } from "@std/assert";
@@ -301,7 +301,7 @@ export function getStartMethod(): StartMethod | undefined {
  * @param args The flags.
  * @throws {TypeError} When `args` is not an array of strings.
  *
- * @example
+ * @example Pass Deno flags to every child
  * ```ts
  * import { getRuntimeArgs, setRuntimeArgs } from "@mp/multiprocessing/context";
  * import { assertEquals } from "@std/assert";
@@ -323,7 +323,7 @@ export function setRuntimeArgs(args: string[]): void {
 /**
  * The context-wide `deno run` flags for subprocess children.
  *
- * @example
+ * @example The flags children get
  * ```ts
  * import { getRuntimeArgs } from "@mp/multiprocessing/context";
  * import { assert } from "@std/assert";
@@ -340,7 +340,7 @@ export function getRuntimeArgs(): string[] {
  *
  * @returns `["subprocess", "worker"]`.
  *
- * @example
+ * @example The start methods this platform has
  * ```ts
  * import { getAllStartMethods } from "@mp/multiprocessing/context";
  * import { assertEquals } from "@std/assert";

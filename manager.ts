@@ -9,17 +9,17 @@
  * @example A dict shared with a child
  * ```ts
  * import { Manager, Process } from "@mp/multiprocessing";
+ * import { record } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
  *
- * const module = new URL("./tests/fixtures/manager_targets.ts", import.meta.url).href;
- * const { fillDict } = await import(module);
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
  *
  * await using manager = await Manager.start();
  * const d = await manager.dict<string, number>();
- * await using p = new Process({ target: fillDict, args: [d, 3], module });
+ * await using p = new Process({ target: record, args: [d, "answer", 42], module });
  * await p.start();
  * await p.join();
- * assertEquals(await d.items(), [["k0", 0], ["k1", 1], ["k2", 2]]);
+ * assertEquals(await d.items(), [["answer", 42]]);
  * ```
  *
  * @module

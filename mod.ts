@@ -11,12 +11,12 @@
  * @example Start a child, wait for it, read its exit code
  * ```ts
  * import { Process } from "@mp/multiprocessing";
+ * import { exitWith } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
  *
  * // A program exports its targets from its main module; here they come
- * // from a module of the test suite.
- * const module = new URL("./tests/fixtures/targets.ts", import.meta.url).href;
- * const { exitWith } = await import(module);
+ * // from the package's ready-made ones.
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
  *
  * for (const startMethod of ["subprocess", "worker"] as const) {
  *   await using p = new Process({ target: exitWith, args: [7], module, startMethod });

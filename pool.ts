@@ -8,13 +8,13 @@
  * `Process` targets are. Arguments and results cross by structured clone;
  * queues, pipe ends and other handles can be task arguments.
  *
- * @example
+ * @example Map and apply on a pool
  * ```ts
  * import { Pool } from "@mp/multiprocessing/pool";
+ * import { square } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
  *
- * const module = new URL("./tests/fixtures/pool_targets.ts", import.meta.url).href;
- * const { square } = await import(module);
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
  *
  * await using pool = new Pool({ processes: 2, module });
  * assertEquals(await pool.map(square, [1, 2, 3]), [1, 4, 9]);
@@ -90,10 +90,10 @@ const portLinks = once(() => import("./_internal/pool/port_link.ts"));
  * @example Tasks, callbacks, awaitable results
  * ```ts
  * import { Pool } from "@mp/multiprocessing/pool";
+ * import { square } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
  *
- * const module = new URL("./tests/fixtures/pool_targets.ts", import.meta.url).href;
- * const { square } = await import(module);
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
  * await using pool = new Pool({ processes: 1, module, startMethod: "worker" });
  * const result = pool.applyAsync(square, [7]);
  * assertEquals(await result, 49);

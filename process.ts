@@ -10,11 +10,11 @@
  * @example Start, join and read the exit code
  * ```ts
  * import { Process } from "@mp/multiprocessing/process";
+ * import { exitWith } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
  *
  * // In a program this would be an exported function of the main module.
- * const module = new URL("./tests/fixtures/targets.ts", import.meta.url).href;
- * const { exitWith } = await import(module);
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
  *
  * const p = new Process({ target: exitWith, args: [3], module });
  * await p.start();
@@ -159,10 +159,10 @@ const starting = once(() =>
  * @example A worker child
  * ```ts
  * import { Process } from "@mp/multiprocessing/process";
+ * import { noop } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
  *
- * const module = new URL("./tests/fixtures/targets.ts", import.meta.url).href;
- * const { noop } = await import(module);
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
  * await using p = new Process({ target: noop, module, startMethod: "worker" });
  * await p.start();
  * await p.join();
@@ -633,7 +633,7 @@ function describeTarget(spec: TaskSpec): string {
  * The `Process` object standing for the current process: `MainProcess` at
  * the root, the child's own object (`Process-1`, …) in a child.
  *
- * @example
+ * @example This process's Process
  * ```ts
  * import { currentProcess } from "@mp/multiprocessing/process";
  * import { assertEquals } from "@std/assert";
@@ -652,7 +652,7 @@ export function currentProcess(): Process {
  * `pid` and `ident`. Its `isAlive()` is true while this child runs (a
  * subprocess child exits when its parent dies).
  *
- * @example
+ * @example No parent at the root
  * ```ts
  * import { parentProcess } from "@mp/multiprocessing/process";
  * import { assertEquals } from "@std/assert";
@@ -677,7 +677,7 @@ export function parentProcess(): Process | null {
 /**
  * The children of this process that are still running.
  *
- * @example
+ * @example The children still running
  * ```ts
  * import { activeChildren } from "@mp/multiprocessing/process";
  * import { assertEquals } from "@std/assert";
@@ -692,7 +692,7 @@ export function activeChildren(): Process[] {
 /**
  * The number of logical CPUs, as Python's `cpu_count()`.
  *
- * @example
+ * @example How many CPUs
  * ```ts
  * import { cpuCount } from "@mp/multiprocessing/process";
  * import { assert } from "@std/assert";

@@ -14,10 +14,10 @@
  * @example A producer child and a consumer parent
  * ```ts
  * import { Process, Queue } from "@mp/multiprocessing";
+ * import { produce } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
  *
- * const module = new URL("./tests/fixtures/queue_targets.ts", import.meta.url).href;
- * const { produce } = await import(module);
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
  *
  * await using q = new Queue<number>();
  * await using p = new Process({ target: produce, args: [q, 3], module });
@@ -380,7 +380,7 @@ const REVIVE = Symbol("revive");
  * {@link JoinableQueue.taskDone} for each item they got, and
  * {@link JoinableQueue.join} waits until every item put has been done.
  *
- * @example
+ * @example Mark each task done, then join
  * ```ts
  * import { JoinableQueue } from "@mp/multiprocessing/queue";
  * import { assertRejects } from "@std/assert";
@@ -439,7 +439,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
  * Python's `SimpleQueue`: an unbounded queue with `put`, `get`, `empty` and
  * `close`.
  *
- * @example
+ * @example A queue without size or timeouts
  * ```ts
  * import { SimpleQueue } from "@mp/multiprocessing/queue";
  * import { assertEquals } from "@std/assert";

@@ -18,13 +18,13 @@
  * @example A counter shared with a worker child
  * ```ts
  * import { Process, Value } from "@mp/multiprocessing";
+ * import { increment } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
  *
- * const module = new URL("./tests/fixtures/sync_targets.ts", import.meta.url).href;
- * const { addMany } = await import(module);
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
  *
  * await using counter = new Value("i", 0);
- * await using p = new Process({ target: addMany, args: [counter, 100], module, startMethod: "worker" });
+ * await using p = new Process({ target: increment, args: [counter, 100], module, startMethod: "worker" });
  * await p.start();
  * await counter.add(1);
  * await p.join();
@@ -74,7 +74,7 @@ function lockFor(what: string, lock: SharedOptions["lock"]): Lock | null {
  * Shared memory of a typecode: what {@link Value} and {@link SharedArray}
  * have in common.
  *
- * @example
+ * @example Every shared block is a SharedMemory
  * ```ts
  * import { SharedArray, SharedMemory } from "@mp/multiprocessing/shared";
  * import { assert } from "@std/assert";
@@ -190,7 +190,7 @@ export abstract class SharedMemory {
 /**
  * One shared number (or character), as Python's `multiprocessing.Value`.
  *
- * @example
+ * @example A shared number, updated atomically
  * ```ts
  * import { Value } from "@mp/multiprocessing/shared";
  * import { assertEquals } from "@std/assert";

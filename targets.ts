@@ -28,7 +28,7 @@
  * @param x A number.
  * @returns Its square.
  *
- * @example
+ * @example Square a number
  * ```ts
  * import { square } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
@@ -47,7 +47,7 @@ export function square(x: number): number {
  * @param b Another.
  * @returns Their sum.
  *
- * @example
+ * @example Add two numbers
  * ```ts
  * import { add } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
@@ -62,7 +62,7 @@ export function add(a: number, b: number): number {
 /**
  * Does nothing: a child that starts and exits with code 0.
  *
- * @example
+ * @example Do nothing
  * ```ts
  * import { noop } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
@@ -101,7 +101,7 @@ export function exitWith(code: number): void {
  * @param ms How long.
  * @returns `ms`.
  *
- * @example
+ * @example Wait, then resolve
  * ```ts
  * import { sleep } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
@@ -120,7 +120,7 @@ export async function sleep(ms: number): Promise<number> {
  * @param message The error's message.
  * @throws {RangeError} Always.
  *
- * @example
+ * @example Throw a RangeError
  * ```ts
  * import { fail } from "@mp/multiprocessing/targets";
  * import { assertThrows } from "@std/assert";
@@ -196,11 +196,89 @@ export async function increment(counter: Addable, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await counter.add(1);
 }
 
+/** What {@link echo} talks over: a pipe end (a `Connection`). */
+export interface Duplex {
+  /** Receives the next message; rejects with `EOFError` once the other end is closed. */
+  recv(): Promise<unknown>;
+  /** Sends one message. */
+  send(value: unknown): Promise<void>;
+}
+
+/**
+ * Sends back every message it receives over a pipe end, until the other
+ * end is closed: a child that answers its parent.
+ *
+ * @param conn The child's end of a `Pipe()`.
+ *
+ * @example A child that answers over a pipe
+ * ```ts
+ * import { Pipe } from "@mp/multiprocessing/connection";
+ * import { Process } from "@mp/multiprocessing/process";
+ * import { echo } from "@mp/multiprocessing/targets";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
+ * const [here, there] = Pipe();
+ * await using p = new Process({ target: echo, args: [there], module });
+ * await p.start();
+ * await here.send({ hello: "child" });
+ * assertEquals(await here.recv(), { hello: "child" });
+ * here.close();
+ * await p.join();
+ * ```
+ */
+export async function echo(conn: Duplex): Promise<void> {
+  while (true) {
+    let value: unknown;
+    try {
+      value = await conn.recv();
+    } catch (err) {
+      if ((err as Error)?.name === "EOFError") return;
+      throw err;
+    }
+    await conn.send(value);
+  }
+}
+
+/** What {@link record} writes to: a dict (a manager's `dict()` proxy, a `Map`). */
+export interface Setter<K, V> {
+  /** Sets `key` to `value`. */
+  set(key: K, value: V): unknown;
+}
+
+/**
+ * Sets `key` to `value` in a shared dict: a child reporting a result by
+ * name.
+ *
+ * @param dict The dict, e.g. a manager's `dict()` proxy.
+ * @param key The key.
+ * @param value The value.
+ *
+ * @example A child writing into a manager's dict
+ * ```ts
+ * import { Manager } from "@mp/multiprocessing/manager";
+ * import { Process } from "@mp/multiprocessing/process";
+ * import { record } from "@mp/multiprocessing/targets";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
+ * await using manager = await Manager.start();
+ * const d = await manager.dict<string, number>();
+ * await using p = new Process({ target: record, args: [d, "answer", 42], module });
+ * await p.start();
+ * await p.join();
+ * assertEquals(await d.items(), [["answer", 42]]);
+ * ```
+ */
+export async function record<K, V>(dict: Setter<K, V>, key: K, value: V): Promise<void> {
+  await dict.set(key, value);
+}
+
 /**
  * A tally a manager can serve (`BaseManager.register("Tally", makeTally)`):
  * its proxy has `add`, `value` and `reset` as methods.
  *
- * @example
+ * @example A tally used directly
  * ```ts
  * import { Tally } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";

@@ -91,7 +91,7 @@ export interface ListenerOptions {
  * what `accept()` returns. A socket at a path of yours is made 0600 and
  * removed on close.
  *
- * @example
+ * @example A server and a client with a shared key
  * ```ts
  * import { Client, Listener } from "@mp/multiprocessing/connection";
  * import { assertEquals } from "@std/assert";
@@ -188,7 +188,7 @@ export class Listener {
  * @throws {AuthenticationError} When the keys differ.
  * @throws {RangeError} When the authkey is shorter than 16 bytes.
  *
- * @example
+ * @example A wrong key is refused
  * ```ts
  * import { AuthenticationError, Client, Listener } from "@mp/multiprocessing/connection";
  * import { assertInstanceOf, assertRejects } from "@std/assert";

@@ -54,7 +54,7 @@ export function getLogger(): Logger {
  * @returns The logger.
  * @throws {RangeError} On an unknown level.
  *
- * @example
+ * @example The library's log on stderr
  * ```ts ignore
  * import { logToStderr } from "@mp/multiprocessing/context";
  *

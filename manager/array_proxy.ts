@@ -11,7 +11,7 @@ import { SequenceProxy } from "./sequence_proxy.ts";
  * A proxy to a fixed-length array in a manager (`manager.Array(typecode,
  * items)`): Python's `ArrayProxy`.
  *
- * @example
+ * @example A manager's typed array
  * ```ts
  * import { Manager } from "@mp/multiprocessing/manager";
  * import { assertEquals } from "@std/assert";

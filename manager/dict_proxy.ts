@@ -20,7 +20,7 @@ import { MappingProxy } from "./mapping_proxy.ts";
  * @typeParam K The keys' type.
  * @typeParam V The values' type.
  *
- * @example
+ * @example A manager's dict
  * ```ts
  * import { Manager } from "@mp/multiprocessing/manager";
  * import { assertEquals } from "@std/assert";

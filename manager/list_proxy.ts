@@ -13,7 +13,7 @@ import { SequenceProxy } from "./sequence_proxy.ts";
  *
  * @typeParam T The items' type.
  *
- * @example
+ * @example A manager's list
  * ```ts
  * import { Manager } from "@mp/multiprocessing/manager";
  * import { assertEquals } from "@std/assert";

@@ -16,7 +16,7 @@ import { BaseProxy } from "./base_proxy.ts";
  * @typeParam K The keys' type.
  * @typeParam V The values' type.
  *
- * @example
+ * @example Delete and test keys
  * ```ts
  * import { Manager, MappingProxy } from "@mp/multiprocessing/manager";
  * import { assert, assertEquals } from "@std/assert";

@@ -11,7 +11,7 @@ import { MappingProxy } from "./mapping_proxy.ts";
  * A proxy to a namespace in a manager: Python's `Namespace`, with explicit
  * `get`/`set` instead of attribute access.
  *
- * @example
+ * @example A manager's namespace
  * ```ts
  * import { Manager } from "@mp/multiprocessing/manager";
  * import { assertEquals } from "@std/assert";

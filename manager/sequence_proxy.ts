@@ -15,7 +15,7 @@ import { BaseProxy } from "./base_proxy.ts";
  *
  * @typeParam T The items' type.
  *
- * @example
+ * @example Index from the end, slice
  * ```ts
  * import { Manager, SequenceProxy } from "@mp/multiprocessing/manager";
  * import { assert, assertEquals } from "@std/assert";

@@ -11,7 +11,7 @@ import { BaseProxy } from "./base_proxy.ts";
  * A proxy to a value in a manager (`manager.Value(typecode, value)`); the
  * type code is kept as data, as Python's manager keeps it.
  *
- * @example
+ * @example A manager's value
  * ```ts
  * import { Manager } from "@mp/multiprocessing/manager";
  * import { assertEquals } from "@std/assert";

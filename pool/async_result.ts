@@ -14,13 +14,13 @@ import { awaitSited } from "../_internal/base/call_site.ts";
  *
  * @typeParam T The task's result.
  *
- * @example
+ * @example Wait for one result with a timeout
  * ```ts
  * import { Pool } from "@mp/multiprocessing/pool";
+ * import { square } from "@mp/multiprocessing/targets";
  * import { assertEquals } from "@std/assert";
  *
- * const module = new URL("../tests/fixtures/pool_targets.ts", import.meta.url).href;
- * const { square } = await import(module);
+ * const module = import.meta.resolve("@mp/multiprocessing/targets");
  * await using pool = new Pool({ processes: 1, module });
  * const result = pool.applyAsync(square, [4]);
  * assertEquals(await result.get(5000), 16);

@@ -27,7 +27,7 @@ export interface BarrierOptions {
  * A barrier for a fixed number of parties, as Python's
  * `multiprocessing.Barrier`: each `wait` resolves once all have arrived.
  *
- * @example
+ * @example Three parties pass together, one action
  * ```ts
  * import { Barrier } from "@mp/multiprocessing/synchronize";
  * import { assertEquals } from "@std/assert";

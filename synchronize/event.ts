@@ -22,7 +22,7 @@ import {
 /**
  * A flag processes wait on, as Python's `multiprocessing.Event`.
  *
- * @example
+ * @example Wait for a flag
  * ```ts
  * import { Event } from "@mp/multiprocessing/synchronize";
  * import { assertEquals } from "@std/assert";

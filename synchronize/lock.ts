@@ -136,7 +136,7 @@ export class Lock {
  * A recursive lock, as Python's `multiprocessing.RLock`: the process that
  * holds it may take it again, and must release it as many times.
  *
- * @example
+ * @example Take a lock twice in one process
  * ```ts
  * import { RLock } from "@mp/multiprocessing/synchronize";
  * import { assertEquals } from "@std/assert";

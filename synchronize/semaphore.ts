@@ -15,7 +15,7 @@ import { type AcquireOptions, acquireOptions, direct, left, REVIVE, revived } fr
 /**
  * A counting semaphore, as Python's `multiprocessing.Semaphore`.
  *
- * @example
+ * @example Two at a time
  * ```ts
  * import { Semaphore } from "@mp/multiprocessing/synchronize";
  * import { assertEquals } from "@std/assert";
@@ -128,7 +128,7 @@ export class Semaphore {
  * A semaphore that refuses to be released above its start value, as
  * Python's `multiprocessing.BoundedSemaphore`.
  *
- * @example
+ * @example A release beyond the start value
  * ```ts
  * import { BoundedSemaphore } from "@mp/multiprocessing/synchronize";
  * import { assertRejects } from "@std/assert";

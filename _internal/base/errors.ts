@@ -38,7 +38,7 @@ export class ProcessError extends Error {
  * Raised when the HMAC challenge between two endpoints fails: the other side
  * holds a different authkey, or is not speaking this protocol.
  *
- * @example
+ * @example A wrong key is a ProcessError
  * ```ts
  * import { AuthenticationError, ProcessError } from "@mp/multiprocessing";
  * import { assert } from "@std/assert";
@@ -54,7 +54,7 @@ export class AuthenticationError extends ProcessError {}
  * Built-in error classes (TypeError, RangeError, …) are rebuilt as themselves
  * instead.
  *
- * @example
+ * @example A remote error keeps the remote class's name
  * ```ts
  * import { RemoteError } from "@mp/multiprocessing";
  * import { assertEquals } from "@std/assert";
@@ -93,7 +93,7 @@ export class RemoteError extends ProcessError {
  * A non-blocking or timed `get` found the queue empty (Python's
  * `queue.Empty`).
  *
- * @example
+ * @example Raised by a get that finds nothing
  * ```ts
  * import { QueueEmptyError } from "@mp/multiprocessing";
  * import { assertEquals } from "@std/assert";
@@ -112,7 +112,7 @@ export class QueueEmptyError extends ProcessError {
  * A non-blocking or timed `put` found the queue full (Python's
  * `queue.Full`).
  *
- * @example
+ * @example Raised by a put that finds no room
  * ```ts
  * import { QueueFullError } from "@mp/multiprocessing";
  * import { assertEquals } from "@std/assert";
@@ -131,7 +131,7 @@ export class QueueFullError extends ProcessError {
  * The queue is closed: a `put` after `close()` rejects with it (carrying the
  * item that was not put), and a `get` once it is closed and drained.
  *
- * @example
+ * @example A closed queue gives back the item
  * ```ts
  * import { QueueClosedError } from "@mp/multiprocessing";
  * import { assertEquals } from "@std/assert";
@@ -161,7 +161,7 @@ export class QueueClosedError extends ProcessError {
  * while a party waited on it, or is broken when one arrives (Python's
  * `threading.BrokenBarrierError`).
  *
- * @example
+ * @example A broken barrier is a ProcessError
  * ```ts
  * import { BrokenBarrierError, ProcessError } from "@mp/multiprocessing";
  * import { assert } from "@std/assert";
@@ -180,7 +180,7 @@ export class BrokenBarrierError extends ProcessError {
  * Raised by `recv` once the other end is closed and every message sent
  * before has been received (Python's `EOFError`).
  *
- * @example
+ * @example Receiving from a pipe whose other end is closed
  * ```ts
  * import { EOFError, Pipe } from "@mp/multiprocessing/connection";
  * import { assertRejects } from "@std/assert";
@@ -196,7 +196,7 @@ export class EOFError extends ProcessError {}
  * A pool worker died while it held tasks: each of them fails with this,
  * naming the worker, its pid and how it ended.
  *
- * @example
+ * @example Raised for the tasks a dead pool worker held
  * ```ts
  * import { WorkerDiedError } from "@mp/multiprocessing/pool";
  * import { assertEquals } from "@std/assert";
@@ -211,7 +211,7 @@ export class WorkerDiedError extends ProcessError {}
  * initializer failed) several times in a row with none alive. Queued and
  * new tasks reject with it; its `cause` is the last start's error.
  *
- * @example
+ * @example A pool that cannot run tasks, with the cause
  * ```ts
  * import { BrokenPoolError } from "@mp/multiprocessing/pool";
  * import { assertEquals } from "@std/assert";
