@@ -106,3 +106,143 @@ Deno.test("docs: the check finds an untitled example, a relative import of the p
     "mod.ts:9: uses a module of the package's tests",
   ]);
 });
+
+// deno doc's JSON, as much of it as the check below reads.
+interface DocParam {
+  kind: string;
+  name?: string;
+  left?: DocParam;
+  arg?: DocParam;
+}
+interface DocType {
+  repr?: string;
+  value?: { typeParams?: DocType[] };
+}
+interface DocFn {
+  params?: DocParam[];
+  returnType?: DocType;
+}
+interface DocTag {
+  kind: string;
+  name?: string;
+}
+interface JsDoc {
+  tags?: DocTag[];
+}
+interface DocDeclaration {
+  kind: string;
+  location: { filename: string; line: number };
+  jsDoc?: JsDoc;
+  def?: DocFn & {
+    constructors?: (DocFn & { jsDoc?: JsDoc })[];
+    methods?: { name: string; kind: string; jsDoc?: JsDoc; functionDef: DocFn }[];
+  };
+}
+interface DocSymbol {
+  name: string;
+  declarations: DocDeclaration[];
+}
+
+/** A parameter's name, or undefined for a destructured one. */
+function paramName(p: DocParam | undefined): string | undefined {
+  if (!p) return undefined;
+  if (p.kind === "identifier") return p.name;
+  if (p.kind === "assign") return paramName(p.left);
+  if (p.kind === "rest") return paramName(p.arg);
+  return undefined;
+}
+
+/** Whether a function returning `t` has nothing to say in `@returns`. */
+function returnsNothing(t: DocType | undefined): boolean {
+  if (!t || ["void", "never", "undefined"].includes(t.repr ?? "")) return true;
+  const inner = t.repr === "Promise" ? t.value?.typeParams?.[0]?.repr : undefined;
+  return inner === "void" || inner === "undefined";
+}
+
+/**
+ * What the JSDoc of the exported symbols lacks: a function, method or
+ * constructor without `@param` for a parameter or (returning something)
+ * without `@returns`, and a function or class without an `@example`.
+ */
+export function jsDocFaults(symbols: DocSymbol[]): string[] {
+  const faults: string[] = [];
+  const seen = new Set<string>();
+  const check = (what: string, doc: JsDoc | undefined, fn: DocFn, ctor = false) => {
+    const tags = doc?.tags ?? [];
+    const documented = new Set(tags.filter((t) => t.kind === "param").map((t) => t.name));
+    for (const name of (fn.params ?? []).map(paramName)) {
+      if (name && !documented.has(name)) faults.push(`${what}: no @param ${name}`);
+    }
+    if (!ctor && !returnsNothing(fn.returnType) && !tags.some((t) => t.kind === "return")) {
+      faults.push(`${what}: no @returns`);
+    }
+  };
+  for (const symbol of symbols) {
+    for (const d of symbol.declarations) {
+      const where = `${d.location.filename.replace(ROOT.href, "")}:${d.location.line}`;
+      if (seen.has(where) || !d.def) continue;
+      seen.add(where);
+      const at = `${where} ${symbol.name}`;
+      if (d.kind !== "function" && d.kind !== "class") continue;
+      if (!d.jsDoc?.tags?.some((t) => t.kind === "example")) faults.push(`${at}: no @example`);
+      if (d.kind === "function") check(at, d.jsDoc, d.def);
+      for (const c of d.def.constructors ?? []) check(`${at} constructor`, c.jsDoc, c, true);
+      for (const m of d.def.methods ?? []) {
+        if (m.kind === "method" && !m.name.startsWith("[")) {
+          check(`${at}.${m.name}`, m.jsDoc, m.functionDef);
+        }
+      }
+    }
+  }
+  return faults;
+}
+
+Deno.test("docs: every exported function, method and constructor documents its parameters and result; every function and class has an example", async () => {
+  const entries = ["mod.ts", "targets.ts", "cluster.ts", "cluster/worker.ts"];
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--json", ...entries.map((e) => new URL(e, ROOT).pathname)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  assertEquals(out.code, 0);
+  const nodes: Record<string, { symbols?: DocSymbol[] }> = JSON.parse(
+    new TextDecoder().decode(out.stdout),
+  ).nodes;
+  const faults = Object.values(nodes).flatMap((n) => jsDocFaults(n.symbols ?? []));
+  assertEquals([...new Set(faults)], []);
+});
+
+Deno.test("docs: the JSDoc check finds a missing @param, @returns and @example", () => {
+  const fn = {
+    params: [{ kind: "identifier", name: "x" }, {
+      kind: "assign",
+      left: { kind: "identifier", name: "y" },
+    }],
+    returnType: { repr: "Promise", value: { typeParams: [{ repr: "number" }] } },
+  };
+  const symbols: DocSymbol[] = [{
+    name: "f",
+    declarations: [{
+      kind: "function",
+      location: { filename: `${ROOT.href}a.ts`, line: 3 },
+      jsDoc: { tags: [{ kind: "param", name: "x" }] },
+      def: fn,
+    }],
+  }, {
+    name: "g",
+    declarations: [{
+      kind: "function",
+      location: { filename: `${ROOT.href}a.ts`, line: 9 },
+      jsDoc: { tags: [{ kind: "example" }] },
+      def: {
+        params: [],
+        returnType: { repr: "Promise", value: { typeParams: [{ repr: "void" }] } },
+      },
+    }],
+  }];
+  assertEquals(jsDocFaults(symbols), [
+    "a.ts:3 f: no @example",
+    "a.ts:3 f: no @param y",
+    "a.ts:3 f: no @returns",
+  ]);
+});
