@@ -77,7 +77,7 @@ Deno.test("a hub that opens sweeps the socket directories of processes that are 
 });
 
 for (const kind of ["spin", "idle", "pool"]) {
-  for (const signal of ["SIGKILL", "SIGTERM", "SIGINT"] as const) {
+  for (const signal of ["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const) {
     Deno.test(`a parent killed by ${signal} leaves no child alive and no socket directory (${kind} children) [subprocess]`, async () => {
       await using tmp = await tempDir();
       const run = await startFixture("orphans_main.ts", [kind], { env: { TMPDIR: tmp.path } });

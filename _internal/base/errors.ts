@@ -102,7 +102,11 @@ export class RemoteError extends ProcessError {
  * ```
  */
 export class QueueEmptyError extends ProcessError {
-  /** Creates the error. */
+  /**
+   * Creates the error.
+   *
+   * @param message What went wrong; "Cannot get from queue: it is empty" when left out.
+   */
   constructor(message = "Cannot get from queue: it is empty") {
     super(message);
   }
@@ -121,7 +125,11 @@ export class QueueEmptyError extends ProcessError {
  * ```
  */
 export class QueueFullError extends ProcessError {
-  /** Creates the error. */
+  /**
+   * Creates the error.
+   *
+   * @param message What went wrong; "Cannot put to queue: it is full" when left out.
+   */
   constructor(message = "Cannot put to queue: it is full") {
     super(message);
   }
@@ -170,7 +178,11 @@ export class QueueClosedError extends ProcessError {
  * ```
  */
 export class BrokenBarrierError extends ProcessError {
-  /** Creates the error. */
+  /**
+   * Creates the error.
+   *
+   * @param message What went wrong; "Cannot pass barrier: it is broken" when left out.
+   */
   constructor(message = "Cannot pass barrier: it is broken") {
     super(message);
   }
