@@ -76,7 +76,7 @@ Deno.test("a hub that opens sweeps the socket directories of processes that are 
   assertEquals(await socketDirs(tmp.path), []);
 });
 
-for (const kind of ["spin", "idle", "pool"]) {
+for (const kind of ["spin", "idle", "pool", "tree"]) {
   for (const signal of ["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const) {
     Deno.test(`a parent killed by ${signal} leaves no child alive and no socket directory (${kind} children) [subprocess]`, async () => {
       await using tmp = await tempDir();
