@@ -96,6 +96,11 @@ export abstract class SharedMemory {
   /**
    * Memory for `length` items of `typecode`, holding `init` when given.
    *
+   * @param what What is made, for error messages (`"value"`, `"shared array"`).
+   * @param typecode The items' typecode (`"i"`, `"d"`…; see the module's documentation).
+   * @param length The number of items.
+   * @param options The lock that guards it ({@link SharedOptions}).
+   * @param init The initial items; left out, every item is zero.
    * @throws {TypeError} On an unknown typecode or items of the wrong type.
    */
   protected constructor(
@@ -128,6 +133,8 @@ export abstract class SharedMemory {
 
   /**
    * The lock that guards this memory.
+   *
+   * @returns The lock: the one given at creation, or the {@link RLock} made then.
    * @throws {TypeError} When it was created with `lock: false`.
    */
   getLock(): Lock {
@@ -135,7 +142,13 @@ export abstract class SharedMemory {
     return this.#lock;
   }
 
-  /** Runs an operation on the memory, here or in its creator. */
+  /**
+   * Runs an operation on the memory, here or in its creator.
+   *
+   * @param method The operation: `"get"`, `"set"`, `"add"`, `"slice"` or `"setSlice"`.
+   * @param args Its arguments (the index first, where it takes one).
+   * @returns What the operation returned.
+   */
   protected async op(method: string, args: unknown[]): Promise<unknown> {
     if (this.#core) return this.#core.call(method, args);
     if (method === "set" || method === "setSlice") {
@@ -148,7 +161,13 @@ export abstract class SharedMemory {
     return await this.#link.call(method, args);
   }
 
-  /** Adds atomically (see {@link Value.add}). */
+  /**
+   * Adds atomically (see {@link Value.add}).
+   *
+   * @param i The item's index.
+   * @param delta What to add: a `bigint` or an integer for 64-bit typecodes, else a number.
+   * @returns The new value.
+   */
   protected async addAt(i: number, delta: number | bigint): Promise<Item> {
     if (this.#core?.atomicAdd === false || (!this.#core && /[fd]/.test(this.typecode))) {
       // Floats have no atomic add: read, add and write under the lock.
@@ -205,6 +224,9 @@ export class Value extends SharedMemory {
   /**
    * Creates a value of `typecode`, set to `initial`.
    *
+   * @param typecode The typecode: `"i"`, `"d"`, `"q"`… (see the module's documentation).
+   * @param initial The initial value; left out, 0 (for `"c"` and `"u"`, the character `"\0"`).
+   * @param options The lock that guards it; left out, a new {@link RLock}.
    * @throws {TypeError} On an unknown typecode, or an initial value of the wrong type.
    */
   constructor(typecode: string, initial: Item = 0, options: SharedOptions = {}) {
@@ -212,12 +234,21 @@ export class Value extends SharedMemory {
     super("value", typecode, 1, options, [c && initial === 0 ? "\0" : initial]);
   }
 
-  /** The value. */
+  /**
+   * The value.
+   *
+   * @returns The value: a number, a `bigint` (64-bit typecodes) or a one-character string.
+   */
   async get(): Promise<Item> {
     return await this.op("get", [0]) as Item;
   }
 
-  /** Sets the value. */
+  /**
+   * Sets the value.
+   *
+   * @param value The new value, of the typecode's type.
+   * @throws {TypeError} When `value` is of the wrong type.
+   */
   async set(value: Item): Promise<void> {
     await this.op("set", [0, value]);
   }
@@ -225,14 +256,23 @@ export class Value extends SharedMemory {
   /**
    * Adds `delta` atomically and resolves the new value: with `Atomics.add`
    * for integers, under the lock for floats.
+   *
+   * @param delta What to add: a `bigint` or an integer for 64-bit typecodes, else a number.
+   * @returns The new value.
    */
   add(delta: number | bigint): Promise<Item> {
     return this.addAt(0, delta);
   }
 
-  /** Replaces the value with `fn(value)` under the lock; resolves the new value. */
-  update(fn: (value: Item) => Item): Promise<Item> {
-    return this.getLock().withLock(async () => {
+  /**
+   * Replaces the value with `fn(value)` under the lock; resolves the new value.
+   *
+   * @param fn Computes the new value from the current one (synchronously).
+   * @returns The new value.
+   * @throws {TypeError} When the value was created with `lock: false`.
+   */
+  async update(fn: (value: Item) => Item): Promise<Item> {
+    return await this.getLock().withLock(async () => {
       const next = fn(await this.get());
       await this.set(next);
       return next;
@@ -260,6 +300,9 @@ export class SharedArray extends SharedMemory {
    * Creates an array of `typecode`: `sizeOrInit` zeroed items, or a copy of
    * the given items.
    *
+   * @param typecode The items' typecode: `"i"`, `"d"`, `"B"`… (see the module's documentation).
+   * @param sizeOrInit The number of items (each zero), or the initial items.
+   * @param options The lock that guards it; left out, a new {@link RLock}.
    * @throws {TypeError} On an unknown typecode or items of the wrong type.
    * @throws {RangeError} On a negative or non-integer size.
    */
@@ -275,27 +318,60 @@ export class SharedArray extends SharedMemory {
     super("shared array", typecode, size, options, init);
   }
 
-  /** The item at `i`. @throws {RangeError} When `i` is out of range. */
+  /**
+   * The item at `i`.
+   *
+   * @param i The index, from 0.
+   * @returns The item.
+   * @throws {RangeError} When `i` is out of range.
+   */
   async get(i: number): Promise<Item> {
     return await this.op("get", [i]) as Item;
   }
 
-  /** Sets the item at `i`. @throws {RangeError} When `i` is out of range. */
+  /**
+   * Sets the item at `i`.
+   *
+   * @param i The index, from 0.
+   * @param value The item, of the typecode's type.
+   * @throws {RangeError} When `i` is out of range.
+   * @throws {TypeError} When `value` is of the wrong type.
+   */
   async set(i: number, value: Item): Promise<void> {
     await this.op("set", [i, value]);
   }
 
-  /** Adds `delta` to item `i` atomically (see {@link Value.add}); resolves the new value. */
+  /**
+   * Adds `delta` to item `i` atomically (see {@link Value.add}); resolves the new value.
+   *
+   * @param i The index, from 0.
+   * @param delta What to add: a `bigint` or an integer for 64-bit typecodes, else a number.
+   * @returns The item's new value.
+   * @throws {RangeError} When `i` is out of range.
+   */
   add(i: number, delta: number | bigint): Promise<Item> {
     return this.addAt(i, delta);
   }
 
-  /** Items `start` to `end` (exclusive; all by default) as a plain array. */
+  /**
+   * Items `start` to `end` (exclusive; all by default) as a plain array.
+   *
+   * @param start The first index; left out, 0.
+   * @param end The index after the last; left out, the length.
+   * @returns A local copy of the items.
+   */
   async slice(start?: number, end?: number): Promise<Item[]> {
     return await this.op("slice", [start, end]) as Item[];
   }
 
-  /** Stores `values` from index `start` on. @throws {RangeError} When they do not fit. */
+  /**
+   * Stores `values` from index `start` on.
+   *
+   * @param start The index of the first one.
+   * @param values The items, of the typecode's type.
+   * @throws {RangeError} When they do not fit.
+   * @throws {TypeError} When an item is of the wrong type.
+   */
   async setSlice(start: number, values: Item[]): Promise<void> {
     await this.op("setSlice", [start, values]);
   }

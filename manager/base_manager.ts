@@ -140,6 +140,8 @@ export class BaseManager<Types extends Record<string, Factory> = Record<string, 
   /**
    * A manager not yet started or connected.
    *
+   * @param options Where it listens (or, to `connect`, where it is), its key and its
+   * process's flags ({@link ManagerOptions}); each has a default.
    * @throws {RangeError} When the address's port is out of range, or the
    * authkey is shorter than 16 bytes.
    */
@@ -279,6 +281,8 @@ export class BaseManager<Types extends Record<string, Factory> = Record<string, 
    * client, `shutdown()` or `options.signal`). This process's hub then
    * listens where the manager was told, with its key.
    *
+   * @param options `onListen`, called with the address once it listens; `signal`, which
+   * shuts it down when aborted.
    * @throws {ProcessError} When already started.
    */
   async serveForever(options: ServeForeverOptions = {}): Promise<void> {
@@ -321,7 +325,7 @@ export class BaseManager<Types extends Record<string, Factory> = Record<string, 
    * @param args The factory's arguments.
    * @returns The proxy (or handle).
    * @throws {TypeError} When the manager has no such type.
-   * @throws {ProcessError} When the manager is not started or connected.
+   * @throws {ProcessError} When the manager is not started, connected or serving.
    */
   create<K extends keyof Types & string>(
     typeid: K,
@@ -338,6 +342,16 @@ export class BaseManager<Types extends Record<string, Factory> = Record<string, 
    * @throws {TypeError} When the manager has no such type.
    */
   create<P = ObjectProxy>(typeid: string, ...args: unknown[]): Promise<P>;
+  /**
+   * Creates an object of a registered type in the manager and resolves a
+   * proxy to it (or the handle its factory returned).
+   *
+   * @param typeid The type's name.
+   * @param args The factory's arguments.
+   * @returns The proxy (or handle).
+   * @throws {TypeError} When the manager has no such type.
+   * @throws {ProcessError} When the manager is not started, connected or serving.
+   */
   async create(typeid: string, ...args: unknown[]): Promise<unknown> {
     this.#guard(`create '${typeid}'`, "started", "connected", "serving");
     const packed = hasHandles(args) ? await packHandles(args) : { value: args };
@@ -353,7 +367,12 @@ export class BaseManager<Types extends Record<string, Factory> = Record<string, 
     return handle;
   }
 
-  /** How many objects the manager holds (for tests and debugging). */
+  /**
+   * How many objects the manager holds (for tests and debugging).
+   *
+   * @returns The number of objects it holds.
+   * @throws {ProcessError} When the manager is not started, connected or serving.
+   */
   async liveObjects(): Promise<number> {
     this.#guard("count manager objects", "started", "connected", "serving");
     return await this.#registry!.call("count", []) as number;

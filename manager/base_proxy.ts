@@ -11,6 +11,20 @@ import { bindProxy, descriptorOf, PROXY_INIT } from "../_internal/manager/proxy_
 /**
  * What every proxy shares: it can travel, and it names the object it
  * reaches. Proxies are made by a manager's factories, never constructed.
+ *
+ * @example Every proxy is a BaseProxy, and travels as itself
+ * ```ts
+ * import { BaseProxy, Manager } from "@mp/multiprocessing/manager";
+ * import { assert, assertEquals } from "@std/assert";
+ *
+ * await using manager = await Manager.start();
+ * const d = await manager.dict({ a: 1 });
+ * assert(d instanceof BaseProxy);
+ * // Stored in another object, it comes back as a proxy to the same dict.
+ * const ns = await manager.Namespace({ d });
+ * const back = await ns.get("d") as BaseProxy;
+ * assertEquals(back.id, d.id);
+ * ```
  */
 export class BaseProxy {
   /**

@@ -36,13 +36,22 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends MappingP
   /**
    * Removes `key` and resolves its value, or `fallback` when absent.
    *
+   * @param key The key.
+   * @param fallback What to resolve when `key` is absent; left out, an absent key throws.
+   * @returns The removed value, or the fallback.
    * @throws {RangeError} When `key` is absent and no fallback is given.
    */
   pop(key: K, fallback?: V): Promise<V> {
     return callProxy(this, "pop", arguments.length > 1 ? [key, fallback] : [key]);
   }
 
-  /** The value at `key`, set to `value` first when absent. */
+  /**
+   * The value at `key`, set to `value` first when absent.
+   *
+   * @param key The key.
+   * @param value The value to set when `key` is absent.
+   * @returns The value at `key`: the one it had, or `value`.
+   */
   async setdefault(key: K, value: V): Promise<V> {
     return await callProxy(this, "setdefault", [key, value]);
   }
@@ -52,13 +61,21 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends MappingP
    * atomic call and resolves the sum: no update is lost however many
    * processes increment at once.
    *
+   * @param key The key.
+   * @param delta What to add (default 1).
+   * @param initial The value taken for an absent key (default 0).
+   * @returns The new value at `key`.
    * @throws {TypeError} When the value is not a number.
    */
   async increment(key: K, delta = 1, initial = 0): Promise<number> {
     return await callProxy(this, "increment", [key, delta, initial]) as number;
   }
 
-  /** Sets every entry of `entries` (a Map, an array of pairs or an object) in one call. */
+  /**
+   * Sets every entry of `entries` (a Map, an array of pairs or an object) in one call.
+   *
+   * @param entries The entries: a `Map`, an array of `[key, value]` pairs or an object.
+   */
   async update(entries: Map<K, V> | [K, V][] | Record<string, V>): Promise<void> {
     const pairs = entries instanceof Map || Array.isArray(entries)
       ? [...entries]
@@ -66,22 +83,38 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends MappingP
     await callProxy(this, "update", [pairs]);
   }
 
-  /** The keys, in insertion order. */
+  /**
+   * The keys, in insertion order.
+   *
+   * @returns A local array of the keys.
+   */
   async keys(): Promise<K[]> {
     return await callProxy(this, "keys", []) as K[];
   }
 
-  /** The values, in insertion order. */
+  /**
+   * The values, in insertion order.
+   *
+   * @returns A local array of the values.
+   */
   values(): Promise<V[]> {
     return callProxy(this, "values", []);
   }
 
-  /** The `[key, value]` pairs, in insertion order. */
+  /**
+   * The `[key, value]` pairs, in insertion order.
+   *
+   * @returns A local array of the pairs.
+   */
   items(): Promise<[K, V][]> {
     return callProxy(this, "items", []);
   }
 
-  /** The number of entries. */
+  /**
+   * The number of entries.
+   *
+   * @returns The number of entries.
+   */
   async len(): Promise<number> {
     return await callProxy(this, "len", []) as number;
   }
@@ -91,7 +124,11 @@ export class DictProxy<K extends DictKey = string, V = unknown> extends MappingP
     await callProxy(this, "clear", []);
   }
 
-  /** A copy of the dict, as a local `Map`. */
+  /**
+   * A copy of the dict, as a local `Map`.
+   *
+   * @returns A `Map` of the entries, in insertion order.
+   */
   async copy(): Promise<Map<K, V>> {
     return new Map(await this.items());
   }

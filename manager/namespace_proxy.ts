@@ -23,7 +23,11 @@ import { MappingProxy } from "./mapping_proxy.ts";
  * ```
  */
 export class NamespaceProxy extends MappingProxy<string, unknown> {
-  /** Every attribute, as a local object. */
+  /**
+   * Every attribute, as a local object.
+   *
+   * @returns A plain object of the attributes, by name.
+   */
   toObject(): Promise<Record<string, unknown>> {
     return callProxy(this, "toObject", []);
   }

@@ -28,12 +28,20 @@ export class ValueProxy<T = unknown> extends BaseProxy {
     return extraOf(this).typecode as string;
   }
 
-  /** The value. */
+  /**
+   * The value.
+   *
+   * @returns A local copy of the value.
+   */
   get(): Promise<T> {
     return callProxy(this, "get", []);
   }
 
-  /** Sets the value. */
+  /**
+   * Sets the value.
+   *
+   * @param value The new value; handles and proxies inside it travel as themselves.
+   */
   async set(value: T): Promise<void> {
     await callProxy(this, "set", [value]);
   }
@@ -41,6 +49,10 @@ export class ValueProxy<T = unknown> extends BaseProxy {
   /**
    * Adds `delta` to a numeric value in one atomic call; resolves the sum.
    * (`v.set((await v.get()) + 1)` from two processes loses updates.)
+   *
+   * @param delta What to add (default 1).
+   * @returns The new value.
+   * @throws {TypeError} When the value is not a number.
    */
   async increment(delta = 1): Promise<number> {
     return await callProxy(this, "increment", [delta]) as number;

@@ -17,6 +17,8 @@ Deno.test("Value: typecodes, initial values, wrapping adds, type errors", async 
   assertEquals(await i.add(3), 8);
   await using b = new Value("b", 127, { lock: false });
   assertEquals(await b.add(1), -128);
+  // No lock to update under: a rejection, as from every other method, not a throw.
+  await assertRejects(() => b.update((x) => x), TypeError, "created without one");
   await using q = new Value("q", 2n ** 40n);
   assertEquals(await q.add(1n), 2n ** 40n + 1n);
   await using c = new Value("c");
