@@ -90,6 +90,11 @@ export class Cluster implements AsyncDisposable {
   #served = new Set<ClusterAgent>();
   #closing: Promise<void> | undefined;
 
+  /**
+   * Made by {@link Cluster.connect}.
+   *
+   * @param engine The connection to the NATS server.
+   */
   private constructor(engine: Engine) {
     this.#engine = engine;
     this.#submitter = new Submitter(engine);

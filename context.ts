@@ -277,8 +277,10 @@ function checkWarm(warm: unknown, what: string): number {
 }
 
 /**
- * The program's default start method, or undefined when none was set (then
- * `"subprocess"` is used).
+ * The program's default start method.
+ *
+ * @returns The method set with `setStartMethod` (a child has its parent's),
+ * or undefined when none was set (then `"subprocess"` is used).
  *
  * @example No start method chosen yet
  * ```ts
@@ -322,6 +324,9 @@ export function setRuntimeArgs(args: string[]): void {
 
 /**
  * The context-wide `deno run` flags for subprocess children.
+ *
+ * @returns A copy of the flags set with {@link setRuntimeArgs} (a child has
+ * its parent's).
  *
  * @example The flags children get
  * ```ts

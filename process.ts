@@ -318,6 +318,9 @@ export class Process<F extends Target = Target> {
    * What the child runs. The default calls the `target` with `args`;
    * override it in a subclass exported from a module to run that instead
    * (the subclass's own enumerable fields are cloned to the child).
+   *
+   * @returns What the target returns; the child awaits it, and exits with
+   * code 1 when it throws or rejects.
    */
   run(): unknown {
     return this.#target?.(...this.#args);
@@ -633,6 +636,8 @@ function describeTarget(spec: TaskSpec): string {
  * The `Process` object standing for the current process: `MainProcess` at
  * the root, the child's own object (`Process-1`, …) in a child.
  *
+ * @returns The current process's `Process`.
+ *
  * @example This process's Process
  * ```ts
  * import { currentProcess } from "@mp/multiprocessing/process";
@@ -651,6 +656,8 @@ export function currentProcess(): Process {
  * The parent of the current process, or null at the root: its `name`,
  * `pid` and `ident`. Its `isAlive()` is true while this child runs (a
  * subprocess child exits when its parent dies).
+ *
+ * @returns The parent's `Process`, or null at the root.
  *
  * @example No parent at the root
  * ```ts
@@ -677,6 +684,8 @@ export function parentProcess(): Process | null {
 /**
  * The children of this process that are still running.
  *
+ * @returns Those children, as a new array.
+ *
  * @example The children still running
  * ```ts
  * import { activeChildren } from "@mp/multiprocessing/process";
@@ -691,6 +700,8 @@ export function activeChildren(): Process[] {
 
 /**
  * The number of logical CPUs, as Python's `cpu_count()`.
+ *
+ * @returns The count; 1 when it cannot be told.
  *
  * @example How many CPUs
  * ```ts

@@ -296,27 +296,53 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     }
   }
 
-  /** `put(item, { block: false })`. */
+  /**
+   * `put(item, { block: false })`.
+   *
+   * @param item The item; it must be structured-cloneable.
+   * @returns Resolves once the item is in the queue (or, on an unbounded
+   * queue from a child, accepted to be sent).
+   * @throws {QueueFullError} When the queue is full.
+   * @throws {QueueClosedError} When the queue is closed (it carries `item`).
+   */
   putNowait(item: T): Promise<void> {
     return this.put(item, { block: false });
   }
 
-  /** `get({ block: false })`. */
+  /**
+   * `get({ block: false })`.
+   *
+   * @returns The oldest item.
+   * @throws {QueueEmptyError} When the queue is empty.
+   * @throws {QueueClosedError} When the queue is closed and empty.
+   */
   getNowait(): Promise<T> {
     return this.get({ block: false });
   }
 
-  /** The number of items in the queue (approximate while others use it, as in Python). */
+  /**
+   * The number of items in the queue.
+   *
+   * @returns The number (approximate while others use it, as in Python).
+   */
   async qsize(): Promise<number> {
     return await this.#ref.call("qsize", []) as number + (this.#consumer?.buffered ?? 0);
   }
 
-  /** Whether the queue is empty. */
+  /**
+   * Whether the queue is empty.
+   *
+   * @returns True when it holds no item.
+   */
   async empty(): Promise<boolean> {
     return (await this.qsize()) === 0;
   }
 
-  /** Whether a bounded queue is full. */
+  /**
+   * Whether a bounded queue is full.
+   *
+   * @returns True when the queue has a `maxsize` and holds that many items.
+   */
   async full(): Promise<boolean> {
     return await this.#ref.call("full", []) as boolean;
   }

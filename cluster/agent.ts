@@ -94,6 +94,8 @@ export class ClusterAgent implements AsyncDisposable {
 
   /**
    * @internal Made by `Cluster.serve()`.
+   * @param engine The cluster's connection.
+   * @param options Processes, prefetch, start method, code root, allowed modules.
    * @throws {RangeError} On a bad `processes` or `prefetch`.
    */
   constructor(engine: unknown, options: ServeOptions = {}) {
@@ -134,7 +136,11 @@ export class ClusterAgent implements AsyncDisposable {
     return this.#engine.id;
   }
 
-  /** What this agent publishes about itself: host, slots, counts. */
+  /**
+   * What this agent publishes about itself.
+   *
+   * @returns Its current record: host, slots, counts.
+   */
   record(): AgentRecord {
     return this.#engine.record();
   }

@@ -27,7 +27,11 @@ import { AsyncResult } from "../pool.ts";
 export class ClusterAsyncResult<T> extends AsyncResult<T> {
   #attempts: Attempt[];
 
-  /** @internal Made by the cluster pool. */
+  /**
+   * @internal Made by the cluster pool.
+   * @param promise Settles with the task's result or error.
+   * @param attempts The list the pool fills with the attempts as tasks settle.
+   */
   constructor(promise: Promise<T>, attempts: Attempt[]) {
     super(promise);
     this.#attempts = attempts;

@@ -30,7 +30,12 @@ export class ClusterJoinableQueue<T = unknown> extends ClusterQueue<T> {
   #held: Delivery[] = [];
   #renew: ReturnType<typeof setInterval> | undefined;
 
-  /** @internal Held, not acknowledged; its lease renewed while it is held. */
+  /**
+   * @internal Held, not acknowledged; its lease renewed while it is held.
+   * @param d The item's delivery.
+   * @param item The item, verified and decoded.
+   * @returns The item.
+   */
   protected override taken(d: Delivery, item: unknown): unknown {
     this.#held.push(d);
     const every = Math.max(50, Math.floor(this.engine.settings.ackWait / 3));
@@ -62,7 +67,12 @@ export class ClusterJoinableQueue<T = unknown> extends ClusterQueue<T> {
     this.#renew = undefined;
   }
 
-  /** Resolves once every item put has been taken and marked done (by any host). */
+  /**
+   * Resolves once every item put has been taken and marked done (by any host).
+   *
+   * @param options `signal`, which stops the wait.
+   * @throws The signal's reason once it aborts the wait.
+   */
   async join(options: { signal?: AbortSignal } = {}): Promise<void> {
     for (let i = 0; (await this.stored()) > 0; i++) {
       aborted(options.signal);

@@ -86,6 +86,8 @@ export class ClusterPool implements PoolLike {
 
   /**
    * @internal Made by `Cluster.pool()`.
+   * @param parts The cluster's connection, submitter and view of the agents,
+   * and the pool's options.
    * @throws {TypeError} On an option that only a local pool has.
    */
   constructor(parts: unknown) {
@@ -190,7 +192,15 @@ export class ClusterPool implements PoolLike {
     return new ClusterAsyncResult(q, attempts);
   }
 
-  /** Runs `fn(...args)` on an agent; its result as a {@link ClusterAsyncResult}. */
+  /**
+   * Runs `fn(...args)` on an agent; its result as a {@link ClusterAsyncResult}.
+   *
+   * @param fn An exported function (of the pool's `module`, or of this call's).
+   * @param args Its arguments (typed from its parameters), taken at the call.
+   * @param options Callbacks, `signal`, `module`.
+   * @returns The result to come, with the task's attempts; its error, if
+   * any, carries the call site after the remote stack (`Submitted at:`).
+   */
   applyAsync<F extends TaskFunction>(
     fn: F,
     args?: Readonly<Parameters<F>>,
@@ -211,7 +221,14 @@ export class ClusterPool implements PoolLike {
     return this.#result(all.then((v) => v[0][0] as R), attempts, options, site);
   }
 
-  /** Runs `fn(...args)` on an agent and resolves its result. */
+  /**
+   * Runs `fn(...args)` on an agent and resolves its result.
+   *
+   * @param fn An exported function (of the pool's `module`, or of this call's).
+   * @param args Its arguments (typed from its parameters), taken at the call.
+   * @param options Callbacks, `signal`, `module`.
+   * @returns Its result.
+   */
   apply<F extends TaskFunction>(
     fn: F,
     args?: Readonly<Parameters<F>>,
@@ -259,7 +276,15 @@ export class ClusterPool implements PoolLike {
     return this.#result(all.then((parts) => parts.flat() as R[]), attempts, options, site);
   }
 
-  /** `map` that returns a {@link ClusterAsyncResult} of the list of results. */
+  /**
+   * `map` that returns a {@link ClusterAsyncResult} of the list of results.
+   *
+   * @param fn An exported function of one argument.
+   * @param iterable The items (copied at once, each as it is then).
+   * @param options `chunksize` (default: about four chunks per process of the
+   * agents alive), callbacks, `signal`, `module`, `onProgress`, `progress`.
+   * @returns The results to come, in input order, with every task's attempts.
+   */
   mapAsync<F extends TaskFunction>(
     fn: F,
     iterable: Iterable<MapItem<F>>,
@@ -268,7 +293,15 @@ export class ClusterPool implements PoolLike {
     return this.#mapCalls(fn, items(iterable), options, callSite(this.mapAsync));
   }
 
-  /** Applies `fn` to every item, in chunks across the agents; results in input order. */
+  /**
+   * Applies `fn` to every item, in chunks across the agents.
+   *
+   * @param fn An exported function of one argument.
+   * @param iterable The items (copied at once, each as it is then).
+   * @param options `chunksize` (default: about four chunks per process of the
+   * agents alive), callbacks, `signal`, `module`, `onProgress`, `progress`.
+   * @returns The results, in input order.
+   */
   map<F extends TaskFunction>(
     fn: F,
     iterable: Iterable<MapItem<F>>,
@@ -277,7 +310,15 @@ export class ClusterPool implements PoolLike {
     return this.#mapCalls(fn, items(iterable), options, callSite(this.map)).get();
   }
 
-  /** `starmap` that returns a {@link ClusterAsyncResult}. */
+  /**
+   * `starmap` that returns a {@link ClusterAsyncResult}.
+   *
+   * @param fn An exported function.
+   * @param iterable Argument lists, one per call (typed from `fn`'s parameters).
+   * @param options `chunksize` (default: about four chunks per process of the
+   * agents alive), callbacks, `signal`, `module`, `onProgress`, `progress`.
+   * @returns The results to come, in input order, with every task's attempts.
+   */
   starmapAsync<F extends TaskFunction>(
     fn: F,
     iterable: Iterable<Readonly<Parameters<F>>>,
@@ -286,7 +327,15 @@ export class ClusterPool implements PoolLike {
     return this.#mapCalls(fn, calls(iterable), options, callSite(this.starmapAsync));
   }
 
-  /** Like {@link ClusterPool.map}, with each item spread as the arguments. */
+  /**
+   * Like {@link ClusterPool.map}, with each item spread as the arguments.
+   *
+   * @param fn An exported function.
+   * @param iterable Argument lists, one per call (typed from `fn`'s parameters).
+   * @param options `chunksize` (default: about four chunks per process of the
+   * agents alive), callbacks, `signal`, `module`, `onProgress`, `progress`.
+   * @returns The results, in input order.
+   */
   starmap<F extends TaskFunction>(
     fn: F,
     iterable: Iterable<Readonly<Parameters<F>>>,
@@ -322,7 +371,15 @@ export class ClusterPool implements PoolLike {
     return imapChunks<unknown, R>(submit, it, size, window, ordered, progress?.end);
   }
 
-  /** Results of `fn` over the items, in order, as they come; the input is read lazily. */
+  /**
+   * Results of `fn` over the items, in order, as they come; the input is read lazily.
+   *
+   * @param fn An exported function of one argument.
+   * @param iterable The items, sync or async, read as room frees up.
+   * @param options `chunksize` (default 1), `signal`, `module`, `onProgress`,
+   * `progress`.
+   * @returns An iterator of the results.
+   */
   imap<F extends TaskFunction>(
     fn: F,
     iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,
@@ -331,7 +388,15 @@ export class ClusterPool implements PoolLike {
     return this.#imap(fn, iterable, options, true, callSite(this.imap));
   }
 
-  /** Like {@link ClusterPool.imap}, yielding each result as soon as it is ready. */
+  /**
+   * Like {@link ClusterPool.imap}, yielding each result as soon as it is ready.
+   *
+   * @param fn An exported function of one argument.
+   * @param iterable The items, sync or async, read as room frees up.
+   * @param options `chunksize` (default 1), `signal`, `module`, `onProgress`,
+   * `progress`.
+   * @returns An iterator of the results, in the order they come.
+   */
   imapUnordered<F extends TaskFunction>(
     fn: F,
     iterable: Iterable<MapItem<F>> | AsyncIterable<MapItem<F>>,

@@ -65,6 +65,9 @@ export class ClusterQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposa
 
   /**
    * @internal Made by `Cluster.queue()`.
+   * @param engine The cluster's connection.
+   * @param name The queue's name: letters, digits, `_`, `-`.
+   * @param options `maxsize`, for the host that creates it.
    * @throws {TypeError} On a bad name.
    * @throws {RangeError} On a bad `maxsize`.
    */
@@ -189,7 +192,12 @@ export class ClusterQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposa
     }
   }
 
-  /** @internal What happens to an item as it is taken: acknowledged, here. */
+  /**
+   * @internal What happens to an item as it is taken: acknowledged, here.
+   * @param d The item's delivery.
+   * @param item The item, verified and decoded.
+   * @returns The item.
+   */
   protected taken(d: Delivery, item: unknown): unknown {
     ack(this.#q.engine.nc, d);
     return item;
@@ -200,34 +208,62 @@ export class ClusterQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposa
     return this.#q.engine;
   }
 
-  /** @internal Items in the stream: waiting, or taken and not yet acknowledged. */
+  /**
+   * @internal Items in the stream: waiting, or taken and not yet acknowledged.
+   * @returns Their number.
+   */
   protected async stored(): Promise<number> {
     await this.#ready;
     return await this.#q.messages();
   }
 
-  /** `put(item, { block: false })`. */
+  /**
+   * `put(item, { block: false })`.
+   *
+   * @param item The item; it must be structured-cloneable.
+   * @returns Resolves once the item is in the queue.
+   * @throws {QueueFullError} When the queue is full.
+   * @throws {QueueClosedError} When the queue is closed (it carries `item`).
+   */
   putNowait(item: T): Promise<void> {
     return this.put(item, { block: false });
   }
 
-  /** `get({ block: false })`. */
+  /**
+   * `get({ block: false })`.
+   *
+   * @returns The oldest item.
+   * @throws {QueueEmptyError} When no item is waiting.
+   * @throws {QueueClosedError} When the queue is closed and empty.
+   */
   getNowait(): Promise<T> {
     return this.get({ block: false });
   }
 
-  /** The number of items waiting (approximate while others use it, as in Python). */
+  /**
+   * The number of items waiting.
+   *
+   * @returns The number (approximate while others use it, as in Python).
+   */
   async qsize(): Promise<number> {
     await this.#ready;
     return await this.#q.pending();
   }
 
-  /** Whether no item is waiting. */
+  /**
+   * Whether no item is waiting.
+   *
+   * @returns True when no item is waiting.
+   */
   async empty(): Promise<boolean> {
     return (await this.qsize()) === 0;
   }
 
-  /** Whether a bounded queue is full (items taken and not yet acknowledged count). */
+  /**
+   * Whether a bounded queue is full (items taken and not yet acknowledged count).
+   *
+   * @returns True when the queue has a `maxsize` and holds that many items.
+   */
   async full(): Promise<boolean> {
     await this.#ready;
     return this.#q.maxsize > 0 && (await this.#q.messages()) >= this.#q.maxsize;

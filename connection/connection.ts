@@ -161,8 +161,9 @@ export class Connection {
   }
 
   /**
-   * Receives the next message: the value sent, or a `Uint8Array` for bytes.
+   * Receives the next message, waiting for it.
    *
+   * @returns The value sent, or a `Uint8Array` for bytes.
    * @throws {EOFError} When the other end is closed and nothing is left.
    */
   async recv(): Promise<unknown> {
@@ -175,6 +176,8 @@ export class Connection {
    * Receives the next message, which must have been sent as bytes.
    *
    * @param maxlength Longest message accepted; a longer one is left unread.
+   * Any length when left out.
+   * @returns The message's bytes.
    * @throws {RangeError} When the message is longer than `maxlength`.
    * @throws {TypeError} When the next message was sent with `send()`.
    * @throws {EOFError} When the other end is closed and nothing is left.

@@ -153,6 +153,7 @@ export class Listener {
    * The next connection that passed the authkey handshake (Python's
    * `accept()` raises for one that failed; here those go to `onRejected`).
    *
+   * @returns The server's end of the connection.
    * @throws {ProcessError} Once the listener is closed.
    */
   async accept(): Promise<Connection> {
@@ -185,6 +186,7 @@ export class Listener {
  *
  * @param address The listener's address.
  * @param options `authkey` (default: this process tree's; at least 16 bytes).
+ * @returns The client's end of the connection.
  * @throws {AuthenticationError} When the keys differ.
  * @throws {RangeError} When the authkey is shorter than 16 bytes.
  *

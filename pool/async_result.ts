@@ -92,7 +92,11 @@ export class AsyncResult<T> implements PromiseLike<T> {
     await abortable(raceTimer(settled, timeout, () => undefined), signal);
   }
 
-  /** Whether the task has finished. */
+  /**
+   * Whether the task has finished.
+   *
+   * @returns True once it has succeeded or failed.
+   */
   ready(): boolean {
     return this.#settled !== undefined;
   }
@@ -100,6 +104,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
   /**
    * Whether the task finished without an error.
    *
+   * @returns True when it succeeded, false when it failed.
    * @throws {Error} When it has not finished yet (Python's `ValueError`).
    */
   successful(): boolean {

@@ -47,7 +47,11 @@ export class Barrier {
   /**
    * Creates a barrier for `parties`.
    *
+   * @param parties How many parties each pass waits for: a positive integer.
+   * @param options `action`, run once per pass, and the default `timeout` of
+   * {@link Barrier.wait}.
    * @throws {RangeError} When `parties` is not a positive integer, or the timeout is negative.
+   * @throws {TypeError} When `action` is not a function.
    */
   constructor(parties: number, options: BarrierOptions = {}) {
     const from = (options as { [REVIVE]?: [SyncLink, number, number | undefined] })[REVIVE];
@@ -75,11 +79,12 @@ export class Barrier {
   }
 
   /**
-   * Waits for every party; resolves this party's arrival index, from 0 (the
-   * first) to `parties - 1` (the last).
+   * Waits for every party.
    *
    * @param options A timeout in ms, or `{ timeout, signal }`; the default
    * timeout is the barrier's.
+   * @returns This party's arrival index, from 0 (the first) to `parties - 1`
+   * (the last).
    * @throws {BrokenBarrierError} When the barrier is or becomes broken, or
    * this wait times out (which breaks it).
    */
@@ -105,13 +110,21 @@ export class Barrier {
     else await this.#link.call("reset", [myOwner()]);
   }
 
-  /** The number of parties waiting now. */
+  /**
+   * The number of parties waiting now.
+   *
+   * @returns How many parties are in {@link Barrier.wait}.
+   */
   async nWaiting(): Promise<number> {
     const core = direct<BarrierCore>(this.#link);
     return core ? core.nWaiting() : await this.#link.call("nWaiting", [0]) as number;
   }
 
-  /** Whether the barrier is broken. */
+  /**
+   * Whether the barrier is broken.
+   *
+   * @returns True from a break until {@link Barrier.reset}.
+   */
   async broken(): Promise<boolean> {
     const core = direct<BarrierCore>(this.#link);
     return core ? core.broken() : await this.#link.call("broken", [0]) as boolean;

@@ -57,8 +57,9 @@ export class Condition {
   #ownsLock = false;
 
   /**
-   * Creates a condition over `lock` (a new {@link RLock} when absent).
+   * Creates a condition over a lock.
    *
+   * @param lock The lock; a new {@link RLock} when left out.
    * @throws {TypeError} When `lock` was not created in this process or
    * shared with it as memory (a worker child's).
    */
@@ -99,21 +100,36 @@ export class Condition {
     return this.#lock.release();
   }
 
-  /** Takes the lock; the guard releases it (see {@link Lock.guard}). */
+  /**
+   * Takes the lock; the guard releases it (see {@link Lock.guard}).
+   *
+   * @param options A timeout in ms, or `{ timeout, signal }`; no limit when left out.
+   * @returns A guard that releases the lock when disposed.
+   * @throws {DOMException} `TimeoutError` when not taken within `timeout`.
+   */
   guard(options?: number | WaitOptions): Promise<AsyncDisposable> {
     return this.#lock.guard(options);
   }
 
-  /** Runs `fn` holding the lock (see {@link Lock.withLock}). */
+  /**
+   * Runs `fn` holding the lock (see {@link Lock.withLock}).
+   *
+   * @param fn What to run; it may be async.
+   * @param options For taking the lock: a timeout in ms, or
+   * `{ timeout, signal }`; no limit when left out.
+   * @returns What `fn` returns (awaited).
+   */
   withLock<T>(fn: () => T | Promise<T>, options?: number | WaitOptions): Promise<T> {
     return this.#lock.withLock(fn, options);
   }
 
   /**
-   * Releases the lock, waits for a notify, and takes the lock back; resolves
-   * whether it was notified (false after a timeout, the lock held again). On
+   * Releases the lock, waits for a notify, and takes the lock back. On
    * abort it rejects with the signal's reason, without the lock.
    *
+   * @param options A timeout in ms, or `{ timeout, signal }`; no limit when left out.
+   * @returns Whether it was notified (false after a timeout, the lock held
+   * again).
    * @throws {ProcessError} When this process does not hold the lock.
    */
   async wait(options?: number | WaitOptions): Promise<boolean> {
@@ -131,8 +147,12 @@ export class Condition {
   }
 
   /**
-   * Waits until `predicate()` is truthy, checking it at each notify; resolves
-   * its last value (falsy after a timeout).
+   * Waits until `predicate()` is truthy, checking it first and at each
+   * notify. Call it holding the lock, as {@link Condition.wait}.
+   *
+   * @param predicate What to wait for.
+   * @param options A timeout in ms, or `{ timeout, signal }`; no limit when left out.
+   * @returns The predicate's last value (falsy after a timeout).
    */
   async waitFor<T>(predicate: () => T, options?: number | WaitOptions): Promise<T> {
     const o = waitOptions("wait on condition", options);
@@ -150,6 +170,8 @@ export class Condition {
   /**
    * Wakes up to `n` waiters.
    *
+   * @param n How many waiters to wake at most; 1 when left out.
+   * @throws {RangeError} When `n` is not a non-negative integer.
    * @throws {ProcessError} When this process does not hold the lock.
    */
   async notify(n = 1): Promise<void> {

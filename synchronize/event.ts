@@ -56,17 +56,21 @@ export class Event {
     else await this.#link.call("clear", []);
   }
 
-  /** Whether the flag is set. */
+  /**
+   * Whether the flag is set.
+   *
+   * @returns True when it is set.
+   */
   async isSet(): Promise<boolean> {
     const core = direct<EventCore>(this.#link);
     return core ? core.isSet() : await this.#link.call("isSet", []) as boolean;
   }
 
   /**
-   * Waits until the flag is set; resolves whether it is (false after a
-   * timeout, as Python's).
+   * Waits until the flag is set.
    *
    * @param options A timeout in ms, or `{ timeout, signal }`.
+   * @returns Whether the flag is set (false after a timeout, as Python's).
    */
   async wait(options?: number | WaitOptions): Promise<boolean> {
     const o = waitOptions("wait for event", options);

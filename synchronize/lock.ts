@@ -101,6 +101,8 @@ export class Lock {
    * Takes the lock and resolves a guard that releases it when disposed:
    * `await using held = await lock.guard();`.
    *
+   * @param options A timeout in ms, or `{ timeout, signal }`; no limit when left out.
+   * @returns A guard that releases the lock when disposed.
    * @throws {DOMException} `TimeoutError` when not taken within `timeout`.
    */
   async guard(options?: number | WaitOptions): Promise<AsyncDisposable> {
@@ -109,7 +111,16 @@ export class Lock {
     return { [Symbol.asyncDispose]: () => this.release() };
   }
 
-  /** Runs `fn` holding the lock, and releases it after, whatever happens. */
+  /**
+   * Runs `fn` holding the lock, and releases it after, whatever happens.
+   *
+   * @param fn What to run; it may be async.
+   * @param options For taking the lock: a timeout in ms, or
+   * `{ timeout, signal }`; no limit when left out.
+   * @returns What `fn` returns (awaited).
+   * @throws {DOMException} `TimeoutError` when the lock is not taken within
+   * `timeout` (`fn` does not run).
+   */
   async withLock<T>(fn: () => T | Promise<T>, options?: number | WaitOptions): Promise<T> {
     await using _held = await this.guard(options);
     return await fn();

@@ -32,8 +32,9 @@ export class Semaphore {
   #link: SyncLink;
 
   /**
-   * Creates a semaphore at `value`.
+   * Creates a semaphore.
    *
+   * @param value The start value: a non-negative integer; 1 when left out.
    * @throws {RangeError} When `value` is not a non-negative integer.
    */
   constructor(value = 1) {
@@ -88,7 +89,9 @@ export class Semaphore {
   /**
    * Increments the value by `n`, waking waiters.
    *
-   * @throws {RangeError} For a {@link BoundedSemaphore} released above its start value.
+   * @param n How much to add: a positive integer; 1 when left out.
+   * @throws {RangeError} When `n` is not a positive integer, or for a
+   * {@link BoundedSemaphore} released above its start value.
    */
   async release(n = 1): Promise<void> {
     if (!Number.isInteger(n) || n < 1) {
@@ -101,7 +104,11 @@ export class Semaphore {
     else await this.#link.call("release", [n]);
   }
 
-  /** The current value. */
+  /**
+   * The current value.
+   *
+   * @returns The value.
+   */
   async getValue(): Promise<number> {
     const core = direct<SemaphoreCore>(this.#link);
     return core ? core.value() : await this.#link.call("value", []) as number;

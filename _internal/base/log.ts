@@ -40,7 +40,24 @@ export const LOG_ENV = "MP_LOG";
 
 /**
  * The library's logger: one per process (per isolate), shared by every copy
- * of the library loaded there.
+ * of the library loaded there. Get it with `getLogger()`.
+ *
+ * @example Turn records on for a handler, then off again
+ * ```ts
+ * import { getLogger, type LogRecord } from "@mp/multiprocessing/context";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const log = getLogger();
+ * const seen: LogRecord[] = [];
+ * const remove = log.addHandler((r) => void seen.push(r));
+ * log.level = "warning";
+ * assertEquals(log.isEnabledFor("info"), false);
+ * log.info("not handled: below the level");
+ * log.warning("disk almost full");
+ * assertEquals(seen.map((r) => [r.level, r.message]), [["warning", "disk almost full"]]);
+ * log.level = "off";
+ * remove();
+ * ```
  */
 export class Logger {
   #level: LogLevel = "off";
@@ -57,14 +74,23 @@ export class Logger {
   }
 
   /**
-   * Whether a record of `level` would be handled: `level` is at or above
-   * the logger's, and some handler listens.
+   * Whether a record of `level` would be handled.
+   *
+   * @param level The level of the record.
+   * @returns True when `level` is at or above the logger's and some handler
+   * listens.
    */
   isEnabledFor(level: Exclude<LogLevel, "off">): boolean {
     return RANK[level] >= RANK[this.#level] && this.#handlers.size > 0;
   }
 
-  /** Adds a handler; returns the function that removes it. */
+  /**
+   * Adds a handler, which receives each record at or above the logger's
+   * level from now on.
+   *
+   * @param handler The function that receives the records.
+   * @returns The function that removes the handler.
+   */
   addHandler(handler: LogHandler): () => void {
     this.#handlers.add(handler);
     return () => this.#handlers.delete(handler);
@@ -75,7 +101,11 @@ export class Logger {
     return this.#stderr ? this.#level : undefined;
   }
 
-  /** Logs to stderr from now on, at `level` (once: a second call only sets the level). */
+  /**
+   * Logs to stderr from now on (once: a second call only sets the level).
+   *
+   * @param level The logger's level from now on.
+   */
   toStderr(level: LogLevel): void {
     this.level = level;
     if (this.#stderr) return;
@@ -83,7 +113,13 @@ export class Logger {
     this.addHandler(writeStderr);
   }
 
-  /** Logs `message` at `level`. */
+  /**
+   * Logs `message` at `level`, when a record of that level would be handled
+   * (see {@link Logger.isEnabledFor}). A handler that throws is ignored.
+   *
+   * @param level The record's level.
+   * @param message What happened.
+   */
   log(level: Exclude<LogLevel, "off">, message: string): void {
     if (!this.isEnabledFor(level)) return;
     const record = { level, message, process: state().name, time: Date.now() };
@@ -94,22 +130,38 @@ export class Logger {
     }
   }
 
-  /** Logs at `"debug"`. */
+  /**
+   * Logs at `"debug"`.
+   *
+   * @param message What happened.
+   */
   debug(message: string): void {
     this.log("debug", message);
   }
 
-  /** Logs at `"info"`. */
+  /**
+   * Logs at `"info"`.
+   *
+   * @param message What happened.
+   */
   info(message: string): void {
     this.log("info", message);
   }
 
-  /** Logs at `"warning"`. */
+  /**
+   * Logs at `"warning"`.
+   *
+   * @param message What happened.
+   */
   warning(message: string): void {
     this.log("warning", message);
   }
 
-  /** Logs at `"error"`. */
+  /**
+   * Logs at `"error"`.
+   *
+   * @param message What happened.
+   */
   error(message: string): void {
     this.log("error", message);
   }
