@@ -96,8 +96,8 @@ export class Manager extends BaseManager {
    * @param items The initial items; left out, none.
    * @returns A proxy to the list.
    */
-  list<T = unknown>(items: Iterable<T> = []): Promise<ListProxy<T>> {
-    return this.create<ListProxy<T>>("list", [...items]);
+  async list<T = unknown>(items: Iterable<T> = []): Promise<ListProxy<T>> {
+    return await this.create<ListProxy<T>>("list", [...items]);
   }
 
   /**
@@ -197,7 +197,7 @@ export class Manager extends BaseManager {
    * @param items The items; their number is the array's length.
    * @returns A proxy to the array.
    */
-  Array<T = number>(typecode: string, items: Iterable<T>): Promise<ArrayProxy<T>> {
-    return this.create<ArrayProxy<T>>("Array", typecode, [...items]);
+  async Array<T = number>(typecode: string, items: Iterable<T>): Promise<ArrayProxy<T>> {
+    return await this.create<ArrayProxy<T>>("Array", typecode, [...items]);
   }
 }
