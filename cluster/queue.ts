@@ -1,6 +1,7 @@
 /**
- * `ClusterQueue` and `ClusterJoinableQueue`: the `Queue` API over a NATS
- * JetStream stream, shared by every host that opens the queue by name.
+ * `ClusterQueue`: the `Queue` API over a NATS JetStream stream, shared by
+ * every host that opens the queue by name (`ClusterJoinableQueue`, which
+ * extends it, is in `joinable_queue.ts`).
  *
  * @module
  */
