@@ -345,6 +345,28 @@ Deno.test(
   },
 );
 
+// The worker method's counterpart: its messages arrive whole, so the kill
+// lands while the parent waits with its buffer and nothing is in flight.
+Deno.test("Pipe: a worker child killed while the parent waits in recvBytesInto ends that receive with EOFError, its buffer untouched", async () => {
+  const [here, there] = Pipe();
+  await using p = new Process({
+    target: sendSevensWhenTold,
+    args: [there, MIXED_SIZE],
+    module,
+    startMethod: "worker",
+  });
+  await p.start();
+  const into = new Uint8Array(MIXED_SIZE);
+  const got = here.recvBytesInto(into);
+  p.kill();
+  await assertRejects(() => got, EOFError);
+  await p.join();
+  assertEquals(p.exitCode, -9);
+  assert(into.every((x) => x === 0), "the buffer was written");
+  assertEquals(spareBuffers(), []);
+  here.close();
+});
+
 Deno.test("Pipe: recvBytesInto between two ends here never takes the sender's buffer", async () => {
   const [a, b] = Pipe();
   const sending = sendNumbered(a, MIXED_N, MIXED_SIZE);

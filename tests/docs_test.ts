@@ -3,6 +3,14 @@
 // relative path means nothing to a user's program). `deno test --doc` runs
 // them all.
 import { assertEquals } from "@std/assert";
+import {
+  type DocFn,
+  type DocParam,
+  type DocSymbol,
+  docSymbols,
+  type DocType,
+  type JsDoc,
+} from "./_doc.ts";
 const ROOT = new URL("../", import.meta.url);
 const NOT_PACKAGE = new Set(["tests", "bench", "examples", "tools", "docs", ".ci", ".device"]);
 
@@ -107,42 +115,6 @@ Deno.test("docs: the check finds an untitled example, a relative import of the p
   ]);
 });
 
-// deno doc's JSON, as much of it as the check below reads.
-interface DocParam {
-  kind: string;
-  name?: string;
-  left?: DocParam;
-  arg?: DocParam;
-}
-interface DocType {
-  repr?: string;
-  value?: { typeParams?: DocType[] };
-}
-interface DocFn {
-  params?: DocParam[];
-  returnType?: DocType;
-}
-interface DocTag {
-  kind: string;
-  name?: string;
-}
-interface JsDoc {
-  tags?: DocTag[];
-}
-interface DocDeclaration {
-  kind: string;
-  location: { filename: string; line: number };
-  jsDoc?: JsDoc;
-  def?: DocFn & {
-    constructors?: (DocFn & { jsDoc?: JsDoc })[];
-    methods?: { name: string; kind: string; jsDoc?: JsDoc; functionDef: DocFn }[];
-  };
-}
-interface DocSymbol {
-  name: string;
-  declarations: DocDeclaration[];
-}
-
 /** A parameter's name, or undefined for a destructured one. */
 function paramName(p: DocParam | undefined): string | undefined {
   if (!p) return undefined;
@@ -198,17 +170,8 @@ export function jsDocFaults(symbols: DocSymbol[]): string[] {
 }
 
 Deno.test("docs: every exported function, method and constructor documents its parameters and result; every function and class has an example", async () => {
-  const entries = ["mod.ts", "targets.ts", "cluster.ts", "cluster/worker.ts"];
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["doc", "--json", ...entries.map((e) => new URL(e, ROOT).pathname)],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  assertEquals(out.code, 0);
-  const nodes: Record<string, { symbols?: DocSymbol[] }> = JSON.parse(
-    new TextDecoder().decode(out.stdout),
-  ).nodes;
-  const faults = Object.values(nodes).flatMap((n) => jsDocFaults(n.symbols ?? []));
+  const symbols = await docSymbols(["mod.ts", "targets.ts", "cluster.ts", "cluster/worker.ts"]);
+  const faults = jsDocFaults(symbols);
   assertEquals([...new Set(faults)], []);
 });
 

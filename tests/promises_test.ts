@@ -22,43 +22,26 @@ import {
   Value,
 } from "../mod.ts";
 import { noop } from "../targets.ts";
+import { START_METHODS } from "./_helpers.ts";
+import { docSymbols } from "./_doc.ts";
 
-const ROOT = new URL("../", import.meta.url);
-const targets = new URL("targets.ts", ROOT).href;
+const targets = new URL("../targets.ts", import.meta.url).href;
 
 /** Each public class's promise-returning methods, by class name. */
 async function promiseMethods(): Promise<Map<string, string[]>> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["doc", "--json", new URL("mod.ts", ROOT).pathname],
-    stdout: "piped",
-  }).output();
-  interface Method {
-    name: string;
-    kind: string;
-    functionDef: { returnType?: { repr?: string } };
-  }
-  interface Symbol_ {
-    name: string;
-    declarations: { kind: string; def?: { methods?: Method[] } }[];
-  }
-  const nodes: Record<string, { symbols?: Symbol_[] }> = JSON.parse(
-    new TextDecoder().decode(out.stdout),
-  ).nodes;
   const map = new Map<string, string[]>();
-  for (const n of Object.values(nodes)) {
-    for (const s of n.symbols ?? []) {
-      for (const d of s.declarations) {
-        if (d.kind !== "class") continue;
-        map.set(
-          s.name,
-          (d.def?.methods ?? [])
-            .filter((m) =>
-              m.kind === "method" && !m.name.startsWith("[") &&
-              m.functionDef.returnType?.repr === "Promise"
-            )
-            .map((m) => m.name),
-        );
-      }
+  for (const s of await docSymbols(["mod.ts"])) {
+    for (const d of s.declarations) {
+      if (d.kind !== "class") continue;
+      map.set(
+        s.name,
+        (d.def?.methods ?? [])
+          .filter((m) =>
+            m.kind === "method" && !m.name.startsWith("[") &&
+            m.functionDef.returnType?.repr === "Promise"
+          )
+          .map((m) => m.name),
+      );
     }
   }
   return map;
@@ -115,8 +98,10 @@ Deno.test({
     const methods = await promiseMethods();
     const faults: string[] = [];
     const [a, b] = Pipe();
-    const started = new Process({ target: noop, module: targets, startMethod: "worker" });
-    await started.start();
+    const started = START_METHODS.map((startMethod) =>
+      new Process({ target: noop, module: targets, startMethod })
+    );
+    for (const p of started) await p.start();
     const objects: [object, string[]?][] = [
       [a],
       [new Queue()],
@@ -132,8 +117,11 @@ Deno.test({
       [new Value("i", 0)],
       [new Value("d", 0, { lock: false })],
       [new SharedArray("i", 3)],
-      [started],
-      [new Pool({ processes: 1, module: targets, startMethod: "worker" }), ["join"]],
+      ...started.map((p): [object] => [p]),
+      ...START_METHODS.map((startMethod): [object, string[]] => [
+        new Pool({ processes: 1, module: targets, startMethod }),
+        ["join"],
+      ]),
     ];
     const manager = await Manager.start();
     objects.push([manager, ["start", "connect", "serveForever", "shutdown"]]);
@@ -143,7 +131,7 @@ Deno.test({
     assertEquals(faults, []);
     a.close();
     b.close();
-    await started.join();
+    for (const p of started) await p.join();
     for (const [obj] of objects) {
       const o = obj as { [Symbol.asyncDispose]?: () => Promise<void> };
       await o[Symbol.asyncDispose]?.().catch(() => {});
