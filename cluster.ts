@@ -30,9 +30,10 @@
  * import { square } from "./tasks.ts"; // exported functions, deployed on every worker host
  *
  * const authkey = Deno.env.get("MP_AUTHKEY")!; // hex, the same on every host
- * await using cluster = await Cluster.connect({ servers: "nats://10.0.0.5:4222", name: "jobs", authkey });
+ * const servers = Deno.env.get("NATS_URL") ?? "nats://127.0.0.1:4222";
+ * await using cluster = await Cluster.connect({ servers, name: "jobs", authkey });
  * await using pool = cluster.pool({ module: new URL("./tasks.ts", import.meta.url) });
- * console.log(await pool.map(square, [1, 2, 3])); // [1, 4, 9]
+ * console.log(await pool.map(square, [1, 2, 3])); // [ 1, 4, 9 ]
  * ```
  *
  * @module
@@ -74,11 +75,13 @@ import type { ClusterOptions } from "./_internal/cluster/options.ts";
  * import { Cluster } from "@mp/multiprocessing/cluster";
  * import { square } from "./tasks.ts";
  *
- * await using cluster = await Cluster.connect({ servers: "nats://127.0.0.1:4222", name: "jobs", authkey });
+ * const authkey = Deno.env.get("MP_AUTHKEY")!;
+ * const servers = Deno.env.get("NATS_URL") ?? "nats://127.0.0.1:4222";
+ * await using cluster = await Cluster.connect({ servers, name: "jobs", authkey });
  * await using agent = await cluster.serve({ processes: 2 }); // this host works too
  * await using pool = cluster.pool({ module: new URL("./tasks.ts", import.meta.url) });
- * console.log(await pool.map(square, [1, 2, 3]));
- * console.log((await cluster.status()).agents.length);
+ * console.log(await pool.map(square, [1, 2, 3])); // [ 1, 4, 9 ]
+ * console.log((await cluster.status()).agents.length); // 1
  * ```
  */
 export class Cluster implements AsyncDisposable {

@@ -80,8 +80,14 @@ function checkCount(name: string, value: number): number {
  * ```ts ignore
  * import { Cluster } from "@mp/multiprocessing/cluster";
  *
- * await using cluster = await Cluster.connect({ servers: "nats://127.0.0.1:4222", name: "jobs", authkey });
- * await using agent = await cluster.serve({ processes: 4, modules: ["/srv/app/"], root: "/srv/app" });
+ * const authkey = Deno.env.get("MP_AUTHKEY")!;
+ * const servers = Deno.env.get("NATS_URL") ?? "nats://127.0.0.1:4222";
+ * await using cluster = await Cluster.connect({ servers, name: "jobs", authkey });
+ * const modules = [new URL("./tasks.ts", import.meta.url)]; // it imports this module, no other
+ * await using agent = await cluster.serve({ processes: 2, modules });
+ * for (const signal of ["SIGINT", "SIGTERM"] as const) {
+ *   Deno.addSignalListener(signal, () => agent.close()); // finishes the tasks it holds
+ * }
  * console.log(`agent ${agent.id} serving`);
  * await agent.closed;
  * ```

@@ -18,10 +18,14 @@ import { AsyncResult } from "../pool.ts";
  * import { Cluster } from "@mp/multiprocessing/cluster";
  * import { square } from "./tasks.ts";
  *
- * await using cluster = await Cluster.connect({ servers: "nats://127.0.0.1:4222", name: "jobs", authkey });
- * await using pool = cluster.pool();
+ * const authkey = Deno.env.get("MP_AUTHKEY")!;
+ * const servers = Deno.env.get("NATS_URL") ?? "nats://127.0.0.1:4222";
+ * await using cluster = await Cluster.connect({ servers, name: "jobs", authkey });
+ * await using pool = cluster.pool({ module: new URL("./tasks.ts", import.meta.url) });
  * const result = pool.applyAsync(square, [7]);
- * console.log(await result, result.attempts); // 49 [{ attempt: 1, host: "b", outcome: "completed", … }]
+ * console.log(await result); // 49
+ * // One attempt per delivery: "1 completed <host> <pid>" (a retried task has more).
+ * for (const a of result.attempts) console.log(a.attempt, a.outcome, a.host, a.pid);
  * ```
  */
 export class ClusterAsyncResult<T> extends AsyncResult<T> {

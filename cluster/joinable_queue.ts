@@ -19,10 +19,13 @@ import { ack, type Delivery, nak, working } from "../_internal/cluster/puller.ts
  * ```ts ignore
  * import { Cluster } from "@mp/multiprocessing/cluster";
  *
- * await using cluster = await Cluster.connect({ servers: "nats://127.0.0.1:4222", name: "jobs", authkey });
+ * const authkey = Deno.env.get("MP_AUTHKEY")!;
+ * const servers = Deno.env.get("NATS_URL") ?? "nats://127.0.0.1:4222";
+ * await using cluster = await Cluster.connect({ servers, name: "jobs", authkey });
  * await using jobs = cluster.joinableQueue<string>("jobs");
- * const job = await jobs.get();
- * console.log(job);
+ * await jobs.put("resize photo.jpg"); // from any host
+ * const job = await jobs.get(); // leased to this consumer until taskDone()
+ * console.log(job); // resize photo.jpg
  * await jobs.taskDone(); // acknowledged: never delivered again
  * ```
  */

@@ -70,9 +70,11 @@ interface Parts {
  * import { Cluster } from "@mp/multiprocessing/cluster";
  * import { square } from "./tasks.ts";
  *
- * await using cluster = await Cluster.connect({ servers: "nats://127.0.0.1:4222", name: "jobs", authkey });
+ * const authkey = Deno.env.get("MP_AUTHKEY")!;
+ * const servers = Deno.env.get("NATS_URL") ?? "nats://127.0.0.1:4222";
+ * await using cluster = await Cluster.connect({ servers, name: "jobs", authkey });
  * await using pool = cluster.pool({ module: new URL("./tasks.ts", import.meta.url) });
- * console.log(await pool.map(square, [1, 2, 3])); // [1, 4, 9]
+ * console.log(await pool.map(square, [1, 2, 3])); // [ 1, 4, 9 ]
  * ```
  */
 export class ClusterPool implements PoolLike {

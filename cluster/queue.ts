@@ -53,10 +53,13 @@ export function aborted(signal?: AbortSignal): void {
  * ```ts ignore
  * import { Cluster } from "@mp/multiprocessing/cluster";
  *
- * await using cluster = await Cluster.connect({ servers: "nats://127.0.0.1:4222", name: "jobs", authkey });
+ * const authkey = Deno.env.get("MP_AUTHKEY")!;
+ * const servers = Deno.env.get("NATS_URL") ?? "nats://127.0.0.1:4222";
+ * await using cluster = await Cluster.connect({ servers, name: "jobs", authkey });
  * await using results = cluster.queue<number>("results");
- * await results.put(42);           // on one host
- * console.log(await results.get()); // on another: 42
+ * await results.put(42); // on one host
+ * // On another (here the same one):
+ * console.log(await results.get()); // 42
  * ```
  */
 export class ClusterQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {

@@ -17,7 +17,9 @@
  * ```ts ignore
  * import { main } from "@mp/multiprocessing/cluster/worker";
  *
- * Deno.exit(await main(["--servers", "nats://127.0.0.1:4222", "--name", "jobs", "--processes", "2"]));
+ * // The authkey comes from MP_AUTHKEY; SIGINT or SIGTERM stops the agent.
+ * const servers = Deno.env.get("NATS_URL") ?? "nats://127.0.0.1:4222";
+ * Deno.exit(await main(["--servers", servers, "--name", "jobs", "--processes", "2"]));
  * ```
  *
  * @module
@@ -105,7 +107,8 @@ async function serve(args: WorkerArgs): Promise<number> {
  * ```ts ignore
  * import { main } from "@mp/multiprocessing/cluster/worker";
  *
- * await main(["status", "--servers", "nats://127.0.0.1:4222", "--name", "jobs", "--json"]);
+ * const servers = Deno.env.get("NATS_URL") ?? "nats://127.0.0.1:4222";
+ * Deno.exit(await main(["status", "--servers", servers, "--name", "jobs", "--json"]));
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -49,14 +49,17 @@ export interface Attempt {
  * @example Tell a task that kept killing its worker
  * ```ts ignore
  * import { Cluster, TaskFailedError } from "@mp/multiprocessing/cluster";
- * import { crash } from "./tasks.ts";
+ * import { crash } from "./tasks.ts"; // it calls Deno.exit(1)
  *
- * await using cluster = await Cluster.connect({ servers: "nats://127.0.0.1:4222", name: "jobs", authkey });
- * await using pool = cluster.pool();
+ * const authkey = Deno.env.get("MP_AUTHKEY")!;
+ * const servers = Deno.env.get("NATS_URL") ?? "nats://127.0.0.1:4222";
+ * await using cluster = await Cluster.connect({ servers, name: "jobs", authkey });
+ * await using pool = cluster.pool({ module: new URL("./tasks.ts", import.meta.url) });
  * try {
  *   await pool.apply(crash, []);
  * } catch (err) {
- *   if (err instanceof TaskFailedError) console.log(err.attempts.map((a) => a.host));
+ *   if (!(err instanceof TaskFailedError)) throw err;
+ *   console.log(err.attempts.length, err.attempts[0].outcome); // 3 worker died
  * }
  * ```
  */
