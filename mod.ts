@@ -29,6 +29,9 @@
  * @module
  */
 
+// Every module the lines below load, named in one module so that Deno reads
+// them at once, in the order they evaluate in anyway (tools/preload.ts).
+import "./_preload.ts";
 export * from "./process.ts";
 export * from "./context.ts";
 export * from "./queue.ts";
