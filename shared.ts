@@ -169,8 +169,9 @@ export abstract class SharedMemory {
    * @returns The new value.
    */
   protected async addAt(i: number, delta: number | bigint): Promise<Item> {
-    if (this.#core?.atomicAdd === false || (!this.#core && /[fd]/.test(this.typecode))) {
-      // Floats have no atomic add: read, add and write under the lock.
+    if (this.typecode === "f" || this.typecode === "d") {
+      // Floats have no atomic add: read, add and write under the lock. The
+      // rest add where the memory is (characters are refused there).
       return await this.getLock().withLock(async () => {
         const v = await this.op("get", [i]) as number;
         await this.op("set", [i, v + (delta as number)]);
@@ -259,6 +260,7 @@ export class Value extends SharedMemory {
    *
    * @param delta What to add: a `bigint` or an integer for 64-bit typecodes, else a number.
    * @returns The new value.
+   * @throws {TypeError} On a `"c"` or `"u"` value (characters), or a `delta` of the wrong type.
    */
   add(delta: number | bigint): Promise<Item> {
     return this.addAt(0, delta);
@@ -348,6 +350,7 @@ export class SharedArray extends SharedMemory {
    * @param delta What to add: a `bigint` or an integer for 64-bit typecodes, else a number.
    * @returns The item's new value.
    * @throws {RangeError} When `i` is out of range.
+   * @throws {TypeError} On a `"c"` or `"u"` array (characters), or a `delta` of the wrong type.
    */
   add(i: number, delta: number | bigint): Promise<Item> {
     return this.addAt(i, delta);

@@ -2,6 +2,7 @@ import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { Lock, Pool, Process, SharedArray, Value } from "../mod.ts";
 import {
   addMany,
+  addOne,
   addUnder,
   prefixSums,
   takeAndRelease,
@@ -32,6 +33,30 @@ Deno.test("Value: typecodes, initial values, wrapping adds, type errors", async 
   assertThrows(() => new Value("z", 1), TypeError, "unknown typecode 'z'");
   assertThrows(() => b.getLock(), TypeError, "created without one");
 });
+
+testBoth(
+  "Value and SharedArray: adding to characters fails with an error that says so, here and in a child",
+  async (startMethod) => {
+    // It read, added and wrote under the lock as for a float: "a" + 1 is
+    // "a1", refused as "expected one character, received a1".
+    await using c = new Value("c", "a");
+    await using u = new SharedArray("u", ["x", "y"]);
+    await assertRejects(() => c.add(1), TypeError, "Cannot add to 'c' memory: it holds characters");
+    await assertRejects(
+      () => u.add(1, 1),
+      TypeError,
+      "Cannot add to 'u' memory: it holds characters",
+    );
+    assertEquals([await c.get(), await u.slice()], ["a", ["x", "y"]]);
+    // A subprocess child reaches the memory through its host; a worker shares it.
+    await using pool = new Pool({ processes: 1, startMethod, module });
+    assertEquals(
+      await pool.apply(addOne, [c]),
+      "TypeError: Cannot add to 'c' memory: it holds characters, not numbers",
+    );
+    assertEquals(await c.get(), "a");
+  },
+);
 
 Deno.test("Value: the lock option takes a lock to share, which outlives the value", async () => {
   await using lock = new Lock();

@@ -131,13 +131,12 @@ export class SharedCore {
     else this.view[at] = raw as number;
   }
 
-  /** Whether {@link SharedCore.add} is atomic without a lock. */
-  get atomicAdd(): boolean {
-    return this.#isInt() && this.typecode !== "c" && this.typecode !== "u";
-  }
-
   /** Adds `delta` at `i` atomically (integer typecodes); returns the new value. */
   add(i: number, delta: unknown): Item {
+    const c = this.typecode;
+    if (c === "c" || c === "u") {
+      throw new TypeError(`Cannot add to '${c}' memory: it holds characters, not numbers`);
+    }
     const at = this.#index(i, "add to item");
     const raw = this.#toRaw(delta);
     const view = this.view as unknown as Int32Array;
