@@ -358,6 +358,9 @@ export class SharedArray extends SharedMemory {
 
   /**
    * Items `start` to `end` (exclusive; all by default) as a plain array.
+   * As `Array.prototype.slice`, a negative index counts from the end and
+   * one out of range is clamped; `get`, `set` and `add` take only an index
+   * in range.
    *
    * @param start The first index; left out, 0.
    * @param end The index after the last; left out, the length.

@@ -230,6 +230,10 @@ export class ClusterPool implements PoolLike {
    * @param args Its arguments (typed from its parameters), taken at the call.
    * @param options Callbacks, `signal`, `module`.
    * @returns Its result.
+   * @throws The task's error (the remote stack, then `Submitted at:` and
+   * this call's stack); `TaskFailedError` when every attempt it was allowed
+   * ended with its worker dead or its host gone; `ProcessError` once the
+   * pool is terminated; `signal.reason` once aborted.
    */
   apply<F extends TaskFunction>(
     fn: F,
@@ -303,6 +307,7 @@ export class ClusterPool implements PoolLike {
    * @param options `chunksize` (default: about four chunks per process of the
    * agents alive), callbacks, `signal`, `module`, `onProgress`, `progress`.
    * @returns The results, in input order.
+   * @throws As {@link ClusterPool.apply}, for the first task that fails.
    */
   map<F extends TaskFunction>(
     fn: F,

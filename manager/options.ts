@@ -19,7 +19,7 @@ export interface ManagerOptions {
   /**
    * Where to listen (`start`, `serveForever`: a TCP `{ hostname, port }`,
    * port 0 for any free one) or where the manager is (`connect`).
-   * @default {a private Unix socket}
+   * @default {a private Unix socket (TCP on 127.0.0.1 where there are none)}
    */
   address?: ManagerAddress | { hostname?: string; port: number };
   /**

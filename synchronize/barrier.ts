@@ -87,6 +87,7 @@ export class Barrier {
    * (the last).
    * @throws {BrokenBarrierError} When the barrier is or becomes broken, or
    * this wait times out (which breaks it).
+   * @throws `signal.reason` once `signal` is aborted.
    */
   async wait(options?: number | WaitOptions): Promise<number> {
     const o = waitOptions("wait on barrier", options);

@@ -104,6 +104,7 @@ export class Lock {
    * @param options A timeout in ms, or `{ timeout, signal }`; no limit when left out.
    * @returns A guard that releases the lock when disposed.
    * @throws {DOMException} `TimeoutError` when not taken within `timeout`.
+   * @throws `signal.reason` once `signal` is aborted.
    */
   async guard(options?: number | WaitOptions): Promise<AsyncDisposable> {
     const o = waitOptions("acquire lock", options);
@@ -120,6 +121,8 @@ export class Lock {
    * @returns What `fn` returns (awaited).
    * @throws {DOMException} `TimeoutError` when the lock is not taken within
    * `timeout` (`fn` does not run).
+   * @throws `signal.reason` once `signal` is aborted (`fn` does not run).
+   * @throws What `fn` throws.
    */
   async withLock<T>(fn: () => T | Promise<T>, options?: number | WaitOptions): Promise<T> {
     await using _held = await this.guard(options);

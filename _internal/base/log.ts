@@ -93,7 +93,9 @@ export class Logger {
    */
   addHandler(handler: LogHandler): () => void {
     this.#handlers.add(handler);
-    return () => this.#handlers.delete(handler);
+    return () => {
+      this.#handlers.delete(handler);
+    };
   }
 
   /** The level stderr logging runs at, or undefined when it is off (children inherit it). */
