@@ -1,5 +1,5 @@
 // What `deno doc --json` says of the package's entries, as much of it as
-// the tests read (docs_test.ts, promises_test.ts).
+// the tests read (docs_test.ts, promises_test.ts, cluster_docs_test.ts).
 
 export interface DocParam {
   kind: string;
@@ -37,10 +37,10 @@ export interface DocSymbol {
 }
 
 /**
- * The symbols `deno doc --json` lists for `entries` (paths from the
- * package's root), those every entry re-exports once per entry.
+ * What `deno doc --json` says of `entries` (paths from the package's root):
+ * its nodes, one per module, as they come.
  */
-export async function docSymbols(entries: string[]): Promise<DocSymbol[]> {
+export async function docNodes(entries: string[]): Promise<Record<string, unknown>> {
   const root = new URL("../", import.meta.url);
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["doc", "--json", ...entries.map((e) => new URL(e, root).pathname)],
@@ -48,8 +48,14 @@ export async function docSymbols(entries: string[]): Promise<DocSymbol[]> {
     stderr: "inherit",
   }).output();
   if (!out.success) throw new Error(`deno doc failed for ${entries.join(" ")}`);
-  const nodes: Record<string, { symbols?: DocSymbol[] }> = JSON.parse(
-    new TextDecoder().decode(out.stdout),
-  ).nodes;
+  return JSON.parse(new TextDecoder().decode(out.stdout)).nodes;
+}
+
+/**
+ * The symbols `deno doc --json` lists for `entries` (paths from the
+ * package's root), those every entry re-exports once per entry.
+ */
+export async function docSymbols(entries: string[]): Promise<DocSymbol[]> {
+  const nodes = await docNodes(entries) as Record<string, { symbols?: DocSymbol[] }>;
   return Object.values(nodes).flatMap((n) => n.symbols ?? []);
 }

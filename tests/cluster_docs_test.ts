@@ -11,6 +11,7 @@
 // Their fences stay `ts ignore`: `deno test --doc` has no nats-server and no ./tasks.ts.
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { FIXTURES, setup, within } from "./_cluster.ts";
+import { docNodes } from "./_doc.ts";
 
 /** The user's task module the examples import, as `./tasks.ts`. */
 const TASKS = "export function square(x: number): number {\n  return x * x;\n}\n\n" +
@@ -64,13 +65,7 @@ function clusterModules(): string[] {
 
 /** `file: title` → code of each `ts ignore` example in the doc comments `deno doc` lists. */
 async function examples(files: string[]): Promise<Map<string, string>> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["doc", "--json", ...files.map((f) => new URL(f, ROOT_URL).pathname)],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error(`deno doc failed for ${files.join(" ")}`);
-  const nodes: Record<string, unknown> = JSON.parse(new TextDecoder().decode(out.stdout)).nodes;
+  const nodes = await docNodes(files);
   const found = new Map<string, string>();
   // Every example tag anywhere in the tree (module docs, symbols, members),
   // in the file of the nearest enclosing declaration.

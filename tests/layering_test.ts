@@ -8,8 +8,7 @@ import { assert, assertEquals, assertThrows } from "@std/assert";
 import { BUNDLE, digest, ENTRY, staleness, withHeader } from "../tools/child_bundle.ts";
 import { CHILD_ENTRY_URL } from "../_internal/process/child.ts";
 import { evaluationOrder, loadOrder, MOD, PRELOAD, render } from "../tools/preload.ts";
-
-const ROOT = new URL("../", import.meta.url);
+import { type Graph, graphOf, ROOT } from "../tools/module_graph.ts";
 
 /**
  * Layers, lowest first. A top-level module and its public sub-folder
@@ -47,61 +46,6 @@ export function layerOf(path: string): string {
   const top = parts[0].replace(/\.ts$/, "");
   if (parts.length === 1 && top.startsWith("_")) return "entry";
   return top;
-}
-
-/** A module graph: each local module and the local modules it imports. */
-export type Graph = Map<string, Set<string>>;
-
-interface InfoJson {
-  modules: {
-    specifier: string;
-    dependencies?: {
-      code?: { specifier?: string };
-      type?: { specifier?: string };
-      isDynamic?: boolean;
-    }[];
-  }[];
-}
-
-/**
- * Which imports a graph follows: `"all"` of them; `"loaded"`, those that
- * load a module with its importer (neither type-only nor dynamic);
- * `"read"`, those `deno run` reads before it runs the entry (its static
- * and statically analysable dynamic imports, not type-only ones).
- */
-type Edges = "all" | "loaded" | "read";
-
-/** The graph `deno info --json` reports for the given entry points, by `edges`. */
-async function graphOf(entries: string[], edges: Edges = "all"): Promise<Graph> {
-  const graph: Graph = new Map();
-  for (const entry of entries) {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", "--no-config", new URL(entry, ROOT).href],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert(out.success, new TextDecoder().decode(out.stderr));
-    const info = JSON.parse(new TextDecoder().decode(out.stdout)) as InfoJson;
-    for (const m of info.modules) {
-      const from = local(m.specifier);
-      if (!from) continue;
-      const deps = graph.get(from) ?? new Set<string>();
-      graph.set(from, deps);
-      for (const d of m.dependencies ?? []) {
-        if (edges === "loaded" && d.isDynamic) continue;
-        const code = edges === "all" ? [d.code?.specifier, d.type?.specifier] : [d.code?.specifier];
-        for (const s of code) {
-          const to = s && local(s);
-          if (to) deps.add(to);
-        }
-      }
-    }
-  }
-  return graph;
-}
-
-function local(specifier: string): string | undefined {
-  return specifier.startsWith(ROOT.href) ? specifier.slice(ROOT.href.length) : undefined;
 }
 
 /** Every edge that breaks the layering, as readable lines. */

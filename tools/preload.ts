@@ -17,20 +17,13 @@
  * @module
  */
 
+import { graphOf, ROOT } from "./module_graph.ts";
+
 /** The list, relative to the repository's root. */
 export const PRELOAD = "_preload.ts";
 
 /** The entry it is made for. */
 export const MOD = "mod.ts";
-
-const ROOT = new URL("../", import.meta.url);
-
-interface InfoJson {
-  modules: {
-    specifier: string;
-    dependencies?: { code?: { specifier?: string }; isDynamic?: boolean }[];
-  }[];
-}
 
 /**
  * The order in which a module graph without cycles evaluates from `entry`:
@@ -63,23 +56,10 @@ export function evaluationOrder(imports: Map<string, string[]>, entry: string): 
  * root, in the order they evaluate in.
  */
 export async function loadOrder(): Promise<string[]> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "--no-config", new URL(MOD, ROOT).href],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(`deno info failed:\n${new TextDecoder().decode(out.stderr)}`);
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as InfoJson;
-  const local = (url: string) =>
-    url.startsWith(ROOT.href) ? url.slice(ROOT.href.length) : undefined;
+  const graph = await graphOf([MOD], "loaded");
   const imports = new Map<string, string[]>();
-  for (const m of info.modules) {
-    const from = local(m.specifier);
-    if (!from || from === PRELOAD) continue;
-    const deps = (m.dependencies ?? []).filter((d) => !d.isDynamic).map((d) =>
-      d.code?.specifier && local(d.code.specifier)
-    );
-    imports.set(from, deps.filter((d): d is string => d !== undefined && d !== PRELOAD));
+  for (const [from, deps] of graph) {
+    if (from !== PRELOAD) imports.set(from, [...deps].filter((d) => d !== PRELOAD));
   }
   return evaluationOrder(imports, MOD).filter((m) => m !== MOD);
 }
